@@ -1,0 +1,100 @@
+/* store.h — the revisioned key-value store everything in the cluster lives in.
+ *
+ * One cluster-wide revision counter increases by one on every successful write (create, update,
+ * delete). Keys are strings such as "/registry/pods/default/web"; values are opaque bytes (the
+ * API server stores objects as JSON text WITHOUT metadata.resourceVersion and sets it from
+ * mod_rev when reading, as kube-apiserver does with etcd).
+ *
+ * Backends sit behind a function table (store-internal.h): store-sqlite.c today (embedded SQLite,
+ * WAL, synchronous commits: an acknowledged write survives kill -9), store-etcd.c later.
+ *
+ * Threads: every function may be called from any thread; the store serializes writers itself.
+ * Watch callbacks run on the thread that committed the write, after the commit, in revision
+ * order, and must not call back into the store's write functions.
+ *
+ * Errors (negative errno, see common/error.h): -ENOENT key absent; -EEXIST create of a present
+ * key; -ESTALE mod-revision guard failed; -ERANGE revision compacted (HTTP 410 Expired);
+ * -EIO backend failure (message in err). */
+#pragma once
+#include "common/base.h"
+#include "common/error.h"
+
+struct store;
+struct store_watch;
+
+struct store_kv {
+        char *key;         /* owned */
+        char *value;       /* owned, NUL-terminated for convenience; value_len excludes the NUL */
+        size_t value_len;
+        int64_t create_rev;
+        int64_t mod_rev;
+};
+void store_kv_clear(struct store_kv *kv); /* frees key/value, zeroes the struct */
+
+struct store_list {
+        struct store_kv *items; /* owned array */
+        size_t n_items;
+        int64_t rev;            /* the store revision the list is consistent at */
+        bool more;              /* true if limit cut the result */
+};
+void store_list_clear(struct store_list *l);
+
+/* Open the store named by endpoint: NULL, "", "sqlite:///abs/path.db" or a plain path (SQLite).
+ * Fails (never silently starts empty) on a corrupt or unwritable database. */
+int store_open(const char *endpoint, struct store **ret, struct error *err);
+void store_close(struct store *s);
+
+/* The current (latest committed) revision. */
+int64_t store_revision(struct store *s);
+
+int store_get(struct store *s, const char *key, struct store_kv *ret, struct error *err);
+
+/* Keys with the given prefix in key order, starting strictly after start_after (NULL = from the
+ * first), at most limit items (0 = no limit). at_rev = 0 lists the current state; a non-zero
+ * at_rev lists the state as of that revision (for consistent pagination), -ERANGE if compacted. */
+int store_list(struct store *s, const char *prefix, const char *start_after, size_t limit,
+               int64_t at_rev, struct store_list *ret, struct error *err);
+
+/* Number of keys with the prefix. */
+int store_count(struct store *s, const char *prefix, int64_t *ret, struct error *err);
+
+/* Create key; -EEXIST if present. *ret_rev = the new revision. */
+int store_create(struct store *s, const char *key, const char *value, size_t len,
+                 int64_t *ret_rev, struct error *err);
+
+/* Replace key's value if its mod_rev equals expect_rev (0 = unconditional). -ENOENT if absent,
+ * -ESTALE if the guard fails. *ret_rev = the new revision. */
+int store_update(struct store *s, const char *key, const char *value, size_t len,
+                 int64_t expect_rev, int64_t *ret_rev, struct error *err);
+
+/* Delete key if its mod_rev equals expect_rev (0 = unconditional). On success ret_prev (may be
+ * NULL) receives the deleted value with mod_rev set to the revision of the deletion. */
+int store_delete(struct store *s, const char *key, int64_t expect_rev, struct store_kv *ret_prev,
+                 struct error *err);
+
+enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2 };
+
+struct store_event {
+        enum store_event_type type;
+        const char *key;
+        const char *value; /* PUT: the new value; DELETE: the last value before deletion */
+        size_t value_len;
+        const char *prev_value; /* PUT of an existing key: the value before; else NULL */
+        size_t prev_len;
+        int64_t rev;        /* revision of this event (mod_rev of the put / the deletion) */
+        int64_t create_rev; /* create revision of the key */
+};
+
+/* Called for each event; borrowed pointers valid only during the call. */
+typedef void (*store_watch_fn)(const struct store_event *ev, void *userdata);
+
+/* Watch keys with prefix for events with revision > from_rev. Events already in the history are
+ * delivered from inside this call (in order), then live ones as they commit. -ERANGE if from_rev
+ * is older than the compacted history. Cancel with store_watch_cancel (safe from within fn? no:
+ * cancel from another moment, never inside the callback). */
+int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
+                void *userdata, struct store_watch **ret, struct error *err);
+void store_watch_cancel(struct store_watch *w);
+
+/* Drop history older than rev (events at or below rev can no longer be watched from). */
+int store_compact(struct store *s, int64_t rev, struct error *err);
