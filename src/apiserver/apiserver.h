@@ -1,0 +1,42 @@
+/* apiserver.h — the Kubernetes API server: HTTPS (h2o adapter) in front of the store.
+ *
+ * Everything runs on one event-loop thread (apiserver_run's caller): handlers, store calls
+ * (synchronous), watch fan-out (store watch callbacks arrive on the loop thread because every write
+ * goes through this server), timers. Only the pods/log proxy uses worker threads (libcurl) that
+ * hand data back with http_server_post().
+ *
+ * TLS material is read from cfg->tls_dir: server.crt/server.key (serving), ca.crt (client certs
+ * are verified against it; the CN is the user), kubelet-client.crt/.key (apiserver -> kubelet).
+ * tls_dir == NULL serves plain HTTP without authentication (unit tests only).
+ *
+ * Storage layout: objects are JSON without metadata.resourceVersion at
+ *   /registry/<resource>/<namespace>/<name>   (namespaced)
+ *   /registry/<resource>/<name>               (cluster-scoped)
+ * where <resource> is the plural resource name (unique across the groups we serve; for a
+ * non-core group it is the same as Kubernetes' etcd layout, e.g. /registry/leases/...). */
+#pragma once
+#include "common/base.h"
+#include "common/error.h"
+
+struct store;
+struct apiserver;
+
+struct apiserver_config {
+        const char *bind_address; /* NULL = all */
+        int port;                 /* 0 = ephemeral (see apiserver_port) */
+        const char *tls_dir;      /* DATA/server/tls, NULL = plain HTTP, no authn (tests) */
+        struct store *store;      /* borrowed; must outlive the server */
+};
+
+/* Create the server: binds the port, creates the default namespaces (default, kube-system,
+ * kube-public, kube-node-lease) if absent. Errors: -EINVAL (bad TLS files), -EADDRINUSE, store
+ * errors. */
+int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, struct error *err);
+/* Serve until apiserver_stop(); runs the event loop in the calling thread. Returns 0. */
+int apiserver_run(struct apiserver *a);
+/* Thread-safe; makes apiserver_run return. */
+void apiserver_stop(struct apiserver *a);
+/* Free after apiserver_run returned (or was never called). NULL is ignored. */
+void apiserver_free(struct apiserver *a);
+/* The bound port. */
+int apiserver_port(struct apiserver *a);
