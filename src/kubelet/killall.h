@@ -5,8 +5,6 @@
 #pragma once
 #include "common/error.h"
 
-#include <stdbool.h>
-
-/* data_dir is DATA (not DATA/agent). With verbose, prints one line per removed thing on stdout.
+/* data_dir is DATA (not DATA/agent). Logs one line per removed thing at LOG_INFO (`-v`).
  * Returns 0, or the first error (after trying everything else). */
-int killall_run(const char *data_dir, bool verbose, struct error *err);
+int killall_run(const char *data_dir, struct error *err);
