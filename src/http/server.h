@@ -47,8 +47,11 @@ int http_server_port(struct http_server *s);
  * run when the loop ends are run during http_server_free() (so userdata can always be freed). */
 void http_server_post(struct http_server *s, void (*fn)(void *), void *userdata);
 /* One-shot timer: fn(ud) on the loop thread after ms milliseconds. Call on the loop thread only.
- * Returns 0. Pending timers are dropped (not called) when the server is freed. */
+ * Returns a timer id > 0 (never fails). Pending timers are dropped (not called) when the server
+ * is freed. */
 int http_server_add_timer(struct http_server *s, uint64_t ms, void (*fn)(void *), void *ud);
+/* Cancel a pending timer by id (loop thread). Returns false if it already ran or is unknown. */
+bool http_server_cancel_timer(struct http_server *s, int id);
 
 /* Request accessors (loop thread). */
 const char *http_req_method(struct http_req *r);
@@ -89,3 +92,14 @@ void http_stream_write(struct http_stream *st, const char *data, size_t len);
 size_t http_stream_pending(struct http_stream *st);
 /* Finish the response after the queued data. Loop thread. on_close still runs once. */
 void http_stream_end(struct http_stream *st);
+
+/* URL decoding helpers (pure; used by the accessors above, exported for tests and fuzzing).
+ * %XX is decoded (except %00, kept literally so results never hold a NUL), '+' becomes ' ' if
+ * plus_is_space; malformed escapes are kept as they are. dst needs len + 1 bytes; returns the
+ * decoded length (dst is NUL-terminated). */
+size_t http_url_decode_into(char *dst, const char *src, size_t len, bool plus_is_space);
+/* The same into a new string (free() it). */
+char *http_url_decode(const char *s, size_t len, bool plus_is_space);
+/* First value of name in a raw query string ("a=1&b=x+y"), decoded, as a new string (free() it),
+ * or NULL if absent. */
+char *http_query_get(const char *raw_query, const char *name);
