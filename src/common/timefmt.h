@@ -18,7 +18,7 @@ void timefmt_rfc3339micro(char buf[40], const struct timespec *ts);
 int timefmt_parse_rfc3339(const char *s, struct timespec *ret);
 
 /* k8s.io/apimachinery/pkg/util/duration.HumanDuration: "5s", "3m20s", "45m", "5h30m", "3d",
- * "3d4h", "400d", "2y30d", "9y". Negative values > -1s print "0s"; below that
+ * "3d4h", "400d", "2y30d", "9y". -1s..0 print "0s"; below -1s
  * "<invalid>". */
 void timefmt_age(char buf[16], int64_t seconds);
 
