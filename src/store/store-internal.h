@@ -1,0 +1,85 @@
+/* store-internal.h — the backend function table behind store.h, and the watcher registry
+ * (watch.c) the backends share.
+ *
+ * A backend allocates a struct that begins with `struct store` (ops pointer) and fills a
+ * `struct store_ops`; store.c forwards every public call through it. store-sqlite.c is the only
+ * backend today; store-etcd.c will sit behind the same table and reuse the watcher hub, feeding
+ * it from its own etcd watch stream. */
+#pragma once
+#include <pthread.h>
+
+#include "store/store.h"
+
+/* Largest value accepted by create/update (-E2BIG beyond). */
+#define STORE_VALUE_MAX (32u * 1024 * 1024)
+/* Largest key accepted (-EINVAL beyond). */
+#define STORE_KEY_MAX 4096u
+
+struct store_ops {
+        const char *name;
+        void (*close)(struct store *s);
+        int64_t (*revision)(struct store *s);
+        int (*get)(struct store *s, const char *key, struct store_kv *ret, struct error *err);
+        int (*list)(struct store *s, const char *prefix, const char *start_after, size_t limit,
+                    int64_t at_rev, struct store_list *ret, struct error *err);
+        int (*count)(struct store *s, const char *prefix, int64_t *ret, struct error *err);
+        int (*create)(struct store *s, const char *key, const char *value, size_t len,
+                      int64_t *ret_rev, struct error *err);
+        int (*update)(struct store *s, const char *key, const char *value, size_t len,
+                      int64_t expect_rev, int64_t *ret_rev, struct error *err);
+        int (*remove)(struct store *s, const char *key, int64_t expect_rev,
+                      struct store_kv *ret_prev, struct error *err);
+        int (*watch)(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
+                     void *userdata, struct store_watch **ret, struct error *err);
+        void (*watch_cancel)(struct store_watch *w);
+        int (*compact)(struct store *s, int64_t rev, struct error *err);
+};
+
+/* Every backend's store struct starts with this. */
+struct store {
+        const struct store_ops *ops;
+};
+
+/* ---- watch.c: watcher registry and fan-out ----
+ * The hub is NOT locked internally: the backend protects it with the lock that serializes its
+ * commits (so events are dispatched in revision order and registration cannot interleave with a
+ * dispatch). */
+struct store_watch {
+        struct store *store;
+        char *prefix;
+        size_t prefix_len;
+        store_watch_fn fn;
+        void *userdata;
+        int64_t last_rev; /* highest revision delivered; later events <= it are dropped (no dups) */
+        bool cancelled;   /* cancelled from inside its own callback: freed after the dispatch */
+        struct store_watch *prev, *next;
+};
+
+struct store_watch_hub {
+        struct store_watch *head;
+        size_t n;
+        bool dispatching;          /* a dispatch is running ... */
+        pthread_t dispatch_thread; /* ... on this thread */
+};
+
+struct store_watch *store_watch_new(struct store *s, const char *prefix, store_watch_fn fn,
+                                    void *userdata);
+void store_watch_free(struct store_watch *w);
+/* Deliver ev to w if the key matches w's prefix and ev->rev > w->last_rev. */
+void store_watch_deliver(struct store_watch *w, const struct store_event *ev);
+
+void store_watch_hub_add(struct store_watch_hub *h, struct store_watch *w);
+/* Unlink and free w; if called from inside a dispatch on the same thread, only mark it. */
+void store_watch_hub_remove(struct store_watch_hub *h, struct store_watch *w);
+void store_watch_hub_dispatch(struct store_watch_hub *h, const struct store_event *ev);
+/* Free every remaining watcher (store close). */
+void store_watch_hub_clear(struct store_watch_hub *h);
+
+/* ---- backends ---- */
+/* path: filesystem path of the database file (parent directories are created). */
+int store_sqlite_open(const char *path, struct store **ret, struct error *err);
+
+/* Byte-wise bounds of a prefix range: keys k with prefix p satisfy p <= k < *ret_end, where
+ * *ret_end is a new string of *ret_end_len bytes; returns false (and *ret_end = NULL) when the
+ * range has no upper bound (empty prefix or all 0xff bytes). */
+bool store_prefix_end(const char *prefix, char **ret_end, size_t *ret_end_len);

@@ -1,0 +1,973 @@
+/* store-sqlite.c — the store on embedded SQLite (kine's design, bounded).
+ *
+ * Schema:
+ *   kv(rev PK AUTOINCREMENT, key, created, deleted, create_rev, prev_rev, value)
+ *        one row per write; rev is the cluster revision. A deletion is a row with deleted = 1
+ *        that carries the last value (so DELETE events are self-contained). prev_rev is the
+ *        previous row of the same key (0 if none), which compaction follows.
+ *   current(key PK, rev)   the latest live row of each key: get/list/count of the current state
+ *                          never touch history.
+ *   meta(name PK, value)   'compact_rev'.
+ * The revision counter is sqlite_sequence's value for kv, so it survives compaction of the
+ * highest rows and never goes backwards.
+ *
+ * Durability: journal_mode=WAL, synchronous=FULL: COMMIT returns after the WAL is fsync'ed, so a
+ * write acknowledged to the caller survives kill -9 and power loss.
+ *
+ * Threads: one writer connection under wmu (a recursive mutex so that a watch callback can
+ * cancel its own watch); every write is BEGIN IMMEDIATE ... COMMIT under wmu, followed (still
+ * under wmu) by the fan-out to watchers, which gives revision order. Reads use a pool of reader
+ * connections (WAL: readers never block the writer). A second process opening the same file is
+ * refused with an flock on "<path>.lock", because the writer keeps the revision in memory.
+ *
+ * Compaction: rows <= C that are superseded (some later row of the key exists at or below C)
+ * and deletion rows <= C are removed. Done incrementally over (previous C, C] by following
+ * prev_rev from the rows in that range. Automatic every STORE_COMPACT_EVERY writes or
+ * STORE_COMPACT_INTERVAL seconds, keeping the last STORE_KEEP_REVS revisions. */
+#include "store/store-internal.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/log.h"
+
+#define STORE_KEEP_REVS 10000
+#define STORE_COMPACT_EVERY 1000
+#define STORE_COMPACT_INTERVAL 300
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_MAX_READERS 32
+
+enum stmt_id {
+        ST_BEGIN,
+        ST_BEGIN_IMM,
+        ST_COMMIT,
+        ST_ROLLBACK,
+        ST_REVS,
+        ST_GET,
+        ST_LAST,
+        ST_LIST_CUR,
+        ST_LIST_AT,
+        ST_COUNT,
+        ST_INSERT,
+        ST_CUR_SET,
+        ST_CUR_DEL,
+        ST_REPLAY,
+        ST_COMPACT_PREV,
+        ST_COMPACT_TOMB,
+        ST_META_SET,
+        N_STMT
+};
+
+/* ?1 lower bound (prefix), ?2 upper bound (TEXT, or a zero-length BLOB which sorts after every
+ * TEXT: no bound), ?3 start_after ("" = none), ?4 limit (-1 = none), ?5 at_rev. */
+static const char *const stmt_sql[N_STMT] = {
+        [ST_BEGIN] = "BEGIN",
+        [ST_BEGIN_IMM] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
+        [ST_REVS] = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0), "
+                    "COALESCE((SELECT value FROM meta WHERE name = 'compact_rev'), 0)",
+        [ST_GET] = "SELECT k.create_rev, k.rev, k.value FROM current c JOIN kv k ON k.rev = c.rev "
+                   "WHERE c.key = ?1",
+        [ST_LAST] = "SELECT MAX(rev) FROM kv WHERE key = ?1",
+        [ST_LIST_CUR] = "SELECT c.key, k.create_rev, k.rev, k.value FROM current c "
+                        "JOIN kv k ON k.rev = c.rev "
+                        "WHERE c.key >= ?1 AND c.key < ?2 AND c.key > ?3 ORDER BY c.key LIMIT ?4",
+        [ST_LIST_AT] = "SELECT k.key, k.create_rev, k.rev, k.value FROM kv k JOIN "
+                       "(SELECT MAX(rev) AS r FROM kv WHERE key >= ?1 AND key < ?2 AND key > ?3 "
+                       "AND rev <= ?5 GROUP BY key) m ON k.rev = m.r "
+                       "WHERE k.deleted = 0 ORDER BY k.key LIMIT ?4",
+        [ST_COUNT] = "SELECT COUNT(*) FROM current WHERE key >= ?1 AND key < ?2",
+        [ST_INSERT] = "INSERT INTO kv(rev, key, created, deleted, create_rev, prev_rev, value) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [ST_CUR_SET] = "INSERT INTO current(key, rev) VALUES (?1, ?2) "
+                       "ON CONFLICT(key) DO UPDATE SET rev = excluded.rev",
+        [ST_CUR_DEL] = "DELETE FROM current WHERE key = ?1",
+        /* "+k.key": walk the rev (rowid) range, not the key index. */
+        [ST_REPLAY] = "SELECT k.rev, k.key, k.created, k.deleted, k.create_rev, k.value, p.value "
+                      "FROM kv k LEFT JOIN kv p ON p.rev = k.prev_rev AND k.created = 0 "
+                      "AND k.deleted = 0 "
+                      "WHERE k.rev > ?1 AND k.rev <= ?2 AND +k.key >= ?3 AND +k.key < ?4 "
+                      "ORDER BY k.rev",
+        [ST_COMPACT_PREV] = "DELETE FROM kv WHERE rev IN (SELECT prev_rev FROM kv "
+                            "WHERE rev > ?1 AND rev <= ?2 AND prev_rev > 0)",
+        [ST_COMPACT_TOMB] = "DELETE FROM kv WHERE rev > ?1 AND rev <= ?2 AND deleted = 1",
+        [ST_META_SET] = "INSERT INTO meta(name, value) VALUES ('compact_rev', ?1) "
+                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+};
+
+static const char schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS kv (rev INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "key TEXT NOT NULL, created INTEGER NOT NULL, deleted INTEGER NOT NULL, "
+        "create_rev INTEGER NOT NULL, prev_rev INTEGER NOT NULL, value BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS kv_key_rev ON kv(key, rev);"
+        "CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, rev INTEGER NOT NULL) "
+        "WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) "
+        "WITHOUT ROWID;";
+
+struct conn {
+        sqlite3 *db;
+        sqlite3_stmt *st[N_STMT]; /* prepared lazily, persistent */
+        struct conn *next_free;
+};
+
+struct sqlite_store {
+        struct store base;
+        char *path;
+        int lock_fd;
+
+        /* wmu protects: w, hub, compact_rev, writes_since_compact, last_compact, and the
+         * writes to rev. Held for each write transaction and its fan-out. Recursive (see top). */
+        pthread_mutex_t wmu;
+        struct conn w;
+        struct store_watch_hub hub;
+        int64_t compact_rev;
+        unsigned writes_since_compact;
+        time_t last_compact;
+        int64_t rev; /* latest committed revision; read with __atomic without wmu */
+
+        /* rmu protects the reader pool: free list and count. */
+        pthread_mutex_t rmu;
+        pthread_cond_t rcond;
+        struct conn *free_readers;
+        struct conn *all_readers[STORE_MAX_READERS];
+        size_t n_readers;
+};
+
+#define SQ(s) ((struct sqlite_store *)(s))
+
+/* ---- statements ---- */
+
+static int db_error(sqlite3 *db, struct error *err, const char *path, const char *what)
+{
+        return error_set(err, -EIO, "%s: %s: %s", path, what, sqlite3_errmsg(db));
+}
+
+static sqlite3_stmt *stmt_get(struct sqlite_store *s, struct conn *c, enum stmt_id id,
+                              struct error *err)
+{
+        if (!c->st[id]) {
+                int r = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &c->st[id], NULL);
+                if (r != SQLITE_OK) {
+                        db_error(c->db, err, s->path, "prepare");
+                        c->st[id] = NULL;
+                        return NULL;
+                }
+        }
+        return c->st[id];
+}
+
+static void stmt_donep(sqlite3_stmt **st)
+{
+        if (*st) {
+                sqlite3_reset(*st);
+                sqlite3_clear_bindings(*st);
+        }
+}
+#define _cleanup_stmt_ _cleanup_(stmt_donep)
+
+/* Run a statement without parameters or results (BEGIN, COMMIT, ...). */
+static int exec_simple(struct sqlite_store *s, struct conn *c, enum stmt_id id, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, id, err);
+        if (!st)
+                return -EIO;
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(c->db, err, s->path, stmt_sql[id]);
+        return 0;
+}
+
+static void rollback(struct sqlite_store *s, struct conn *c)
+{
+        if (!sqlite3_get_autocommit(c->db))
+                exec_simple(s, c, ST_ROLLBACK, NULL);
+}
+
+/* Bind ?1 ?2 to the range of keys with prefix. end is the caller's buffer to free. */
+static void bind_prefix(sqlite3_stmt *st, const char *prefix, char **end)
+{
+        size_t end_len;
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+        if (store_prefix_end(prefix, end, &end_len))
+                sqlite3_bind_text(st, 2, *end, (int)end_len, SQLITE_STATIC);
+        else
+                sqlite3_bind_zeroblob(st, 2, 0);
+}
+
+static char *column_dup(sqlite3_stmt *st, int col, size_t *ret_len)
+{
+        const void *p = sqlite3_column_blob(st, col);
+        size_t n = (size_t)sqlite3_column_bytes(st, col);
+        char *v = xmalloc(n + 1);
+        if (n)
+                memcpy(v, p, n);
+        v[n] = 0;
+        if (ret_len)
+                *ret_len = n;
+        return v;
+}
+
+/* ---- reader pool ---- */
+
+static int conn_open(struct sqlite_store *s, struct conn *c, bool writer, struct error *err);
+static void conn_close(struct conn *c);
+
+static struct conn *reader_get(struct sqlite_store *s, struct error *err)
+{
+        pthread_mutex_lock(&s->rmu);
+        for (;;) {
+                if (s->free_readers) {
+                        struct conn *c = s->free_readers;
+                        s->free_readers = c->next_free;
+                        pthread_mutex_unlock(&s->rmu);
+                        return c;
+                }
+                if (s->n_readers < STORE_MAX_READERS)
+                        break;
+                pthread_cond_wait(&s->rcond, &s->rmu);
+        }
+        /* Grow the pool: open outside rmu but reserve the slot first. */
+        size_t slot = s->n_readers++;
+        pthread_mutex_unlock(&s->rmu);
+        struct conn *c = xcalloc(1, sizeof(*c));
+        int r = conn_open(s, c, false, err);
+        pthread_mutex_lock(&s->rmu);
+        if (r < 0) {
+                free(c);
+                c = NULL;
+                s->all_readers[slot] = NULL;
+        } else {
+                s->all_readers[slot] = c;
+        }
+        pthread_mutex_unlock(&s->rmu);
+        return c;
+}
+
+static void reader_put(struct sqlite_store *s, struct conn *c)
+{
+        rollback(s, c);
+        pthread_mutex_lock(&s->rmu);
+        c->next_free = s->free_readers;
+        s->free_readers = c;
+        pthread_cond_signal(&s->rcond);
+        pthread_mutex_unlock(&s->rmu);
+}
+
+/* Read sqlite_sequence / meta inside the caller's transaction. */
+static int read_revs(struct sqlite_store *s, struct conn *c, int64_t *ret_rev,
+                     int64_t *ret_compact, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_REVS, err);
+        if (!st)
+                return -EIO;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return db_error(c->db, err, s->path, "read revision");
+        *ret_rev = sqlite3_column_int64(st, 0);
+        *ret_compact = sqlite3_column_int64(st, 1);
+        return 0;
+}
+
+/* ---- open / close ---- */
+
+static int conn_open(struct sqlite_store *s, struct conn *c, bool writer, struct error *err)
+{
+        int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+        if (writer)
+                flags |= SQLITE_OPEN_CREATE;
+        int r = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+        if (r != SQLITE_OK) {
+                r = error_set(err, -EIO, "%s: open: %s", s->path,
+                              c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
+                goto out_close;
+        }
+        sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
+        sqlite3_extended_result_codes(c->db, 1);
+        if (!writer) {
+                if (sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
+                        r = db_error(c->db, err, s->path, "configure reader");
+                        goto out_close;
+                }
+        }
+        return 0;
+out_close:
+        conn_close(c);
+        return r;
+}
+
+static void conn_close(struct conn *c)
+{
+        for (size_t i = 0; i < N_STMT; i++) {
+                sqlite3_finalize(c->st[i]);
+                c->st[i] = NULL;
+        }
+        if (c->db)
+                sqlite3_close_v2(c->db);
+        c->db = NULL;
+}
+
+static int pragma_text(struct sqlite_store *s, const char *sql, char *buf, size_t size,
+                       struct error *err)
+{
+        sqlite3_stmt *st = NULL;
+        int r = sqlite3_prepare_v2(s->w.db, sql, -1, &st, NULL);
+        if (r == SQLITE_OK)
+                r = sqlite3_step(st);
+        if (r != SQLITE_ROW) {
+                int code = sqlite3_errcode(s->w.db) & 0xff;
+                if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+                        r = error_set(err, -EIO, "%s: %s (corrupt or not a SQLite database)",
+                                      s->path, sqlite3_errmsg(s->w.db));
+                else
+                        r = db_error(s->w.db, err, s->path, sql);
+                sqlite3_finalize(st);
+                return r;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        snprintf(buf, size, "%s", t ? t : "");
+        for (char *q = buf; *q; q++) /* quick_check reports one problem per line */
+                if (*q == '\n')
+                        *q = ' ';
+        sqlite3_finalize(st);
+        return 0;
+}
+
+static int writer_setup(struct sqlite_store *s, struct error *err)
+{
+        char buf[256];
+        int r = pragma_text(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf), err);
+        if (r < 0)
+                return r;
+        if (strcasecmp(buf, "wal") != 0)
+                return error_set(err, -EIO, "%s: cannot enable WAL journal (mode is %s)",
+                                 s->path, buf);
+        if (sqlite3_exec(s->w.db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+                return db_error(s->w.db, err, s->path, "PRAGMA synchronous");
+        r = pragma_text(s, "PRAGMA quick_check", buf, sizeof(buf), err);
+        if (r < 0)
+                return r;
+        if (strcmp(buf, "ok") != 0)
+                return error_set(err, -EIO, "%s: database is corrupt (quick_check: %s)", s->path,
+                                 buf);
+        char *msg = NULL;
+        if (sqlite3_exec(s->w.db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+                r = error_set(err, -EIO, "%s: create schema: %s", s->path, msg ? msg : "?");
+                sqlite3_free(msg);
+                return r;
+        }
+        return 0;
+}
+
+static int mkdir_parents(const char *path, struct error *err)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *q = p + 1; *q; q++) {
+                if (*q != '/')
+                        continue;
+                *q = 0;
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return error_set(err, -errno, "create directory %s: %s", p,
+                                         strerror(errno));
+                *q = '/';
+        }
+        return 0;
+}
+
+static const struct store_ops sqlite_ops;
+
+static void sq_close(struct store *base)
+{
+        struct sqlite_store *s = SQ(base);
+        pthread_mutex_lock(&s->wmu);
+        store_watch_hub_clear(&s->hub);
+        pthread_mutex_unlock(&s->wmu);
+        for (size_t i = 0; i < s->n_readers; i++) {
+                if (s->all_readers[i]) {
+                        conn_close(s->all_readers[i]);
+                        free(s->all_readers[i]);
+                }
+        }
+        conn_close(&s->w);
+        if (s->lock_fd >= 0)
+                close(s->lock_fd);
+        pthread_mutex_destroy(&s->wmu);
+        pthread_mutex_destroy(&s->rmu);
+        pthread_cond_destroy(&s->rcond);
+        free(s->path);
+        free(s);
+}
+
+int store_sqlite_open(const char *path, struct store **ret, struct error *err)
+{
+        int r;
+        if (!path || !*path)
+                return error_set(err, -EINVAL, "store: empty database path");
+        r = mkdir_parents(path, err);
+        if (r < 0)
+                return r;
+
+        struct sqlite_store *s = xcalloc(1, sizeof(*s));
+        s->base.ops = &sqlite_ops;
+        s->path = xstrdup(path);
+        s->lock_fd = -1;
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&s->wmu, &attr);
+        pthread_mutexattr_destroy(&attr);
+        pthread_mutex_init(&s->rmu, NULL);
+        pthread_cond_init(&s->rcond, NULL);
+
+        _cleanup_free_ char *lock_path = xasprintf("%s.lock", path);
+        s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0) {
+                r = error_set(err, -errno, "open %s: %s", lock_path, strerror(errno));
+                goto out_free;
+        }
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                r = errno == EWOULDBLOCK
+                            ? error_set(err, -EBUSY, "%s: database is in use by another process",
+                                        path)
+                            : error_set(err, -errno, "lock %s: %s", lock_path, strerror(errno));
+                goto out_free;
+        }
+
+        r = conn_open(s, &s->w, true, err);
+        if (r < 0)
+                goto out_free;
+        r = writer_setup(s, err);
+        if (r < 0)
+                goto out_free;
+        r = read_revs(s, &s->w, &s->rev, &s->compact_rev, err);
+        if (r < 0)
+                goto out_free;
+        s->last_compact = time(NULL);
+        *ret = &s->base;
+        return 0;
+out_free:
+        sq_close(&s->base);
+        return r;
+}
+
+/* ---- reads ---- */
+
+static int64_t sq_revision(struct store *base)
+{
+        return __atomic_load_n(&SQ(base)->rev, __ATOMIC_ACQUIRE);
+}
+
+static int get_on(struct sqlite_store *s, struct conn *c, const char *key, struct store_kv *ret,
+                  struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_GET, err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return error_set(err, -ENOENT, "key %s not found", key);
+        if (r != SQLITE_ROW)
+                return db_error(c->db, err, s->path, "get");
+        struct store_kv kv = {
+                .create_rev = sqlite3_column_int64(st, 0),
+                .mod_rev = sqlite3_column_int64(st, 1),
+        };
+        kv.value = column_dup(st, 2, &kv.value_len);
+        kv.key = xstrdup(key);
+        *ret = kv;
+        return 0;
+}
+
+static int sq_get(struct store *base, const char *key, struct store_kv *ret, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        struct conn *c = reader_get(s, err);
+        if (!c)
+                return -EIO;
+        int r = get_on(s, c, key, ret, err);
+        reader_put(s, c);
+        return r;
+}
+
+static int list_on(struct sqlite_store *s, struct conn *c, const char *prefix,
+                   const char *start_after, size_t limit, int64_t at_rev, struct store_list *ret,
+                   struct error *err)
+{
+        int64_t cur, compact;
+        int r = exec_simple(s, c, ST_BEGIN, err);
+        if (r < 0)
+                return r;
+        r = read_revs(s, c, &cur, &compact, err);
+        if (r < 0)
+                return r;
+        if (at_rev) {
+                if (at_rev < compact)
+                        return error_set(err, -ERANGE,
+                                         "revision %lld has been compacted (oldest %lld)",
+                                         (long long)at_rev, (long long)compact);
+                if (at_rev > cur)
+                        return error_set(err, -EINVAL,
+                                         "revision %lld is in the future (current %lld)",
+                                         (long long)at_rev, (long long)cur);
+        }
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, at_rev ? ST_LIST_AT : ST_LIST_CUR, err);
+        if (!st)
+                return -EIO;
+        _cleanup_free_ char *end = NULL;
+        bind_prefix(st, prefix, &end);
+        sqlite3_bind_text(st, 3, start_after ? start_after : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, limit ? (int64_t)limit + 1 : -1);
+        if (at_rev)
+                sqlite3_bind_int64(st, 5, at_rev);
+
+        struct store_list l = {.rev = at_rev ? at_rev : cur};
+        size_t cap = 0;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+                if (limit && l.n_items == limit) {
+                        l.more = true;
+                        break;
+                }
+                if (l.n_items == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        l.items = xrealloc(l.items, cap * sizeof(*l.items));
+                }
+                struct store_kv *kv = &l.items[l.n_items++];
+                kv->key = column_dup(st, 0, NULL);
+                kv->create_rev = sqlite3_column_int64(st, 1);
+                kv->mod_rev = sqlite3_column_int64(st, 2);
+                kv->value = column_dup(st, 3, &kv->value_len);
+        }
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+                store_list_clear(&l);
+                return db_error(c->db, err, s->path, "list");
+        }
+        sqlite3_reset(st);
+        exec_simple(s, c, ST_COMMIT, NULL);
+        *ret = l;
+        return 0;
+}
+
+static int sq_list(struct store *base, const char *prefix, const char *start_after, size_t limit,
+                   int64_t at_rev, struct store_list *ret, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        struct conn *c = reader_get(s, err);
+        if (!c)
+                return -EIO;
+        int r = list_on(s, c, prefix, start_after, limit, at_rev, ret, err);
+        reader_put(s, c);
+        return r;
+}
+
+static int sq_count(struct store *base, const char *prefix, int64_t *ret, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        struct conn *c = reader_get(s, err);
+        if (!c)
+                return -EIO;
+        int r;
+        {
+                _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_COUNT, err);
+                _cleanup_free_ char *end = NULL;
+                if (!st) {
+                        r = -EIO;
+                } else {
+                        bind_prefix(st, prefix, &end);
+                        if (sqlite3_step(st) == SQLITE_ROW) {
+                                *ret = sqlite3_column_int64(st, 0);
+                                r = 0;
+                        } else {
+                                r = db_error(c->db, err, s->path, "count");
+                        }
+                }
+        }
+        reader_put(s, c);
+        return r;
+}
+
+/* ---- writes (all under wmu) ---- */
+
+static bool in_callback(struct sqlite_store *s)
+{
+        return s->hub.dispatching && pthread_equal(s->hub.dispatch_thread, pthread_self());
+}
+
+static int insert_row(struct sqlite_store *s, int64_t rev, const char *key, bool created,
+                      bool deleted, int64_t create_rev, int64_t prev_rev, const char *value,
+                      size_t len, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, ST_INSERT, err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, rev);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, created);
+        sqlite3_bind_int(st, 4, deleted);
+        sqlite3_bind_int64(st, 5, create_rev);
+        sqlite3_bind_int64(st, 6, prev_rev);
+        sqlite3_bind_blob64(st, 7, value, len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s->w.db, err, s->path, "insert");
+        return 0;
+}
+
+static int set_current(struct sqlite_store *s, const char *key, int64_t rev, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st =
+                stmt_get(s, &s->w, rev ? ST_CUR_SET : ST_CUR_DEL, err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (rev)
+                sqlite3_bind_int64(st, 2, rev);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s->w.db, err, s->path, "update current");
+        return 0;
+}
+
+static int last_rev_of(struct sqlite_store *s, const char *key, int64_t *ret, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, ST_LAST, err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return db_error(s->w.db, err, s->path, "last revision");
+        *ret = sqlite3_column_int64(st, 0); /* NULL -> 0 */
+        return 0;
+}
+
+static int compact_locked(struct sqlite_store *s, int64_t rev, struct error *err);
+
+/* Start a write: take wmu and BEGIN IMMEDIATE. On failure wmu is released. */
+static int write_begin(struct sqlite_store *s, struct error *err)
+{
+        pthread_mutex_lock(&s->wmu);
+        if (in_callback(s)) {
+                pthread_mutex_unlock(&s->wmu);
+                return error_set(err, -EDEADLK, "store: write from inside a watch callback");
+        }
+        int r = exec_simple(s, &s->w, ST_BEGIN_IMM, err);
+        if (r < 0)
+                pthread_mutex_unlock(&s->wmu);
+        return r;
+}
+
+/* Commit (or roll back on r < 0); on success publish rev and fan ev out. Releases wmu. */
+static int write_end(struct sqlite_store *s, int r, const struct store_event *ev,
+                     struct error *err)
+{
+        if (r >= 0)
+                r = exec_simple(s, &s->w, ST_COMMIT, err);
+        if (r < 0) {
+                rollback(s, &s->w);
+                pthread_mutex_unlock(&s->wmu);
+                return r;
+        }
+        __atomic_store_n(&s->rev, ev->rev, __ATOMIC_RELEASE);
+        store_watch_hub_dispatch(&s->hub, ev);
+        s->writes_since_compact++;
+        if (s->writes_since_compact >= STORE_COMPACT_EVERY ||
+            time(NULL) - s->last_compact >= STORE_COMPACT_INTERVAL) {
+                struct error cerr = {0};
+                if (compact_locked(s, s->rev - STORE_KEEP_REVS, &cerr) < 0)
+                        log_debug("store", "auto-compaction: %s", error_msg(&cerr));
+        }
+        pthread_mutex_unlock(&s->wmu);
+        return 0;
+}
+
+static int sq_create(struct store *base, const char *key, const char *value, size_t len,
+                     int64_t *ret_rev, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        int r = write_begin(s, err);
+        if (r < 0)
+                return r;
+        int64_t rev = s->rev + 1, prev = 0;
+        struct store_kv cur = {0};
+        struct error gerr = {0};
+        r = get_on(s, &s->w, key, &cur, &gerr);
+        if (r == 0) {
+                store_kv_clear(&cur);
+                r = error_set(err, -EEXIST, "key %s already exists", key);
+        } else if (r != -ENOENT) {
+                if (err)
+                        *err = gerr;
+        } else {
+                r = last_rev_of(s, key, &prev, err);
+                if (r >= 0)
+                        r = insert_row(s, rev, key, true, false, rev, prev, value, len, err);
+                if (r >= 0)
+                        r = set_current(s, key, rev, err);
+        }
+        struct store_event ev = {.type = STORE_EVENT_PUT,
+                                 .key = key,
+                                 .value = value,
+                                 .value_len = len,
+                                 .rev = rev,
+                                 .create_rev = rev};
+        r = write_end(s, r, &ev, err);
+        if (r >= 0 && ret_rev)
+                *ret_rev = rev;
+        return r;
+}
+
+static int sq_update(struct store *base, const char *key, const char *value, size_t len,
+                     int64_t expect_rev, int64_t *ret_rev, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        int r = write_begin(s, err);
+        if (r < 0)
+                return r;
+        int64_t rev = s->rev + 1;
+        struct store_kv cur = {0};
+        r = get_on(s, &s->w, key, &cur, err);
+        if (r >= 0 && expect_rev && cur.mod_rev != expect_rev)
+                r = error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", key,
+                              (long long)cur.mod_rev, (long long)expect_rev);
+        if (r >= 0)
+                r = insert_row(s, rev, key, false, false, cur.create_rev, cur.mod_rev, value, len,
+                               err);
+        if (r >= 0)
+                r = set_current(s, key, rev, err);
+        struct store_event ev = {.type = STORE_EVENT_PUT,
+                                 .key = key,
+                                 .value = value,
+                                 .value_len = len,
+                                 .prev_value = cur.value,
+                                 .prev_len = cur.value_len,
+                                 .rev = rev,
+                                 .create_rev = cur.create_rev};
+        r = write_end(s, r, &ev, err);
+        store_kv_clear(&cur);
+        if (r >= 0 && ret_rev)
+                *ret_rev = rev;
+        return r;
+}
+
+static int sq_remove(struct store *base, const char *key, int64_t expect_rev,
+                     struct store_kv *ret_prev, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        int r = write_begin(s, err);
+        if (r < 0)
+                return r;
+        int64_t rev = s->rev + 1;
+        struct store_kv cur = {0};
+        r = get_on(s, &s->w, key, &cur, err);
+        if (r >= 0 && expect_rev && cur.mod_rev != expect_rev)
+                r = error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", key,
+                              (long long)cur.mod_rev, (long long)expect_rev);
+        if (r >= 0)
+                r = insert_row(s, rev, key, false, true, cur.create_rev, cur.mod_rev, cur.value,
+                               cur.value_len, err);
+        if (r >= 0)
+                r = set_current(s, key, 0, err);
+        struct store_event ev = {.type = STORE_EVENT_DELETE,
+                                 .key = key,
+                                 .value = cur.value,
+                                 .value_len = cur.value_len,
+                                 .rev = rev,
+                                 .create_rev = cur.create_rev};
+        r = write_end(s, r, &ev, err);
+        if (r >= 0 && ret_prev) {
+                cur.mod_rev = rev;
+                *ret_prev = cur;
+                return r;
+        }
+        store_kv_clear(&cur);
+        return r;
+}
+
+/* ---- compaction ---- */
+
+static int compact_locked(struct sqlite_store *s, int64_t rev, struct error *err)
+{
+        if (rev <= s->compact_rev)
+                return 0;
+        int r = exec_simple(s, &s->w, ST_BEGIN_IMM, err);
+        if (r < 0)
+                return r;
+        /* Order matters: follow prev_rev from deletion rows before removing them. */
+        static const enum stmt_id steps[] = {ST_COMPACT_PREV, ST_COMPACT_TOMB};
+        for (size_t i = 0; i < ARRAY_SIZE(steps) && r >= 0; i++) {
+                _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, steps[i], err);
+                if (!st) {
+                        r = -EIO;
+                        break;
+                }
+                sqlite3_bind_int64(st, 1, s->compact_rev);
+                sqlite3_bind_int64(st, 2, rev);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        r = db_error(s->w.db, err, s->path, "compact");
+        }
+        if (r >= 0) {
+                _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, ST_META_SET, err);
+                if (!st)
+                        r = -EIO;
+                else {
+                        sqlite3_bind_int64(st, 1, rev);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                r = db_error(s->w.db, err, s->path, "compact");
+                }
+        }
+        if (r >= 0)
+                r = exec_simple(s, &s->w, ST_COMMIT, err);
+        if (r < 0) {
+                rollback(s, &s->w);
+                return r;
+        }
+        s->compact_rev = rev;
+        s->writes_since_compact = 0;
+        s->last_compact = time(NULL);
+        return 0;
+}
+
+static int sq_compact(struct store *base, int64_t rev, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        pthread_mutex_lock(&s->wmu);
+        int r;
+        if (in_callback(s))
+                r = error_set(err, -EDEADLK, "store: compact from inside a watch callback");
+        else if (rev > s->rev)
+                r = error_set(err, -EINVAL, "compact: revision %lld is in the future (current %lld)",
+                              (long long)rev, (long long)s->rev);
+        else
+                r = compact_locked(s, rev, err);
+        pthread_mutex_unlock(&s->wmu);
+        return r;
+}
+
+/* ---- watch ---- */
+
+/* Deliver the history rows in (after, upto] matching w's prefix. */
+static int replay(struct sqlite_store *s, struct conn *c, struct store_watch *w, int64_t after,
+                  int64_t upto, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_REPLAY, err);
+        if (!st)
+                return -EIO;
+        _cleanup_free_ char *end = NULL;
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int64(st, 2, upto);
+        size_t end_len;
+        sqlite3_bind_text(st, 3, w->prefix, -1, SQLITE_STATIC);
+        if (store_prefix_end(w->prefix, &end, &end_len))
+                sqlite3_bind_text(st, 4, end, (int)end_len, SQLITE_STATIC);
+        else
+                sqlite3_bind_zeroblob(st, 4, 0);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+                bool deleted = sqlite3_column_int(st, 3);
+                struct store_event ev = {
+                        .type = deleted ? STORE_EVENT_DELETE : STORE_EVENT_PUT,
+                        .rev = sqlite3_column_int64(st, 0),
+                        .key = (const char *)sqlite3_column_text(st, 1),
+                        .create_rev = sqlite3_column_int64(st, 4),
+                };
+                ev.value = sqlite3_column_blob(st, 5);
+                ev.value_len = (size_t)sqlite3_column_bytes(st, 5);
+                if (!ev.value)
+                        ev.value = "";
+                if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+                        ev.prev_value = sqlite3_column_blob(st, 6);
+                        ev.prev_len = (size_t)sqlite3_column_bytes(st, 6);
+                        if (!ev.prev_value)
+                                ev.prev_value = "";
+                }
+                store_watch_deliver(w, &ev);
+        }
+        if (r != SQLITE_DONE)
+                return db_error(c->db, err, s->path, "watch replay");
+        if (upto > w->last_rev)
+                w->last_rev = upto;
+        return 0;
+}
+
+static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, store_watch_fn fn,
+                    void *userdata, struct store_watch **ret, struct error *err)
+{
+        struct sqlite_store *s = SQ(base);
+        if (!fn)
+                return error_set(err, -EINVAL, "store: watch without a callback");
+        struct store_watch *w = store_watch_new(base, prefix, fn, userdata);
+        w->last_rev = from_rev;
+
+        /* Phase 1: the bulk of the history from a read snapshot, without blocking writers. */
+        struct conn *c = reader_get(s, err);
+        if (!c) {
+                store_watch_free(w);
+                return -EIO;
+        }
+        int64_t cur, compact;
+        int r = exec_simple(s, c, ST_BEGIN, err);
+        if (r >= 0)
+                r = read_revs(s, c, &cur, &compact, err);
+        if (r >= 0 && from_rev < compact)
+                r = error_set(err, -ERANGE, "revision %lld has been compacted (oldest %lld)",
+                              (long long)from_rev, (long long)compact);
+        if (r >= 0 && cur > from_rev)
+                r = replay(s, c, w, from_rev, cur, err);
+        reader_put(s, c);
+        if (r < 0) {
+                store_watch_free(w);
+                return r;
+        }
+
+        /* Phase 2: under wmu no commit can happen; deliver what was committed since the
+         * snapshot, then register, so the first live event follows the last replayed one. */
+        pthread_mutex_lock(&s->wmu);
+        if (in_callback(s)) {
+                r = error_set(err, -EDEADLK, "store: watch from inside a watch callback");
+        } else if (s->compact_rev > w->last_rev) {
+                r = error_set(err, -ERANGE, "revision %lld has been compacted (oldest %lld)",
+                              (long long)w->last_rev, (long long)s->compact_rev);
+        } else if (s->rev > w->last_rev) {
+                /* Callbacks run with wmu held: mark it as a dispatch so that writes from them
+                 * fail instead of committing past the registration. */
+                s->hub.dispatching = true;
+                s->hub.dispatch_thread = pthread_self();
+                r = replay(s, &s->w, w, w->last_rev, s->rev, err);
+                s->hub.dispatching = false;
+        }
+        if (r >= 0)
+                store_watch_hub_add(&s->hub, w);
+        pthread_mutex_unlock(&s->wmu);
+        if (r < 0) {
+                store_watch_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+static void sq_watch_cancel(struct store_watch *w)
+{
+        struct sqlite_store *s = SQ(w->store);
+        pthread_mutex_lock(&s->wmu);
+        store_watch_hub_remove(&s->hub, w);
+        pthread_mutex_unlock(&s->wmu);
+}
+
+static const struct store_ops sqlite_ops = {
+        .name = "sqlite",
+        .close = sq_close,
+        .revision = sq_revision,
+        .get = sq_get,
+        .list = sq_list,
+        .count = sq_count,
+        .create = sq_create,
+        .update = sq_update,
+        .remove = sq_remove,
+        .watch = sq_watch,
+        .watch_cancel = sq_watch_cancel,
+        .compact = sq_compact,
+};

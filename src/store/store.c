@@ -1,0 +1,161 @@
+/* store.c — endpoint parsing and dispatch over the backend function table. */
+#include "store/store-internal.h"
+
+#define STORE_DEFAULT_PATH "/var/lib/timonel/server/db/state.db"
+
+void store_kv_clear(struct store_kv *kv)
+{
+        if (!kv)
+                return;
+        free(kv->key);
+        free(kv->value);
+        memset(kv, 0, sizeof(*kv));
+}
+
+void store_list_clear(struct store_list *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n_items; i++)
+                store_kv_clear(&l->items[i]);
+        free(l->items);
+        memset(l, 0, sizeof(*l));
+}
+
+bool store_prefix_end(const char *prefix, char **ret_end, size_t *ret_end_len)
+{
+        size_t n = prefix ? strlen(prefix) : 0;
+        while (n > 0 && (unsigned char)prefix[n - 1] == 0xff)
+                n--;
+        if (n == 0) {
+                *ret_end = NULL;
+                *ret_end_len = 0;
+                return false;
+        }
+        char *end = xstrndup(prefix, n);
+        end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+        *ret_end = end;
+        *ret_end_len = n;
+        return true;
+}
+
+int store_open(const char *endpoint, struct store **ret, struct error *err)
+{
+        if (!endpoint || !*endpoint)
+                return store_sqlite_open(STORE_DEFAULT_PATH, ret, err);
+        if (strncmp(endpoint, "sqlite://", 9) == 0) {
+                const char *path = endpoint + 9;
+                if (path[0] != '/')
+                        return error_set(err, -EINVAL,
+                                         "store endpoint %s: expected sqlite:///absolute/path",
+                                         endpoint);
+                return store_sqlite_open(path, ret, err);
+        }
+        if (strstr(endpoint, "://"))
+                return error_set(err, -EINVAL, "store endpoint %s: unsupported scheme", endpoint);
+        return store_sqlite_open(endpoint, ret, err);
+}
+
+void store_close(struct store *s)
+{
+        if (s)
+                s->ops->close(s);
+}
+
+int64_t store_revision(struct store *s)
+{
+        return s->ops->revision(s);
+}
+
+static int check_key(const char *key, struct error *err)
+{
+        if (!key || !*key)
+                return error_set(err, -EINVAL, "store: empty key");
+        if (strlen(key) > STORE_KEY_MAX)
+                return error_set(err, -EINVAL, "store: key longer than %u bytes", STORE_KEY_MAX);
+        return 0;
+}
+
+static int check_value(const char *key, size_t len, struct error *err)
+{
+        if (len > STORE_VALUE_MAX)
+                return error_set(err, -E2BIG, "store: value of %s is %zu bytes (max %u)", key,
+                                 len, STORE_VALUE_MAX);
+        return 0;
+}
+
+int store_get(struct store *s, const char *key, struct store_kv *ret, struct error *err)
+{
+        int r = check_key(key, err);
+        if (r < 0)
+                return r;
+        return s->ops->get(s, key, ret, err);
+}
+
+int store_list(struct store *s, const char *prefix, const char *start_after, size_t limit,
+               int64_t at_rev, struct store_list *ret, struct error *err)
+{
+        if (at_rev < 0)
+                return error_set(err, -EINVAL, "store: negative revision %lld",
+                                 (long long)at_rev);
+        return s->ops->list(s, prefix ? prefix : "", start_after, limit, at_rev, ret, err);
+}
+
+int store_count(struct store *s, const char *prefix, int64_t *ret, struct error *err)
+{
+        return s->ops->count(s, prefix ? prefix : "", ret, err);
+}
+
+int store_create(struct store *s, const char *key, const char *value, size_t len,
+                 int64_t *ret_rev, struct error *err)
+{
+        int r = check_key(key, err);
+        if (r < 0)
+                return r;
+        r = check_value(key, len, err);
+        if (r < 0)
+                return r;
+        return s->ops->create(s, key, value ? value : "", value ? len : 0, ret_rev, err);
+}
+
+int store_update(struct store *s, const char *key, const char *value, size_t len,
+                 int64_t expect_rev, int64_t *ret_rev, struct error *err)
+{
+        int r = check_key(key, err);
+        if (r < 0)
+                return r;
+        r = check_value(key, len, err);
+        if (r < 0)
+                return r;
+        return s->ops->update(s, key, value ? value : "", value ? len : 0, expect_rev, ret_rev,
+                              err);
+}
+
+int store_delete(struct store *s, const char *key, int64_t expect_rev, struct store_kv *ret_prev,
+                 struct error *err)
+{
+        int r = check_key(key, err);
+        if (r < 0)
+                return r;
+        return s->ops->remove(s, key, expect_rev, ret_prev, err);
+}
+
+int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
+                void *userdata, struct store_watch **ret, struct error *err)
+{
+        if (from_rev < 0)
+                return error_set(err, -EINVAL, "store: negative revision %lld",
+                                 (long long)from_rev);
+        return s->ops->watch(s, prefix ? prefix : "", from_rev, fn, userdata, ret, err);
+}
+
+void store_watch_cancel(struct store_watch *w)
+{
+        if (w)
+                w->store->ops->watch_cancel(w);
+}
+
+int store_compact(struct store *s, int64_t rev, struct error *err)
+{
+        return s->ops->compact(s, rev, err);
+}
