@@ -261,8 +261,8 @@ static void reader_put(struct sqlite_store *s, struct conn *c)
 }
 
 /* Read sqlite_sequence / meta inside the caller's transaction. */
-static int read_revs(struct sqlite_store *s, struct conn *c, int64_t *ret_rev,
-                     int64_t *ret_compact, struct error *err)
+static int read_revs(struct sqlite_store *s, struct conn *c, int64_t *ret_rev, int64_t *ret_compact,
+                     struct error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_REVS, err);
         if (!st)
@@ -345,8 +345,8 @@ static int writer_setup(struct sqlite_store *s, struct error *err)
         if (r < 0)
                 return r;
         if (strcasecmp(buf, "wal") != 0)
-                return error_set(err, -EIO, "%s: cannot enable WAL journal (mode is %s)",
-                                 s->path, buf);
+                return error_set(err, -EIO, "%s: cannot enable WAL journal (mode is %s)", s->path,
+                                 buf);
         if (sqlite3_exec(s->w.db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
                 return db_error(s->w.db, err, s->path, "PRAGMA synchronous");
         r = pragma_text(s, "PRAGMA quick_check", buf, sizeof(buf), err);
@@ -619,8 +619,7 @@ static int insert_row(struct sqlite_store *s, int64_t rev, const char *key, bool
 
 static int set_current(struct sqlite_store *s, const char *key, int64_t rev, struct error *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *st =
-                stmt_get(s, &s->w, rev ? ST_CUR_SET : ST_CUR_DEL, err);
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, rev ? ST_CUR_SET : ST_CUR_DEL, err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -660,8 +659,7 @@ static int write_begin(struct sqlite_store *s, struct error *err)
 }
 
 /* Commit (or roll back on r < 0); on success publish rev and fan ev out. Releases wmu. */
-static int write_end(struct sqlite_store *s, int r, const struct store_event *ev,
-                     struct error *err)
+static int write_end(struct sqlite_store *s, int r, const struct store_event *ev, struct error *err)
 {
         if (r >= 0)
                 r = exec_simple(s, &s->w, ST_COMMIT, err);
@@ -838,7 +836,8 @@ static int sq_compact(struct store *base, int64_t rev, struct error *err)
         if (in_callback(s))
                 r = error_set(err, -EDEADLK, "store: compact from inside a watch callback");
         else if (rev > s->rev)
-                r = error_set(err, -EINVAL, "compact: revision %lld is in the future (current %lld)",
+                r = error_set(err, -EINVAL,
+                              "compact: revision %lld is in the future (current %lld)",
                               (long long)rev, (long long)s->rev);
         else
                 r = compact_locked(s, rev, err);

@@ -79,8 +79,8 @@ static int check_key(const char *key, struct error *err)
 static int check_value(const char *key, size_t len, struct error *err)
 {
         if (len > STORE_VALUE_MAX)
-                return error_set(err, -E2BIG, "store: value of %s is %zu bytes (max %u)", key,
-                                 len, STORE_VALUE_MAX);
+                return error_set(err, -E2BIG, "store: value of %s is %zu bytes (max %u)", key, len,
+                                 STORE_VALUE_MAX);
         return 0;
 }
 
@@ -96,8 +96,7 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
                int64_t at_rev, struct store_list *ret, struct error *err)
 {
         if (at_rev < 0)
-                return error_set(err, -EINVAL, "store: negative revision %lld",
-                                 (long long)at_rev);
+                return error_set(err, -EINVAL, "store: negative revision %lld", (long long)at_rev);
         return s->ops->list(s, prefix ? prefix : "", start_after, limit, at_rev, ret, err);
 }
 
@@ -106,8 +105,8 @@ int store_count(struct store *s, const char *prefix, int64_t *ret, struct error 
         return s->ops->count(s, prefix ? prefix : "", ret, err);
 }
 
-int store_create(struct store *s, const char *key, const char *value, size_t len,
-                 int64_t *ret_rev, struct error *err)
+int store_create(struct store *s, const char *key, const char *value, size_t len, int64_t *ret_rev,
+                 struct error *err)
 {
         int r = check_key(key, err);
         if (r < 0)

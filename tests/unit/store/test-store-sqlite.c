@@ -368,10 +368,10 @@ TEST(watch_replay_then_live)
 
         struct store_watch *w = NULL;
         CHECK_EQ_INT(store_watch(s, "/a/", 1, collect, &c, &w, &err), 0);
-        CHECK_EQ_INT(c.n, 3); /* replayed: 3, 4, 5 */
-        CHECK_EQ_INT(store_create(s, "/b/2", "y", 1, &rev, &err), 0);  /* 6, filtered */
+        CHECK_EQ_INT(c.n, 3);                                             /* replayed: 3, 4, 5 */
+        CHECK_EQ_INT(store_create(s, "/b/2", "y", 1, &rev, &err), 0);     /* 6, filtered */
         CHECK_EQ_INT(store_update(s, "/a/1", "v3", 2, 3, &rev, &err), 0); /* 7 */
-        CHECK_EQ_INT(store_create(s, "/a/3", "z", 1, &rev, &err), 0);  /* 8 */
+        CHECK_EQ_INT(store_create(s, "/a/3", "z", 1, &rev, &err), 0);     /* 8 */
         CHECK_EQ_INT(c.n, 5);
         CHECK(!c.out_of_order);
         if (c.n == 5) {
@@ -523,8 +523,8 @@ TEST(compaction)
         struct store_list l = {0};
         struct store_kv kv = {0};
         for (int i = 0; i < 5; i++)
-                put(s, "/c/a", i % 2 ? "odd" : "even"); /* 1..5 */
-        put(s, "/c/b", "b1");                            /* 6 */
+                put(s, "/c/a", i % 2 ? "odd" : "even");          /* 1..5 */
+        put(s, "/c/b", "b1");                                    /* 6 */
         CHECK_EQ_INT(store_delete(s, "/c/b", 0, NULL, &err), 0); /* 7 */
         put(s, "/c/d", "d1");                                    /* 8 */
         put(s, "/c/a", "last");                                  /* 9 */
@@ -600,8 +600,7 @@ TEST(auto_compaction_bounds_history)
         collector_init(&c);
         struct store_watch *w = NULL;
         CHECK_EQ_INT(store_watch(s, "/auto/", 0, collect, &c, &w, &err), -ERANGE);
-        CHECK_EQ_INT(store_watch(s, "/auto/", store_revision(s) - 5000, collect, &c, &w, &err),
-                     0);
+        CHECK_EQ_INT(store_watch(s, "/auto/", store_revision(s) - 5000, collect, &c, &w, &err), 0);
         CHECK_EQ_INT(c.n, 5000);
         store_watch_cancel(w);
         collector_free(&c);
