@@ -339,6 +339,9 @@ static void *informer_thread(void *arg)
                         }
                         log_debug("informer", "%s: watch: %s (r=%d)", i->path, error_msg(&err),
                                   r);
+                        /* A watch that worked for a while resets the backoff. */
+                        if (now_ms() - started >= 1000)
+                                backoff = BACKOFF_MIN_MS;
                         break;
                 }
                 if (atomic_load(&i->stop))
