@@ -72,6 +72,8 @@ void store_watch_hub_add(struct store_watch_hub *h, struct store_watch *w);
 /* Unlink and free w; if called from inside a dispatch on the same thread, only mark it. */
 void store_watch_hub_remove(struct store_watch_hub *h, struct store_watch *w);
 void store_watch_hub_dispatch(struct store_watch_hub *h, const struct store_event *ev);
+/* Free the watchers cancelled from inside a callback (dispatch does this itself). */
+void store_watch_hub_reap(struct store_watch_hub *h);
 /* Free every remaining watcher (store close). */
 void store_watch_hub_clear(struct store_watch_hub *h);
 

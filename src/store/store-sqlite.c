@@ -936,6 +936,7 @@ static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, st
                 s->hub.dispatch_thread = pthread_self();
                 r = replay(s, &s->w, w, w->last_rev, s->rev, err);
                 s->hub.dispatching = false;
+                store_watch_hub_reap(&s->hub);
         }
         if (r >= 0)
                 store_watch_hub_add(&s->hub, w);

@@ -39,8 +39,11 @@ struct store_list {
 };
 void store_list_clear(struct store_list *l);
 
-/* Open the store named by endpoint: NULL, "", "sqlite:///abs/path.db" or a plain path (SQLite).
- * Fails (never silently starts empty) on a corrupt or unwritable database. */
+/* Open the store named by endpoint: NULL or "" (/var/lib/timonel/server/db/state.db),
+ * "sqlite:///abs/path.db" or a plain path (SQLite; parent directories are created 0700).
+ * Fails (never silently starts empty): -EIO for a corrupt file or one that is not a SQLite
+ * database (the message names the file), -EBUSY if another process has it open, -EINVAL for an
+ * unknown endpoint scheme, -errno (message names the path) for an unusable directory. */
 int store_open(const char *endpoint, struct store **ret, struct error *err);
 void store_close(struct store *s);
 
@@ -51,7 +54,9 @@ int store_get(struct store *s, const char *key, struct store_kv *ret, struct err
 
 /* Keys with the given prefix in key order, starting strictly after start_after (NULL = from the
  * first), at most limit items (0 = no limit). at_rev = 0 lists the current state; a non-zero
- * at_rev lists the state as of that revision (for consistent pagination), -ERANGE if compacted. */
+ * at_rev lists the state as of that revision (for consistent pagination), -ERANGE if compacted,
+ * -EINVAL if later than the current revision. ret->rev is at_rev, or the current revision the
+ * listing was read at. */
 int store_list(struct store *s, const char *prefix, const char *start_after, size_t limit,
                int64_t at_rev, struct store_list *ret, struct error *err);
 
@@ -85,16 +90,23 @@ struct store_event {
         int64_t create_rev; /* create revision of the key */
 };
 
-/* Called for each event; borrowed pointers valid only during the call. */
+/* Called for each event; borrowed pointers valid only during the call. Live events are delivered
+ * with the store's writer lock held: keep the callback short (copy/queue and return). A callback
+ * may read the store and may cancel its own watch; a write (or compact/watch) from inside it fails
+ * with -EDEADLK. */
 typedef void (*store_watch_fn)(const struct store_event *ev, void *userdata);
 
-/* Watch keys with prefix for events with revision > from_rev. Events already in the history are
- * delivered from inside this call (in order), then live ones as they commit. -ERANGE if from_rev
- * is older than the compacted history. Cancel with store_watch_cancel (safe from within fn? no:
- * cancel from another moment, never inside the callback). */
+/* Watch keys with prefix for events with revision > from_rev (pass store_revision() for "from
+ * now"). Events already in the history are delivered from inside this call (in order, on the
+ * caller's thread), then live ones as they commit, with no gap and no duplicate. -ERANGE if
+ * from_rev is older than the compacted history. store_watch_cancel frees w; after it returns the
+ * callback is not running and will not be called again. It may also be called from inside w's
+ * own callback. */
 int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
                 void *userdata, struct store_watch **ret, struct error *err);
 void store_watch_cancel(struct store_watch *w);
 
-/* Drop history older than rev (events at or below rev can no longer be watched from). */
+/* Drop history older than rev: watching from a revision < rev or listing at_rev < rev then
+ * fails with -ERANGE. No-op if already compacted that far; -EINVAL if rev > store_revision().
+ * The store also compacts by itself (keeping the last 10,000 revisions). */
 int store_compact(struct store *s, int64_t rev, struct error *err);

@@ -73,7 +73,11 @@ void store_watch_hub_dispatch(struct store_watch_hub *h, const struct store_even
         for (struct store_watch *w = h->head; w; w = w->next)
                 store_watch_deliver(w, ev);
         h->dispatching = false;
-        /* Free watchers cancelled from inside their callback. */
+        store_watch_hub_reap(h);
+}
+
+void store_watch_hub_reap(struct store_watch_hub *h)
+{
         for (struct store_watch *w = h->head, *next; w; w = next) {
                 next = w->next;
                 if (w->cancelled) {

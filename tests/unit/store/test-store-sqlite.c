@@ -513,6 +513,122 @@ TEST(watch_no_gap_no_dup_under_writes)
         done(s);
 }
 
+/* Optimistic concurrency: increments with get + update(expect_rev) from several threads, while
+ * readers check that every snapshot they see is consistent. */
+struct cas_arg {
+        struct store *s;
+        int n;
+        int stale;
+        bool failed;
+        bool *stop;
+};
+
+static void *cas_thread(void *p)
+{
+        struct cas_arg *a = p;
+        for (int i = 0; i < a->n;) {
+                struct store_kv kv = {0};
+                struct error err = {0};
+                if (store_get(a->s, "/cnt", &kv, &err) < 0) {
+                        a->failed = true;
+                        return NULL;
+                }
+                char val[32];
+                snprintf(val, sizeof(val), "%ld", strtol(kv.value, NULL, 10) + 1);
+                int r = store_update(a->s, "/cnt", val, strlen(val), kv.mod_rev, NULL, &err);
+                store_kv_clear(&kv);
+                if (r == -ESTALE) {
+                        a->stale++;
+                        continue;
+                }
+                if (r < 0) {
+                        a->failed = true;
+                        return NULL;
+                }
+                i++;
+        }
+        return NULL;
+}
+
+static void *reader_thread(void *p)
+{
+        struct cas_arg *a = p;
+        int64_t last = 0;
+        while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
+                struct store_list l = {0};
+                struct error err = {0};
+                if (store_list(a->s, "/", NULL, 0, 0, &l, &err) < 0 || l.n_items != 1 ||
+                    l.rev < last) {
+                        a->failed = true;
+                        store_list_clear(&l);
+                        return NULL;
+                }
+                /* the counter's value v was written at revision v + 1 */
+                if (l.items[0].mod_rev != strtol(l.items[0].value, NULL, 10) + 1 ||
+                    l.items[0].mod_rev != l.rev)
+                        a->failed = true;
+                last = l.rev;
+                store_list_clear(&l);
+                a->n++;
+        }
+        return NULL;
+}
+
+TEST(concurrent_cas_and_reads)
+{
+        struct store *s = open_fresh();
+        CHECK(s);
+        if (!s)
+                return tmp_cleanup();
+        struct error err = {0};
+        enum { N_THREADS = 4, N_INC = 200 };
+        CHECK_EQ_INT(store_create(s, "/cnt", "0", 1, NULL, &err), 0);
+        struct collector c;
+        collector_init(&c);
+        struct store_watch *w = NULL;
+        CHECK_EQ_INT(store_watch(s, "/cnt", 0, collect, &c, &w, &err), 0);
+
+        bool stop = false;
+        struct cas_arg args[N_THREADS + 2];
+        pthread_t t[N_THREADS + 2];
+        for (int i = 0; i < N_THREADS + 2; i++) {
+                args[i] = (struct cas_arg){.s = s, .n = N_INC, .stop = &stop};
+                if (i >= N_THREADS)
+                        args[i].n = 0;
+                pthread_create(&t[i], NULL, i < N_THREADS ? cas_thread : reader_thread, &args[i]);
+        }
+        int stale = 0;
+        for (int i = 0; i < N_THREADS; i++) {
+                pthread_join(t[i], NULL);
+                CHECK(!args[i].failed);
+                stale += args[i].stale;
+        }
+        __atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+        for (int i = N_THREADS; i < N_THREADS + 2; i++) {
+                pthread_join(t[i], NULL);
+                CHECK(!args[i].failed);
+                CHECK(args[i].n > 0);
+        }
+        printf("# %d conflicts retried, %d+%d consistent lists\n", stale, args[N_THREADS].n,
+               args[N_THREADS + 1].n);
+        struct store_kv kv = {0};
+        CHECK_EQ_INT(store_get(s, "/cnt", &kv, &err), 0);
+        CHECK_EQ_INT(strtol(kv.value ? kv.value : "", NULL, 10), N_THREADS * N_INC);
+        store_kv_clear(&kv);
+        CHECK_EQ_INT(store_revision(s), 1 + N_THREADS * N_INC);
+        store_watch_cancel(w);
+        CHECK_EQ_INT(c.n, 1 + N_THREADS * N_INC);
+        CHECK(!c.out_of_order);
+        bool sequential = true;
+        for (size_t i = 1; i < c.n; i++)
+                if (strtol(c.recs[i].value, NULL, 10) != strtol(c.recs[i].prev, NULL, 10) + 1 ||
+                    strtol(c.recs[i].value, NULL, 10) != (long)i)
+                        sequential = false;
+        CHECK(sequential);
+        collector_free(&c);
+        done(s);
+}
+
 TEST(compaction)
 {
         struct store *s = open_fresh();
@@ -793,6 +909,7 @@ int main(void)
         RUN(watch_replay_then_live);
         RUN(watch_callback_rules);
         RUN(watch_no_gap_no_dup_under_writes);
+        RUN(concurrent_cas_and_reads);
         RUN(compaction);
         RUN(auto_compaction_bounds_history);
         RUN(reopen_keeps_data_and_revision);
