@@ -185,7 +185,7 @@ static int get_str(json_t *obj, const char *key, const char *where, const char *
         if (!v || json_is_null(v))
                 return 0;
         if (!json_is_string(v))
-                return error_set(err, -EINVAL, "kubeconfig: %s.%s: expected a string", where,
+                return error_set(err, -EINVAL, "kubeconfig: %s: %s: expected a string", where,
                                  key);
         *ret = json_string_value(v);
         return 0;
@@ -208,7 +208,7 @@ static int load_pem(json_t *obj, const char *key, const char *where, const char 
         if (data && *data) {
                 char *pem = b64_decode(data);
                 if (!pem)
-                        return error_set(err, -EINVAL, "kubeconfig: %s.%s: invalid base64",
+                        return error_set(err, -EINVAL, "kubeconfig: %s: %s: invalid base64",
                                          where, data_key);
                 *ret = pem;
                 return 0;
@@ -218,12 +218,12 @@ static int load_pem(json_t *obj, const char *key, const char *where, const char 
                 char *pem;
                 if (!base_dir)
                         return error_set(err, -EINVAL,
-                                         "kubeconfig: %s.%s: file references not allowed here",
+                                         "kubeconfig: %s: %s: file references not allowed here",
                                          where, key);
                 path = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", base_dir, file);
                 r = read_file_capped(path, PEM_MAX_SIZE, &pem, NULL, err);
                 if (r < 0)
-                        return error_wrap(err, r, "kubeconfig: %s.%s", where, key);
+                        return error_wrap(err, r, "kubeconfig: %s: %s", where, key);
                 *ret = pem;
         }
         return 0;
@@ -236,6 +236,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
         struct kubeconfig_info k = {};
         json_t *ctx, *cluster, *user = NULL, *contexts;
         const char *cur = NULL, *cluster_name, *user_name, *ns, *server, *token, *token_file;
+        _cleanup_free_ char *cwhere = NULL, *uwhere = NULL;
         int r;
 
         r = kyaml_parse_one(buf, len, &root, err);
@@ -267,6 +268,8 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                 return r;
         if (!cluster_name || !*cluster_name)
                 return error_set(err, -EINVAL, "kubeconfig: context \"%s\" has no cluster", cur);
+        cwhere = xasprintf("cluster \"%s\"", cluster_name);
+        uwhere = xasprintf("user \"%s\"", user_name ? user_name : "");
         cluster = find_named(root, "clusters", cluster_name, "cluster", err);
         if (!cluster)
                 return -EINVAL;
@@ -276,7 +279,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                         return -EINVAL;
         }
 
-        r = get_str(cluster, "server", "cluster", &server, err);
+        r = get_str(cluster, "server", cwhere, &server, err);
         if (r < 0)
                 return r;
         if (!server || !*server)
@@ -292,14 +295,14 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                 k.server[n - 1] = 0;
         k.insecure_skip_tls_verify =
                 json_is_true(json_object_get(cluster, "insecure-skip-tls-verify"));
-        r = load_pem(cluster, "certificate-authority", "cluster", base_dir, &k.ca_pem, err);
+        r = load_pem(cluster, "certificate-authority", cwhere, base_dir, &k.ca_pem, err);
         if (r < 0)
                 goto fail;
         if (user) {
-                r = load_pem(user, "client-certificate", "user", base_dir, &k.cert_pem, err);
+                r = load_pem(user, "client-certificate", uwhere, base_dir, &k.cert_pem, err);
                 if (r < 0)
                         goto fail;
-                r = load_pem(user, "client-key", "user", base_dir, &k.key_pem, err);
+                r = load_pem(user, "client-key", uwhere, base_dir, &k.key_pem, err);
                 if (r < 0)
                         goto fail;
                 if (!k.cert_pem != !k.key_pem) {
@@ -309,8 +312,8 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                                       user_name);
                         goto fail;
                 }
-                if ((r = get_str(user, "token", "user", &token, err)) < 0 ||
-                    (r = get_str(user, "tokenFile", "user", &token_file, err)) < 0)
+                if ((r = get_str(user, "token", uwhere, &token, err)) < 0 ||
+                    (r = get_str(user, "tokenFile", uwhere, &token_file, err)) < 0)
                         goto fail;
                 if (token && *token) {
                         k.token = xstrdup(token);
