@@ -899,7 +899,8 @@ static int afile_store(struct import *im, struct archive *a, struct afile *f, st
         for (;;) {
                 la_ssize_t n = archive_read_data(a, buf, COPY_BUF);
                 if (n < 0) {
-                        r = error_set(err, -EPROTO, "%s: %s", f->path, archive_error_string(a));
+                        r = error_set(err, -EPROTO, "truncated or corrupt archive (%s: %s)",
+                                      f->path, archive_error_string(a));
                         break;
                 }
                 if (n == 0)
@@ -1089,8 +1090,7 @@ static int add_image(struct import *im, struct afile *config, struct afile *mani
                 _cleanup_free_ char *dest = xasprintf("%s/layers/%s", im->tmpdir, hex);
                 r = layer_unpack(layers[i]->tmp, dest, hex, err);
                 if (r < 0)
-                        return error_wrap(err, r, "layer %s (sha256:%.12s)", layers[i]->path,
-                                          hex);
+                        return error_wrap(err, r, "layer sha256:%.12s", hex);
                 json_object_set_new(im->new_layers, hex, json_true());
         }
         if (!manifest) {
@@ -1528,10 +1528,10 @@ int images_import(const char *images_dir, const char *path, const char *default_
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return error_set(err, -errno, "%s: %s", path, strerror(errno));
+                return error_set(err, -errno, "cannot open: %s", strerror(errno));
         struct stat st;
         if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
-                return error_set(err, -EINVAL, "%s: not a file", path);
+                return error_set(err, -EINVAL, "not a file");
         struct archive *a = outer_new();
         int r;
         if (archive_read_open_fd(a, fd, COPY_BUF) != ARCHIVE_OK)
