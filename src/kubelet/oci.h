@@ -1,0 +1,41 @@
+/* oci.h — OCI runtime spec (config.json) for one container. Pure: no I/O, unit-tested. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+struct oci_mount {
+        const char *source, *destination;
+        bool read_only;
+};
+
+struct oci_params {
+        const char *rootfs;       /* absolute path of the mounted rootfs */
+        const char *hostname;     /* NULL: no uts namespace hostname */
+        const char *netns_path;   /* NULL: host network (no network namespace) */
+        const char *cgroups_path; /* absolute, e.g. /kubepods/besteffort/pod<uid>/<id> */
+        const char *const *args;  /* NULL-terminated, at least one */
+        const char *const *env;   /* NULL-terminated "K=V"; PATH and HOSTNAME added if absent */
+        const char *cwd;          /* NULL = "/" */
+        uint32_t uid, gid;
+        const char *hosts_file, *resolv_file, *hostname_file; /* bind-mounted read-only if set */
+        const struct oci_mount *mounts; /* volumes, in order */
+        size_t n_mounts;
+        int64_t memory_limit;  /* bytes, 0 = none */
+        int64_t cpu_quota_us;  /* 0 = none (period 100000) */
+        uint64_t cpu_shares;   /* 0 = runtime default */
+        uint64_t nofile_hard;  /* RLIMIT_NOFILE hard (soft = min(1024, hard)); 0 = 1048576 */
+        bool privileged;       /* all capabilities, all devices, rw /sys */
+};
+
+/* Build the spec. -EINVAL (message in err) for missing/invalid fields. *ret is a new ref. */
+int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err);
+/* Pure: the pid out of conmon's sync-pipe message {"data": PID[, "message": "..."]}.
+ * -EPROTO malformed; -EIO with the message when data < 0. */
+int oci_sync_parse(const char *buf, size_t len, int *ret_pid, struct error *err);
+/* Pure: state of `crun|runc state ID` output: status string (copied into status, cap n) and
+ * pid. -EPROTO malformed. */
+int oci_state_parse(const char *buf, size_t len, char *status, size_t n, int *ret_pid,
+                    struct error *err);
