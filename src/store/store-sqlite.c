@@ -347,7 +347,10 @@ static int writer_setup(struct sqlite_store *s, struct error *err)
         if (strcasecmp(buf, "wal") != 0)
                 return error_set(err, -EIO, "%s: cannot enable WAL journal (mode is %s)", s->path,
                                  buf);
-        if (sqlite3_exec(s->w.db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+        /* FULL: COMMIT fsyncs the WAL. journal_size_limit: truncate the WAL back to 64 MiB after
+         * a checkpoint so a burst of writes does not leave a huge file behind. */
+        if (sqlite3_exec(s->w.db, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864",
+                         NULL, NULL, NULL) != SQLITE_OK)
                 return db_error(s->w.db, err, s->path, "PRAGMA synchronous");
         r = pragma_text(s, "PRAGMA quick_check", buf, sizeof(buf), err);
         if (r < 0)
@@ -653,9 +656,22 @@ static int write_begin(struct sqlite_store *s, struct error *err)
                 return error_set(err, -EDEADLK, "store: write from inside a watch callback");
         }
         int r = exec_simple(s, &s->w, ST_BEGIN_IMM, err);
-        if (r < 0)
+        if (r < 0) {
                 pthread_mutex_unlock(&s->wmu);
-        return r;
+                return r;
+        }
+        /* The file is the truth: after a failed COMMIT whose data did reach the disk, the next
+         * write continues from the stored revision instead of failing on a duplicate rev. */
+        int64_t rev, compact;
+        r = read_revs(s, &s->w, &rev, &compact, err);
+        if (r < 0) {
+                rollback(s, &s->w);
+                pthread_mutex_unlock(&s->wmu);
+                return r;
+        }
+        if (rev != s->rev)
+                __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
+        return 0;
 }
 
 /* Commit (or roll back on r < 0); on success publish rev and fan ev out. Releases wmu. */

@@ -412,8 +412,21 @@ TEST(watch_replay_then_live)
                 CHECK_EQ_INT(c2.recs[0].rev, store_revision(s));
         }
         store_watch_cancel(w);
+
+        /* a watch from a future revision only sees events after it */
+        struct collector c3;
+        collector_init(&c3);
+        int64_t future = store_revision(s) + 3;
+        CHECK_EQ_INT(store_watch(s, "/a/", future, collect, &c3, &w, &err), 0);
+        for (int i = 0; i < 4; i++)
+                CHECK(put(s, "/a/f", "f") > 0);
+        CHECK_EQ_INT(c3.n, 1);
+        if (c3.n == 1)
+                CHECK_EQ_INT(c3.recs[0].rev, future + 1);
+        store_watch_cancel(w);
         collector_free(&c);
         collector_free(&c2);
+        collector_free(&c3);
         done(s);
 }
 
