@@ -1,0 +1,49 @@
+/* podsync.h — the kubelet's pod workers: an informer on the pods bound to this node, a pool of
+ * worker threads, and per pod a state machine run by one worker at a time:
+ *   sandbox -> per container: image -> start -> observe (1 s poll of the runtime) ->
+ *   restart per restartPolicy with CrashLoopBackOff (10 s doubling to 5 min) -> status PATCH
+ *   (only when changed); deletion: stop with grace, remove sandbox, DELETE with grace 0.
+ * On start it adopts the runtime's containers of pods still bound here (same uid) and removes
+ * the others. podsync_stop() leaves containers running. */
+#pragma once
+#include <jansson.h>
+
+#include "common/error.h"
+#include "kubelet/runtime.h"
+
+struct podsync;
+
+struct podsync_config {
+        const char *kubeconfig;
+        const char *data_dir; /* DATA/agent */
+        const char *node_name;
+        const char *node_ip;
+        struct runtime *rt; /* borrowed; must outlive the podsync */
+        int workers;        /* 0 = 4 */
+};
+
+/* Start the informer and the workers; returns at once (the API server may be down). */
+int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct error *err);
+/* Stop the workers (waiting for running syncs) and the informer; containers keep running. */
+void podsync_stop(struct podsync *ps);
+
+/* For the logs endpoint: the CRI log file of container ctr of pod ns/name (previous: the run
+ * before the current one) — *ret_path malloc'd — and whether that run is still going
+ * (*ret_running; false for previous). Errors: -ENOENT no such pod/container (message),
+ * -EINVAL previous requested but there is none / container not started yet (message). */
+int podsync_log_lookup(struct podsync *ps, const char *ns, const char *name, const char *ctr,
+                       bool previous, char **ret_path, bool *ret_running, struct error *err);
+
+/* Number of pods currently handled (for diagnostics). */
+size_t podsync_count(struct podsync *ps);
+
+/* ---- pure helpers (unit-tested) ---- */
+
+/* imagePullPolicy in effect for a container: its own, or Always for ":latest"/untagged images
+ * and IfNotPresent otherwise (as Kubernetes defaults it). Static string. */
+const char *podsync_pull_policy(json_t *container);
+
+/* Bytes of a memory quantity ("64Mi", "1G", "1000"), 0 if absent or invalid. */
+int64_t podsync_memory_bytes(const char *q);
+/* Millicores of a cpu quantity ("500m", "2"), 0 if absent or invalid. */
+int64_t podsync_cpu_millis(const char *q);
