@@ -964,7 +964,8 @@ static void server_shutdown(struct http_server *s)
                 st->abort = true;
                 stream_flush(st);
         }
-        h2o_context_request_shutdown(&s->ctx);
+        /* no h2o_context_request_shutdown(): its GOAWAY would not be flushed before the
+         * shutdown() below, and it leaves a timer linked that h2o_context_dispose() trips on */
         shutdown_conns(s);
         while ((!conns_empty(s) || !h2o_linklist_is_empty(&s->streams)) && mono_ms() < deadline) {
                 h2o_evloop_run(s->loop, 10);
@@ -977,11 +978,25 @@ static void server_shutdown(struct http_server *s)
         }
 }
 
+/* h2o keeps freed socket buffers in a per-thread cache that is lost when the thread exits;
+ * empty it when the loop ends (a cache, so this is always safe). */
+static void drain_buffer_cache(void)
+{
+        h2o_mem_recycle_t *a = &h2o_socket_buffer_prototype.allocator;
+        while (a->_link) {
+                void *c = a->_link; /* private chunk type: {struct chunk *next;} */
+                a->_link = *(void **)c;
+                a->cnt--;
+                free(c);
+        }
+}
+
 int http_server_run(struct http_server *s)
 {
         while (!atomic_load(&s->stop_requested))
                 h2o_evloop_run(s->loop, INT32_MAX);
         server_shutdown(s);
+        drain_buffer_cache();
         return 0;
 }
 
@@ -1029,9 +1044,12 @@ void http_server_free(struct http_server *s)
                 if (!idle)
                         return;
                 h2o_evloop_run(s->loop, 0); /* reap the closed sockets */
-                h2o_context_dispose(&s->ctx);
+                h2o_multithread_queue_t *queue = s->ctx.queue;
                 int ep = ((struct h2o225_evloop_epoll *)s->loop)->ep;
+                h2o_context_dispose(&s->ctx);
                 h2o_evloop_destroy(s->loop);
+                /* 2.2.5's evloop destroy_queue() and evloop_destroy() free neither of these */
+                free(queue);
                 close(ep);
         }
         h2o_config_dispose(&s->config);
