@@ -1,0 +1,262 @@
+/* pod.c — Pod defaults and validation (see pod.h). */
+#include "api/pod.h"
+
+#include <stdio.h>
+
+#include "api/meta.h"
+#include "api/quantity.h"
+#include "common/kjson.h"
+
+const char *pod_image_pull_policy(const char *image)
+{
+        if (!image)
+                return "IfNotPresent";
+        if (strchr(image, '@'))
+                return "IfNotPresent";
+        const char *slash = strrchr(image, '/');
+        const char *colon = strrchr(slash ? slash : image, ':');
+        if (!colon || !strcmp(colon, ":latest"))
+                return "Always";
+        return "IfNotPresent";
+}
+
+static void set_default(json_t *obj, const char *key, json_t *v)
+{
+        if (!json_object_get(obj, key))
+                json_object_set_new(obj, key, v);
+        else
+                json_decref(v);
+}
+
+static void container_defaults(json_t *c)
+{
+        set_default(c, "resources", json_object());
+        set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
+        set_default(c, "terminationMessagePolicy", json_string("File"));
+        set_default(c, "imagePullPolicy",
+                    json_string(pod_image_pull_policy(json_string_value(json_object_get(c, "image")))));
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(c, "ports"), i, p) {
+                if (json_is_object(p))
+                        set_default(p, "protocol", json_string("TCP"));
+        }
+}
+
+/* Value of resources.<kind>.<res> as a quantity; false if absent/invalid. */
+static bool res_get(const json_t *c, const char *kind, const char *res, struct quantity *q)
+{
+        const char *s = json_string_value(json_object_get(kjson_get(c, kind), res));
+        json_t *v = json_object_get(kjson_get(c, kind), res);
+        char buf[32];
+        if (!s && json_is_integer(v)) {
+                snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+                s = buf;
+        }
+        return s && quantity_parse(s, q, NULL) >= 0;
+}
+
+const char *pod_qos_class(const json_t *pod)
+{
+        /* Kubernetes' GetPodQOS: Guaranteed if every container sets cpu and memory limits and
+         * requests (requests default to limits) equal; BestEffort if no requests/limits at all;
+         * else Burstable. */
+        bool any = false, guaranteed = true;
+        const char *lists[] = {"spec.containers", "spec.initContainers"};
+        for (size_t l = 0; l < 2; l++) {
+                size_t i;
+                json_t *c;
+                json_array_foreach(kjson_get(pod, lists[l]), i, c) {
+                        const char *res[] = {"cpu", "memory"};
+                        json_t *req = kjson_get(c, "resources.requests");
+                        json_t *lim = kjson_get(c, "resources.limits");
+                        if (json_object_size(req) || json_object_size(lim))
+                                any = true;
+                        for (size_t k = 0; k < 2; k++) {
+                                struct quantity lq, rq;
+                                bool hl = res_get(c, "resources.limits", res[k], &lq);
+                                bool hr = res_get(c, "resources.requests", res[k], &rq);
+                                if (!hl) {
+                                        guaranteed = false;
+                                        continue;
+                                }
+                                if (hr && quantity_cmp(&lq, &rq) != 0)
+                                        guaranteed = false;
+                        }
+                }
+        }
+        if (!any)
+                return "BestEffort";
+        return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+void pod_defaults(json_t *pod)
+{
+        json_t *spec = kjson_obj_ensure(pod, "spec");
+        set_default(spec, "restartPolicy", json_string("Always"));
+        set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
+        set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
+        set_default(spec, "securityContext", json_object());
+        set_default(spec, "schedulerName", json_string("default-scheduler"));
+        set_default(spec, "enableServiceLinks", json_true());
+        set_default(spec, "priority", json_integer(0));
+        if (!json_object_get(spec, "preemptionPolicy"))
+                json_object_set_new(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(spec, "containers"), i, c) {
+                if (json_is_object(c))
+                        container_defaults(c);
+        }
+        json_array_foreach(json_object_get(spec, "initContainers"), i, c) {
+                if (json_is_object(c))
+                        container_defaults(c);
+        }
+        json_t *tol = json_object_get(spec, "tolerations");
+        if (!tol) {
+                /* DefaultTolerationSeconds admission: not-ready/unreachable for 300s. */
+                tol = json_pack("[{s:s,s:s,s:s,s:I},{s:s,s:s,s:s,s:I}]", "key",
+                                "node.kubernetes.io/not-ready", "operator", "Exists", "effect",
+                                "NoExecute", "tolerationSeconds", (json_int_t)300, "key",
+                                "node.kubernetes.io/unreachable", "operator", "Exists", "effect",
+                                "NoExecute", "tolerationSeconds", (json_int_t)300);
+                json_object_set_new(spec, "tolerations", tol);
+        }
+        json_t *status = json_object_get(pod, "status");
+        if (!json_is_object(status)) {
+                status = json_object();
+                json_object_set_new(pod, "status", status);
+        }
+        if (!json_string_value(json_object_get(status, "phase")))
+                json_object_set_new(status, "phase", json_string("Pending"));
+        json_object_set_new(status, "qosClass", json_string(pod_qos_class(pod)));
+}
+
+static void validate_containers(const json_t *list, const char *field, json_t *names,
+                                json_t *causes, bool required)
+{
+        char f[128], buf[1024];
+        if (!json_is_array(list) || !json_array_size(list)) {
+                if (required)
+                        meta_cause_add(causes, "FieldValueRequired", field, NULL, "");
+                return;
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c) {
+                const char *name = json_string_value(json_object_get(c, "name"));
+                snprintf(f, sizeof(f), "%s[%zu].name", field, i);
+                if (!name || !*name) {
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                } else if (meta_dns1123_label_error(name, buf, sizeof(buf))) {
+                        meta_cause_add(causes, "FieldValueInvalid", f, name, buf);
+                } else if (json_object_get(names, name)) {
+                        meta_cause_add(causes, "FieldValueDuplicate", f, name, NULL);
+                } else {
+                        json_object_set_new(names, name, json_true());
+                }
+                const char *image = json_string_value(json_object_get(c, "image"));
+                snprintf(f, sizeof(f), "%s[%zu].image", field, i);
+                if (!image || !*image)
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                size_t j;
+                json_t *p;
+                json_array_foreach(json_object_get(c, "ports"), j, p) {
+                        json_t *cp = json_object_get(p, "containerPort");
+                        snprintf(f, sizeof(f), "%s[%zu].ports[%zu].containerPort", field, i, j);
+                        if (!json_is_integer(cp)) {
+                                meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                        } else if (json_integer_value(cp) < 1 || json_integer_value(cp) > 65535) {
+                                meta_cause_add_json(causes, "FieldValueInvalid", f, cp,
+                                                    "must be between 1 and 65535, inclusive");
+                        }
+                }
+        }
+}
+
+static void validate_enum(const json_t *spec, const char *key, const char *const *allowed,
+                          json_t *causes)
+{
+        const char *v = json_string_value(json_object_get(spec, key));
+        if (!v)
+                return;
+        for (const char *const *a = allowed; *a; a++)
+                if (!strcmp(*a, v))
+                        return;
+        char field[64], detail[256] = "supported values: ";
+        size_t off = strlen(detail);
+        for (const char *const *a = allowed; *a; a++)
+                off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s\"%s\"",
+                                        a == allowed ? "" : ", ", *a);
+        snprintf(field, sizeof(field), "spec.%s", key);
+        meta_cause_add(causes, "FieldValueNotSupported", field, v, detail);
+}
+
+void pod_validate(const json_t *pod, json_t *causes)
+{
+        const json_t *spec = json_object_get(pod, "spec");
+        json_t *names = json_object();
+        validate_containers(json_object_get(spec, "containers"), "spec.containers", names, causes,
+                            true);
+        validate_containers(json_object_get(spec, "initContainers"), "spec.initContainers", names,
+                            causes, false);
+        json_decref(names);
+        static const char *const rp[] = {"Always", "OnFailure", "Never", NULL};
+        static const char *const dp[] = {"ClusterFirstWithHostNet", "ClusterFirst", "Default",
+                                         "None", NULL};
+        validate_enum(spec, "restartPolicy", rp, causes);
+        validate_enum(spec, "dnsPolicy", dp, causes);
+        json_t *tg = json_object_get(spec, "terminationGracePeriodSeconds");
+        if (json_is_integer(tg) && json_integer_value(tg) < 0)
+                meta_cause_add_json(causes, "FieldValueInvalid",
+                                    "spec.terminationGracePeriodSeconds", tg,
+                                    "must be greater than or equal to 0");
+}
+
+/* Copy of spec with the mutable fields neutralised, for comparison. */
+static json_t *spec_masked(const json_t *spec, const json_t *other)
+{
+        json_t *s = json_is_object(spec) ? json_deep_copy(spec) : json_object();
+        json_object_del(s, "activeDeadlineSeconds");
+        json_object_del(s, "tolerations");
+        json_object_del(s, "terminationGracePeriodSeconds");
+        const char *lists[] = {"containers", "initContainers"};
+        for (size_t l = 0; l < 2; l++) {
+                size_t i;
+                json_t *c;
+                json_array_foreach(json_object_get(s, lists[l]), i, c) {
+                        if (json_is_object(c))
+                                json_object_del(c, "image");
+                }
+        }
+        (void)other;
+        return s;
+}
+
+void pod_validate_update(const json_t *newpod, const json_t *oldpod, json_t *causes)
+{
+        json_t *a = spec_masked(json_object_get(newpod, "spec"), NULL);
+        json_t *b = spec_masked(json_object_get(oldpod, "spec"), NULL);
+        if (!json_equal(a, b))
+                meta_cause_add(
+                        causes, "FieldValueForbidden", "spec", NULL,
+                        "pod updates may not change fields other than `spec.containers[*].image`,"
+                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                        "`spec.tolerations` (only additions to existing tolerations),"
+                        "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                        "previously negative)");
+        json_decref(a);
+        json_decref(b);
+        /* Container count and names must not change either (covered by the masked compare);
+         * images must stay non-empty. */
+        size_t i;
+        json_t *c;
+        json_array_foreach(kjson_get(newpod, "spec.containers"), i, c) {
+                const char *image = json_string_value(json_object_get(c, "image"));
+                if (!image || !*image) {
+                        char f[64];
+                        snprintf(f, sizeof(f), "spec.containers[%zu].image", i);
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                }
+        }
+}

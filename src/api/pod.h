@@ -1,0 +1,32 @@
+/* pod.h — Pod defaults and validation as Kubernetes applies them (pure; JSON in, JSON out).
+ *
+ * Validation appends StatusCause objects (see api/meta.h) to a JSON array; the API server turns
+ * them into a 422 Invalid Status. */
+#pragma once
+#include <jansson.h>
+
+#include "common/base.h"
+
+/* Apply the defaults of a new pod in place: spec.restartPolicy Always, dnsPolicy ClusterFirst,
+ * terminationGracePeriodSeconds 30, schedulerName default-scheduler, securityContext {},
+ * enableServiceLinks true, priority 0; per container (and init container)
+ * terminationMessagePath /dev/termination-log, terminationMessagePolicy File, imagePullPolicy
+ * (Always for ":latest" or no tag, else IfNotPresent; digests -> IfNotPresent), resources {},
+ * ports[].protocol TCP; status.phase Pending, status.qosClass. */
+void pod_defaults(json_t *pod);
+
+/* "BestEffort", "Burstable" or "Guaranteed" from the containers' resources. */
+const char *pod_qos_class(const json_t *pod);
+
+/* Validate the spec of a pod for create: containers required, container names DNS labels and
+ * unique (across init containers too), image required, restartPolicy/dnsPolicy values,
+ * ports in range. Metadata is validated separately (meta_validate_object_meta). */
+void pod_validate(const json_t *pod, json_t *causes);
+
+/* Update rules: spec is immutable except containers[*].image, initContainers[*].image,
+ * activeDeadlineSeconds, tolerations (additions), terminationGracePeriodSeconds (to 1 when
+ * deleting). Appends "spec: Forbidden: pod updates may not change fields other than ..." */
+void pod_validate_update(const json_t *newpod, const json_t *oldpod, json_t *causes);
+
+/* The default image pull policy for an image reference. */
+const char *pod_image_pull_policy(const char *image);

@@ -1,0 +1,75 @@
+/* apiserver-internal.h — shared between the API server's files (not for other modules). */
+#pragma once
+#include <jansson.h>
+
+#include "api/scheme.h"
+#include "apiserver/apiserver.h"
+#include "common/error.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define APISERVER_MAX_BODY (3 * 1024 * 1024)
+#define APISERVER_WATCH_QUEUE_MAX (10 * 1024 * 1024)
+#define APISERVER_BOOKMARK_MS 30000
+
+struct watcher;
+struct logproxy;
+
+struct apiserver {
+        struct http_server *http;
+        struct store *store;
+        bool authn;            /* require a verified client cert */
+        char *ca_file;         /* verify kubelet serving certs */
+        char *kubelet_cert;    /* client cert for apiserver -> kubelet */
+        char *kubelet_key;
+        struct watcher *watchers; /* every watcher not yet freed (loop thread) */
+};
+
+/* One request being handled (loop thread). */
+struct rq {
+        struct apiserver *a;
+        struct http_req *req;
+        const char *method;
+        const char *path;
+        const char *user;
+        const struct scheme_resource *res;
+        char *ns;   /* namespace from the URL or NULL */
+        char *name; /* object name or NULL */
+        char *sub;  /* subresource or NULL */
+        int status; /* HTTP status sent (audit) */
+};
+
+/* ---- apiserver.c: responses and shared helpers ---- */
+void rq_respond_json(struct rq *q, int http, const json_t *obj);
+void rq_respond_text(struct rq *q, int http, const char *ct, const char *text);
+/* Status error from a negative errno; details stolen (may be NULL). */
+void rq_fail(struct rq *q, int code, json_t *details, const char *fmt, ...) PRINTF_LIKE(4, 5);
+/* `<resource> "<name>" not found` (404) for r (or namespaces when r is NULL). */
+void rq_fail_not_found(struct rq *q, const struct scheme_resource *r, const char *name);
+/* The response for an error from a store call / helper (code + message in err). */
+void rq_fail_err(struct rq *q, const struct error *err);
+/* Go's strconv.ParseBool truth. */
+bool apiserver_parse_bool(const char *s);
+/* Is the request asking for a Table? */
+bool rq_wants_table(struct rq *q);
+
+/* Decode an object read from the store: parse, set kind/apiVersion, metadata.resourceVersion =
+ * mod_rev. New reference or NULL on corrupt data. */
+json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value, size_t len,
+                             int64_t rev);
+/* Serialize for the store (drops metadata.resourceVersion). Caller frees. */
+char *apiserver_obj_encode(const json_t *obj, size_t *ret_len);
+
+/* ---- handlers.c ---- */
+void handlers_resource(struct rq *q);
+/* Create the default namespaces if missing. */
+int handlers_bootstrap(struct apiserver *a, struct error *err);
+
+/* ---- watch.c ---- */
+/* Start a watch stream for q (collection GET with watch=true); responds. */
+void watch_start(struct rq *q, const char *label_sel, const char *field_sel);
+/* Free every watcher (apiserver_free). */
+void watch_free_all(struct apiserver *a);
+
+/* ---- logs.c ---- */
+void logs_proxy(struct rq *q, const json_t *pod);

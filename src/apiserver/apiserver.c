@@ -1,0 +1,347 @@
+/* apiserver.c — lifecycle, request routing, authentication, audit, shared helpers. */
+#include "apiserver/apiserver-internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "apiserver/discovery.h"
+#include "apiserver/status.h"
+#include "common/kjson.h"
+#include "common/log.h"
+
+#define COMP "apiserver"
+
+/* ---- responses ---- */
+
+void rq_respond_json(struct rq *q, int http, const json_t *obj)
+{
+        _cleanup_free_ char *s = kjson_dump(obj);
+        q->status = http;
+        http_req_respond(q->req, http, "application/json", s, strlen(s));
+}
+
+void rq_respond_text(struct rq *q, int http, const char *ct, const char *text)
+{
+        q->status = http;
+        http_req_respond(q->req, http, ct, text, strlen(text));
+}
+
+void rq_fail(struct rq *q, int code, json_t *details, const char *fmt, ...)
+{
+        char msg[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        json_t *st = status_new(code, msg, details);
+        rq_respond_json(q, status_http_code(code), st);
+        json_decref(st);
+}
+
+void rq_fail_not_found(struct rq *q, const struct scheme_resource *r, const char *name)
+{
+        if (!r)
+                r = scheme_lookup("", "v1", "namespaces");
+        _cleanup_free_ char *qr = scheme_qualified_resource(r);
+        rq_fail(q, -ENOENT, status_details(name, r->group, r->resource), "%s \"%s\" not found", qr,
+                name);
+}
+
+void rq_fail_err(struct rq *q, const struct error *err)
+{
+        rq_fail(q, err->code ? err->code : -EIO, NULL, "%s", error_msg(err));
+}
+
+bool apiserver_parse_bool(const char *s)
+{
+        if (!s)
+                return false;
+        return !strcmp(s, "1") || !strcmp(s, "t") || !strcmp(s, "T") || !strcmp(s, "true") ||
+               !strcmp(s, "TRUE") || !strcmp(s, "True");
+}
+
+bool rq_wants_table(struct rq *q)
+{
+        const char *accept = http_req_header(q->req, "accept");
+        return accept && strstr(accept, "as=Table");
+}
+
+json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value, size_t len,
+                             int64_t rev)
+{
+        json_t *obj = NULL;
+        if (kjson_parse(value, len, 0, &obj, NULL) < 0 || !json_is_object(obj)) {
+                json_decref(obj);
+                return NULL;
+        }
+        json_object_set_new(obj, "kind", json_string(r->kind));
+        json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)rev);
+        json_object_set_new(kjson_obj_ensure(obj, "metadata"), "resourceVersion",
+                            json_string(buf));
+        return obj;
+}
+
+char *apiserver_obj_encode(const json_t *obj, size_t *ret_len)
+{
+        json_t *copy = json_copy((json_t *)obj);
+        json_t *meta = json_object_get(copy, "metadata");
+        if (json_is_object(meta)) {
+                json_t *m2 = json_copy(meta);
+                json_object_del(m2, "resourceVersion");
+                json_object_del(m2, "selfLink");
+                json_object_set_new(copy, "metadata", m2);
+        }
+        char *s = kjson_dump(copy);
+        json_decref(copy);
+        *ret_len = strlen(s);
+        return s;
+}
+
+/* ---- non-resource endpoints ---- */
+
+static void serve_version(struct rq *q)
+{
+        json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor", "31",
+                              "gitVersion", "v1.31.0-timonel", "gitCommit",
+                              "0000000000000000000000000000000000000000", "gitTreeState",
+                              "clean", "buildDate", "2026-01-01T00:00:00Z", "goVersion",
+                              "go1.22.0", "compiler", "gc", "platform", "linux/amd64");
+        rq_respond_json(q, 200, v);
+        json_decref(v);
+}
+
+static void not_found_path(struct rq *q)
+{
+        rq_fail(q, -ENOENT, json_object(), "the server could not find the requested resource");
+}
+
+static void serve_json_or_404(struct rq *q, json_t *doc, const char *ct)
+{
+        if (!doc) {
+                not_found_path(q);
+                return;
+        }
+        _cleanup_free_ char *s = kjson_dump(doc);
+        json_decref(doc);
+        q->status = 200;
+        http_req_respond(q->req, 200, ct, s, strlen(s));
+}
+
+/* Split path into at most max segments (copied into buf). */
+static size_t split_path(const char *path, char *buf, size_t bufsz, char **segs, size_t max)
+{
+        snprintf(buf, bufsz, "%s", path);
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+                if (n == max)
+                        return max + 1;
+                segs[n++] = t;
+        }
+        return n;
+}
+
+static void route_api(struct rq *q, const char *group, const char *version, char **segs, size_t n)
+{
+        /* segs: what follows the group-version. */
+        const struct scheme_resource *r = NULL;
+        if (n >= 3 && !strcmp(segs[0], "namespaces") &&
+            (r = scheme_lookup(group, version, segs[2])) && r->namespaced) {
+                if (n > 5) {
+                        not_found_path(q);
+                        return;
+                }
+                q->res = r;
+                q->ns = xstrdup(segs[1]);
+                q->name = n >= 4 ? xstrdup(segs[3]) : NULL;
+                q->sub = n >= 5 ? xstrdup(segs[4]) : NULL;
+        } else {
+                r = n >= 1 ? scheme_lookup(group, version, segs[0]) : NULL;
+                if (!r || n > 3) {
+                        not_found_path(q);
+                        return;
+                }
+                q->res = r;
+                q->name = n >= 2 ? xstrdup(segs[1]) : NULL;
+                q->sub = n >= 3 ? xstrdup(segs[2]) : NULL;
+        }
+        if (q->sub && !scheme_subresource(q->res, q->sub)) {
+                not_found_path(q);
+                return;
+        }
+        handlers_resource(q);
+}
+
+static void route(struct rq *q)
+{
+        const char *p = q->path;
+        if (!strcmp(p, "/version") || !strcmp(p, "/version/")) {
+                serve_version(q);
+                return;
+        }
+        if (!strncmp(p, "/healthz", 8) || !strncmp(p, "/livez", 6) || !strncmp(p, "/readyz", 7)) {
+                rq_respond_text(q, 200, "text/plain; charset=utf-8", "ok");
+                return;
+        }
+        if (q->a->authn && !q->user) {
+                rq_fail(q, -EPERM, NULL, "Unauthorized");
+                return;
+        }
+        char buf[2048];
+        char *segs[16];
+        size_t n = split_path(p, buf, sizeof(buf), segs, ARRAY_SIZE(segs));
+        if (n > ARRAY_SIZE(segs) || strlen(p) >= sizeof(buf)) {
+                not_found_path(q);
+                return;
+        }
+        bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
+        const char *accept = http_req_header(q->req, "accept");
+        if (n >= 1 && !strcmp(segs[0], "api")) {
+                if (n == 1 && get) {
+                        const char *agg = discovery_accepts_aggregated(accept);
+                        if (agg)
+                                serve_json_or_404(q, discovery_aggregated(true, agg),
+                                                  !strcmp(agg, "v2") ? DISCOVERY_CT_V2
+                                                                     : DISCOVERY_CT_V2BETA1);
+                        else
+                                serve_json_or_404(q, discovery_api_versions(), "application/json");
+                        return;
+                }
+                if (n == 2 && get) {
+                        serve_json_or_404(q, discovery_resource_list("", segs[1]),
+                                          "application/json");
+                        return;
+                }
+                if (n >= 3 && !strcmp(segs[1], "v1")) {
+                        route_api(q, "", "v1", segs + 2, n - 2);
+                        return;
+                }
+        } else if (n >= 1 && !strcmp(segs[0], "apis")) {
+                if (n == 1 && get) {
+                        const char *agg = discovery_accepts_aggregated(accept);
+                        if (agg)
+                                serve_json_or_404(q, discovery_aggregated(false, agg),
+                                                  !strcmp(agg, "v2") ? DISCOVERY_CT_V2
+                                                                     : DISCOVERY_CT_V2BETA1);
+                        else
+                                serve_json_or_404(q, discovery_group_list(), "application/json");
+                        return;
+                }
+                if (n == 2 && get) {
+                        serve_json_or_404(q, discovery_group(segs[1]), "application/json");
+                        return;
+                }
+                if (n == 3 && get) {
+                        serve_json_or_404(q, discovery_resource_list(segs[1], segs[2]),
+                                          "application/json");
+                        return;
+                }
+                if (n >= 4) {
+                        route_api(q, segs[1], segs[2], segs + 3, n - 3);
+                        return;
+                }
+        } else if (n >= 2 && !strcmp(segs[0], "openapi") && !strcmp(segs[1], "v3") && get) {
+                if (n == 2) {
+                        serve_json_or_404(q, openapi_index(), "application/json");
+                        return;
+                }
+                const char *rest = strstr(p, "/openapi/v3/") + strlen("/openapi/v3/");
+                serve_json_or_404(q, openapi_group_version(rest), "application/json");
+                return;
+        }
+        not_found_path(q);
+}
+
+static double now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void on_request(struct http_req *req, void *userdata)
+{
+        struct apiserver *a = userdata;
+        double t0 = now_ms();
+        struct rq q = {
+                .a = a,
+                .req = req,
+                .method = http_req_method(req),
+                .path = http_req_path(req),
+                .user = http_req_user(req),
+        };
+        route(&q);
+        const char *query = http_req_query_raw(req);
+        log_info(COMP, "%s %s%s%s user=%s code=%d %.1fms", q.method, q.path,
+                 query && *query ? "?" : "", query ? query : "", q.user ? q.user : "-", q.status,
+                 now_ms() - t0);
+        free(q.ns);
+        free(q.name);
+        free(q.sub);
+}
+
+/* ---- lifecycle ---- */
+
+int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, struct error *err)
+{
+        struct apiserver *a = xcalloc(1, sizeof(*a));
+        a->store = cfg->store;
+        _cleanup_free_ char *cert = NULL, *key = NULL;
+        struct http_server_config hc = {
+                .bind_address = cfg->bind_address,
+                .port = cfg->port,
+                .max_body = APISERVER_MAX_BODY,
+        };
+        if (cfg->tls_dir) {
+                cert = xasprintf("%s/server.crt", cfg->tls_dir);
+                key = xasprintf("%s/server.key", cfg->tls_dir);
+                a->ca_file = xasprintf("%s/ca.crt", cfg->tls_dir);
+                a->kubelet_cert = xasprintf("%s/kubelet-client.crt", cfg->tls_dir);
+                a->kubelet_key = xasprintf("%s/kubelet-client.key", cfg->tls_dir);
+                hc.cert_file = cert;
+                hc.key_file = key;
+                hc.client_ca_file = a->ca_file;
+                a->authn = true;
+        }
+        int r = handlers_bootstrap(a, err);
+        if (r >= 0)
+                r = http_server_new(&hc, on_request, a, &a->http, err);
+        if (r < 0) {
+                apiserver_free(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+int apiserver_run(struct apiserver *a)
+{
+        log_info(COMP, "serving on port %d", http_server_port(a->http));
+        return http_server_run(a->http);
+}
+
+void apiserver_stop(struct apiserver *a)
+{
+        if (a && a->http)
+                http_server_stop(a->http);
+}
+
+void apiserver_free(struct apiserver *a)
+{
+        if (!a)
+                return;
+        http_server_free(a->http);
+        watch_free_all(a);
+        free(a->ca_file);
+        free(a->kubelet_cert);
+        free(a->kubelet_key);
+        free(a);
+}
+
+int apiserver_port(struct apiserver *a)
+{
+        return http_server_port(a->http);
+}

@@ -1,0 +1,281 @@
+/* logs.c — pods/log: proxy GET /containerLogs/NS/POD/CONTAINER to the pod's kubelet (libcurl in
+ * a worker thread), streaming chunks back to the client through the loop (http_server_post). */
+#include "apiserver/apiserver-internal.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "apiserver/status.h"
+#include "common/kjson.h"
+#include "common/log.h"
+
+#define COMP "apiserver"
+#define LOGS_BACKLOG_MAX (8 * 1024 * 1024)
+
+struct logproxy {
+        struct apiserver *a;
+        struct http_stream *st; /* loop thread only; NULL once closed */
+        atomic_int refs;        /* worker + stream */
+        atomic_bool abort;
+        atomic_size_t backlog;  /* bytes posted to the loop and not yet written + queued */
+        char *url;
+        char *cert, *key, *ca;
+        bool wrote;             /* worker: any data received */
+};
+
+struct chunk {
+        struct logproxy *p;
+        size_t len;
+        bool end;
+        char data[];
+};
+
+static void proxy_unref(struct logproxy *p)
+{
+        if (atomic_fetch_sub(&p->refs, 1) != 1)
+                return;
+        free(p->url);
+        free(p->cert);
+        free(p->key);
+        free(p->ca);
+        free(p);
+}
+
+static void deliver(void *ud)
+{
+        struct chunk *c = ud;
+        struct logproxy *p = c->p;
+        if (p->st) {
+                if (c->len)
+                        http_stream_write(p->st, c->data, c->len);
+                if (c->end && p->st)
+                        http_stream_end(p->st);
+        }
+        atomic_fetch_sub(&p->backlog, c->len);
+        if (c->end)
+                proxy_unref(p); /* the worker's reference */
+        free(c);
+}
+
+static void post_chunk(struct logproxy *p, const char *data, size_t len, bool end)
+{
+        struct chunk *c = xmalloc(sizeof(*c) + len);
+        c->p = p;
+        c->len = len;
+        c->end = end;
+        if (len)
+                memcpy(c->data, data, len);
+        atomic_fetch_add(&p->backlog, len);
+        http_server_post(p->a->http, deliver, c);
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+        struct logproxy *p = ud;
+        size_t n = size * nmemb;
+        if (atomic_load(&p->abort))
+                return 0;
+        /* Back-pressure: wait while the client is far behind. */
+        while (atomic_load(&p->backlog) > LOGS_BACKLOG_MAX && !atomic_load(&p->abort))
+                usleep(10000);
+        p->wrote = true;
+        post_chunk(p, ptr, n, false);
+        return n;
+}
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+        struct logproxy *p = ud;
+        return atomic_load(&p->abort) ? 1 : 0;
+}
+
+static void *worker(void *ud)
+{
+        struct logproxy *p = ud;
+        CURL *h = curl_easy_init();
+        char errbuf[CURL_ERROR_SIZE] = "";
+        if (h) {
+                curl_easy_setopt(h, CURLOPT_URL, p->url);
+                curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+                curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
+                curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+                curl_easy_setopt(h, CURLOPT_XFERINFODATA, p);
+                curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+                curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+                curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+                curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+                curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+                if (p->cert) {
+                        curl_easy_setopt(h, CURLOPT_SSLCERT, p->cert);
+                        curl_easy_setopt(h, CURLOPT_SSLKEY, p->key);
+                        curl_easy_setopt(h, CURLOPT_CAINFO, p->ca);
+                        /* The kubelet's serving cert is signed by our CA but its SANs are not
+                         * guaranteed to carry the node address (kube-apiserver does not verify
+                         * kubelet certs by default at all). */
+                        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+                }
+                CURLcode rc = curl_easy_perform(h);
+                if (rc != CURLE_OK && !atomic_load(&p->abort) && !p->wrote) {
+                        char msg[CURL_ERROR_SIZE + 64];
+                        snprintf(msg, sizeof(msg), "error talking to the kubelet: %s\n",
+                                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                        post_chunk(p, msg, strlen(msg), false);
+                }
+                curl_easy_cleanup(h);
+        }
+        post_chunk(p, NULL, 0, true);
+        return NULL;
+}
+
+static void on_close(void *ud)
+{
+        struct logproxy *p = ud;
+        p->st = NULL;
+        atomic_store(&p->abort, true);
+        proxy_unref(p);
+}
+
+static void append_param(char *buf, size_t size, size_t *off, const char *name, const char *v)
+{
+        if (!v || !*v || *off >= size)
+                return;
+        *off += (size_t)snprintf(buf + *off, size - *off, "%s%s=%s", *off ? "&" : "", name, v);
+}
+
+static bool safe_param(const char *v)
+{
+        for (const char *c = v ? v : ""; *c; c++)
+                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+                      (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '.' || *c == '_'))
+                        return false;
+        return true;
+}
+
+void logs_proxy(struct rq *q, const json_t *pod)
+{
+        const char *name = kjson_str(pod, "metadata.name");
+        const char *container = http_req_query(q->req, "container");
+        const json_t *cs = kjson_get(pod, "spec.containers");
+        if (!container || !*container) {
+                if (json_array_size(cs) == 1) {
+                        container = kjson_str(json_array_get(cs, 0), "name");
+                } else {
+                        char names[1024] = "";
+                        size_t off = 0, i;
+                        json_t *c;
+                        json_array_foreach(cs, i, c) {
+                                if (off < sizeof(names))
+                                        off += (size_t)snprintf(names + off, sizeof(names) - off,
+                                                                "%s%s", i ? " " : "",
+                                                                kjson_str(c, "name") ? kjson_str(c, "name") : "");
+                        }
+                        rq_fail(q, -EBADMSG, NULL,
+                                "a container name must be specified for pod %s, choose one of: "
+                                "[%s]",
+                                name, names);
+                        return;
+                }
+        }
+        bool found = false;
+        size_t i;
+        json_t *c;
+        const char *lists[] = {"spec.containers", "spec.initContainers",
+                               "spec.ephemeralContainers"};
+        for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+                json_array_foreach(kjson_get(pod, lists[l]), i, c) {
+                        const char *cn = kjson_str(c, "name");
+                        if (cn && !strcmp(cn, container))
+                                found = true;
+                }
+        if (!found) {
+                rq_fail(q, -EBADMSG, NULL, "container %s is not valid for pod %s", container,
+                        name);
+                return;
+        }
+        const char *node = kjson_str(pod, "spec.nodeName");
+        if (!node || !*node) {
+                rq_fail(q, -EBADMSG, NULL, "pod %s does not have a host assigned", name);
+                return;
+        }
+        const struct scheme_resource *nr = scheme_lookup("", "v1", "nodes");
+        _cleanup_free_ char *key = scheme_key(nr, NULL, node);
+        struct store_kv kv = {0};
+        struct error err = {0};
+        if (store_get(q->a->store, key, &kv, &err) < 0) {
+                rq_fail(q, -ENOENT, status_details(node, "", "nodes"), "nodes \"%s\" not found",
+                        node);
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *nobj = apiserver_obj_decode(nr, kv.value, kv.value_len,
+                                                                    kv.mod_rev);
+        store_kv_clear(&kv);
+        const char *ip = NULL;
+        json_array_foreach(kjson_get(nobj, "status.addresses"), i, c) {
+                const char *t = kjson_str(c, "type");
+                if (t && !strcmp(t, "InternalIP") && !ip)
+                        ip = kjson_str(c, "address");
+        }
+        int64_t port = kjson_int(nobj, "status.daemonEndpoints.kubeletEndpoint.Port", 10250);
+        if (!ip) {
+                rq_fail(q, -EBADMSG, NULL, "node %s has no InternalIP address", node);
+                return;
+        }
+        const char *pnames[] = {"follow", "tailLines", "timestamps", "previous", "sinceSeconds",
+                                "sinceTime", "limitBytes"};
+        char qs[512] = "";
+        size_t off = 0;
+        for (size_t k = 0; k < ARRAY_SIZE(pnames); k++) {
+                const char *v = http_req_query(q->req, pnames[k]);
+                if (!v || !*v)
+                        continue;
+                if (!safe_param(v) && strcmp(pnames[k], "sinceTime")) {
+                        rq_fail(q, -EBADMSG, NULL, "invalid value for %s", pnames[k]);
+                        return;
+                }
+                if (!strcmp(pnames[k], "sinceTime")) {
+                        _cleanup_free_ char *esc = NULL;
+                        CURL *h = curl_easy_init();
+                        char *e = h ? curl_easy_escape(h, v, 0) : NULL;
+                        if (e) {
+                                esc = xstrdup(e);
+                                curl_free(e);
+                        }
+                        if (h)
+                                curl_easy_cleanup(h);
+                        append_param(qs, sizeof(qs), &off, pnames[k], esc);
+                        continue;
+                }
+                append_param(qs, sizeof(qs), &off, pnames[k], v);
+        }
+        const char *ns = kjson_str(pod, "metadata.namespace");
+        struct logproxy *p = xcalloc(1, sizeof(*p));
+        p->a = q->a;
+        atomic_init(&p->refs, 2);
+        p->url = xasprintf("%s://%s:%lld/containerLogs/%s/%s/%s%s%s",
+                           q->a->kubelet_cert ? "https" : "http", ip, (long long)port,
+                           ns ? ns : "", name, container, off ? "?" : "", qs);
+        if (q->a->kubelet_cert) {
+                p->cert = xstrdup(q->a->kubelet_cert);
+                p->key = xstrdup(q->a->kubelet_key);
+                p->ca = xstrdup(q->a->ca_file);
+        }
+        q->status = 200;
+        p->st = http_req_stream_start(q->req, 200, "text/plain", on_close, p);
+        if (!p->st) {
+                atomic_store(&p->refs, 1);
+                proxy_unref(p);
+                return;
+        }
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, worker, p) != 0) {
+                log_err(COMP, "pods/log: cannot start worker thread");
+                http_stream_end(p->st);
+                proxy_unref(p);
+        }
+        pthread_attr_destroy(&attr);
+}
