@@ -77,10 +77,18 @@ static int cmd_import(int argc, char **argv)
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_DATA_DIR: data_dir = optarg; break;
-                case OPT_BASE_NAME: base = optarg; break;
-                case 'h': fputs(usage_import, stdout); return 0;
-                default: fputs(usage_import, stderr); return 2;
+                case OPT_DATA_DIR:
+                        data_dir = optarg;
+                        break;
+                case OPT_BASE_NAME:
+                        base = optarg;
+                        break;
+                case 'h':
+                        fputs(usage_import, stdout);
+                        return 0;
+                default:
+                        fputs(usage_import, stderr);
+                        return 2;
                 }
         }
         if (optind >= argc) {
@@ -94,8 +102,7 @@ static int cmd_import(int argc, char **argv)
                 char **names = NULL;
                 int r = images_import(dir, argv[i], base, &names, &err);
                 if (r < 0) {
-                        fprintf(stderr, "timonel image import: %s: %s\n", argv[i],
-                                error_msg(&err));
+                        fprintf(stderr, "timonel image import: %s: %s\n", argv[i], error_msg(&err));
                         rc = 1;
                         continue;
                 }
@@ -118,11 +125,21 @@ static int cmd_ls(int argc, char **argv)
         int c;
         while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_DATA_DIR: data_dir = optarg; break;
-                case 'q': quiet = true; break;
-                case OPT_DIGESTS: digests = true; break;
-                case 'h': fputs(usage_ls, stdout); return 0;
-                default: fputs(usage_ls, stderr); return 2;
+                case OPT_DATA_DIR:
+                        data_dir = optarg;
+                        break;
+                case 'q':
+                        quiet = true;
+                        break;
+                case OPT_DIGESTS:
+                        digests = true;
+                        break;
+                case 'h':
+                        fputs(usage_ls, stdout);
+                        return 0;
+                default:
+                        fputs(usage_ls, stderr);
+                        return 2;
                 }
         }
         if (optind < argc) {
@@ -187,9 +204,15 @@ static int cmd_rm(int argc, char **argv)
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_DATA_DIR: data_dir = optarg; break;
-                case 'h': fputs(usage_rm, stdout); return 0;
-                default: fputs(usage_rm, stderr); return 2;
+                case OPT_DATA_DIR:
+                        data_dir = optarg;
+                        break;
+                case 'h':
+                        fputs(usage_rm, stdout);
+                        return 0;
+                default:
+                        fputs(usage_rm, stderr);
+                        return 2;
                 }
         }
         if (optind >= argc) {

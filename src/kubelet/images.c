@@ -52,7 +52,10 @@ static bool is_hex(const char *s, size_t n)
         return true;
 }
 
-static bool is_hex64(const char *s) { return strlen(s) == HEX_LEN && is_hex(s, HEX_LEN); }
+static bool is_hex64(const char *s)
+{
+        return strlen(s) == HEX_LEN && is_hex(s, HEX_LEN);
+}
 
 /* "sha256:<hex>" -> "<hex>", or NULL. */
 static const char *digest_hex(const char *d)
@@ -186,7 +189,10 @@ static int rm_rf_at(int at, const char *name)
         return r;
 }
 
-static int rm_rf(const char *path) { return rm_rf_at(AT_FDCWD, path); }
+static int rm_rf(const char *path)
+{
+        return rm_rf_at(AT_FDCWD, path);
+}
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -253,7 +259,10 @@ static int path_normalize(const char *in, bool allow_dotdot, char **ret)
 /* ------------------------------------------------------------------------------------------ */
 /* references                                                                                 */
 
-static bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool is_lower_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 /* [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)* */
 static bool valid_path_component(const char *s, size_t n)
@@ -632,8 +641,8 @@ static int unpack_entry(int rootfd, struct archive *a, struct archive_entry *e, 
         if (!strncmp(base, ".wh.", 4)) {
                 if (!strcmp(base, ".wh..wh..opq")) {
                         if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-                                return error_set(err, -errno, "opaque whiteout in \"%s\": %s",
-                                                 dir, strerror(errno));
+                                return error_set(err, -errno, "opaque whiteout in \"%s\": %s", dir,
+                                                 strerror(errno));
                         return 0;
                 }
                 if (!strncmp(base, ".wh..wh.", 8))
@@ -670,8 +679,8 @@ static int unpack_entry(int rootfd, struct archive *a, struct archive_entry *e, 
                 if (tfd < 0)
                         return tfd;
                 if (linkat(tfd, tbase, pfd, base, 0) < 0)
-                        return error_set(err, errno == ENOENT ? -EPROTO : -errno,
-                                         "hardlink %s: %s", path, strerror(errno));
+                        return error_set(err, errno == ENOENT ? -EPROTO : -errno, "hardlink %s: %s",
+                                         path, strerror(errno));
                 return 0;
         }
 
@@ -689,8 +698,8 @@ static int unpack_entry(int rootfd, struct archive *a, struct archive_entry *e, 
                 fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return error_set(err, -errno, "create %s: %s", path, strerror(errno));
-                r = copy_entry_data(a, fd, archive_entry_size_is_set(e) ? archive_entry_size(e) : -1,
-                                    err);
+                r = copy_entry_data(a, fd,
+                                    archive_entry_size_is_set(e) ? archive_entry_size(e) : -1, err);
                 if (r < 0)
                         return error_wrap(err, r, "%s", path);
                 break;
@@ -817,8 +826,7 @@ static int layer_unpack(const char *blob_path, const char *dest, const char *dif
         char hex[HEX_LEN + 1];
         sha_final(&src->sha, hex);
         if (strcmp(hex, diffid_hex)) {
-                r = error_set(err, -EPROTO, "diffid mismatch: content is sha256:%.12s",
-                              hex);
+                r = error_set(err, -EPROTO, "diffid mismatch: content is sha256:%.12s", hex);
                 goto out;
         }
         r = 0;
@@ -844,12 +852,12 @@ struct afile {
 };
 
 struct import {
-        const char *dir;   /* images_dir */
-        char *tmpdir;      /* images_dir/tmp/import-XXXXXX */
+        const char *dir; /* images_dir */
+        char *tmpdir;    /* images_dir/tmp/import-XXXXXX */
         struct afile *files;
         size_t n_files, cap_files;
-        size_t n_tmp;      /* tmp file counter */
-        json_t *images;    /* array of {id, manifest, layers[], blobs[], size, created, names[]} */
+        size_t n_tmp;       /* tmp file counter */
+        json_t *images;     /* array of {id, manifest, layers[], blobs[], size, created, names[]} */
         json_t *new_layers; /* object diffid-hex -> true: unpacked in tmpdir/layers */
         json_t *old_layers; /* object diffid-hex -> true: already in the store */
         char *default_name;
@@ -974,8 +982,7 @@ static int read_outer(struct import *im, struct archive *a, struct error *err)
                         _cleanup_free_ char *joined =
                                 xasprintf("%.*s/%s", s ? (int)(s - path) : 0, path, t);
                         _cleanup_free_ char *norm = NULL;
-                        if (path_normalize(joined[0] == '/' ? joined + 1 : joined, true, &norm) <
-                            0)
+                        if (path_normalize(joined[0] == '/' ? joined + 1 : joined, true, &norm) < 0)
                                 return error_set(err, -EPROTO, "unsafe link \"%.200s\"", t);
                         struct afile *f = afile_add(im);
                         f->path = TAKE_PTR(path);
@@ -1144,13 +1151,15 @@ static int docker_archive(struct import *im, struct afile *mf, struct error *err
                 return error_set(err, -E2BIG, "manifest.json: too many images");
         size_t i;
         json_t *it;
-        json_array_foreach(m, i, it) {
+        json_array_foreach(m, i, it)
+        {
                 const char *cpath = json_string_value(json_object_get(it, "Config"));
                 json_t *lp = json_object_get(it, "Layers");
                 json_t *tags = json_object_get(it, "RepoTags");
                 if (!cpath || !json_is_array(lp))
-                        return error_set(err, -EPROTO, "manifest.json: entry %zu lacks Config "
-                                                       "or Layers",
+                        return error_set(err, -EPROTO,
+                                         "manifest.json: entry %zu lacks Config "
+                                         "or Layers",
                                          i);
                 _cleanup_free_ char *cn = NULL;
                 if (path_normalize(cpath, false, &cn) < 0)
@@ -1174,7 +1183,8 @@ static int docker_archive(struct import *im, struct afile *mf, struct error *err
                 json_auto_t *names = json_array();
                 size_t t;
                 json_t *tag;
-                json_array_foreach(tags, t, tag) {
+                json_array_foreach(tags, t, tag)
+                {
                         const char *s = json_string_value(tag);
                         char *n = s ? ref_normalize(s, err) : NULL;
                         if (!n)
@@ -1251,12 +1261,12 @@ static int oci_manifest(struct import *im, json_t *desc, json_t *names, int dept
                 json_t *ms = json_object_get(m, "manifests");
                 size_t i;
                 json_t *d;
-                json_array_foreach(ms, i, d) {
+                json_array_foreach(ms, i, d)
+                {
                         if (platform_is_ours(d)) {
-                                const char *h = digest_hex(
-                                        json_string_value(json_object_get(d, "digest")));
-                                _cleanup_free_ char *p =
-                                        h ? xasprintf("blobs/sha256/%s", h) : NULL;
+                                const char *h =
+                                        digest_hex(json_string_value(json_object_get(d, "digest")));
+                                _cleanup_free_ char *p = h ? xasprintf("blobs/sha256/%s", h) : NULL;
                                 if (p && afile_find(im, p))
                                         return oci_manifest(im, d, names, depth + 1, err);
                         }
@@ -1295,7 +1305,8 @@ static int oci_archive(struct import *im, struct afile *idxf, struct error *err)
                 return error_set(err, -E2BIG, "index.json: too many manifests");
         size_t i;
         json_t *d;
-        json_array_foreach(ms, i, d) {
+        json_array_foreach(ms, i, d)
+        {
                 json_auto_t *names = json_array();
                 struct error nerr = {0};
                 char *n = oci_name(im, d, &nerr);
@@ -1330,7 +1341,8 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
         json_t *v;
         size_t i;
 
-        json_object_foreach(im->old_layers, hex, v) {
+        json_object_foreach(im->old_layers, hex, v)
+        {
                 _cleanup_free_ char *p = xasprintf("%s/%s", ldir, hex);
                 if (!path_exists(p)) {
                         r = error_set(err, -EAGAIN, "layer %.12s removed during import, retry",
@@ -1338,10 +1350,12 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
                         goto undo;
                 }
         }
-        json_array_foreach(im->images, i, v) {
+        json_array_foreach(im->images, i, v)
+        {
                 json_t *b;
                 size_t k;
-                json_array_foreach(json_object_get(v, "blobs"), k, b) {
+                json_array_foreach(json_object_get(v, "blobs"), k, b)
+                {
                         const char *h = json_string_value(b);
                         _cleanup_free_ char *dest = xasprintf("%s/%s", bdir, h);
                         if (path_exists(dest))
@@ -1361,7 +1375,8 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
                         f->moved = true;
                 }
         }
-        json_object_foreach(im->new_layers, hex, v) {
+        json_object_foreach(im->new_layers, hex, v)
+        {
                 _cleanup_free_ char *src = xasprintf("%s/layers/%s", im->tmpdir, hex);
                 _cleanup_free_ char *dest = xasprintf("%s/%s", ldir, hex);
                 if (path_exists(dest))
@@ -1377,7 +1392,8 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
                 goto undo;
         json_t *images = json_object_get(idx, "images"), *names = json_object_get(idx, "names");
         json_t *out = json_array();
-        json_array_foreach(im->images, i, v) {
+        json_array_foreach(im->images, i, v)
+        {
                 const char *id = json_string_value(json_object_get(v, "id"));
                 json_t *rec = json_deep_copy(v);
                 json_object_del(rec, "id");
@@ -1389,10 +1405,11 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
                 json_array_append(digs, json_object_get(rec, "manifest"));
                 json_t *x;
                 size_t k;
-                json_array_foreach(json_object_get(old, "manifests"), k, x)
-                        if (!json_equal(x, json_object_get(rec, "manifest")))
-                                json_array_append(digs, x);
-                json_array_foreach(json_object_get(old, "blobs"), k, x) {
+                json_array_foreach(json_object_get(old, "manifests"), k,
+                                   x) if (!json_equal(x, json_object_get(rec, "manifest")))
+                        json_array_append(digs, x);
+                json_array_foreach(json_object_get(old, "blobs"), k, x)
+                {
                         bool have = false;
                         json_t *y;
                         size_t q;
@@ -1404,7 +1421,8 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
                 json_object_set_new(rec, "manifests", digs);
                 json_object_set_new(images, id, rec);
                 json_t *n;
-                json_array_foreach(json_object_get(v, "names"), k, n) {
+                json_array_foreach(json_object_get(v, "names"), k, n)
+                {
                         json_object_set_new(names, json_string_value(n), json_string(id));
                         json_array_append(out, n);
                 }
@@ -1433,9 +1451,10 @@ undo:
                 (void)rename(dest, f->tmp);
                 f->moved = false;
         }
-        json_array_foreach(moved_layers, i, v) {
-                _cleanup_free_ char *src = xasprintf("%s/layers/%s", im->tmpdir,
-                                                     json_string_value(v));
+        json_array_foreach(moved_layers, i, v)
+        {
+                _cleanup_free_ char *src =
+                        xasprintf("%s/layers/%s", im->tmpdir, json_string_value(v));
                 _cleanup_free_ char *dest = xasprintf("%s/%s", ldir, json_string_value(v));
                 (void)rename(dest, src);
         }
@@ -1535,8 +1554,7 @@ int images_import(const char *images_dir, const char *path, const char *default_
         struct archive *a = outer_new();
         int r;
         if (archive_read_open_fd(a, fd, COPY_BUF) != ARCHIVE_OK)
-                r = error_set(err, -EPROTO, "not an image archive (%s)",
-                              archive_error_string(a));
+                r = error_set(err, -EPROTO, "not an image archive (%s)", archive_error_string(a));
         else
                 r = import_archive(images_dir, a, default_name, ret_names, err);
         archive_read_free(a);
@@ -1549,8 +1567,7 @@ int images_import_buffer(const char *images_dir, const void *data, size_t len,
         struct archive *a = outer_new();
         int r;
         if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
-                r = error_set(err, -EPROTO, "not an image archive (%s)",
-                              archive_error_string(a));
+                r = error_set(err, -EPROTO, "not an image archive (%s)", archive_error_string(a));
         else
                 r = import_archive(images_dir, a, default_name, ret_names, err);
         archive_read_free(a);
@@ -1589,7 +1606,8 @@ static int lookup(json_t *idx, const char *ref, const char **ret_id, char **ret_
         struct error perr = {0};
         int pr = (h != ref) ? -EINVAL : images_ref_parse(ref, &r, &perr);
         if (pr == 0 && r.digest) {
-                json_object_foreach(images, id, rec) {
+                json_object_foreach(images, id, rec)
+                {
                         bool match = !strcmp(id, r.digest);
                         json_t *m;
                         size_t k;
@@ -1615,7 +1633,8 @@ static int lookup(json_t *idx, const char *ref, const char **ret_id, char **ret_
         image_ref_clear(&r);
         if (idlike) {
                 const char *found = NULL;
-                json_object_foreach(images, id, rec) {
+                json_object_foreach(images, id, rec)
+                {
                         if (!strncmp(id + 7, h, hl)) {
                                 if (found)
                                         return error_set(err, -EINVAL,
@@ -1645,7 +1664,8 @@ static int strv_from_json(json_t *a, char ***ret)
         char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
         size_t i;
         json_t *s;
-        json_array_foreach(a, i, s) {
+        json_array_foreach(a, i, s)
+        {
                 if (!json_is_string(s)) {
                         images_strv_free(v);
                         return -EPROTO;
@@ -1693,7 +1713,8 @@ int images_resolve(const char *images_dir, const char *ref, struct image_info *r
         info.layer_dirs = xcalloc(json_array_size(layers) + 1, sizeof(char *));
         size_t i;
         json_t *l;
-        json_array_foreach(layers, i, l) {
+        json_array_foreach(layers, i, l)
+        {
                 const char *h = json_string_value(l);
                 info.layer_dirs[i] = xasprintf("%s/layers/%s", abs, h ? h : "");
                 if (!h || !path_exists(info.layer_dirs[i])) {
@@ -1736,8 +1757,7 @@ static int entry_cmp(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
-int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n,
-                struct error *err)
+int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n, struct error *err)
 {
         json_auto_t *idx = NULL;
         int r = index_load(images_dir, &idx, err);
@@ -1750,7 +1770,8 @@ int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n,
         json_auto_t *named = json_object();
         const char *k;
         json_t *v;
-        json_object_foreach(names, k, v) {
+        json_object_foreach(names, k, v)
+        {
                 const char *id = json_string_value(v);
                 json_t *rec = id ? json_object_get(images, id) : NULL;
                 if (!rec)
@@ -1762,7 +1783,8 @@ int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n,
                         .size = (uint64_t)json_integer_value(json_object_get(rec, "size"))};
                 json_object_set_new(named, id, json_true());
         }
-        json_object_foreach(images, k, v) {
+        json_object_foreach(images, k, v)
+        {
                 if (json_object_get(named, k))
                         continue;
                 list[n++] = (struct image_entry){
@@ -1783,7 +1805,8 @@ static void gc(const char *dir, json_t *idx)
         const char *id;
         json_t *rec, *x;
         size_t i;
-        json_object_foreach(json_object_get(idx, "images"), id, rec) {
+        json_object_foreach(json_object_get(idx, "images"), id, rec)
+        {
                 json_array_foreach(json_object_get(rec, "blobs"), i, x)
                         json_object_set_new(keep_b, json_string_value(x), json_true());
                 json_array_foreach(json_object_get(rec, "layers"), i, x)

@@ -9,7 +9,8 @@
  *                                    trusted.overlay.opaque="y"), usable as an overlay lowerdir
  *   images_dir/index.json            {"version":1,
  *                                     "images":{"sha256:<config>":{"manifest":"sha256:..",
- *                                        "layers":["sha256:<diffid>",..],"blobs":["sha256:..",..],
+ *                                        "manifests":["sha256:..",..],
+ *                                        "layers":["<diffid hex>",..],"blobs":["<hex>",..],
  *                                        "size":N,"created":".."}},
  *                                     "names":{"docker.io/library/busybox:1.36":"sha256:<config>"}}
  *   images_dir/.lock                 flock()ed while the index is read-modified-written
@@ -102,16 +103,15 @@ int images_import_buffer(const char *images_dir, const void *data, size_t len,
                          const char *default_name, char ***ret_names, struct error *err);
 
 struct image_entry {
-        char *name;   /* "docker.io/library/busybox:1.36", or NULL for an unnamed image */
-        char *id;     /* "sha256:<config hex>" */
-        char *digest; /* manifest digest "sha256:<hex>" */
+        char *name;    /* "docker.io/library/busybox:1.36", or NULL for an unnamed image */
+        char *id;      /* "sha256:<config hex>" */
+        char *digest;  /* manifest digest "sha256:<hex>" */
         uint64_t size; /* bytes of the image's blobs (config + manifest + layer blobs as stored) */
 };
 
 /* List the store: one entry per name (plus one per unnamed image), sorted by name. *ret is an
  * array of *ret_n entries (free with images_list_free). An absent store is an empty list. */
-int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n,
-                struct error *err);
+int images_list(const char *images_dir, struct image_entry **ret, size_t *ret_n, struct error *err);
 void images_list_free(struct image_entry *list, size_t n);
 
 /* Remove ref: a name removes that name; a digest or id removes the image with all its names.

@@ -3,8 +3,8 @@
  * traversal, bad archives leaving the store unchanged, remove + GC.
  * Real-format archives come from tests/data/images/make-busybox-tars.sh (skopeo/umoci, offline);
  * the rest are built here with libarchive. Needs root (whiteouts are char devices). */
-#include "kubelet/images.h"
 #include "harness.h"
+#include "kubelet/images.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 
 static char tmp_root[] = "/tmp/test-images-XXXXXX";
@@ -103,11 +104,11 @@ static char *make_oci(int n_images, const char *const *names, struct blob *const
                         char h[65], bn[80];
                         hex_of(b->data, b->len, h);
                         json_array_append_new(diffids, json_pack("s+", "sha256:", h));
-                        json_array_append_new(
-                                ldescs, json_pack("{s:s, s:s+, s:I}", "mediaType",
-                                                  "application/vnd.oci.image.layer.v1.tar",
-                                                  "digest", "sha256:", h, "size",
-                                                  (json_int_t)b->len));
+                        json_array_append_new(ldescs,
+                                              json_pack("{s:s, s:s+, s:I}", "mediaType",
+                                                        "application/vnd.oci.image.layer.v1.tar",
+                                                        "digest", "sha256:", h, "size",
+                                                        (json_int_t)b->len));
                         snprintf(bn, sizeof(bn), "blobs/sha256/%s", h);
                         if (!json_object_get(added, h)) {
                                 tb_add(&t, bn, AE_IFREG, b->data, b->len, NULL);
@@ -124,12 +125,11 @@ static char *make_oci(int n_images, const char *const *names, struct blob *const
                 hex_of(cs, strlen(cs), ch);
                 snprintf(p, sizeof(p), "blobs/sha256/%s", ch);
                 tb_file(&t, p, cs);
-                json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s+, s:I}, s:o}", "schemaVersion", 2,
-                                      "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                                      "config", "mediaType",
-                                      "application/vnd.oci.image.config.v1+json", "digest",
-                                      "sha256:", ch, "size", (json_int_t)strlen(cs), "layers",
-                                      ldescs);
+                json_t *m = json_pack(
+                        "{s:i, s:s, s:{s:s, s:s+, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                        "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+                        "application/vnd.oci.image.config.v1+json", "digest", "sha256:", ch, "size",
+                        (json_int_t)strlen(cs), "layers", ldescs);
                 char *ms = json_dumps(m, JSON_COMPACT);
                 hex_of(ms, strlen(ms), mh);
                 snprintf(p, sizeof(p), "blobs/sha256/%s", mh);
@@ -138,16 +138,16 @@ static char *make_oci(int n_images, const char *const *names, struct blob *const
                                          "application/vnd.oci.image.manifest.v1+json", "digest",
                                          "sha256:", mh, "size", (json_int_t)strlen(ms));
                 if (nested) {
-                        json_object_set_new(desc, "platform",
-                                            json_pack("{s:s, s:s}", "os", "linux",
-                                                      "architecture", "amd64"));
+                        json_object_set_new(
+                                desc, "platform",
+                                json_pack("{s:s, s:s}", "os", "linux", "architecture", "amd64"));
                         json_t *nidx = json_pack(
-                                "{s:i, s:s, s:[{s:s, s:s, s:I, s:{s:s, s:s}}, o]}",
-                                "schemaVersion", 2, "mediaType",
-                                "application/vnd.oci.image.index.v1+json", "manifests",
-                                "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                                "digest",
-                                "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                                "{s:i, s:s, s:[{s:s, s:s, s:I, s:{s:s, s:s}}, o]}", "schemaVersion",
+                                2, "mediaType", "application/vnd.oci.image.index.v1+json",
+                                "manifests", "mediaType",
+                                "application/vnd.oci.image.manifest.v1+json", "digest",
+                                "sha256:"
+                                "0000000000000000000000000000000000000000000000000000000000000000",
                                 "size", (json_int_t)10, "platform", "os", "linux", "architecture",
                                 "arm64", desc);
                         char *ns = json_dumps(nidx, JSON_COMPACT);
@@ -162,10 +162,9 @@ static char *make_oci(int n_images, const char *const *names, struct blob *const
                         json_decref(nidx);
                 }
                 if (names[i])
-                        json_object_set_new(desc, "annotations",
-                                            json_pack("{s:s}",
-                                                      "org.opencontainers.image.ref.name",
-                                                      names[i]));
+                        json_object_set_new(
+                                desc, "annotations",
+                                json_pack("{s:s}", "org.opencontainers.image.ref.name", names[i]));
                 json_array_append_new(json_object_get(index, "manifests"), desc);
                 free(cs);
                 free(ms);
@@ -200,6 +199,49 @@ static struct blob layer(mode_t type, ...)
         struct blob b;
         b.data = tb_close(&t, &b.len);
         return b;
+}
+
+/* A docker-save archive: one image, layers stored as <diffid>.tar; if via_link, manifest.json
+ * names "<n>/layer.tar" symlinks to them (old docker save). tag may be NULL (no RepoTags). */
+static char *make_docker(struct blob *layers, const char *tag, bool via_link,
+                         const char *link_target, size_t *ret_len)
+{
+        struct tb t;
+        tb_open(&t, false);
+        json_t *diffids = json_array(), *paths = json_array();
+        int i = 0;
+        for (struct blob *b = layers; b->data; b++, i++) {
+                char h[65], p[100], lp[100], lt[120];
+                hex_of(b->data, b->len, h);
+                json_array_append_new(diffids, json_pack("s+", "sha256:", h));
+                snprintf(p, sizeof(p), "%s.tar", h);
+                tb_add(&t, p, AE_IFREG, b->data, b->len, NULL);
+                if (via_link) {
+                        snprintf(lp, sizeof(lp), "l%d/layer.tar", i);
+                        snprintf(lt, sizeof(lt), "../%s", link_target ? link_target : p);
+                        tb_add(&t, lp, AE_IFLNK, NULL, 0, lt);
+                        json_array_append_new(paths, json_string(lp));
+                } else {
+                        json_array_append_new(paths, json_string(p));
+                }
+        }
+        json_t *cfg = json_pack("{s:s, s:s, s:{s:[s]}, s:{s:s, s:o}}", "architecture", "amd64",
+                                "os", "linux", "config", "Entrypoint", "/bin/app", "rootfs", "type",
+                                "layers", "diff_ids", diffids);
+        char *cs = json_dumps(cfg, JSON_COMPACT);
+        char ch[65], cp[100];
+        hex_of(cs, strlen(cs), ch);
+        snprintf(cp, sizeof(cp), "%s.json", ch);
+        tb_file(&t, cp, cs);
+        json_t *m = json_pack("[{s:s, s:o, s:o}]", "Config", cp, "Layers", paths, "RepoTags",
+                              tag ? json_pack("[s]", tag) : json_null());
+        char *ms = json_dumps(m, JSON_COMPACT);
+        tb_file(&t, "manifest.json", ms);
+        free(cs);
+        free(ms);
+        json_decref(cfg);
+        json_decref(m);
+        return tb_close(&t, ret_len);
 }
 
 static char *store_dir(const char *name)
@@ -320,9 +362,10 @@ TEST(ref_parse)
                 free(s);
                 image_ref_clear(&r);
         }
-        static const char *bad[] = {"", "Busybox", "busybox:", ":tag", "a//b", "busybox@sha256:12",
-                                    "busybox:-x", "a b", "-a", "a-", "busybox@md5:00",
-                                    "localhost:x/y", "/abs"};
+        static const char *bad[] = {
+                "",           "Busybox", "busybox:", ":tag", "a//b",           "busybox@sha256:12",
+                "busybox:-x", "a b",     "-a",       "a-",   "busybox@md5:00", "localhost:x/y",
+                "/abs"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 struct image_ref r;
                 struct error err = {0};
@@ -559,10 +602,9 @@ TEST(whiteouts)
 {
         char *dir = store_dir("wh");
         struct error err = {0};
-        struct blob lo = layer(AE_IFDIR, "d", "", AE_IFREG, "d/old", "x", AE_IFREG, "gone", "y",
-                               0);
-        struct blob up = layer(AE_IFDIR, "d", "", AE_IFREG, "d/.wh..wh..opq", "", AE_IFREG,
-                               "d/new", "n", AE_IFREG, ".wh.gone", "", 0);
+        struct blob lo = layer(AE_IFDIR, "d", "", AE_IFREG, "d/old", "x", AE_IFREG, "gone", "y", 0);
+        struct blob up = layer(AE_IFDIR, "d", "", AE_IFREG, "d/.wh..wh..opq", "", AE_IFREG, "d/new",
+                               "n", AE_IFREG, ".wh.gone", "", 0);
         struct blob l1[] = {lo, up, {0}};
         struct blob *ls[] = {l1};
         const char *names[] = {"wh:1"};
@@ -654,16 +696,18 @@ TEST(bad_archives_leave_store_unchanged)
         expect_fail(dir, badjson, nl, -EPROTO, "bad manifest.json");
         free(badjson);
         tb_open(&t, false);
-        tb_file(&t, "index.json", "{\"manifests\":[{\"digest\":\"sha256:"
-                                  "1111111111111111111111111111111111111111111111111111111111111111"
-                                  "\"}]}");
+        tb_file(&t, "index.json",
+                "{\"manifests\":[{\"digest\":\"sha256:"
+                "1111111111111111111111111111111111111111111111111111111111111111"
+                "\"}]}");
         char *missing = tb_close(&t, &nl);
         expect_fail(dir, missing, nl, -EPROTO, "missing blob");
         free(missing);
         /* a blob whose content does not match its name */
         tb_open(&t, false);
-        tb_file(&t, "blobs/sha256/"
-                    "2222222222222222222222222222222222222222222222222222222222222222",
+        tb_file(&t,
+                "blobs/sha256/"
+                "2222222222222222222222222222222222222222222222222222222222222222",
                 "tampered");
         tb_file(&t, "index.json", "{\"manifests\":[]}");
         char *tampered = tb_close(&t, &nl);
@@ -752,6 +796,108 @@ TEST(missing_file_and_empty_store)
         free(dir);
 }
 
+TEST(docker_symlinked_layers_and_unnamed)
+{
+        char *dir = store_dir("dsym");
+        struct error err = {0};
+        struct blob l = layer(AE_IFREG, "app", "bin\n", 0);
+        struct blob ls[] = {l, {0}};
+        size_t len;
+        char *d = make_docker(ls, "example.com/a/b:2", true, NULL, &len);
+        CHECK_EQ_INT(import_buf(dir, d, len, &err), 0);
+        if (err.code)
+                printf("# %s\n", err.msg);
+        struct image_info info;
+        CHECK_EQ_INT(images_resolve(dir, "example.com/a/b:2", &info, &err), 0);
+        if (!err.code) {
+                CHECK(info.entrypoint && !strcmp(info.entrypoint[0], "/bin/app"));
+                CHECK(info.cmd == NULL);
+                CHECK(info.env && info.env[0] == NULL);
+                CHECK(info.working_dir == NULL && info.user == NULL);
+                image_info_clear(&info);
+        }
+        free(d);
+        /* a layer symlink pointing out of the archive is refused */
+        d = make_docker(ls, "x:1", true, "../../etc/passwd", &len);
+        expect_fail(dir, d, len, -EPROTO, "layer symlink out of the archive");
+        free(d);
+        /* no RepoTags: stored, reachable by id, listed as unnamed */
+        struct blob l2 = layer(AE_IFREG, "other", "o\n", 0);
+        struct blob ls2[] = {l2, {0}};
+        d = make_docker(ls2, NULL, false, NULL, &len);
+        char **names = NULL;
+        CHECK_EQ_INT(images_import_buffer(dir, d, len, NULL, &names, &err), 0);
+        CHECK(names && names[0] && !strncmp(names[0], "sha256:", 7));
+        if (names && names[0]) {
+                CHECK_EQ_INT(images_resolve(dir, names[0], &info, &err), 0);
+                image_info_clear(&info);
+        }
+        images_strv_free(names);
+        struct image_entry *list;
+        size_t n;
+        CHECK_EQ_INT(images_list(dir, &list, &n, &err), 0);
+        CHECK_EQ_INT(n, 2);
+        if (n == 2) {
+                CHECK_EQ_STR(list[0].name, "example.com/a/b:2");
+                CHECK(list[1].name == NULL);
+        }
+        images_list_free(list, n);
+        free(d);
+        free(l.data);
+        free(l2.data);
+        free(dir);
+}
+
+/* Two processes importing different images into one store at once: both land. */
+TEST(concurrent_imports)
+{
+        char *dir = store_dir("conc");
+        pid_t pids[2];
+        for (int k = 0; k < 2; k++) {
+                pids[k] = fork();
+                if (pids[k] == 0) {
+                        int bad = 0;
+                        for (int i = 0; i < 10; i++) {
+                                char tag[64], content[64];
+                                snprintf(tag, sizeof(tag), "proc%d:%d", k, i);
+                                snprintf(content, sizeof(content), "%d-%d", k, i);
+                                struct blob base = layer(AE_IFREG, "shared", "same\n", 0);
+                                struct blob top = layer(AE_IFREG, "f", content, 0);
+                                struct blob ls[] = {base, top, {0}};
+                                size_t len;
+                                char *d = make_docker(ls, tag, false, NULL, &len);
+                                struct error err = {0};
+                                if (import_buf(dir, d, len, &err) < 0) {
+                                        printf("# child %d: %s\n", k, err.msg);
+                                        bad = 1;
+                                }
+                                free(d);
+                                free(base.data);
+                                free(top.data);
+                        }
+                        fflush(stdout);
+                        _exit(bad);
+                }
+        }
+        for (int k = 0; k < 2; k++) {
+                int st = 0;
+                waitpid(pids[k], &st, 0);
+                CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        struct image_entry *list;
+        size_t n;
+        struct error err = {0};
+        CHECK_EQ_INT(images_list(dir, &list, &n, &err), 0);
+        CHECK_EQ_INT(n, 20);
+        images_list_free(list, n);
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/layers", dir);
+        CHECK_EQ_INT(count_dir(p), 21);
+        snprintf(p, sizeof(p), "%s/tmp", dir);
+        CHECK(access(p, F_OK) < 0);
+        free(dir);
+}
+
 static void rm_tree(const char *p)
 {
         char cmd[4200];
@@ -786,6 +932,8 @@ int main(void)
         RUN(bad_archives_leave_store_unchanged);
         RUN(layer_path_traversal_rejected);
         RUN(missing_file_and_empty_store);
+        RUN(docker_symlinked_layers_and_unnamed);
+        RUN(concurrent_imports);
         rm_tree(tmp_root);
         free(tars);
         return harness_done();
