@@ -8,7 +8,7 @@
  * matches nothing.
  *
  * Field selector syntax (k8s.io/apimachinery/pkg/fields.ParseSelector):
- *   path=value  path==value  path!=value   joined by ','   (backslash escapes , = ! \)
+ *   path=value  path==value  path!=value   joined by ','   (backslash escapes , = \)
  * Matching reads the object at the dotted path: strings compare as is, booleans as
  * "true"/"false", integers in decimal; a MISSING field (or null) reads as "" — as Kubernetes'
  * field sets do for unset fields like spec.nodeName — so "spec.nodeName=" selects unscheduled

@@ -59,13 +59,16 @@ char *meta_causes_message(const char *kind, const char *name, const json_t *caus
 /* Validate obj.metadata for create (and update): name or generateName (DNS-1123 label if
  * name_is_label, else subdomain), namespace (required iff namespaced; DNS-1123 label; forbidden
  * otherwise), labels, annotations (keys; total size), ownerReferences (apiVersion, kind, name,
- * uid required; at most one controller), finalizers (qualified names, no duplicates).
+ * uid required; at most one controller), finalizers (qualified names; not both orphan and
+ * foregroundDeletion).
  * Appends to causes. */
 void meta_validate_object_meta(const json_t *obj, bool namespaced, bool name_is_label,
                                json_t *causes);
 
-/* Update-time checks: name, namespace, uid, creationTimestamp, generateName-produced name
- * immutable ("field is immutable"). Appends to causes. */
+/* Update-time checks: name, namespace, uid, creationTimestamp, deletionTimestamp,
+ * deletionGracePeriodSeconds immutable ("field is immutable"); generation not decremented; no
+ * new finalizers once deletionTimestamp is set. resourceVersion presence is NOT checked (the
+ * API server fills it for unconditional updates). Call after meta_prepare_update. */
 void meta_validate_object_meta_update(const json_t *newobj, const json_t *oldobj, json_t *causes);
 
 /* Random v4 UUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
@@ -80,9 +83,10 @@ void meta_random_suffix(char buf[6]);
  * deletionGracePeriodSeconds. Ensures metadata exists. */
 void meta_prepare_create(json_t *obj, const char *ns);
 
-/* Fill server-set fields on update from the stored object: uid, creationTimestamp,
- * deletionTimestamp, deletionGracePeriodSeconds, generateName copied from old; generation
- * copied and bumped by one when anything outside metadata and status changed. */
+/* Fill server-set fields on update from the stored object (rest.BeforeUpdate): uid if the new
+ * object has none, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds (if unset)
+ * copied from old; generation = old generation, plus one when anything outside metadata and
+ * status changed. */
 void meta_prepare_update(json_t *newobj, const json_t *oldobj);
 
 /* True if the objects differ outside "metadata" and "status" (spec change). */

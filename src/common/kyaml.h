@@ -7,7 +7,7 @@
  *   - explicit tags !!str !!int !!bool !!float !!null are honoured;
  *   - merge keys `<<` (a mapping or a sequence of mappings; explicit keys win);
  *   - anchors/aliases are expanded, capped at KYAML_MAX_EXPANDED nodes in total (-E2BIG,
- *     "yaml: too many aliases") and KYAML_MAX_DEPTH nesting (-E2BIG);
+ *     "yaml: document contains excessive aliasing") and KYAML_MAX_DEPTH nesting (-E2BIG);
  *   - mapping keys that are not strings are converted to their string form ("1", "true").
  * Errors are -EINVAL with "yaml: line N: message" in err (N 1-based). */
 #pragma once
