@@ -1,6 +1,7 @@
 /* test-store-sqlite.c — the SQLite store through the public API (store.h). */
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -878,33 +879,55 @@ TEST(kill9_durability)
                 }
         }
         close(p[1]);
-        struct timespec ts = {0, 400 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
+        /* Collect acknowledgements until the child is well into its loop (or 10 s pass), kill it
+         * mid-stream, then take what was still in the pipe: all of them were acknowledged. */
+        size_t cap = 1024, n_acks = 0;
+        int64_t(*acks)[2] = malloc(cap * sizeof(*acks));
+        time_t deadline = time(NULL) + 10;
+        bool killed = false;
+        for (;;) {
+                if (!killed && (n_acks >= 500 || time(NULL) > deadline)) {
+                        kill(pid, SIGKILL);
+                        killed = true;
+                }
+                struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+                if (poll(&pfd, 1, 100) == 0)
+                        continue;
+                int64_t msg[2];
+                if (read(p[0], msg, sizeof(msg)) != sizeof(msg))
+                        break; /* EOF after the kill (or a torn last message) */
+                if (n_acks == cap)
+                        acks = realloc(acks, (cap *= 2) * sizeof(*acks));
+                acks[n_acks][0] = msg[0];
+                acks[n_acks][1] = msg[1];
+                n_acks++;
+        }
+        if (!killed)
+                kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-        int64_t msg[2];
         int64_t acked = 0, missing = 0, last_rev = 0;
         struct store *s = NULL;
         struct error err = {0};
         CHECK_EQ_INT(store_open(dbpath, &s, &err), 0);
-        while (s && read(p[0], msg, sizeof(msg)) == sizeof(msg)) {
+        for (size_t i = 0; s && i < n_acks; i++) {
                 char key[32];
                 struct store_kv kv = {0};
-                snprintf(key, sizeof(key), "/dur/%lld", (long long)msg[0]);
-                if (store_get(s, key, &kv, &err) < 0 || kv.mod_rev != msg[1] ||
+                snprintf(key, sizeof(key), "/dur/%lld", (long long)acks[i][0]);
+                if (store_get(s, key, &kv, &err) < 0 || kv.mod_rev != acks[i][1] ||
                     strcmp(kv.value, key) != 0)
                         missing++;
                 store_kv_clear(&kv);
                 acked++;
-                last_rev = msg[1];
+                last_rev = acks[i][1];
         }
+        free(acks);
         close(p[0]);
         printf("# %lld acknowledged writes before SIGKILL, %lld missing\n", (long long)acked,
                (long long)missing);
-        CHECK(acked > 10);
+        CHECK(acked >= 500);
         CHECK_EQ_INT(missing, 0);
         if (s) {
                 CHECK(store_revision(s) >= last_rev);
