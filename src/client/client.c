@@ -140,8 +140,10 @@ int kclient_status_to_errno(long status, const char *body, size_t len, struct er
                 return error_set(err, code, "%s", message);
         if (body && len > 0 && !j) {
                 /* Not JSON: show the start of the body, trimmed to one line. */
-                size_t n = strcspn(body, "\r\n");
-                return error_set(err, code, "HTTP %ld: %.*s", status, (int)MIN(n, 200u), body);
+                size_t n = 0;
+                while (n < len && n < 200 && body[n] != '\r' && body[n] != '\n' && body[n])
+                        n++;
+                return error_set(err, code, "HTTP %ld: %.*s", status, (int)n, body);
         }
         return error_set(err, code, "HTTP %ld%s%s", status, reason ? " " : "",
                          reason ? reason : "");
