@@ -1,7 +1,8 @@
 /* test-runtime.c — real containers (root): busybox under conmon + crun/runc, CNI bridge, killall.
  * Uses its own bridge (tmnltest0), pod CIDR 10.199.7.0/24, fences 10.199.0.0/16 + 10.198.0.0/16,
  * cgroup root /tmnltest and a temp data dir; everything is removed at the end, also on failure
- * (killall_run from an atexit handler and on SIGINT/SIGTERM). Traffic stays on the test bridge. */
+ * (killall_run from an atexit handler and on SIGINT/SIGTERM). Traffic stays on the test bridge.
+ * TIMONEL_TEST_RUNTIME=/usr/sbin/runc runs it with runc instead of the auto choice. */
 #include "harness.h"
 
 #include "common/log.h"
@@ -164,6 +165,7 @@ TEST(new_runtime)
                 .service_cidr = SVC_CIDR,
                 .cluster_cidr = CLUSTER_CIDR,
                 .cgroup_root = CG_ROOT,
+                .runtime_path = getenv("TIMONEL_TEST_RUNTIME"), /* e.g. /usr/sbin/runc */
         };
         struct error err = {0};
         int r = runtime_new(&cfg, &rt, &err);
@@ -282,6 +284,16 @@ TEST(stop_with_grace)
         CHECK_EQ_INT(runtime_container_status(rt, id, &st, &err), 0);
         CHECK_EQ_INT(st.state, CONTAINER_RUNNING);
         CHECK(st.pid > 0);
+        /* the memory limit landed in the pod's cgroup (v1/hybrid or v2 layout) */
+        char cgf[512];
+        snprintf(cgf, sizeof(cgf), "/sys/fs/cgroup/memory" CG_ROOT "/besteffort/pod%s/%s/memory.limit_in_bytes",
+                 uid1, id);
+        if (access(cgf, F_OK) < 0)
+                snprintf(cgf, sizeof(cgf), "/sys/fs/cgroup" CG_ROOT "/besteffort/pod%s/%s/memory.max",
+                         uid1, id);
+        char *lim = slurp(cgf);
+        CHECK_EQ_STR(lim, "67108864\n");
+        free(lim);
         /* listed (adoption after a restart) */
         struct container_info *ci = NULL;
         size_t n = 0;
