@@ -1,0 +1,118 @@
+/* kubelet.c — ties the node agent together: runtime, pod workers, Node heartbeat, logs server. */
+#include "kubelet/kubelet.h"
+
+#include <stdio.h>
+
+#include "common/log.h"
+#include "kubelet/node.h"
+#include "kubelet/podsync.h"
+#include "kubelet/runtime.h"
+#include "kubelet/server.h"
+
+#define COMP "kubelet"
+
+struct kubelet {
+        struct runtime *rt;
+        struct podsync *ps;
+        struct kubelet_node *node;
+        struct kubelet_server *server;
+};
+
+/* "crun version 1.8.1\ncommit: ..." -> "crun://1.8.1" */
+static char *runtime_version_string(struct runtime *rt)
+{
+        const char *name = runtime_get_name(rt) ?: "crun";
+        const char *ver = runtime_get_version(rt) ?: "";
+        _cleanup_free_ char *line = xstrndup(ver, strcspn(ver, "\n"));
+        const char *sp = strrchr(line, ' ');
+        return xasprintf("%s://%s", name, sp ? sp + 1 : (*line ? line : "unknown"));
+}
+
+int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct error *err)
+{
+        if (!cfg || !cfg->kubeconfig || !cfg->data_dir)
+                return error_set(err, -EINVAL, "kubelet: kubeconfig and data_dir are required");
+        char name[64], ip[64];
+        if (cfg->node_name && *cfg->node_name)
+                snprintf(name, sizeof(name), "%s", cfg->node_name);
+        else
+                kubelet_node_detect_name(name);
+        if (cfg->node_ip && *cfg->node_ip)
+                snprintf(ip, sizeof(ip), "%s", cfg->node_ip);
+        else
+                kubelet_node_detect_ip(ip);
+
+        struct kubelet *k = xcalloc(1, sizeof(*k));
+        _cleanup_free_ char *rtv = NULL;
+        struct runtime_config rc = {
+                .data_dir = cfg->data_dir,
+                .runtime_path = cfg->runtime_path,
+                .cni_bin_dir = cfg->cni_bin_dir,
+                .pod_cidr = cfg->pod_cidr,
+        };
+        int r = runtime_new(&rc, &k->rt, err);
+        if (r < 0) {
+                error_wrap(err, r, "kubelet: runtime");
+                free(k);
+                return r;
+        }
+        struct podsync_config pc = {
+                .kubeconfig = cfg->kubeconfig,
+                .data_dir = cfg->data_dir,
+                .node_name = name,
+                .node_ip = ip,
+                .rt = k->rt,
+        };
+        r = podsync_start(&pc, &k->ps, err);
+        if (r < 0)
+                goto fail;
+        rtv = runtime_version_string(k->rt);
+        struct kubelet_node_config nc = {
+                .kubeconfig = cfg->kubeconfig,
+                .node_name = name,
+                .node_ip = ip,
+                .pod_cidr = cfg->pod_cidr,
+                .data_dir = cfg->data_dir,
+                .port = cfg->port > 0 ? cfg->port : 10250,
+                .control_plane = cfg->control_plane,
+                .runtime_version = rtv,
+        };
+        r = kubelet_node_start(&nc, &k->node, err);
+        if (r < 0)
+                goto fail;
+        if (cfg->port > 0) {
+                _cleanup_free_ char *cert = xasprintf("%s/tls/kubelet.crt", cfg->data_dir);
+                _cleanup_free_ char *key = xasprintf("%s/tls/kubelet.key", cfg->data_dir);
+                _cleanup_free_ char *ca = cfg->client_ca_file
+                                                  ? xstrdup(cfg->client_ca_file)
+                                                  : xasprintf("%s/../server/tls/ca.crt",
+                                                              cfg->data_dir);
+                struct kubelet_server_config sc = {
+                        .port = cfg->port,
+                        .cert_file = cert,
+                        .key_file = key,
+                        .client_ca_file = ca,
+                        .ps = k->ps,
+                };
+                r = kubelet_server_start(&sc, &k->server, err);
+                if (r < 0)
+                        goto fail;
+        }
+        log_info(COMP, "node %s (%s) started, runtime %s", name, ip, rtv);
+        *ret = k;
+        return 0;
+fail:
+        kubelet_stop(k);
+        return r;
+}
+
+void kubelet_stop(struct kubelet *k)
+{
+        if (!k)
+                return;
+        kubelet_server_stop(k->server);
+        kubelet_node_stop(k->node);
+        podsync_stop(k->ps);
+        runtime_free(k->rt);
+        free(k);
+}
