@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #define HEX_LEN 64
 #define PATH_CAP 4096
@@ -1461,6 +1462,30 @@ undo:
         return r;
 }
 
+/* Remove temp dirs of imports that died (each live import holds a flock on its dir). */
+static void clean_stale(const char *tdir)
+{
+        DIR *d = opendir(tdir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, "import-", 7))
+                        continue;
+                int fd = openat(dirfd(d), de->d_name,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                /* a dir younger than a minute may be one whose owner has not locked it yet */
+                struct stat st;
+                if (fstat(fd, &st) == 0 && st.st_mtime < time(NULL) - 60 &&
+                    flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        (void)rm_rf_at(dirfd(d), de->d_name);
+                close(fd);
+        }
+        closedir(d);
+}
+
 static int import_archive(const char *images_dir, struct archive *a, const char *default_name,
                           char ***ret_names, struct error *err)
 {
@@ -1470,6 +1495,7 @@ static int import_archive(const char *images_dir, struct archive *a, const char 
                             .old_layers = json_object()};
         _cleanup_free_ char *tdir = xasprintf("%s/tmp", images_dir);
         _cleanup_free_ char *lt = NULL;
+        _cleanup_close_ int tmpfd = -1;
         bool created_dir = false;
         int r;
         if (!path_exists(images_dir)) {
@@ -1484,11 +1510,17 @@ static int import_archive(const char *images_dir, struct archive *a, const char 
                 r = error_set(err, -errno, "%s: %s", tdir, strerror(errno));
                 goto out;
         }
+        clean_stale(tdir);
         im.tmpdir = xasprintf("%s/import-XXXXXX", tdir);
         if (!mkdtemp(im.tmpdir)) {
                 r = error_set(err, -errno, "%s: %s", im.tmpdir, strerror(errno));
                 free(im.tmpdir);
                 im.tmpdir = NULL;
+                goto out;
+        }
+        tmpfd = open(im.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmpfd < 0 || flock(tmpfd, LOCK_EX) < 0) {
+                r = error_set(err, -errno, "%s: %s", im.tmpdir, strerror(errno));
                 goto out;
         }
         lt = xasprintf("%s/layers", im.tmpdir);
@@ -1599,12 +1631,13 @@ static int lookup(json_t *idx, const char *ref, const char **ret_id, char **ret_
         const char *id;
         json_t *rec;
         /* an image id: "sha256:<hex>" or a hex prefix (>= 12) */
-        const char *h = !strncmp(ref, "sha256:", 7) ? ref + 7 : ref;
-        size_t hl = strlen(h);
+        size_t off = strncmp(ref, "sha256:", 7) ? 0 : 7;
+        const char *h = ref + off;
+        size_t hl = strlen(ref) - off;
         bool idlike = hl >= 12 && hl <= HEX_LEN && is_hex(h, hl);
         struct image_ref r = {0};
         struct error perr = {0};
-        int pr = (h != ref) ? -EINVAL : images_ref_parse(ref, &r, &perr);
+        int pr = off ? -EINVAL : images_ref_parse(ref, &r, &perr);
         if (pr == 0 && r.digest) {
                 json_object_foreach(images, id, rec)
                 {

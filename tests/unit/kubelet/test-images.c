@@ -890,9 +890,22 @@ TEST(concurrent_imports)
         CHECK_EQ_INT(images_list(dir, &list, &n, &err), 0);
         CHECK_EQ_INT(n, 20);
         images_list_free(list, n);
+        /* the temp dir of an import that died is removed by the next import */
+        char stale[4200];
+        snprintf(stale, sizeof(stale), "%s/tmp/import-dead/layers", dir);
+        char cmd[8600];
+        snprintf(cmd, sizeof(cmd), "mkdir -p %s && touch -d '2 hours ago' %s/..", stale, stale);
+        CHECK_EQ_INT(system(cmd), 0);
+        struct blob l = layer(AE_IFREG, "x", "x", 0);
+        struct blob ls[] = {l, {0}};
+        size_t len;
+        char *d = make_docker(ls, "after:1", false, NULL, &len);
+        CHECK_EQ_INT(import_buf(dir, d, len, &err), 0);
+        free(d);
+        free(l.data);
         char p[4200];
         snprintf(p, sizeof(p), "%s/layers", dir);
-        CHECK_EQ_INT(count_dir(p), 21);
+        CHECK_EQ_INT(count_dir(p), 22);
         snprintf(p, sizeof(p), "%s/tmp", dir);
         CHECK(access(p, F_OK) < 0);
         free(dir);
