@@ -283,8 +283,8 @@ static bool leaf_is_good(const char *crt_path, const char *key_path, X509 *ca,
                 goto bad;
         if (!cert_verifies(cert, ca) || expires_soon(cert))
                 goto bad;
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
-                                      sizeof(cn)) < 0 ||
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) <
+                    0 ||
             strcmp(cn, spec->cn) != 0)
                 goto bad;
         for (const char *const *s = spec->sans; s && *s; s++)
@@ -319,8 +319,7 @@ static int ca_load_or_create(const char *dir, bool create, X509 **ret_ca, EVP_PK
                         return ossl_error(err, "ca.key does not match ca.crt");
         } else if (have_crt || have_key || !create) {
                 return error_set(err, -ENOENT, "%s: %s without %s", dir,
-                                 have_crt ? "ca.crt" : "ca.key",
-                                 have_crt ? "ca.key" : "ca.crt");
+                                 have_crt ? "ca.crt" : "ca.key", have_crt ? "ca.key" : "ca.crt");
         } else {
                 r = make_cert(&spec, NULL, NULL, &ca, &key, err);
                 if (r < 0)
@@ -385,7 +384,9 @@ int pki_ensure(const char *tls_dir, const char *const *server_sans, struct error
         const struct cert_spec leaves[] = {
                 {.cn = "kube-apiserver", .server = true, .sans = server_sans, .days = LEAF_DAYS},
                 {.cn = "system:admin", .org = "system:masters", .client = true, .days = LEAF_DAYS},
-                {.cn = "kube-apiserver-kubelet-client", .org = "system:masters", .client = true,
+                {.cn = "kube-apiserver-kubelet-client",
+                 .org = "system:masters",
+                 .client = true,
                  .days = LEAF_DAYS},
         };
         static const char *const names[] = {"server", "admin", "kubelet-client"};
@@ -414,8 +415,12 @@ int pki_issue(const char *tls_dir, const char *out_prefix, const char *cn, const
         _cleanup_x509_ X509 *ca = NULL;
         _cleanup_pkey_ EVP_PKEY *ca_key = NULL;
         bool created;
-        struct cert_spec spec = {.cn = cn, .org = org, .server = server, .client = client,
-                                 .sans = sans, .days = LEAF_DAYS};
+        struct cert_spec spec = {.cn = cn,
+                                 .org = org,
+                                 .server = server,
+                                 .client = client,
+                                 .sans = sans,
+                                 .days = LEAF_DAYS};
         int r;
 
         if (!cn || !*cn)

@@ -12,10 +12,10 @@
  *   ca.crt/ca.key                  self-signed CA, CN "timonel-ca", 10 years
  *   server.crt/key                 serverAuth, CN "kube-apiserver", SANs server_sans
  *   admin.crt/key                  clientAuth, CN "system:admin", O "system:masters"
- *   kubelet-client.crt/key         clientAuth, CN "kube-apiserver-kubelet-client", O "system:masters"
- * server_sans: NULL-terminated, each "DNS:name" or "IP:a.b.c.d" (may be NULL = none).
- * A new CA (none existed) re-issues every leaf. Errors: -EINVAL bad SAN, -ENOENT ca.crt without
- * ca.key (or the reverse), -EIO OpenSSL failures, other -errno from the file system. */
+ *   kubelet-client.crt/key         clientAuth, CN "kube-apiserver-kubelet-client", O
+ * "system:masters" server_sans: NULL-terminated, each "DNS:name" or "IP:a.b.c.d" (may be NULL =
+ * none). A new CA (none existed) re-issues every leaf. Errors: -EINVAL bad SAN, -ENOENT ca.crt
+ * without ca.key (or the reverse), -EIO OpenSSL failures, other -errno from the file system. */
 int pki_ensure(const char *tls_dir, const char *const *server_sans, struct error *err);
 
 /* Issue out_prefix.crt/out_prefix.key signed by tls_dir/ca.{crt,key}, unless a good one exists.

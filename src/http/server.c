@@ -33,6 +33,8 @@
 
 #define DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define SHUTDOWN_GRACE_MS 1000
+#define REQ_HEAD_TIMEOUT_MS 10000
+#define IDLE_TIMEOUT_MS 30000
 
 /* Private prefixes of h2o 2.2.5 structures (see the file comment). */
 struct h2o225_socket_ssl {
@@ -240,33 +242,60 @@ static char *pool_strndup(h2o_req_t *req, const char *s, size_t len)
 static const char *reason_phrase(int status)
 {
         switch (status) {
-        case 101: return "Switching Protocols";
-        case 200: return "OK";
-        case 201: return "Created";
-        case 202: return "Accepted";
-        case 204: return "No Content";
-        case 206: return "Partial Content";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 406: return "Not Acceptable";
-        case 408: return "Request Timeout";
-        case 409: return "Conflict";
-        case 410: return "Gone";
-        case 413: return "Payload Too Large";
-        case 415: return "Unsupported Media Type";
-        case 422: return "Unprocessable Entity";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 501: return "Not Implemented";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
+        case 101:
+                return "Switching Protocols";
+        case 200:
+                return "OK";
+        case 201:
+                return "Created";
+        case 202:
+                return "Accepted";
+        case 204:
+                return "No Content";
+        case 206:
+                return "Partial Content";
+        case 301:
+                return "Moved Permanently";
+        case 302:
+                return "Found";
+        case 304:
+                return "Not Modified";
+        case 400:
+                return "Bad Request";
+        case 401:
+                return "Unauthorized";
+        case 403:
+                return "Forbidden";
+        case 404:
+                return "Not Found";
+        case 405:
+                return "Method Not Allowed";
+        case 406:
+                return "Not Acceptable";
+        case 408:
+                return "Request Timeout";
+        case 409:
+                return "Conflict";
+        case 410:
+                return "Gone";
+        case 413:
+                return "Payload Too Large";
+        case 415:
+                return "Unsupported Media Type";
+        case 422:
+                return "Unprocessable Entity";
+        case 429:
+                return "Too Many Requests";
+        case 500:
+                return "Internal Server Error";
+        case 501:
+                return "Not Implemented";
+        case 502:
+                return "Bad Gateway";
+        case 503:
+                return "Service Unavailable";
+        case 504:
+                return "Gateway Timeout";
         default:
                 if (status < 300)
                         return "OK";
@@ -798,7 +827,7 @@ static int setup_tls(struct http_server *s, const struct http_server_config *cfg
         if (SSL_CTX_check_private_key(c) != 1)
                 return ssl_error(err, "key does not match certificate", cfg->key_file);
         if (cfg->client_ca_file) {
-                STACK_OF(X509_NAME) *names;
+                STACK_OF(X509_NAME) * names;
                 if (SSL_CTX_load_verify_locations(c, cfg->client_ca_file, NULL) != 1)
                         return ssl_error(err, "loading client CA", cfg->client_ca_file);
                 names = SSL_load_client_CA_file(cfg->client_ca_file);
@@ -834,8 +863,7 @@ static int open_listener(struct http_server *s, const struct http_server_config 
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
                 return error_set(err, -errno, "bind %s:%d: %s", addr, cfg->port, strerror(errno));
         if (listen(fd, 1024) < 0)
-                return error_set(err, -errno, "listen %s:%d: %s", addr, cfg->port,
-                                 strerror(errno));
+                return error_set(err, -errno, "listen %s:%d: %s", addr, cfg->port, strerror(errno));
         if (getsockname(fd, (struct sockaddr *)&sa, &slen) < 0)
                 return error_set(err, -errno, "getsockname: %s", strerror(errno));
         s->port = ntohs(sa.sin_port);
@@ -873,6 +901,10 @@ int http_server_new(const struct http_server_config *cfg, http_handler_fn fn, vo
         h2o_config_init(&s->config);
         s->config.server_name = h2o_iovec_init(H2O_STRLIT("timonel"));
         s->config.max_request_entity_size = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+        /* HTTP/1: the request head (and keep-alive idle time) is bounded (slowloris); a streaming
+         * response is not cut. h2: the idle timeout only runs while no stream is open. */
+        s->config.http1.req_timeout = REQ_HEAD_TIMEOUT_MS;
+        s->config.http2.idle_timeout = IDLE_TIMEOUT_MS;
         host = h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
         pc = h2o_config_register_path(host, "/", 0);
         h = (struct srv_handler *)h2o_create_handler(pc, sizeof(*h));
@@ -972,7 +1004,8 @@ static void server_shutdown(struct http_server *s)
                 shutdown_conns(s);
         }
         while (!h2o_linklist_is_empty(&s->streams)) {
-                struct http_stream *st = H2O_STRUCT_FROM_MEMBER(struct http_stream, link, s->streams.next);
+                struct http_stream *st =
+                        H2O_STRUCT_FROM_MEMBER(struct http_stream, link, s->streams.next);
                 st->gone = true; /* no more h2o calls on it */
                 stream_close_notify(st);
         }

@@ -47,7 +47,8 @@ static bool has_san(X509 *x, int type, const char *val)
                 if (gn->type != type)
                         continue;
                 if (type == GEN_DNS)
-                        found |= strcmp((const char *)ASN1_STRING_get0_data(gn->d.dNSName), val) == 0;
+                        found |= strcmp((const char *)ASN1_STRING_get0_data(gn->d.dNSName), val) ==
+                                 0;
                 else if (ASN1_STRING_length(gn->d.iPAddress) == 4)
                         found |= memcmp(ASN1_STRING_get0_data(gn->d.iPAddress), val, 4) == 0;
         }
@@ -90,8 +91,8 @@ TEST(ensure_creates_valid_chain)
                 printf("# %s\n", err.msg);
         strncat(dir, "/server/tls", sizeof(dir) - strlen(dir) - 1);
 
-        X509 *ca = load_cert("ca.crt"), *srv = load_cert("server.crt"), *adm = load_cert("admin.crt"),
-             *kc = load_cert("kubelet-client.crt");
+        X509 *ca = load_cert("ca.crt"), *srv = load_cert("server.crt"),
+             *adm = load_cert("admin.crt"), *kc = load_cert("kubelet-client.crt");
         CHECK(ca && srv && adm && kc);
         if (!(ca && srv && adm && kc))
                 goto out;
@@ -167,9 +168,9 @@ TEST(issue_kubelet_cert)
         struct error err = {0};
         char prefix[256], buf[128];
         snprintf(prefix, sizeof(prefix), "%s/kubelet", dir);
-        CHECK_EQ_INT(pki_issue(dir, prefix, "system:node:node1", "system:nodes", true, true, sans,
-                               &err),
-                     0);
+        CHECK_EQ_INT(
+                pki_issue(dir, prefix, "system:node:node1", "system:nodes", true, true, sans, &err),
+                0);
         X509 *k = load_cert("kubelet.crt"), *c = load_cert("ca.crt");
         CHECK(k && c);
         if (k && c) {
@@ -180,9 +181,9 @@ TEST(issue_kubelet_cert)
                 CHECK_EQ_STR(buf, "system:nodes");
         }
         long m = mtime_ns("kubelet.crt");
-        CHECK_EQ_INT(pki_issue(dir, prefix, "system:node:node1", "system:nodes", true, true, sans,
-                               &err),
-                     0);
+        CHECK_EQ_INT(
+                pki_issue(dir, prefix, "system:node:node1", "system:nodes", true, true, sans, &err),
+                0);
         CHECK_EQ_INT(mtime_ns("kubelet.crt"), m);
         CHECK_EQ_INT(mode_of("kubelet.key"), 0600);
         X509_free(k);
