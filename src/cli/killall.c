@@ -14,9 +14,12 @@ int cli_killall_main(int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
                         puts("usage: timonel killall [--data-dir DIR] [-v]\n\n"
-                             "Stops every container started from DIR (default /var/lib/timonel) and\n"
-                             "removes its network namespaces, mounts, bridge, fence routes and pod\n"
-                             "cgroups. Images, logs and server state stay. -v lists what it removed.");
+                             "Stops every container started from DIR (default /var/lib/timonel) "
+                             "and\n"
+                             "removes its network namespaces, mounts, bridge, fence routes and "
+                             "pod\n"
+                             "cgroups. Images, logs and server state stay. -v lists what it "
+                             "removed.");
                         return 0;
                 } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
                         verbose = true;

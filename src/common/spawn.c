@@ -32,7 +32,8 @@ static void child_exec(const struct spawn_opts *o, int in_fd, int out_fd, int er
                         _exit(127);
                 }
         }
-        if (dup2(in_fd >= 0 ? in_fd : devnull, 0) < 0 || dup2(out_fd >= 0 ? out_fd : devnull, 1) < 0 ||
+        if (dup2(in_fd >= 0 ? in_fd : devnull, 0) < 0 ||
+            dup2(out_fd >= 0 ? out_fd : devnull, 1) < 0 ||
             dup2(err_fd >= 0 ? err_fd : devnull, 2) < 0)
                 _exit(127);
         if (o->cwd && chdir(o->cwd) < 0)
@@ -87,7 +88,8 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *ret, struct error
         int64_t deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
         bool timed_out = false;
         while (in[1] >= 0 || out[0] >= 0 || er[0] >= 0) {
-                struct pollfd pf[3] = {{in[1], POLLOUT, 0}, {out[0], POLLIN, 0}, {er[0], POLLIN, 0}};
+                struct pollfd pf[3] = {
+                        {in[1], POLLOUT, 0}, {out[0], POLLIN, 0}, {er[0], POLLIN, 0}};
                 int tmo = -1;
                 if (deadline) {
                         int64_t left = deadline - now_ms();

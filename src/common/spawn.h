@@ -12,15 +12,15 @@ struct spawn_opts {
         const char *const *envp; /* NULL = inherit ours */
         const char *stdin_data;  /* NULL = /dev/null */
         size_t stdin_len;
-        bool capture_stdout;     /* else /dev/null */
-        bool capture_stderr;     /* else /dev/null */
-        int pass_fd;             /* >= 0: handed to the child as fd 3 */
-        const char *cwd;         /* NULL = ours */
-        int timeout_ms;          /* 0 = none; on expiry the child is SIGKILLed (-ETIMEDOUT) */
+        bool capture_stdout; /* else /dev/null */
+        bool capture_stderr; /* else /dev/null */
+        int pass_fd;         /* >= 0: handed to the child as fd 3 */
+        const char *cwd;     /* NULL = ours */
+        int timeout_ms;      /* 0 = none; on expiry the child is SIGKILLed (-ETIMEDOUT) */
 };
 
 struct spawn_result {
-        int status;      /* exit code, or 128 + signal */
+        int status;         /* exit code, or 128 + signal */
         char *out, *errout; /* captured (NUL-terminated, caller frees) or NULL */
 };
 

@@ -41,7 +41,8 @@ int cni_result_ip(const char *buf, size_t len, char **ret_ip, struct error *err)
         int r = error_set(err, -EPROTO, "CNI result has no IPv4 address");
         json_t *ips = json_object_get(j, "ips");
         for (size_t i = 0; json_is_array(ips) && i < json_array_size(ips); i++) {
-                const char *a = json_string_value(json_object_get(json_array_get(ips, i), "address"));
+                const char *a =
+                        json_string_value(json_object_get(json_array_get(ips, i), "address"));
                 if (!a || !strchr(a, '.'))
                         continue;
                 const char *slash = strchr(a, '/');
@@ -121,8 +122,9 @@ static int invoke(const struct cni_net *net, const char *cmd, const char *id,
         _cleanup_free_ char *e_id = xasprintf("CNI_CONTAINERID=%s", id);
         _cleanup_free_ char *e_ns = xasprintf("CNI_NETNS=%s", netns_path ? netns_path : "");
         _cleanup_free_ char *e_path = xasprintf("CNI_PATH=%s", net->bin_dir);
-        const char *envp[] = {e_cmd, e_id, e_ns, "CNI_IFNAME=eth0", e_path,
-                              "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        const char *envp[] = {
+                e_cmd, e_id, e_ns, "CNI_IFNAME=eth0", e_path, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                NULL};
         const char *argv[] = {bin, NULL};
         struct spawn_opts o = {.argv = argv,
                                .envp = envp,
@@ -141,9 +143,8 @@ static int invoke(const struct cni_net *net, const char *cmd, const char *id,
                 json_t *j = json_loadb(res->out, strlen(res->out), 0, &je);
                 const char *msg = json_string_value(json_object_get(j, "msg"));
                 const char *det = json_string_value(json_object_get(j, "details"));
-                r = error_set(err, -EIO, "CNI %s %s: %s%s%s%s", cmd, id,
-                              msg ? msg : res->errout, det ? " (" : "", det ? det : "",
-                              det ? ")" : "");
+                r = error_set(err, -EIO, "CNI %s %s: %s%s%s%s", cmd, id, msg ? msg : res->errout,
+                              det ? " (" : "", det ? det : "", det ? ")" : "");
                 json_decref(j);
                 spawn_result_clear(res);
         }

@@ -4,9 +4,9 @@
 #include "common/error.h"
 
 struct cni_net {
-        char *bin_dir;   /* /usr/lib/cni */
-        char *conf;      /* network config JSON given to the bridge plugin on stdin */
-        char *name;      /* network name ("timonel") */
+        char *bin_dir; /* /usr/lib/cni */
+        char *conf;    /* network config JSON given to the bridge plugin on stdin */
+        char *name;    /* network name ("timonel") */
 };
 
 /* Pure: the bridge network config (cniVersion 1.0.0, isGateway, no ipMasq, hairpin, host-local

@@ -147,7 +147,8 @@ int killall_run(const char *data_dir, struct error *err)
         const char *rtroot = json_string_value(json_object_get(st, "runtime_root"));
         if (rtpath && rtroot)
                 kill_runtime_containers(rtpath, rtroot);
-        static const char *const names[][2] = {{"crun", "/usr/bin/crun"}, {"runc", "/usr/sbin/runc"}};
+        static const char *const names[][2] = {{"crun", "/usr/bin/crun"},
+                                               {"runc", "/usr/sbin/runc"}};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 _cleanup_free_ char *root = xasprintf("%s/%s", run_dir, names[i][0]);
                 if (access(root, F_OK) == 0 && access(names[i][1], X_OK) == 0 &&
@@ -186,8 +187,8 @@ int killall_run(const char *data_dir, struct error *err)
                 r = error_set(err, n, "%s", e2.msg);
 
         /* 4. runtime state: pod dirs and run dir contents (images and logs stay) */
-        static const char *const subdirs[] = {"netns", "exits", "sock", "cni", "crun", "runc",
-                                              "runtime.json", NULL};
+        static const char *const subdirs[] = {"netns", "exits", "sock",         "cni",
+                                              "crun",  "runc",  "runtime.json", NULL};
         int q = rootfs_rm_rf(pods);
         if (q < 0 && !r)
                 r = error_set(err, q, "rm -rf %s: %s", pods, strerror(-q));
@@ -230,7 +231,8 @@ int killall_run(const char *data_dir, struct error *err)
                 if (!cidr)
                         continue;
                 _cleanup_free_ char *out = NULL;
-                const char *show[] = {ip, "route", "show", "exact", cidr, "type", "blackhole", NULL};
+                const char *show[] = {ip,   "route", "show",      "exact",
+                                      cidr, "type",  "blackhole", NULL};
                 if (run(show, &out) == 0 && out && *out) {
                         const char *del[] = {ip, "route", "del", "blackhole", cidr, NULL};
                         if ((q = run(del, NULL)) < 0 && !r)

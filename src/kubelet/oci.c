@@ -4,22 +4,53 @@
 #include <stdio.h>
 
 static const char *const default_caps[] = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",   "CAP_MKNOD",
-        "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",  "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+        "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+        "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 /* Every capability a privileged container gets (those the kernel knows; runtimes drop unknown
  * ones). */
 static const char *const all_caps[] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN",
+        "CAP_NET_RAW",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_MKNOD",
+        "CAP_LEASE",
+        "CAP_AUDIT_WRITE",
+        "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN",
+        "CAP_SYSLOG",
+        "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_AUDIT_READ",
 };
 
 static json_t *str_array(const char *const *v, size_t n)
@@ -82,8 +113,9 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_t *proc = json_object();
         json_object_set_new(root, "process", proc);
         json_object_set_new(proc, "terminal", json_false());
-        json_object_set_new(proc, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)p->uid, "gid",
-                                                    (json_int_t)p->gid));
+        json_object_set_new(
+                proc, "user",
+                json_pack("{s:I, s:I}", "uid", (json_int_t)p->uid, "gid", (json_int_t)p->gid));
         json_object_set_new(proc, "args", strv_array(p->args));
         json_t *env = json_array();
         json_object_set_new(proc, "env", env);
@@ -128,10 +160,10 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_object_set_new(root, "mounts", mounts);
         static const char *const o_dev[] = {"nosuid", "strictatime", "mode=755", "size=65536k",
                                             NULL};
-        static const char *const o_pts[] = {"nosuid",        "noexec", "newinstance",
-                                            "ptmxmode=0666", "mode=0620", "gid=5", NULL};
-        static const char *const o_shm[] = {"nosuid", "noexec", "nodev", "mode=1777",
-                                            "size=65536k", NULL};
+        static const char *const o_pts[] = {"nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+                                            "mode=0620", "gid=5",  NULL};
+        static const char *const o_shm[] = {"nosuid",    "noexec",      "nodev",
+                                            "mode=1777", "size=65536k", NULL};
         static const char *const o_mq[] = {"nosuid", "noexec", "nodev", NULL};
         static const char *const o_sys_ro[] = {"nosuid", "noexec", "nodev", "ro", NULL};
         static const char *const o_sys_rw[] = {"nosuid", "noexec", "nodev", NULL};
@@ -144,8 +176,8 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_array_append_new(mounts, mount_new("/dev/pts", "devpts", "devpts", o_pts));
         json_array_append_new(mounts, mount_new("/dev/shm", "tmpfs", "shm", o_shm));
         json_array_append_new(mounts, mount_new("/dev/mqueue", "mqueue", "mqueue", o_mq));
-        json_array_append_new(mounts, mount_new("/sys", "sysfs", "sysfs",
-                                                p->privileged ? o_sys_rw : o_sys_ro));
+        json_array_append_new(
+                mounts, mount_new("/sys", "sysfs", "sysfs", p->privileged ? o_sys_rw : o_sys_ro));
         json_array_append_new(mounts, mount_new("/sys/fs/cgroup", "cgroup", "cgroup",
                                                 p->privileged ? o_cg_rw : o_cg_ro));
         if (p->hosts_file)
@@ -155,8 +187,8 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
                 json_array_append_new(
                         mounts, mount_new("/etc/resolv.conf", "bind", p->resolv_file, o_bind_ro));
         if (p->hostname_file)
-                json_array_append_new(mounts, mount_new("/etc/hostname", "bind", p->hostname_file,
-                                                        o_bind_ro));
+                json_array_append_new(
+                        mounts, mount_new("/etc/hostname", "bind", p->hostname_file, o_bind_ro));
         for (size_t i = 0; i < p->n_mounts; i++) {
                 const struct oci_mount *m = &p->mounts[i];
                 if (!m->source || m->source[0] != '/' || !m->destination ||
@@ -189,17 +221,18 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_t *ns = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type", "ipc", "type",
                                "uts", "type", "mount");
         if (p->netns_path)
-                json_array_append_new(ns, json_pack("{s:s, s:s}", "type", "network", "path",
-                                                    p->netns_path));
+                json_array_append_new(
+                        ns, json_pack("{s:s, s:s}", "type", "network", "path", p->netns_path));
         json_object_set_new(lx, "namespaces", ns);
         if (!p->privileged) {
-                static const char *const masked[] = {
-                        "/proc/acpi",        "/proc/kcore",       "/proc/keys",
-                        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                        "/proc/sched_debug", "/proc/scsi",        "/sys/firmware", NULL};
-                static const char *const ro[] = {"/proc/asound", "/proc/bus", "/proc/fs",
-                                                 "/proc/irq",    "/proc/sys", "/proc/sysrq-trigger",
-                                                 NULL};
+                static const char *const masked[] = {"/proc/acpi",        "/proc/kcore",
+                                                     "/proc/keys",        "/proc/latency_stats",
+                                                     "/proc/timer_list",  "/proc/timer_stats",
+                                                     "/proc/sched_debug", "/proc/scsi",
+                                                     "/sys/firmware",     NULL};
+                static const char *const ro[] = {
+                        "/proc/asound", "/proc/bus",           "/proc/fs", "/proc/irq",
+                        "/proc/sys",    "/proc/sysrq-trigger", NULL};
                 json_object_set_new(lx, "maskedPaths", strv_array(masked));
                 json_object_set_new(lx, "readonlyPaths", strv_array(ro));
         }

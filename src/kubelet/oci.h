@@ -21,13 +21,13 @@ struct oci_params {
         const char *cwd;          /* NULL = "/" */
         uint32_t uid, gid;
         const char *hosts_file, *resolv_file, *hostname_file; /* bind-mounted read-only if set */
-        const struct oci_mount *mounts; /* volumes, in order */
+        const struct oci_mount *mounts;                       /* volumes, in order */
         size_t n_mounts;
-        int64_t memory_limit;  /* bytes, 0 = none */
-        int64_t cpu_quota_us;  /* 0 = none (period 100000) */
-        uint64_t cpu_shares;   /* 0 = runtime default */
-        uint64_t nofile_hard;  /* RLIMIT_NOFILE hard (soft = min(1024, hard)); 0 = 1048576 */
-        bool privileged;       /* all capabilities, all devices, rw /sys */
+        int64_t memory_limit; /* bytes, 0 = none */
+        int64_t cpu_quota_us; /* 0 = none (period 100000) */
+        uint64_t cpu_shares;  /* 0 = runtime default */
+        uint64_t nofile_hard; /* RLIMIT_NOFILE hard (soft = min(1024, hard)); 0 = 1048576 */
+        bool privileged;      /* all capabilities, all devices, rw /sys */
 };
 
 /* Build the spec. -EINVAL (message in err) for missing/invalid fields. *ret is a new ref. */

@@ -66,7 +66,8 @@ int rootfs_mount(const char *dir, const char *const *layers, struct error *err)
         }
         if ((r = rootfs_overlay_options(layers, upper, work, &opts, err)) < 0)
                 return r;
-        if ((mkdir(upper, 0755) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST) ||
+        if ((mkdir(upper, 0755) < 0 && errno != EEXIST) ||
+            (mkdir(work, 0700) < 0 && errno != EEXIST) ||
             (mkdir(root, 0755) < 0 && errno != EEXIST))
                 return error_set(err, -errno, "mkdir under %s: %s", dir, strerror(errno));
         if (mount("overlay", root, "overlay", 0, opts) < 0)

@@ -324,7 +324,8 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
         const char *cluster = cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16";
         const char *cg_root = cfg->cgroup_root ? cfg->cgroup_root : "/kubepods";
         int r;
-        _cleanup_free_ char *brplugin = NULL, *hlplugin = NULL, *ipam_dir = NULL, *stp = NULL, *confp = NULL;
+        _cleanup_free_ char *brplugin = NULL, *hlplugin = NULL, *ipam_dir = NULL, *stp = NULL,
+                            *confp = NULL;
 
         if (!cfg->data_dir || cfg->data_dir[0] != '/')
                 return error_set(err, -EINVAL, "runtime: data dir must be an absolute path");
@@ -355,8 +356,8 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
                 rt->nofile_hard = MIN((uint64_t)rl.rlim_max, rt->nofile_hard);
 
         _cleanup_free_ char *cni_dir = xasprintf("%s/cni", rt->run_dir);
-        const char *const dirs[] = {rt->pods_dir, rt->netns_dir, rt->exits_dir, rt->sock_dir,
-                                    cni_dir, NULL};
+        const char *const dirs[] = {rt->pods_dir, rt->netns_dir, rt->exits_dir,
+                                    rt->sock_dir, cni_dir,       NULL};
         for (size_t i = 0; dirs[i]; i++)
                 if ((r = rootfs_mkdir_p(dirs[i], 0755)) < 0) {
                         error_set(err, r, "mkdir %s: %s", dirs[i], strerror(-r));
@@ -398,8 +399,8 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
         }
         {
                 const char *argv[] = {rt->rt_path, "--version", NULL};
-                struct spawn_opts o = {.argv = argv, .capture_stdout = true, .pass_fd = -1,
-                                       .timeout_ms = 10000};
+                struct spawn_opts o = {
+                        .argv = argv, .capture_stdout = true, .pass_fd = -1, .timeout_ms = 10000};
                 struct spawn_result res = {0};
                 if ((r = spawn_run(&o, &res, err)) < 0)
                         goto fail;
@@ -529,8 +530,8 @@ static char *build_resolv(struct runtime *rt, const struct sandbox_config *cfg)
                         ADD("\n");
                 }
         } else {
-                ADD("search %s.svc.%s svc.%s %s\n", cfg->ns, rt->cluster_domain,
-                    rt->cluster_domain, rt->cluster_domain);
+                ADD("search %s.svc.%s svc.%s %s\n", cfg->ns, rt->cluster_domain, rt->cluster_domain,
+                    rt->cluster_domain);
         }
         if (cfg->dns_servers) {
                 for (size_t i = 0; cfg->dns_servers[i]; i++)
@@ -616,19 +617,18 @@ int runtime_sandbox_create(struct runtime *rt, const struct sandbox_config *cfg,
         int qos = cfg->qos <= RUNTIME_QOS_GUARANTEED ? (int)cfg->qos : 0;
         json_t *sb = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:I}", "uid", cfg->uid, "ns",
                                cfg->ns, "name", cfg->name, "hostname", hostname, "ip", ip, "netns",
-                               cfg->host_network ? NULL : nsp, "qos", qos_names[qos],
-                               "created_ns", (json_int_t)now_ns());
+                               cfg->host_network ? NULL : nsp, "qos", qos_names[qos], "created_ns",
+                               (json_int_t)now_ns());
         r = write_json(sbp, sb, err);
         json_decref(sb);
         if (r < 0)
                 goto fail;
         *ret_ip = TAKE_PTR(ip);
         return 0;
-fail:
-        {
-                struct error e2 = {0};
-                runtime_sandbox_remove(rt, cfg->uid, &e2);
-        }
+fail : {
+        struct error e2 = {0};
+        runtime_sandbox_remove(rt, cfg->uid, &e2);
+}
         return error_wrap(err, r, "sandbox %s/%s", cfg->ns, cfg->name);
 }
 
@@ -745,11 +745,36 @@ static int start_conmon(struct runtime *rt, const char *id, const char *cdir, co
         _cleanup_free_ char *persist = xasprintf("%s/persist", cdir);
         _cleanup_free_ char *logarg = xasprintf("k8s-file:%s", log_path);
         _cleanup_free_ char *rootarg = xasprintf("--root=%s", rt->rt_root);
-        const char *argv[] = {rt->conmon_path, "--api-version", "1", "-c", id, "-u", id, "-n",
-                              display_name, "-r", rt->rt_path, "-b", cdir, "-p", pidfile, "-P",
-                              cpidfile, "-l", logarg, "--exit-dir", rt->exits_dir,
-                              "--socket-dir-path", rt->sock_dir, "-0", persist, "--runtime-arg",
-                              rootarg, "--log-level", "error", NULL};
+        const char *argv[] = {rt->conmon_path,
+                              "--api-version",
+                              "1",
+                              "-c",
+                              id,
+                              "-u",
+                              id,
+                              "-n",
+                              display_name,
+                              "-r",
+                              rt->rt_path,
+                              "-b",
+                              cdir,
+                              "-p",
+                              pidfile,
+                              "-P",
+                              cpidfile,
+                              "-l",
+                              logarg,
+                              "--exit-dir",
+                              rt->exits_dir,
+                              "--socket-dir-path",
+                              rt->sock_dir,
+                              "-0",
+                              persist,
+                              "--runtime-arg",
+                              rootarg,
+                              "--log-level",
+                              "error",
+                              NULL};
         /* our environment minus any _OCI_* plus the sync pipe on fd 3 */
         size_t n = 0;
         while (environ[n])
@@ -804,7 +829,8 @@ static int start_conmon(struct runtime *rt, const char *id, const char *cdir, co
                                 break;
                         }
                         if (rd == 0 || len >= sizeof(buf) - 1) {
-                                r = error_set(err, -EPROTO, "conmon: no pid on the sync pipe (%.*s)",
+                                r = error_set(err, -EPROTO,
+                                              "conmon: no pid on the sync pipe (%.*s)",
                                               (int)MIN(len, 200), buf);
                                 break;
                         }
@@ -885,7 +911,9 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         _cleanup_free_ char *id = container_id(cfg->pod_uid, cfg->name, cfg->attempt);
         _cleanup_free_ char *cdir = xasprintf("%s/containers/%s", pd, id);
         int r;
-        _cleanup_free_ char *logdir = NULL, *rootfs = NULL, *podcg = NULL, *cgpath = NULL, *hosts = NULL, *resolv = NULL, *hnf = NULL, *specp = NULL, *display = NULL;
+        _cleanup_free_ char *logdir = NULL, *rootfs = NULL, *podcg = NULL, *cgpath = NULL,
+                            *hosts = NULL, *resolv = NULL, *hnf = NULL, *specp = NULL,
+                            *display = NULL;
         if (file_exists(cdir))
                 return error_set(err, -EEXIST, "container %s exists", id);
         /* a stale runtime state / exit file under the same id (killed agent mid-remove) */
@@ -897,10 +925,10 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
 
         int64_t created = now_ns();
         json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "id", id, "pod_uid",
-                                 cfg->pod_uid, "pod_ns", cfg->pod_ns ? cfg->pod_ns : "",
-                                 "pod_name", cfg->pod_name ? cfg->pod_name : "", "name", cfg->name,
-                                 "attempt", (json_int_t)cfg->attempt, "log_path", cfg->log_path,
-                                 "created_ns", (json_int_t)created);
+                                 cfg->pod_uid, "pod_ns", cfg->pod_ns ? cfg->pod_ns : "", "pod_name",
+                                 cfg->pod_name ? cfg->pod_name : "", "name", cfg->name, "attempt",
+                                 (json_int_t)cfg->attempt, "log_path", cfg->log_path, "created_ns",
+                                 (json_int_t)created);
         _cleanup_free_ char *metap = xasprintf("%s/container.json", cdir);
         r = write_json(metap, meta, err);
         json_decref(meta);
@@ -924,9 +952,9 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         hnf = xasprintf("%s/hostname", pd);
         struct oci_mount *mounts = xcalloc(cfg->n_mounts + 1, sizeof(*mounts));
         for (size_t i = 0; i < cfg->n_mounts; i++)
-                mounts[i] = (struct oci_mount){cfg->mounts[i].host_path,
-                                               cfg->mounts[i].container_path,
-                                               cfg->mounts[i].read_only};
+                mounts[i] =
+                        (struct oci_mount){cfg->mounts[i].host_path, cfg->mounts[i].container_path,
+                                           cfg->mounts[i].read_only};
         struct oci_params op = {
                 .rootfs = rootfs,
                 .hostname = hostname,
@@ -943,8 +971,8 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 .mounts = mounts,
                 .n_mounts = cfg->n_mounts,
                 .memory_limit = cfg->memory_limit,
-                .cpu_quota_us = cfg->cpu_limit_millis > 0 ? MAX(cfg->cpu_limit_millis * 100, 1000)
-                                                          : 0,
+                .cpu_quota_us =
+                        cfg->cpu_limit_millis > 0 ? MAX(cfg->cpu_limit_millis * 100, 1000) : 0,
                 .cpu_shares = cfg->cpu_request_millis > 0
                                       ? (uint64_t)MAX(cfg->cpu_request_millis * 1024 / 1000, 2)
                                       : 2,
@@ -963,7 +991,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 goto fail;
 
         display = xasprintf("%s_%s_%s", cfg->pod_ns ? cfg->pod_ns : "",
-                                                 cfg->pod_name ? cfg->pod_name : "", cfg->name);
+                            cfg->pod_name ? cfg->pod_name : "", cfg->name);
         int pid = 0;
         if ((r = start_conmon(rt, id, cdir, cfg->log_path, display, &pid, err)) < 0)
                 goto fail;
@@ -1037,14 +1065,15 @@ int runtime_container_status(struct runtime *rt, const char *id, struct containe
                 _cleanup_free_ char *oom2 = xasprintf("%s/oom", cdir);
                 s.oom_killed = file_exists(oom1) || file_exists(oom2);
                 snprintf(s.reason, sizeof(s.reason), "%s",
-                         s.oom_killed ? "OOMKilled" : code == 0 ? "Completed" : "Error");
+                         s.oom_killed ? "OOMKilled"
+                         : code == 0  ? "Completed"
+                                      : "Error");
         }
         *ret = s;
         return 0;
 }
 
-int runtime_container_stop(struct runtime *rt, const char *id, int grace_seconds,
-                           struct error *err)
+int runtime_container_stop(struct runtime *rt, const char *id, int grace_seconds, struct error *err)
 {
         _cleanup_free_ char *cdir = find_container_dir(rt, id);
         if (!cdir)

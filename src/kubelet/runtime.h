@@ -77,9 +77,9 @@ struct sandbox_config {
         enum runtime_qos qos;
         /* DNS (resolv.conf). NULL = ClusterFirst defaults: nameserver cluster_dns, search
          * <ns>.svc.<domain> svc.<domain> <domain>, options ndots:5. */
-        const char *const *dns_servers;  /* NULL-terminated */
-        const char *const *dns_searches; /* NULL-terminated */
-        const char *const *dns_options;  /* NULL-terminated, e.g. "ndots:5" */
+        const char *const *dns_servers;                /* NULL-terminated */
+        const char *const *dns_searches;               /* NULL-terminated */
+        const char *const *dns_options;                /* NULL-terminated, e.g. "ndots:5" */
         const struct runtime_host_alias *host_aliases; /* n_host_aliases entries */
         size_t n_host_aliases;
 };
@@ -121,8 +121,8 @@ struct container_config {
         const char *const *env;                  /* NULL-terminated "K=V"; PATH added if absent */
         const char *cwd;                         /* NULL = "/" */
         uint32_t uid, gid;
-        const char *log_path; /* CRI log file (parent dirs are created); required */
-        int64_t memory_limit; /* bytes, 0 = none */
+        const char *log_path;       /* CRI log file (parent dirs are created); required */
+        int64_t memory_limit;       /* bytes, 0 = none */
         int64_t cpu_limit_millis;   /* 0 = none (CFS quota) */
         int64_t cpu_request_millis; /* 0 = minimum shares */
         const struct runtime_mount *mounts;

@@ -8,14 +8,13 @@
 
 #include <jansson.h>
 
-static const char *hybrid =
-        "tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
-        "cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
-        "cgroup /sys/fs/cgroup/cpuset cgroup rw,relatime,cpuset 0 0\n"
-        "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n"
-        "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0\n"
-        "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n"
-        "proc /proc proc rw 0 0\n";
+static const char *hybrid = "tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
+                            "cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
+                            "cgroup /sys/fs/cgroup/cpuset cgroup rw,relatime,cpuset 0 0\n"
+                            "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n"
+                            "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0\n"
+                            "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n"
+                            "proc /proc proc rw 0 0\n";
 
 TEST(layouts)
 {

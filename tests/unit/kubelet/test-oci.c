@@ -25,7 +25,8 @@ static bool array_has(json_t *a, const char *s)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return true;
+        json_array_foreach(a, i, v) if (json_is_string(v) &&
+                                        !strcmp(json_string_value(v), s)) return true;
         return false;
 }
 
@@ -52,7 +53,8 @@ TEST(defaults)
         json_t *proc = json_object_get(s, "process");
         CHECK_EQ_STR(json_string_value(json_object_get(s, "ociVersion")), "1.0.2");
         CHECK(json_is_false(json_object_get(proc, "terminal")));
-        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(proc, "args"), 2)), "echo hi");
+        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(proc, "args"), 2)),
+                     "echo hi");
         CHECK_EQ_STR(json_string_value(json_object_get(proc, "cwd")), "/");
         json_t *env = json_object_get(proc, "env");
         CHECK(array_has(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
@@ -108,14 +110,19 @@ TEST(user_env_limits_mounts)
         CHECK_EQ_INT(json_array_size(envj), 3); /* no defaults added */
         CHECK(array_has(envj, "A=b=c"));
         CHECK_EQ_STR(json_string_value(json_object_get(proc, "cwd")), "/srv");
-        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(proc, "user"), "uid")), 1000);
-        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(proc, "user"), "gid")), 2000);
+        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(proc, "user"), "uid")),
+                     1000);
+        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(proc, "user"), "gid")),
+                     2000);
         json_t *res = json_object_get(json_object_get(s, "linux"), "resources");
         CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(res, "memory"), "limit")),
                      32 << 20);
-        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(res, "cpu"), "quota")), 50000);
-        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(res, "cpu"), "shares")), 512);
-        CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(s, "linux"), "namespaces")), 4);
+        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(res, "cpu"), "quota")),
+                     50000);
+        CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(res, "cpu"), "shares")),
+                     512);
+        CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(s, "linux"), "namespaces")),
+                     4);
         json_t *d = find_mount(s, "/data"), *c = find_mount(s, "/etc/cfg");
         CHECK(d && array_has(json_object_get(d, "options"), "rw"));
         CHECK(c && array_has(json_object_get(c, "options"), "ro"));
@@ -181,7 +188,8 @@ TEST(sync_and_state)
         CHECK_EQ_INT(oci_sync_parse("{\"da", 4, &pid, &err), -EPROTO);
         CHECK_EQ_INT(oci_sync_parse("[]", 2, &pid, &err), -EPROTO);
         char st[16];
-        const char *state = "{\"ociVersion\":\"1.0.0\",\"id\":\"x\",\"pid\":77,\"status\":\"running\"}";
+        const char *state =
+                "{\"ociVersion\":\"1.0.0\",\"id\":\"x\",\"pid\":77,\"status\":\"running\"}";
         CHECK_EQ_INT(oci_state_parse(state, strlen(state), st, sizeof(st), &pid, &err), 0);
         CHECK_EQ_STR(st, "running");
         CHECK_EQ_INT(pid, 77);

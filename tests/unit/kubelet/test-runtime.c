@@ -96,8 +96,8 @@ static int make_layer(void)
         snprintf(cmd, sizeof(cmd), "cp /bin/busybox %s/bin/busybox", layer_dir);
         if (system(cmd) != 0)
                 return -1;
-        const char *links[] = {"sh", "echo", "sleep", "env", "pwd", "cat", "ping", "true", "ip",
-                               NULL};
+        const char *links[] = {"sh",  "echo", "sleep", "env", "pwd",
+                               "cat", "ping", "true",  "ip",  NULL};
         for (size_t i = 0; links[i]; i++) {
                 char p[256];
                 snprintf(p, sizeof(p), "%s/bin/%s", layer_dir, links[i]);
@@ -127,9 +127,8 @@ static int wait_exited(const char *id, struct container_state *st, int timeout_m
         return -1;
 }
 
-static char *start_ctr(const char *uid, const char *name, unsigned attempt,
-                       const char *const *args, const char *const *env, const char *cwd,
-                       char *log_path, size_t log_len)
+static char *start_ctr(const char *uid, const char *name, unsigned attempt, const char *const *args,
+                       const char *const *env, const char *cwd, char *log_path, size_t log_len)
 {
         const char *layers[] = {layer_dir, NULL};
         snprintf(log_path, log_len, "%s/logs/default_p_%s/%s/%u.log", agent_dir, uid, name,
@@ -286,11 +285,12 @@ TEST(stop_with_grace)
         CHECK(st.pid > 0);
         /* the memory limit landed in the pod's cgroup (v1/hybrid or v2 layout) */
         char cgf[512];
-        snprintf(cgf, sizeof(cgf), "/sys/fs/cgroup/memory" CG_ROOT "/besteffort/pod%s/%s/memory.limit_in_bytes",
-                 uid1, id);
+        snprintf(cgf, sizeof(cgf),
+                 "/sys/fs/cgroup/memory" CG_ROOT "/besteffort/pod%s/%s/memory.limit_in_bytes", uid1,
+                 id);
         if (access(cgf, F_OK) < 0)
-                snprintf(cgf, sizeof(cgf), "/sys/fs/cgroup" CG_ROOT "/besteffort/pod%s/%s/memory.max",
-                         uid1, id);
+                snprintf(cgf, sizeof(cgf),
+                         "/sys/fs/cgroup" CG_ROOT "/besteffort/pod%s/%s/memory.max", uid1, id);
         char *lim = slurp(cgf);
         CHECK_EQ_STR(lim, "67108864\n");
         free(lim);
@@ -416,8 +416,8 @@ TEST(sandbox_remove)
 
 TEST(host_network_sandbox)
 {
-        struct sandbox_config sc = {.uid = uid3, .ns = "kube-system", .name = "hn",
-                                    .host_network = true};
+        struct sandbox_config sc = {
+                .uid = uid3, .ns = "kube-system", .name = "hn", .host_network = true};
         struct error err = {0};
         char *ip = (char *)"unset";
         CHECK_EQ_INT(runtime_sandbox_create(rt, &sc, &ip, &err), 0);
