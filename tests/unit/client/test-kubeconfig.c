@@ -14,6 +14,15 @@
 
 static char dir[64], tls[128];
 
+/* LeakSanitizer (SAN=address builds): libh2o keeps a 4 KiB pool chunk after the rejected
+ * (wrong-CA) TLS handshake below; that is the server adapter's library, not the code under
+ * test. Reported to the server owner. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+        return "leak:libh2o-evloop\n";
+}
+
 static char *slurp(const char *path)
 {
         FILE *f = fopen(path, "r");
@@ -130,7 +139,10 @@ TEST(file_references)
         spit(kc, text);
         CHECK_EQ_INT(kubeconfig_load(kc, &k, &err), 0);
         CHECK_EQ_STR(k.server, "https://127.0.0.1:1234");
-        ca_pem = slurp(tls_path("ca.crt"));
+        {
+                _cleanup_free_ char *ca = tls_path("ca.crt");
+                ca_pem = slurp(ca);
+        }
         CHECK_EQ_STR(k.ca_pem, ca_pem);
         CHECK(k.cert_pem && strstr(k.cert_pem, "BEGIN CERTIFICATE"));
         CHECK(k.key_pem && strstr(k.key_pem, "PRIVATE KEY"));
@@ -183,7 +195,7 @@ TEST(malformed)
                 int r = kubeconfig_parse(cases[i].text, strlen(cases[i].text), NULL, &k, &err);
                 CHECK_EQ_INT(r, -EINVAL);
                 if (!strstr(err.msg, cases[i].msg))
-                        printf("# case %zu: \"%s\" lacks \"%s\"\n", i, err.msg, cases[i].msg);
+                        printf("# case %zu: \"%s\" lacks the expected text\n", i, err.msg);
                 CHECK(strstr(err.msg, cases[i].msg) != NULL);
                 CHECK(k.server == NULL);
         }
