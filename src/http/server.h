@@ -79,10 +79,12 @@ void http_req_add_header(struct http_req *r, const char *name, const char *value
 void http_req_respond(struct http_req *r, int status, const char *content_type, const char *body,
                       size_t len);
 
-/* Start a streaming response (chunked on HTTP/1.1, DATA frames on h2). on_close(userdata) is
- * called exactly once, on the loop thread, when the client goes away (HTTP/1.1 close, h2 stream
- * reset), when the server stops, or after http_stream_end() once the data is flushed; after it the
- * stream and request are gone and must not be used. on_close may be NULL. */
+/* Start a streaming response (chunked on HTTP/1.1, DATA frames on h2); the headers are sent at
+ * once. on_close(userdata) is called exactly once, on the loop thread, when the client goes away
+ * (HTTP/1.1 close, h2 stream reset), when the server stops, or after http_stream_end() once the
+ * data is flushed; after it the stream and request are gone and must not be used. It never runs
+ * synchronously inside http_req_stream_start/http_stream_write/http_stream_end (always from the
+ * loop later), so callers may write from their own callbacks. on_close may be NULL. */
 struct http_stream *http_req_stream_start(struct http_req *r, int status, const char *content_type,
                                           void (*on_close)(void *userdata), void *userdata);
 /* Queue data (copied) and flush it to the client at once. Loop thread. No-op after the client
