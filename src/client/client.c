@@ -19,8 +19,8 @@ static int kclient_new_opts(const char *server_url, const struct http_client_opt
         struct kclient *c;
         int r;
 
-        if (!server_url || (strncmp(server_url, "https://", 8) != 0 &&
-                            strncmp(server_url, "http://", 7) != 0))
+        if (!server_url ||
+            (strncmp(server_url, "https://", 8) != 0 && strncmp(server_url, "http://", 7) != 0))
                 return error_set(err, -EINVAL, "kclient: server \"%s\" is not an http(s) URL",
                                  server_url ? server_url : "");
         c = xcalloc(1, sizeof(*c));
@@ -192,8 +192,8 @@ static int json_call(struct kclient *c, const char *method, const char *path,
                 if (!req)
                         return error_set(err, -EINVAL, "cannot serialize request body");
         }
-        r = kclient_request(c, method, path, obj ? content_type : NULL, req,
-                            req ? strlen(req) : 0, &status, &resp, &resp_len, err);
+        r = kclient_request(c, method, path, obj ? content_type : NULL, req, req ? strlen(req) : 0,
+                            &status, &resp, &resp_len, err);
         if (r < 0)
                 return r;
         r = kclient_status_to_errno(status, resp, resp_len, err);
@@ -331,20 +331,19 @@ static int stream_call(struct kclient *c, const char *path, http_client_write_fn
         long status = 0;
         int r;
 
-        r = http_client_stream(c->http, "GET", url, NULL, NULL, 0, fn, ud, &status, &err_body,
-                               err);
+        r = http_client_stream(c->http, "GET", url, NULL, NULL, 0, fn, ud, &status, &err_body, err);
         if (r != 0)
                 return r;
         if (status < 200 || status > 299)
-                return kclient_status_to_errno(status, err_body,
-                                               err_body ? strlen(err_body) : 0, err);
+                return kclient_status_to_errno(status, err_body, err_body ? strlen(err_body) : 0,
+                                               err);
         return 0;
 }
 
 int kclient_watch(struct kclient *c, const char *path,
                   int (*fn)(const char *type, json_t *obj, void *ud), void *ud, struct error *err)
 {
-        struct watch_ctx w = { .fn = fn, .ud = ud, .err = err };
+        struct watch_ctx w = {.fn = fn, .ud = ud, .err = err};
         int r;
 
         r = stream_call(c, path, watch_write, &w, err);

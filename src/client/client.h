@@ -47,8 +47,8 @@ int kclient_create(struct kclient *c, const char *path, json_t *obj, json_t **re
                    struct error *err);
 int kclient_update(struct kclient *c, const char *path, json_t *obj, json_t **ret,
                    struct error *err);
-/* patch_type: "merge" | "strategic" | "json" (application/<x>-patch+json), "apply" (apply-patch+yaml,
- * body sent as JSON which is valid YAML). */
+/* patch_type: "merge" | "strategic" | "json" (application/<x>-patch+json), "apply"
+ * (apply-patch+yaml, body sent as JSON which is valid YAML). */
 int kclient_patch(struct kclient *c, const char *path, const char *patch_type, json_t *patch,
                   json_t **ret, struct error *err);
 /* options (DeleteOptions) may be NULL. */

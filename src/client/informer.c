@@ -146,7 +146,8 @@ static int list_all(struct informer *i, json_t **ret_map, char **ret_rv, struct 
                 if (list_kind && strlen(list_kind) > 4 &&
                     strcmp(list_kind + strlen(list_kind) - 4, "List") == 0)
                         kind = xstrndup(list_kind, strlen(list_kind) - 4);
-                json_array_foreach(items, idx, item) {
+                json_array_foreach(items, idx, item)
+                {
                         _cleanup_free_ char *key = object_key(item);
                         if (!key)
                                 continue;
@@ -206,19 +207,21 @@ static void replace_cache(struct informer *i, json_t *map, const char *rv)
 
         cap = json_object_size(map) + json_object_size(old_cache);
         changes = xcalloc(cap ? cap : 1, sizeof(*changes));
-        json_object_foreach(map, key, obj) {
+        json_object_foreach(map, key, obj)
+        {
                 json_t *old = json_object_get(old_cache, key);
                 if (!old) {
-                        changes[n++] = (struct change){ NULL, obj };
+                        changes[n++] = (struct change){NULL, obj};
                 } else {
                         const char *a = object_rv(old), *b = object_rv(obj);
                         if (!(a && b && strcmp(a, b) == 0) && !json_equal(old, obj))
-                                changes[n++] = (struct change){ old, obj };
+                                changes[n++] = (struct change){old, obj};
                 }
         }
-        json_object_foreach(old_cache, key, obj) {
+        json_object_foreach(old_cache, key, obj)
+        {
                 if (!json_object_get(map, key))
-                        changes[n++] = (struct change){ obj, NULL };
+                        changes[n++] = (struct change){obj, NULL};
         }
         /* old_cache and map keep every object alive while the handlers run. */
         for (size_t k = 0; k < n && !atomic_load(&i->stop); k++)
@@ -337,8 +340,7 @@ static void *informer_thread(void *arg)
                                         backoff = BACKOFF_MIN_MS;
                                 continue;
                         }
-                        log_debug("informer", "%s: watch: %s (r=%d)", i->path, error_msg(&err),
-                                  r);
+                        log_debug("informer", "%s: watch: %s (r=%d)", i->path, error_msg(&err), r);
                         /* A watch that worked for a while resets the backoff. */
                         if (now_ms() - started >= 1000)
                                 backoff = BACKOFF_MIN_MS;
@@ -486,7 +488,8 @@ int informer_list(struct informer *i, const char *ns, json_t **ret)
         pthread_mutex_unlock(&i->lock);
 
         keys = xcalloc(json_object_size(snap) + 1, sizeof(*keys));
-        json_object_foreach(snap, key, obj) {
+        json_object_foreach(snap, key, obj)
+        {
                 if (nslen && !(strncmp(key, ns, nslen) == 0 && key[nslen] == '/'))
                         continue;
                 keys[n++] = key;

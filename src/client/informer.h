@@ -20,16 +20,16 @@
 struct informer;
 
 struct informer_handlers {
-        void (*on_add)(json_t *obj, void *ud);                       /* may be NULL */
+        void (*on_add)(json_t *obj, void *ud);                         /* may be NULL */
         void (*on_update)(json_t *old_obj, json_t *new_obj, void *ud); /* may be NULL */
-        void (*on_delete)(json_t *obj, void *ud);                    /* last known state; may be NULL */
+        void (*on_delete)(json_t *obj, void *ud); /* last known state; may be NULL */
 };
 
 /* Start an informer on the collection path ("/api/v1/pods", "/api/v1/namespaces/x/pods",
- * "/apis/apps/v1/deployments") with an optional extra query (e.g. "fieldSelector=spec.nodeName%3Dn1"
- * — already URL-encoded; NULL for none), using the kubeconfig at kubeconfig_path. handlers is
- * copied; ud is passed to every handler. Fails only for an unreadable kubeconfig (the server
- * being down is retried in the background). */
+ * "/apis/apps/v1/deployments") with an optional extra query (e.g.
+ * "fieldSelector=spec.nodeName%3Dn1" — already URL-encoded; NULL for none), using the kubeconfig at
+ * kubeconfig_path. handlers is copied; ud is passed to every handler. Fails only for an unreadable
+ * kubeconfig (the server being down is retried in the background). */
 int informer_start(const char *kubeconfig_path, const char *path, const char *query,
                    const struct informer_handlers *handlers, void *ud, struct informer **ret,
                    struct error *err);

@@ -159,7 +159,8 @@ static json_t *find_named(json_t *root, const char *list, const char *name, cons
                 error_set(err, -EINVAL, "kubeconfig: %s: not a list", list);
                 return NULL;
         }
-        json_array_foreach(arr, i, e) {
+        json_array_foreach(arr, i, e)
+        {
                 json_t *n = json_object_get(e, "name"), *in;
                 if (!json_is_string(n) || strcmp(json_string_value(n), name) != 0)
                         continue;
@@ -171,8 +172,8 @@ static json_t *find_named(json_t *root, const char *list, const char *name, cons
                 }
                 return in;
         }
-        error_set(err, -EINVAL, "kubeconfig: no %.*s named \"%s\" in %s",
-                  (int)strlen(list) - 1, list, name, list);
+        error_set(err, -EINVAL, "kubeconfig: no %.*s named \"%s\" in %s", (int)strlen(list) - 1,
+                  list, name, list);
         return NULL;
 }
 
@@ -185,8 +186,7 @@ static int get_str(json_t *obj, const char *key, const char *where, const char *
         if (!v || json_is_null(v))
                 return 0;
         if (!json_is_string(v))
-                return error_set(err, -EINVAL, "kubeconfig: %s: %s: expected a string", where,
-                                 key);
+                return error_set(err, -EINVAL, "kubeconfig: %s: %s: expected a string", where, key);
         *ret = json_string_value(v);
         return 0;
 }
@@ -208,8 +208,8 @@ static int load_pem(json_t *obj, const char *key, const char *where, const char 
         if (data && *data) {
                 char *pem = b64_decode(data);
                 if (!pem)
-                        return error_set(err, -EINVAL, "kubeconfig: %s: %s: invalid base64",
-                                         where, data_key);
+                        return error_set(err, -EINVAL, "kubeconfig: %s: %s: invalid base64", where,
+                                         data_key);
                 *ret = pem;
                 return 0;
         }
@@ -255,8 +255,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                                        ? json_object_get(json_array_get(contexts, 0), "name")
                                        : NULL;
                 if (!json_is_string(only))
-                        return error_set(err, -EINVAL,
-                                         "kubeconfig: current-context is not set");
+                        return error_set(err, -EINVAL, "kubeconfig: current-context is not set");
                 cur = json_string_value(only);
         }
         ctx = find_named(root, "contexts", cur, "context", err);
@@ -322,8 +321,9 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                         char *t;
                         size_t n;
                         if (!base_dir) {
-                                r = error_set(err, -EINVAL, "kubeconfig: user.tokenFile: file "
-                                                            "references not allowed here");
+                                r = error_set(err, -EINVAL,
+                                              "kubeconfig: user.tokenFile: file "
+                                              "references not allowed here");
                                 goto fail;
                         }
                         path = token_file[0] == '/' ? xstrdup(token_file)
@@ -494,8 +494,7 @@ int kubeconfig_write(const char *path, const char *server_url, const char *ca_fi
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return error_set(err, -errno, "kubeconfig: create %s: %s", tmp, strerror(errno));
-        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, text, strlen(text))) < 0 ||
-            fsync(fd) < 0) {
+        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0) {
                 r = r < 0 ? r : -errno;
                 unlink(tmp);
                 return error_set(err, r, "kubeconfig: write %s: %s", tmp, strerror(-r));

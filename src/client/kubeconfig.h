@@ -20,7 +20,7 @@ struct kubeconfig_info {
         char *ca_pem;   /* NULL: system trust store */
         char *cert_pem; /* NULL: no client certificate */
         char *key_pem;
-        char *token;    /* bearer token or NULL */
+        char *token; /* bearer token or NULL */
         bool insecure_skip_tls_verify;
         char *context;   /* the context used */
         char *namespace; /* the context's namespace or NULL */

@@ -257,7 +257,7 @@ int http_client_do(struct http_client *c, const char *method, const char *url,
                    const char *content_type, const char *body, size_t len, long *ret_status,
                    char **ret_body, size_t *ret_len, struct error *err)
 {
-        struct membuf b = { .max = HTTP_CLIENT_MAX_BODY };
+        struct membuf b = {.max = HTTP_CLIENT_MAX_BODY};
         struct curl_slist *hdrs;
         CURLcode cc;
         long status = 0;
@@ -298,8 +298,8 @@ struct stream_ctx {
         struct http_client *c;
         http_client_write_fn fn;
         void *ud;
-        long status;    /* 0 until the first body byte */
-        int fn_result;  /* non-zero once fn aborted */
+        long status;   /* 0 until the first body byte */
+        int fn_result; /* non-zero once fn aborted */
         struct membuf errbody;
 };
 
@@ -325,7 +325,7 @@ int http_client_stream(struct http_client *c, const char *method, const char *ur
                        http_client_write_fn fn, void *ud, long *ret_status, char **ret_err_body,
                        struct error *err)
 {
-        struct stream_ctx s = { .c = c, .fn = fn, .ud = ud, .errbody.max = STREAM_ERR_BODY_MAX };
+        struct stream_ctx s = {.c = c, .fn = fn, .ud = ud, .errbody.max = STREAM_ERR_BODY_MAX};
         struct curl_slist *hdrs;
         CURLcode cc;
         int r = 0;

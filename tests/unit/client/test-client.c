@@ -37,9 +37,10 @@ static bool handler(struct ts_server *s, struct ts_req *r)
                 return true;
         }
         if (strcmp(r->path, "/exists") == 0) {
-                ts_respond(r, 409, "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":"
-                                   "\"pods \\\"x\\\" already exists\",\"reason\":"
-                                   "\"AlreadyExists\",\"code\":409}");
+                ts_respond(r, 409,
+                           "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":"
+                           "\"pods \\\"x\\\" already exists\",\"reason\":"
+                           "\"AlreadyExists\",\"code\":409}");
                 return true;
         }
         if (strcmp(r->path, "/watch-split?watch=true") == 0) {
@@ -62,9 +63,11 @@ static bool handler(struct ts_server *s, struct ts_req *r)
         }
         if (strcmp(r->path, "/watch-gone?watch=true") == 0) {
                 ts_chunk_start(r, 200);
-                ts_chunk(r, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                            "\"status\":\"Failure\",\"message\":\"too old resource version: 1 "
-                            "(5)\",\"reason\":\"Expired\",\"code\":410}}\n");
+                ts_chunk(
+                        r,
+                        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                        "\"status\":\"Failure\",\"message\":\"too old resource version: 1 "
+                        "(5)\",\"reason\":\"Expired\",\"code\":410}}\n");
                 ts_chunk_end(r);
                 return true;
         }
@@ -91,9 +94,10 @@ static bool handler(struct ts_server *s, struct ts_req *r)
                 return true;
         }
         if (strcmp(r->path, "/watch-forbidden?watch=true") == 0) {
-                ts_respond(r, 403, "{\"kind\":\"Status\",\"message\":\"pods is forbidden: "
-                                   "User \\\"x\\\" cannot watch\",\"reason\":\"Forbidden\","
-                                   "\"code\":403}");
+                ts_respond(r, 403,
+                           "{\"kind\":\"Status\",\"message\":\"pods is forbidden: "
+                           "User \\\"x\\\" cannot watch\",\"reason\":\"Forbidden\","
+                           "\"code\":403}");
                 return true;
         }
         if (strcmp(r->path, "/logs") == 0) {
@@ -103,8 +107,9 @@ static bool handler(struct ts_server *s, struct ts_req *r)
                 ts_chunk_end(r);
                 return true;
         }
-        ts_respond(r, 404, "{\"kind\":\"Status\",\"message\":\"the server could not find the "
-                           "requested resource\",\"reason\":\"NotFound\",\"code\":404}");
+        ts_respond(r, 404,
+                   "{\"kind\":\"Status\",\"message\":\"the server could not find the "
+                   "requested resource\",\"reason\":\"NotFound\",\"code\":404}");
         return true;
 }
 
@@ -127,24 +132,27 @@ TEST(status_mapping)
                 int code;
                 const char *msg;
         } cases[] = {
-                { 200, "{}", 0, NULL },
-                { 201, "", 0, NULL },
-                { 404, "{\"kind\":\"Status\",\"message\":\"pods \\\"x\\\" not found\",\"reason\":\"NotFound\"}",
-                  -ENOENT, "pods \"x\" not found" },
-                { 409, "{\"message\":\"pods \\\"x\\\" already exists\",\"reason\":\"AlreadyExists\"}",
-                  -EEXIST, "pods \"x\" already exists" },
-                { 409, "{\"message\":\"the object has been modified\",\"reason\":\"Conflict\"}",
-                  -ESTALE, "the object has been modified" },
-                { 409, "{}", -ESTALE, "HTTP 409" },
-                { 400, "{\"message\":\"bad\"}", -EINVAL, "bad" },
-                { 422, "{\"message\":\"Pod \\\"X\\\" is invalid\",\"reason\":\"Invalid\"}",
-                  -EINVAL, "Pod \"X\" is invalid" },
-                { 401, "{\"message\":\"Unauthorized\"}", -EACCES, "Unauthorized" },
-                { 403, "{\"message\":\"forbidden\"}", -EACCES, "forbidden" },
-                { 410, "{\"message\":\"too old\",\"reason\":\"Expired\"}", -ERANGE, "too old" },
-                { 500, "{\"message\":\"boom\"}", -EIO, "boom" },
-                { 503, "upstream down\nmore", -EIO, "HTTP 503: upstream down" },
-                { 405, "", -EPROTO, "HTTP 405" },
+                {200, "{}", 0, NULL},
+                {201, "", 0, NULL},
+                {404,
+                 "{\"kind\":\"Status\",\"message\":\"pods \\\"x\\\" not "
+                 "found\",\"reason\":\"NotFound\"}",
+                 -ENOENT, "pods \"x\" not found"},
+                {409,
+                 "{\"message\":\"pods \\\"x\\\" already exists\",\"reason\":\"AlreadyExists\"}",
+                 -EEXIST, "pods \"x\" already exists"},
+                {409, "{\"message\":\"the object has been modified\",\"reason\":\"Conflict\"}",
+                 -ESTALE, "the object has been modified"},
+                {409, "{}", -ESTALE, "HTTP 409"},
+                {400, "{\"message\":\"bad\"}", -EINVAL, "bad"},
+                {422, "{\"message\":\"Pod \\\"X\\\" is invalid\",\"reason\":\"Invalid\"}", -EINVAL,
+                 "Pod \"X\" is invalid"},
+                {401, "{\"message\":\"Unauthorized\"}", -EACCES, "Unauthorized"},
+                {403, "{\"message\":\"forbidden\"}", -EACCES, "forbidden"},
+                {410, "{\"message\":\"too old\",\"reason\":\"Expired\"}", -ERANGE, "too old"},
+                {500, "{\"message\":\"boom\"}", -EIO, "boom"},
+                {503, "upstream down\nmore", -EIO, "HTTP 503: upstream down"},
+                {405, "", -EPROTO, "HTTP 405"},
         };
         for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
                 struct error err = {};
@@ -180,15 +188,14 @@ TEST(json_verbs)
         CHECK_EQ_STR(json_string_value(json_object_get(ret, "method")), "PUT");
         json_decref(ret);
 
-        CHECK_EQ_INT(kclient_patch(c, "/api/v1/namespaces/default/pods/x/status", "strategic",
-                                   obj, &ret, &err),
+        CHECK_EQ_INT(kclient_patch(c, "/api/v1/namespaces/default/pods/x/status", "strategic", obj,
+                                   &ret, &err),
                      0);
         CHECK_EQ_STR(json_string_value(json_object_get(ret, "method")), "PATCH");
         CHECK_EQ_STR(json_string_value(json_object_get(ret, "ct")),
                      "application/strategic-merge-patch+json");
         json_decref(ret);
-        CHECK_EQ_INT(kclient_patch(c, "/api/v1/namespaces/default/pods/x", "json", obj, &ret,
-                                   &err),
+        CHECK_EQ_INT(kclient_patch(c, "/api/v1/namespaces/default/pods/x", "json", obj, &ret, &err),
                      0);
         CHECK_EQ_STR(json_string_value(json_object_get(ret, "ct")), "application/json-patch+json");
         json_decref(ret);
@@ -239,8 +246,8 @@ struct events {
 static int ev_cb(const char *type, json_t *obj, void *ud)
 {
         struct events *e = ud;
-        const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-                                                             "name"));
+        const char *name =
+                json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
 
         if (e->n < 8) {
                 snprintf(e->types[e->n], 16, "%s", type);
@@ -268,7 +275,7 @@ TEST(watch_split_chunks)
         CHECK_EQ_STR(e.names[2], "c");
 
         /* fn's non-zero return stops the watch and is returned. */
-        e = (struct events){ .stop_after = 2 };
+        e = (struct events){.stop_after = 2};
         CHECK_EQ_INT(kclient_watch(c, "/watch-split?watch=true", ev_cb, &e, &err), 7);
         CHECK_EQ_INT(e.n, 2);
 

@@ -33,8 +33,7 @@ static void apply(const char *type, json_t *obj)
         char key[256], rv[32];
 
         pthread_mutex_lock(&state_lock);
-        snprintf(key, sizeof(key), "%s/%s",
-                 json_string_value(json_object_get(meta, "namespace")),
+        snprintf(key, sizeof(key), "%s/%s", json_string_value(json_object_get(meta, "namespace")),
                  json_string_value(json_object_get(meta, "name")));
         snprintf(rv, sizeof(rv), "%lld", (long long)++cur_rv);
         json_object_set_new(meta, "resourceVersion", json_string(rv));
@@ -77,7 +76,8 @@ static bool handle_list(struct ts_req *r)
         pthread_mutex_lock(&state_lock);
         snprintf(last_list_path, sizeof(last_list_path), "%s", r->path);
         /* Pages of 2 to exercise continue. */
-        json_object_foreach(objects, key, obj) {
+        json_object_foreach(objects, key, obj)
+        {
                 if (idx >= start && idx < start + 2) {
                         json_t *copy = json_deep_copy(obj);
                         json_object_del(copy, "kind");
@@ -86,8 +86,8 @@ static bool handle_list(struct ts_req *r)
                 idx++;
         }
         snprintf(rv, sizeof(rv), "%lld", (long long)cur_rv);
-        list = json_pack("{s:s,s:s,s:{s:s},s:o}", "kind", "PodList", "apiVersion", "v1",
-                         "metadata", "resourceVersion", rv, "items", items);
+        list = json_pack("{s:s,s:s,s:{s:s},s:o}", "kind", "PodList", "apiVersion", "v1", "metadata",
+                         "resourceVersion", rv, "items", items);
         if (start + 2 < idx) {
                 snprintf(cont, sizeof(cont), "%d", start + 2);
                 json_object_set_new(json_object_get(list, "metadata"), "continue",
@@ -232,8 +232,8 @@ static bool wait_counts(int a, int u, int d)
                         return true;
                 usleep(10000);
         }
-        printf("# counts: add %d update %d delete %d, wanted %d %d %d\n", n_add, n_update,
-               n_delete, a, u, d);
+        printf("# counts: add %d update %d delete %d, wanted %d %d %d\n", n_add, n_update, n_delete,
+               a, u, d);
         return false;
 }
 
@@ -271,8 +271,8 @@ TEST(start_errors)
         struct informer *i = NULL;
         struct error err = {};
 
-        CHECK_EQ_INT(informer_start("/nonexistent/kubeconfig", "/api/v1/pods", NULL, NULL, NULL,
-                                    &i, &err),
+        CHECK_EQ_INT(informer_start("/nonexistent/kubeconfig", "/api/v1/pods", NULL, NULL, NULL, &i,
+                                    &err),
                      -ENOENT);
         CHECK_EQ_INT(informer_start(kubeconfig, "/api/v1/pods?x=1", NULL, NULL, NULL, &i, &err),
                      -EINVAL);
@@ -282,7 +282,7 @@ TEST(start_errors)
 TEST(list_watch_relist)
 {
         static struct informer *inf; /* on_update reads it */
-        struct informer_handlers h = { on_add, on_update, on_delete };
+        struct informer_handlers h = {on_add, on_update, on_delete};
         struct error err = {};
         json_t *o, *arr;
         char rv[64];
@@ -293,8 +293,8 @@ TEST(list_watch_relist)
         apply("ADDED", make_pod("default", "c", "Pending"));
         apply("ADDED", make_pod("other", "x", "Running"));
 
-        CHECK_EQ_INT(informer_start(kubeconfig, "/api/v1/pods", "labelSelector=app%3Dweb", &h,
-                                    &inf, &inf, &err),
+        CHECK_EQ_INT(informer_start(kubeconfig, "/api/v1/pods", "labelSelector=app%3Dweb", &h, &inf,
+                                    &inf, &err),
                      0);
         CHECK_EQ_INT(informer_wait_synced(inf, 5000), 0);
         CHECK(informer_has_synced(inf));

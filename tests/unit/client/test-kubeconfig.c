@@ -82,9 +82,8 @@ TEST(round_trip)
         kubeconfig_info_clear(&k);
 
         /* Overwrite in place with another context name and no client cert. */
-        CHECK_EQ_INT(kubeconfig_write(kc, "https://10.0.0.1:6443/", ca, NULL, NULL, "we\"ird",
-                                      &err),
-                     0);
+        CHECK_EQ_INT(
+                kubeconfig_write(kc, "https://10.0.0.1:6443/", ca, NULL, NULL, "we\"ird", &err), 0);
         CHECK_EQ_INT(kubeconfig_load(kc, &k, &err), 0);
         CHECK_EQ_STR(k.server, "https://10.0.0.1:6443");
         CHECK_EQ_STR(k.context, "we\"ird");
@@ -93,9 +92,9 @@ TEST(round_trip)
         kubeconfig_info_clear(&k);
 
         /* Missing inputs. */
-        CHECK_EQ_INT(kubeconfig_write(kc, "https://x", "/nonexistent/ca.crt", NULL, NULL, NULL,
-                                      &err),
-                     -ENOENT);
+        CHECK_EQ_INT(
+                kubeconfig_write(kc, "https://x", "/nonexistent/ca.crt", NULL, NULL, NULL, &err),
+                -ENOENT);
         CHECK_EQ_INT(kubeconfig_write(kc, "https://x", ca, crt, NULL, NULL, &err), -EINVAL);
 }
 
@@ -163,31 +162,31 @@ TEST(malformed)
                 const char *text;
                 const char *msg;
         } cases[] = {
-                { "clusters: [\n", "yaml: line" },
-                { "- a\n- b\n", "not a mapping" },
-                { "", "not a mapping" },
-                { "kind: Config\n", "current-context is not set" },
-                { "current-context: x\ncontexts: []\n", "no context named \"x\"" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n",
-                  "no cluster named \"c\"" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
-                  "clusters:\n- name: c\n  cluster: {server: ftp://h}\n",
-                  "not an http(s) URL" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
-                  "clusters:\n- name: c\n  cluster: {}\n",
-                  "has no server" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
-                  "clusters:\n- name: c\n  cluster: {server: 'https://h', "
-                  "certificate-authority-data: '!!notbase64'}\n",
-                  "invalid base64" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
-                  "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
-                  "users:\n- name: u\n  user: {client-certificate-data: QUJD}\n",
-                  "without key" },
-                { "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
-                  "clusters:\n- name: c\n  cluster: {server: [1]}\n",
-                  "expected a string" },
-                { "current-context: x\ncontexts: 5\n", "contexts: not a list" },
+                {"clusters: [\n", "yaml: line"},
+                {"- a\n- b\n", "not a mapping"},
+                {"", "not a mapping"},
+                {"kind: Config\n", "current-context is not set"},
+                {"current-context: x\ncontexts: []\n", "no context named \"x\""},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n",
+                 "no cluster named \"c\""},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
+                 "clusters:\n- name: c\n  cluster: {server: ftp://h}\n",
+                 "not an http(s) URL"},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
+                 "clusters:\n- name: c\n  cluster: {}\n",
+                 "has no server"},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
+                 "clusters:\n- name: c\n  cluster: {server: 'https://h', "
+                 "certificate-authority-data: '!!notbase64'}\n",
+                 "invalid base64"},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+                 "clusters:\n- name: c\n  cluster: {server: 'https://h'}\n"
+                 "users:\n- name: u\n  user: {client-certificate-data: QUJD}\n",
+                 "without key"},
+                {"current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\n"
+                 "clusters:\n- name: c\n  cluster: {server: [1]}\n",
+                 "expected a string"},
+                {"current-context: x\ncontexts: 5\n", "contexts: not a list"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 struct kubeconfig_info k = {};
@@ -233,8 +232,8 @@ TEST(default_path)
 static void whoami(struct http_req *r, void *ud)
 {
         const char *user = http_req_user(r);
-        _cleanup_free_ char *body = xasprintf("{\"user\":\"%s\",\"path\":\"%s\"}",
-                                              user ? user : "", http_req_path(r));
+        _cleanup_free_ char *body =
+                xasprintf("{\"user\":\"%s\",\"path\":\"%s\"}", user ? user : "", http_req_path(r));
 
         http_req_respond(r, 200, "application/json", body, strlen(body));
 }
@@ -279,8 +278,7 @@ TEST(kclient_mtls)
                 if (!ret)
                         printf("# %s\n", err.msg);
                 CHECK_EQ_STR(json_string_value(json_object_get(ret, "user")), "system:admin");
-                CHECK_EQ_STR(json_string_value(json_object_get(ret, "path")),
-                             "/api/v1/namespaces");
+                CHECK_EQ_STR(json_string_value(json_object_get(ret, "path")), "/api/v1/namespaces");
                 json_decref(ret);
                 kclient_free(c);
         }
@@ -314,7 +312,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 
 int main(void)
 {
-        static const char *const sans[] = { "IP:127.0.0.1", "DNS:localhost", NULL };
+        static const char *const sans[] = {"IP:127.0.0.1", "DNS:localhost", NULL};
         struct error err = {};
 
         snprintf(dir, sizeof(dir), "/tmp/test-kubeconfig-XXXXXX");

@@ -138,7 +138,7 @@ static bool ts_read_req(struct ts_server *s, int fd, char *buf, size_t *have, st
                         if (clen > TS_MAX_REQ - hlen)
                                 return false;
                         while (*have < hlen + clen) {
-                                struct pollfd p = { .fd = fd, .events = POLLIN };
+                                struct pollfd p = {.fd = fd, .events = POLLIN};
                                 ssize_t n;
                                 if (atomic_load(&s->stop))
                                         return false;
@@ -157,7 +157,7 @@ static bool ts_read_req(struct ts_server *s, int fd, char *buf, size_t *have, st
                         *have -= hlen + clen;
                         return true;
                 }
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 ssize_t n;
                 if (atomic_load(&s->stop) || *have >= TS_MAX_REQ)
                         return false;
@@ -199,7 +199,7 @@ static void *ts_accept_thread(void *arg)
         struct ts_server *s = arg;
 
         while (!atomic_load(&s->stop)) {
-                struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+                struct pollfd p = {.fd = s->lfd, .events = POLLIN};
                 struct ts_conn_arg *a;
                 int fd, no;
                 if (poll(&p, 1, 50) <= 0)
@@ -213,7 +213,7 @@ static void *ts_accept_thread(void *arg)
                         continue;
                 }
                 a = malloc(sizeof(*a));
-                *a = (struct ts_conn_arg){ s, fd, no + 1 };
+                *a = (struct ts_conn_arg){s, fd, no + 1};
                 s->conn_fds[no] = fd;
                 pthread_create(&s->conns[no], NULL, ts_conn_thread, a);
                 atomic_store(&s->n_conns, no + 1);
@@ -223,7 +223,7 @@ static void *ts_accept_thread(void *arg)
 
 static inline int ts_start(struct ts_server *s, ts_handler_fn fn, void *ud)
 {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sl = sizeof(sa);
         int one = 1;
 

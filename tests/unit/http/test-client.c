@@ -101,9 +101,8 @@ TEST(get_and_keepalive)
         int conns = atomic_load(&srv.n_conns);
         for (int k = 0; k < 2; k++) {
                 body = NULL;
-                CHECK_EQ_INT(http_client_do(c, "GET", u2, NULL, NULL, 0, &status, &body, NULL,
-                                            &err),
-                             0);
+                CHECK_EQ_INT(
+                        http_client_do(c, "GET", u2, NULL, NULL, 0, &status, &body, NULL, &err), 0);
                 CHECK_EQ_INT(atoi(body), conns);
                 free(body);
         }
@@ -115,7 +114,7 @@ TEST(get_and_keepalive)
 TEST(post_body_and_token)
 {
         _cleanup_(http_client_freep) struct http_client *c = NULL;
-        struct http_client_options o = { .bearer_token = "sekret" };
+        struct http_client_options o = {.bearer_token = "sekret"};
         struct error err = {};
         char *body = NULL, *u = ts_url(&srv, "/echo");
         long status = 0;
@@ -144,16 +143,16 @@ TEST(stream_chunks_and_abort)
         long status = 0;
 
         CHECK_EQ_INT(http_client_new(NULL, &c, &err), 0);
-        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status,
-                                        &eb, &err),
+        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status, &eb,
+                                        &err),
                      0);
         CHECK_EQ_INT(status, 200);
         CHECK_EQ_STR(col.buf, "one\ntwo\nthree\n");
         CHECK(eb == NULL);
         /* The callback's non-zero value comes back as is. */
-        col = (struct collect){ .abort_after = 1 };
-        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status,
-                                        NULL, &err),
+        col = (struct collect){.abort_after = 1};
+        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status, NULL,
+                                        &err),
                      42);
         CHECK_EQ_INT(col.calls, 1);
         free(u);
@@ -168,8 +167,8 @@ TEST(stream_error_status)
         long status = 0;
 
         CHECK_EQ_INT(http_client_new(NULL, &c, &err), 0);
-        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status,
-                                        &eb, &err),
+        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status, &eb,
+                                        &err),
                      0);
         CHECK_EQ_INT(status, 403);
         CHECK_EQ_INT(col.calls, 0);
@@ -181,7 +180,7 @@ TEST(stream_error_status)
 TEST(connection_refused)
 {
         _cleanup_(http_client_freep) struct http_client *c = NULL;
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sl = sizeof(sa);
         struct error err = {};
         char url[64];
@@ -228,8 +227,8 @@ TEST(cancel_idle_stream)
         atomic_store(&cancel_flag, false);
         pthread_create(&t, NULL, set_cancel_later, NULL);
         clock_gettime(CLOCK_MONOTONIC, &a);
-        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status,
-                                        NULL, &err),
+        CHECK_EQ_INT(http_client_stream(c, "GET", u, NULL, NULL, 0, collect_cb, &col, &status, NULL,
+                                        &err),
                      -ECANCELED);
         clock_gettime(CLOCK_MONOTONIC, &b);
         pthread_join(t, NULL);
@@ -241,7 +240,7 @@ TEST(cancel_idle_stream)
 TEST(timeout)
 {
         _cleanup_(http_client_freep) struct http_client *c = NULL;
-        struct http_client_options o = { .timeout_ms = 300 };
+        struct http_client_options o = {.timeout_ms = 300};
         struct error err = {};
         char *u = ts_url(&srv, "/slow");
         long status;
