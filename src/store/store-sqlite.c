@@ -114,7 +114,8 @@ static const char schema_sql[] =
 struct conn {
         sqlite3 *db;
         sqlite3_stmt *st[N_STMT]; /* prepared lazily, persistent */
-        struct conn *next_free;
+        struct conn *next_free;   /* reader pool: free list */
+        struct conn *next_all;    /* reader pool: every open reader */
 };
 
 struct sqlite_store {
@@ -136,8 +137,8 @@ struct sqlite_store {
         pthread_mutex_t rmu;
         pthread_cond_t rcond;
         struct conn *free_readers;
-        struct conn *all_readers[STORE_MAX_READERS];
-        size_t n_readers;
+        struct conn *all_readers;
+        size_t n_readers; /* open or being opened */
 };
 
 #define SQ(s) ((struct sqlite_store *)(s))
@@ -233,8 +234,8 @@ static struct conn *reader_get(struct sqlite_store *s, struct error *err)
                         break;
                 pthread_cond_wait(&s->rcond, &s->rmu);
         }
-        /* Grow the pool: open outside rmu but reserve the slot first. */
-        size_t slot = s->n_readers++;
+        /* Grow the pool: reserve a place, open outside rmu. */
+        s->n_readers++;
         pthread_mutex_unlock(&s->rmu);
         struct conn *c = xcalloc(1, sizeof(*c));
         int r = conn_open(s, c, false, err);
@@ -242,9 +243,11 @@ static struct conn *reader_get(struct sqlite_store *s, struct error *err)
         if (r < 0) {
                 free(c);
                 c = NULL;
-                s->all_readers[slot] = NULL;
+                s->n_readers--;
+                pthread_cond_signal(&s->rcond);
         } else {
-                s->all_readers[slot] = c;
+                c->next_all = s->all_readers;
+                s->all_readers = c;
         }
         pthread_mutex_unlock(&s->rmu);
         return c;
@@ -390,11 +393,10 @@ static void sq_close(struct store *base)
         pthread_mutex_lock(&s->wmu);
         store_watch_hub_clear(&s->hub);
         pthread_mutex_unlock(&s->wmu);
-        for (size_t i = 0; i < s->n_readers; i++) {
-                if (s->all_readers[i]) {
-                        conn_close(s->all_readers[i]);
-                        free(s->all_readers[i]);
-                }
+        for (struct conn *c = s->all_readers, *next; c; c = next) {
+                next = c->next_all;
+                conn_close(c);
+                free(c);
         }
         conn_close(&s->w);
         if (s->lock_fd >= 0)
