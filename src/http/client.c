@@ -118,7 +118,10 @@ static struct curl_slist *setup(struct http_client *c, const char *method, const
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+        /* Detect a silently vanished peer under an idle watch within about a minute. */
         curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+        curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
         curl_easy_setopt(curl, CURLOPT_USERAGENT, "timonel/0.1");
         /* Never consult proxy environment variables: the API server is local or direct. */
         curl_easy_setopt(curl, CURLOPT_PROXY, "");
