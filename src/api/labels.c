@@ -413,7 +413,13 @@ int labels_selector_parse(const char *s, struct labels_selector **ret, struct er
                 }
                 r = parse_requirement(&p, sel);
                 if (r < 0) {
-                        error_wrap(err, r, "unable to parse requirement");
+                        /* not error_wrap(): it would cut Kubernetes' long regex texts short */
+                        if (err) {
+                                char inner[ERROR_MSG_MAX];
+                                memcpy(inner, err->msg, sizeof(inner));
+                                error_set(err, r, "unable to parse requirement: %.*s",
+                                          (int)(sizeof(inner) - 32), inner);
+                        }
                         break;
                 }
                 t = consume(&p, true, &lit);
