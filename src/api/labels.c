@@ -756,6 +756,8 @@ fail:
 static char *field_text(const json_t *obj, const char *path)
 {
         json_t *v = kjson_get(obj, path);
+        if (!v)
+                return xstrdup("");
         switch (json_typeof(v)) {
         case JSON_STRING:
                 return xstrdup(json_string_value(v));
