@@ -16,7 +16,7 @@ static int usage(FILE *f)
               "verbs:\n"
               "  server    control plane and (unless --disable-agent) a node\n"
               "  agent     a node joining a cluster\n"
-              "  image     import|ls images on this node\n"
+              "  image     import|ls|rm images on this node\n"
               "  killall   stop every container and remove what a data dir created\n"
               "  version   print the version\n"
               "  help      this text\n"
