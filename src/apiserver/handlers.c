@@ -443,6 +443,11 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                           int64_t expect_rev)
 {
         const struct scheme_resource *r = q->res;
+        /* The resourceVersion precondition is checked before validation, as Kubernetes does. */
+        if (expect_rev && expect_rev != old_rev) {
+                fail_conflict(q, r, q->name, MODIFIED_MSG);
+                return;
+        }
         meta_prepare_update(newobj, old);
         json_t *meta = kjson_obj_ensure(newobj, "metadata");
         json_object_set_new(newobj, "kind", json_string(r->kind));
@@ -465,10 +470,6 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         }
         if (json_array_size(causes)) {
                 fail_invalid(q, r, q->name, causes);
-                return;
-        }
-        if (expect_rev && expect_rev != old_rev) {
-                fail_conflict(q, r, q->name, MODIFIED_MSG);
                 return;
         }
         /* Same content: no write (Kubernetes skips no-op updates). */
@@ -851,6 +852,8 @@ static void do_update(struct rq *q)
                 /* Labels/annotations changes through status are ignored as in Kubernetes. */
         } else {
                 newobj = json_incref(obj);
+                if (is_res(r, "pods"))
+                        pod_defaults(newobj);
                 if (has_status_sub(r)) {
                         json_t *st = json_object_get(old, "status");
                         if (st)
