@@ -83,10 +83,9 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
         if (cfg->port > 0) {
                 _cleanup_free_ char *cert = xasprintf("%s/tls/kubelet.crt", cfg->data_dir);
                 _cleanup_free_ char *key = xasprintf("%s/tls/kubelet.key", cfg->data_dir);
-                _cleanup_free_ char *ca = cfg->client_ca_file
-                                                  ? xstrdup(cfg->client_ca_file)
-                                                  : xasprintf("%s/../server/tls/ca.crt",
-                                                              cfg->data_dir);
+                _cleanup_free_ char *ca =
+                        cfg->client_ca_file ? xstrdup(cfg->client_ca_file)
+                                            : xasprintf("%s/../server/tls/ca.crt", cfg->data_dir);
                 struct kubelet_server_config sc = {
                         .port = cfg->port,
                         .cert_file = cert,

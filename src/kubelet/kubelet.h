@@ -15,7 +15,8 @@ struct kubelet_config {
         const char *runtime_path;   /* NULL = auto (crun or runc) */
         const char *cni_bin_dir;    /* NULL = /usr/lib/cni */
         int port;                   /* 10250; 0 = do not serve */
-        const char *client_ca_file; /* verify the API server's client certs; NULL = DATA/../server/tls/ca.crt */
+        const char *client_ca_file; /* verify the API server's client certs; NULL =
+                                       DATA/../server/tls/ca.crt */
         bool control_plane;         /* label node-role.kubernetes.io/control-plane=true */
 };
 

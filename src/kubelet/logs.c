@@ -90,7 +90,8 @@ static size_t each_record(const char *buf, size_t len,
                 }
                 size_t l = (size_t)(nl - (buf + off));
                 struct kubelet_crilog_line rec;
-                if (l <= KUBELET_CRILOG_MAX_LINE && kubelet_crilog_parse(buf + off, l, &rec, NULL) == 0)
+                if (l <= KUBELET_CRILOG_MAX_LINE &&
+                    kubelet_crilog_parse(buf + off, l, &rec, NULL) == 0)
                         fn(&rec, ud);
                 off += l + 1;
         }
@@ -120,8 +121,8 @@ int64_t kubelet_logs_count(const char *buf, size_t len, int64_t since_ns)
 void kubelet_logs_init(struct kubelet_logs_renderer *r, const struct kubelet_logs_opts *opts,
                        int64_t skip_lines, kubelet_logs_emit_fn emit, void *ud)
 {
-        *r = (struct kubelet_logs_renderer){.opts = *opts, .emit = emit, .ud = ud,
-                                            .skip = skip_lines > 0 ? skip_lines : 0};
+        *r = (struct kubelet_logs_renderer){
+                .opts = *opts, .emit = emit, .ud = ud, .skip = skip_lines > 0 ? skip_lines : 0};
 }
 
 static void out(struct kubelet_logs_renderer *r, const char *data, size_t len)

@@ -14,7 +14,7 @@ struct kubelet_crilog_line {
         const char *stream; /* points into the input; "stdout" or "stderr" */
         size_t stream_len;
         bool partial;
-        const char *text;   /* points into the input, not NUL-terminated */
+        const char *text; /* points into the input, not NUL-terminated */
         size_t text_len;
 };
 
@@ -39,11 +39,11 @@ struct kubelet_logs_renderer {
         struct kubelet_logs_opts opts;
         kubelet_logs_emit_fn emit;
         void *ud;
-        int64_t skip;         /* logical lines still to skip (tail) */
-        bool in_partial;      /* the previous record was P */
-        bool dropping;        /* the current logical line is not shown */
+        int64_t skip;    /* logical lines still to skip (tail) */
+        bool in_partial; /* the previous record was P */
+        bool dropping;   /* the current logical line is not shown */
         int64_t written;
-        bool done;            /* limit_bytes reached: nothing more will be emitted */
+        bool done; /* limit_bytes reached: nothing more will be emitted */
 };
 
 /* Count the logical lines in buf[0..len) (only complete records, i.e. up to the last '\n') that

@@ -106,8 +106,8 @@ static json_t *condition(const char *type, const char *status, const char *reaso
                          const char *message, const char *heartbeat, const char *transition)
 {
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", type, "status", status,
-                         "lastHeartbeatTime", heartbeat, "lastTransitionTime", transition,
-                         "reason", reason, "message", message);
+                         "lastHeartbeatTime", heartbeat, "lastTransitionTime", transition, "reason",
+                         reason, "message", message);
 }
 
 static json_t *images_json(const char *data_dir)
@@ -122,7 +122,8 @@ static json_t *images_json(const char *data_dir)
         for (size_t i = 0; i < n; i++) {
                 json_t *e = json_object_get(by_id, list[i].id);
                 if (!e) {
-                        e = json_pack("{s:[], s:I}", "names", "sizeBytes", (json_int_t)list[i].size);
+                        e = json_pack("{s:[], s:I}", "names", "sizeBytes",
+                                      (json_int_t)list[i].size);
                         json_object_set_new(by_id, list[i].id, e);
                         json_array_append_new(arr, json_incref(e));
                 }
@@ -161,8 +162,7 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
         struct statvfs sv;
         _cleanup_free_ char *eph = NULL;
         if (statvfs(cfg->data_dir ? cfg->data_dir : "/", &sv) == 0)
-                eph = xasprintf("%lluKi",
-                                (unsigned long long)sv.f_blocks * sv.f_frsize / 1024ULL);
+                eph = xasprintf("%lluKi", (unsigned long long)sv.f_blocks * sv.f_frsize / 1024ULL);
         else
                 eph = xstrdup("0");
         _cleanup_free_ char *machine_id = read_line("/etc/machine-id");
@@ -170,10 +170,10 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
         _cleanup_free_ char *uuid = read_line("/sys/class/dmi/id/product_uuid");
         _cleanup_free_ char *os = os_pretty_name();
 
-        json_t *labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kubernetes.io/hostname",
-                                   cfg->node_name, "kubernetes.io/os", "linux",
-                                   "kubernetes.io/arch", arch, "beta.kubernetes.io/os", "linux",
-                                   "beta.kubernetes.io/arch", arch);
+        json_t *labels =
+                json_pack("{s:s, s:s, s:s, s:s, s:s}", "kubernetes.io/hostname", cfg->node_name,
+                          "kubernetes.io/os", "linux", "kubernetes.io/arch", arch,
+                          "beta.kubernetes.io/os", "linux", "beta.kubernetes.io/arch", arch);
         if (cfg->control_plane)
                 json_object_set_new(labels, "node-role.kubernetes.io/control-plane",
                                     json_string("true"));
@@ -183,12 +183,12 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
                 json_object_set_new(spec, "podCIDRs", json_pack("[s]", cfg->pod_cidr));
         }
         json_t *capacity = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cpu", cpu, "memory", mem,
-                                     "pods", "110", "ephemeral-storage", eph, "hugepages-1Gi",
-                                     "0", "hugepages-2Mi", "0");
+                                     "pods", "110", "ephemeral-storage", eph, "hugepages-1Gi", "0",
+                                     "hugepages-2Mi", "0");
         json_t *conds = json_array();
-        json_array_append_new(conds, condition("MemoryPressure", "False",
-                                               "KubeletHasSufficientMemory",
-                                               "kubelet has sufficient memory available", hb, hb));
+        json_array_append_new(conds,
+                              condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                                        "kubelet has sufficient memory available", hb, hb));
         json_array_append_new(conds, condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
                                                "kubelet has no disk pressure", hb, hb));
         json_array_append_new(conds, condition("PIDPressure", "False", "KubeletHasSufficientPID",
@@ -200,17 +200,17 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
                 " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:o}",
                 "capacity", capacity, "allocatable", capacity, "conditions", conds, "addresses",
                 "type", "InternalIP", "address", cfg->node_ip, "type", "Hostname", "address",
-                cfg->node_name, "daemonEndpoints", "kubeletEndpoint", "Port", cfg->port,
-                "nodeInfo", "machineID", machine_id ? machine_id : "", "systemUUID",
+                cfg->node_name, "daemonEndpoints", "kubeletEndpoint", "Port", cfg->port, "nodeInfo",
+                "machineID", machine_id ? machine_id : "", "systemUUID",
                 uuid ? uuid : (machine_id ? machine_id : ""), "bootID", boot_id ? boot_id : "",
                 "kernelVersion", un.release, "osImage", os, "containerRuntimeVersion",
                 cfg->runtime_version ? cfg->runtime_version : "crun://unknown", "kubeletVersion",
                 KUBELET_VERSION, "kubeProxyVersion", KUBELET_VERSION, "operatingSystem", "linux",
                 "architecture", arch, "images", images_json(cfg->data_dir ? cfg->data_dir : "."));
-        return json_pack("{s:s, s:s, s:{s:s, s:o, s:{s:s}}, s:o, s:o}", "apiVersion", "v1",
-                         "kind", "Node", "metadata", "name", cfg->node_name, "labels", labels,
-                         "annotations", "node.alpha.kubernetes.io/ttl", "0", "spec", spec,
-                         "status", status);
+        return json_pack("{s:s, s:s, s:{s:s, s:o, s:{s:s}}, s:o, s:o}", "apiVersion", "v1", "kind",
+                         "Node", "metadata", "name", cfg->node_name, "labels", labels,
+                         "annotations", "node.alpha.kubernetes.io/ttl", "0", "spec", spec, "status",
+                         status);
 }
 
 /* Keep lastTransitionTime of conditions from the first heartbeat (they never change here). */
@@ -221,17 +221,17 @@ static void fix_transitions(struct kubelet_node *n, json_t *node)
         if (!n->ready_since[0])
                 snprintf(n->ready_since, sizeof(n->ready_since), "%s",
                          kjson_str(json_array_get(kjson_get(node, "status.conditions"), 0),
-                                   "lastTransitionTime") ?: "");
+                                   "lastTransitionTime")
+                                 ?: "");
         json_array_foreach(kjson_get(node, "status.conditions"), i, c)
                 json_object_set_new(c, "lastTransitionTime", json_string(n->ready_since));
 }
 
-static int register_node(struct kubelet_node *n, struct kclient *c, json_t *node,
-                         struct error *err)
+static int register_node(struct kubelet_node *n, struct kclient *c, json_t *node, struct error *err)
 {
-        json_t *meta_spec = json_pack("{s:s, s:s, s:O, s:O}", "apiVersion", "v1", "kind", "Node",
-                                      "metadata", json_object_get(node, "metadata"), "spec",
-                                      json_object_get(node, "spec"));
+        json_t *meta_spec =
+                json_pack("{s:s, s:s, s:O, s:O}", "apiVersion", "v1", "kind", "Node", "metadata",
+                          json_object_get(node, "metadata"), "spec", json_object_get(node, "spec"));
         int r = kclient_create(c, "/api/v1/nodes", meta_spec, NULL, err);
         if (r == -EEXIST) {
                 /* restart: refresh labels and podCIDR */
@@ -254,38 +254,35 @@ static int renew_lease(struct kubelet_node *n, struct kclient *c, struct error *
         clock_gettime(CLOCK_REALTIME, &ts);
         char micro[40];
         timefmt_rfc3339micro(micro, &ts);
-        _cleanup_free_ char *path = xasprintf("/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS
-                                              "/leases/%s",
-                                              n->cfg.node_name);
-        json_t *patch = json_pack("{s:{s:s, s:i, s:s}}", "spec", "holderIdentity",
-                                  n->cfg.node_name, "leaseDurationSeconds", 40, "renewTime", micro);
+        _cleanup_free_ char *path = xasprintf(
+                "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/%s", n->cfg.node_name);
+        json_t *patch = json_pack("{s:{s:s, s:i, s:s}}", "spec", "holderIdentity", n->cfg.node_name,
+                                  "leaseDurationSeconds", 40, "renewTime", micro);
         int r = kclient_patch(c, path, "merge", patch, NULL, err);
         json_decref(patch);
         if (r != -ENOENT)
                 return r;
         json_t *node = NULL;
         _cleanup_free_ char *npath = xasprintf("/api/v1/nodes/%s", n->cfg.node_name);
-        json_t *lease = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s, s:s}}",
-                                  "apiVersion", "coordination.k8s.io/v1", "kind", "Lease",
-                                  "metadata", "name", n->cfg.node_name, "namespace", LEASE_NS,
-                                  "spec", "holderIdentity", n->cfg.node_name,
-                                  "leaseDurationSeconds", 40, "renewTime", micro, "acquireTime",
-                                  micro);
+        json_t *lease = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s, s:s}}", "apiVersion",
+                                  "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name",
+                                  n->cfg.node_name, "namespace", LEASE_NS, "spec", "holderIdentity",
+                                  n->cfg.node_name, "leaseDurationSeconds", 40, "renewTime", micro,
+                                  "acquireTime", micro);
         if (kclient_get(c, npath, &node, NULL) == 0 && kjson_str(node, "metadata.uid"))
                 json_object_set_new(json_object_get(lease, "metadata"), "ownerReferences",
-                                    json_pack("[{s:s, s:s, s:s, s:s}]", "apiVersion", "v1",
-                                              "kind", "Node", "name", n->cfg.node_name, "uid",
+                                    json_pack("[{s:s, s:s, s:s, s:s}]", "apiVersion", "v1", "kind",
+                                              "Node", "name", n->cfg.node_name, "uid",
                                               kjson_str(node, "metadata.uid")));
         json_decref(node);
-        r = kclient_create(c, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases",
-                           lease, NULL, err);
+        r = kclient_create(c, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases", lease,
+                           NULL, err);
         if (r == -ENOENT) {
                 json_t *ns = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
                                        "Namespace", "metadata", "name", LEASE_NS);
                 kclient_create(c, "/api/v1/namespaces", ns, NULL, NULL);
                 json_decref(ns);
-                r = kclient_create(c, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS
-                                      "/leases",
+                r = kclient_create(c, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases",
                                    lease, NULL, err);
         }
         json_decref(lease);
@@ -357,7 +354,10 @@ static void *node_main(void *ud)
         return NULL;
 }
 
-static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+        return s ? xstrdup(s) : NULL;
+}
 
 int kubelet_node_start(const struct kubelet_node_config *cfg, struct kubelet_node **ret,
                        struct error *err)

@@ -92,7 +92,10 @@ static int64_t mono_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t now_s(void)
+{
+        return (int64_t)time(NULL);
+}
 
 /* ---- pure helpers ---- */
 
@@ -125,18 +128,12 @@ static long double quantity_nano(const char *q)
         static const struct {
                 const char *suf;
                 long double mul;
-        } s[] = {{"Ki", 1024.0L},
-                 {"Mi", 1048576.0L},
-                 {"Gi", 1073741824.0L},
-                 {"Ti", 1099511627776.0L},
-                 {"n", 1e-9L},
-                 {"u", 1e-6L},
-                 {"m", 1e-3L},
-                 {"k", 1e3L},
-                 {"M", 1e6L},
-                 {"G", 1e9L},
-                 {"T", 1e12L},
-                 {"", 1.0L}};
+        } s[] = {{"Ki", 1024.0L},       {"Mi", 1048576.0L},
+                 {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L},
+                 {"n", 1e-9L},          {"u", 1e-6L},
+                 {"m", 1e-3L},          {"k", 1e3L},
+                 {"M", 1e6L},           {"G", 1e9L},
+                 {"T", 1e12L},          {"", 1.0L}};
         for (size_t i = 0; i < ARRAY_SIZE(s); i++)
                 if (!strcmp(end, s[i].suf))
                         return v * s[i].mul;
@@ -230,8 +227,14 @@ static void on_pod(json_t *obj, void *ud)
         pthread_mutex_unlock(&ps->lock);
 }
 
-static void pod_add(json_t *obj, void *ud) { on_pod(obj, ud); }
-static void pod_update(json_t *old_obj, json_t *new_obj, void *ud) { on_pod(new_obj, ud); }
+static void pod_add(json_t *obj, void *ud)
+{
+        on_pod(obj, ud);
+}
+static void pod_update(json_t *old_obj, json_t *new_obj, void *ud)
+{
+        on_pod(new_obj, ud);
+}
 static void pod_delete(json_t *obj, void *ud)
 {
         struct podsync *ps = ud;
@@ -272,15 +275,15 @@ static void emit_event(struct podsync *ps, struct kclient *c, struct kpod *p, co
         _cleanup_free_ char *ev_name = xasprintf("%s.%llx", p->name,
                                                  (unsigned long long)ts.tv_sec * 1000000000ULL +
                                                          (unsigned long long)ts.tv_nsec);
-        json_t *ev = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s,"
-                               " s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:s}",
-                               "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name,
-                               "namespace", p->ns, "involvedObject", "apiVersion", "v1", "kind",
-                               "Pod", "name", p->name, "namespace", p->ns, "uid", p->uid,
-                               "reason", reason, "message", msg, "type", type, "source",
-                               "component", "kubelet", "host", ps->node_name, "firstTimestamp",
-                               now, "lastTimestamp", now, "count", 1, "reportingComponent",
-                               "kubelet", "reportingInstance", ps->node_name);
+        json_t *ev =
+                json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s,"
+                          " s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:s}",
+                          "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name,
+                          "namespace", p->ns, "involvedObject", "apiVersion", "v1", "kind", "Pod",
+                          "name", p->name, "namespace", p->ns, "uid", p->uid, "reason", reason,
+                          "message", msg, "type", type, "source", "component", "kubelet", "host",
+                          ps->node_name, "firstTimestamp", now, "lastTimestamp", now, "count", 1,
+                          "reportingComponent", "kubelet", "reportingInstance", ps->node_name);
         if (field)
                 json_object_set_new(json_object_get(ev, "involvedObject"), "fieldPath",
                                     json_string(field));
@@ -400,8 +403,8 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                 .args = (const char *const *)argv,
                 .env = (const char *const *)env,
                 .cwd = cwd,
-                .memory_limit = podsync_memory_bytes(
-                        kjson_str(spec_ctr, "resources.limits.memory")),
+                .memory_limit =
+                        podsync_memory_bytes(kjson_str(spec_ctr, "resources.limits.memory")),
                 .cpu_limit_millis = podsync_cpu_millis(kjson_str(spec_ctr, "resources.limits.cpu")),
                 .cpu_request_millis =
                         podsync_cpu_millis(kjson_str(spec_ctr, "resources.requests.cpu")),
@@ -457,9 +460,9 @@ static void fill_term(struct podsync *ps, struct kterm *t, const struct containe
 {
         t->exit_code = st->exit_code;
         snprintf(t->reason, sizeof(t->reason), "%s",
-                 st->oom_killed ? "OOMKilled"
-                                : (st->reason[0] ? st->reason
-                                                 : (st->exit_code ? "Error" : "Completed")));
+                 st->oom_killed
+                         ? "OOMKilled"
+                         : (st->reason[0] ? st->reason : (st->exit_code ? "Error" : "Completed")));
         t->started_at = st->started_at.tv_sec;
         t->finished_at = st->finished_at.tv_sec ? st->finished_at.tv_sec : now_s();
         snprintf(t->cid, sizeof(t->cid), "%s://%s", ps->rt_name, id);
@@ -609,15 +612,14 @@ static void send_status(struct podsync *ps, struct kclient *kc, struct kpod *p, 
         p->published = json_incref(st);
         pthread_mutex_unlock(&ps->lock);
 
-        if (!kubelet_status_changed(p->sent, st) ||
-            kjson_equal(kjson_get(pod, "status"), st)) {
+        if (!kubelet_status_changed(p->sent, st) || kjson_equal(kjson_get(pod, "status"), st)) {
                 json_decref(p->sent);
                 p->sent = st;
                 return;
         }
         json_t *patch = json_pack("{s:O}", "status", st);
-        _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/status", p->ns,
-                                              p->name);
+        _cleanup_free_ char *path =
+                xasprintf("/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
         int r = kclient_patch(kc, path, "merge", patch, NULL, &err);
         json_decref(patch);
         if (r < 0) {
@@ -632,8 +634,7 @@ static void send_status(struct podsync *ps, struct kclient *kc, struct kpod *p, 
 
 /* ---- teardown ---- */
 
-static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
-                     int grace)
+static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod, int grace)
 {
         struct error err = {0};
         for (size_t i = 0; i < p->n_ctrs; i++) {
@@ -661,7 +662,8 @@ static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, jso
         pthread_mutex_unlock(&ps->lock);
         const char *k;
         json_t *v;
-        json_object_foreach(adopt, k, v) {
+        json_object_foreach(adopt, k, v)
+        {
                 const char *id = kjson_str(v, "id");
                 runtime_container_stop(ps->rt, id, grace, NULL);
                 runtime_container_remove(ps->rt, id, NULL);
@@ -696,7 +698,8 @@ static void init_ctrs(struct kpod *p, json_t *pod)
         /* the previous run's status (restartCount, lastState) survives a kubelet restart */
         json_t *st, *cs;
         size_t i;
-        json_array_foreach(kjson_get(pod, "status.containerStatuses"), i, cs) {
+        json_array_foreach(kjson_get(pod, "status.containerStatuses"), i, cs)
+        {
                 const char *n = kjson_str(cs, "name");
                 for (size_t j = 0; n && j < p->n_ctrs; j++) {
                         struct kctr *c = &p->ctrs[j];
@@ -741,9 +744,9 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 init_ctrs(p, pod);
 
         if (gone || kjson_get(pod, "metadata.deletionTimestamp")) {
-                int grace = (int)kjson_int(pod, "metadata.deletionGracePeriodSeconds",
-                                           kjson_int(pod, "spec.terminationGracePeriodSeconds",
-                                                     30));
+                int grace =
+                        (int)kjson_int(pod, "metadata.deletionGracePeriodSeconds",
+                                       kjson_int(pod, "spec.terminationGracePeriodSeconds", 30));
                 if (gone)
                         grace = MIN(grace, 2);
                 log_info(COMP, "pod %s/%s: stopping (grace %ds)", p->ns, p->name, grace);
@@ -752,8 +755,8 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         json_t *opts = json_pack("{s:s, s:s, s:i, s:{s:s}}", "apiVersion", "v1",
                                                  "kind", "DeleteOptions", "gracePeriodSeconds", 0,
                                                  "preconditions", "uid", p->uid);
-                        _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s",
-                                                              p->ns, p->name);
+                        _cleanup_free_ char *path =
+                                xasprintf("/api/v1/namespaces/%s/pods/%s", p->ns, p->name);
                         int r = kclient_delete(kc, path, opts, NULL, &err);
                         json_decref(opts);
                         if (r < 0 && r != -ENOENT && r != -ESTALE && r != -EINVAL) {
@@ -768,9 +771,9 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
 
         int64_t next = -1;
         const char *sent_phase = kjson_str(p->sent, "phase");
-        bool terminal = is_terminal(pod) ||
-                        (sent_phase && (!strcmp(sent_phase, "Succeeded") ||
-                                        !strcmp(sent_phase, "Failed")));
+        bool terminal =
+                is_terminal(pod) ||
+                (sent_phase && (!strcmp(sent_phase, "Succeeded") || !strcmp(sent_phase, "Failed")));
         if (!p->sandbox && !terminal) {
                 if (p->sandbox_retry_at && now_s() < p->sandbox_retry_at)
                         return (p->sandbox_retry_at - now_s()) * 1000;
@@ -869,7 +872,8 @@ static void adopt_existing(struct podsync *ps)
 
         json_t *v;
         size_t i;
-        json_array_foreach(remove, i, v) {
+        json_array_foreach(remove, i, v)
+        {
                 log_info(COMP, "removing container %s (pod gone or superseded)",
                          json_string_value(v));
                 runtime_container_stop(ps->rt, json_string_value(v), 2, NULL);
@@ -886,8 +890,7 @@ static void adopt_existing(struct podsync *ps)
                 struct kpod *p = find_uid_locked(ps, sb[k].uid);
                 pthread_mutex_unlock(&ps->lock);
                 if (!p) {
-                        log_info(COMP, "removing sandbox of gone pod %s/%s", sb[k].ns,
-                                 sb[k].name);
+                        log_info(COMP, "removing sandbox of gone pod %s/%s", sb[k].ns, sb[k].name);
                         runtime_sandbox_remove(ps->rt, sb[k].uid, NULL);
                 } else {
                         /* worker-only fields, but no worker runs before ready */
@@ -1016,8 +1019,8 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
         pthread_cond_init(&ps->cond, NULL);
         mkdir(ps->logs_dir, 0755);
 
-        struct informer_handlers h = {.on_add = pod_add, .on_update = pod_update,
-                                      .on_delete = pod_delete};
+        struct informer_handlers h = {
+                .on_add = pod_add, .on_update = pod_update, .on_delete = pod_delete};
         _cleanup_free_ char *query = xasprintf("fieldSelector=spec.nodeName%%3D%s", ps->node_name);
         int r = informer_start(ps->kubeconfig, "/api/v1/pods", query, &h, ps, &ps->inf, err);
         if (r < 0) {
@@ -1093,7 +1096,8 @@ int podsync_log_lookup(struct podsync *ps, const char *ns, const char *name, con
         }
         json_t *cs, *found = NULL;
         size_t i;
-        json_array_foreach(kjson_get(p->published, "containerStatuses"), i, cs) {
+        json_array_foreach(kjson_get(p->published, "containerStatuses"), i, cs)
+        {
                 if (!strcmp(kjson_str(cs, "name") ?: "", ctr))
                         found = cs;
         }
@@ -1128,14 +1132,15 @@ int podsync_log_lookup(struct podsync *ps, const char *ns, const char *name, con
                         *ret_running = false;
                         goto out;
                 }
-                const char *reason = kjson_str(found, "state.waiting.reason") ?: "ContainerCreating";
+                const char *reason =
+                        kjson_str(found, "state.waiting.reason") ?: "ContainerCreating";
                 r = error_set(err, -EINVAL,
                               "container \"%s\" in pod \"%s\" is waiting to start: %s", ctr, name,
                               reason);
                 goto out;
         }
-        *ret_path = xasprintf("%s/%s_%s_%s/%s/%lld.log", ps->logs_dir, p->ns, p->name, p->uid,
-                              ctr, (long long)restarts);
+        *ret_path = xasprintf("%s/%s_%s_%s/%s/%lld.log", ps->logs_dir, p->ns, p->name, p->uid, ctr,
+                              (long long)restarts);
         *ret_running = running;
 out:
         pthread_mutex_unlock(&ps->lock);

@@ -40,7 +40,7 @@ size_t podsync_count(struct podsync *ps);
 /* ---- pure helpers (unit-tested) ---- */
 
 /* imagePullPolicy in effect for a container: its own, or Always for ":latest"/untagged images
- * and IfNotPresent otherwise (as Kubernetes defaults it). Static string. */
+ * and IfNotPresent otherwise (as Kubernetes defaults it). Borrowed from container, or static. */
 const char *podsync_pull_policy(json_t *container);
 
 /* Bytes of a memory quantity ("64Mi", "1G", "1000"), 0 if absent or invalid. */

@@ -13,8 +13,8 @@
 #include "kubelet/logs.h"
 
 #define COMP "kubelet"
-#define LOGS_MAX_READ (64u << 20)  /* a non-follow answer reads at most the last 64 MiB */
-#define FOLLOW_CHUNK (256u << 10)  /* bytes read per follow tick */
+#define LOGS_MAX_READ (64u << 20) /* a non-follow answer reads at most the last 64 MiB */
+#define FOLLOW_CHUNK (256u << 10) /* bytes read per follow tick */
 #define FOLLOW_MAX_PENDING (4u << 20)
 #define FOLLOW_TICK_MS 100
 
@@ -301,7 +301,10 @@ static void handle(struct http_req *req, void *ud)
         respond_text(req, 404, "404 page not found");
 }
 
-static bool exists(const char *p) { return p && access(p, R_OK) == 0; }
+static bool exists(const char *p)
+{
+        return p && access(p, R_OK) == 0;
+}
 
 static void *server_main(void *ud)
 {
@@ -359,7 +362,10 @@ static void *server_main(void *ud)
         }
 }
 
-static char *dup_or_null(const char *p) { return p ? xstrdup(p) : NULL; }
+static char *dup_or_null(const char *p)
+{
+        return p ? xstrdup(p) : NULL;
+}
 
 int kubelet_server_start(const struct kubelet_server_config *cfg, struct kubelet_server **ret,
                          struct error *err)

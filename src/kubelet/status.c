@@ -46,8 +46,8 @@ bool kubelet_status_changed(json_t *old_status, json_t *new_status)
 
 static const char *restart_policy(json_t *pod)
 {
-        const char *rp = json_string_value(json_object_get(json_object_get(pod, "spec"),
-                                                           "restartPolicy"));
+        const char *rp =
+                json_string_value(json_object_get(json_object_get(pod, "spec"), "restartPolicy"));
         return rp ? rp : "Always";
 }
 
@@ -62,16 +62,16 @@ static const struct kubelet_ctr_status *find_ctr(const struct kubelet_pod_observ
 
 const char *kubelet_status_phase(json_t *pod, const struct kubelet_pod_observed *obs)
 {
-        const char *cur = json_string_value(json_object_get(json_object_get(pod, "status"),
-                                                            "phase"));
+        const char *cur =
+                json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
         if (cur && (!strcmp(cur, "Succeeded") || !strcmp(cur, "Failed")))
                 return cur;
 
         json_t *ctrs = json_object_get(json_object_get(pod, "spec"), "containers");
         size_t n = json_array_size(ctrs), running = 0, waiting = 0, stopped = 0, succeeded = 0;
         for (size_t i = 0; i < n; i++) {
-                const char *name = json_string_value(json_object_get(json_array_get(ctrs, i),
-                                                                     "name"));
+                const char *name =
+                        json_string_value(json_object_get(json_array_get(ctrs, i), "name"));
                 const struct kubelet_ctr_status *c = find_ctr(obs, name);
                 if (!c) {
                         waiting++;
@@ -127,7 +127,8 @@ const char *kubelet_status_qos(json_t *pod)
         for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
                 json_t *ctrs = json_object_get(spec, lists[l]), *c;
                 size_t i;
-                json_array_foreach(ctrs, i, c) {
+                json_array_foreach(ctrs, i, c)
+                {
                         json_t *res = json_object_get(c, "resources");
                         json_t *req = json_object_get(res, "requests");
                         json_t *lim = json_object_get(res, "limits");
@@ -139,7 +140,8 @@ const char *kubelet_status_qos(json_t *pod)
                         }
                         const char *key;
                         json_t *v;
-                        json_object_foreach(req, key, v) {
+                        json_object_foreach(req, key, v)
+                        {
                                 json_t *lv = json_object_get(lim, key);
                                 if (strcmp(key, "cpu") && strcmp(key, "memory"))
                                         continue;
@@ -158,10 +160,10 @@ const char *kubelet_status_qos(json_t *pod)
 static json_t *term_json(const struct kubelet_ctr_term *t)
 {
         const char *reason = t->reason ? t->reason : (t->exit_code == 0 ? "Completed" : "Error");
-        json_t *o = json_pack("{s:i, s:s, s:o, s:o}", "exitCode", t->exit_code, "reason", reason,
-                              "startedAt", t->started_at ? time_json(t->started_at) : json_null(),
-                              "finishedAt",
-                              t->finished_at ? time_json(t->finished_at) : json_null());
+        json_t *o =
+                json_pack("{s:i, s:s, s:o, s:o}", "exitCode", t->exit_code, "reason", reason,
+                          "startedAt", t->started_at ? time_json(t->started_at) : json_null(),
+                          "finishedAt", t->finished_at ? time_json(t->finished_at) : json_null());
         if (t->message && *t->message)
                 json_object_set_new(o, "message", json_string(t->message));
         if (t->container_id)
@@ -177,8 +179,8 @@ static json_t *ctr_status_json(json_t *spec_ctr, const struct kubelet_ctr_status
         bool running = c && c->phase == KUBELET_CTR_RUNNING;
 
         if (!c || c->phase == KUBELET_CTR_WAITING) {
-                const char *reason = c && c->waiting_reason ? c->waiting_reason
-                                                            : "ContainerCreating";
+                const char *reason =
+                        c && c->waiting_reason ? c->waiting_reason : "ContainerCreating";
                 json_t *w = json_pack("{s:s}", "reason", reason);
                 if (c && c->waiting_message && *c->waiting_message)
                         json_object_set_new(w, "message", json_string(c->waiting_message));
@@ -193,9 +195,8 @@ static json_t *ctr_status_json(json_t *spec_ctr, const struct kubelet_ctr_status
                 json_object_set_new(last, "terminated", term_json(&c->last));
 
         json_t *o = json_pack("{s:s, s:o, s:o, s:b, s:i, s:s, s:s, s:b}", "name", name ? name : "",
-                              "state", state, "lastState", last, "ready", running,
-                              "restartCount", c ? c->restart_count : 0, "image",
-                              image ? image : "", "imageID",
+                              "state", state, "lastState", last, "ready", running, "restartCount",
+                              c ? c->restart_count : 0, "image", image ? image : "", "imageID",
                               c && c->image_id ? c->image_id : "", "started", running);
         if (c && c->container_id)
                 json_object_set_new(o, "containerID", json_string(c->container_id));
@@ -208,7 +209,8 @@ static json_t *old_condition(json_t *pod, const char *type)
 {
         json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions"), *c;
         size_t i;
-        json_array_foreach(conds, i, c) {
+        json_array_foreach(conds, i, c)
+        {
                 const char *t = json_string_value(json_object_get(c, "type"));
                 if (t && !strcmp(t, type))
                         return c;
@@ -223,7 +225,8 @@ static void add_condition(json_t *conds, json_t *pod, const char *type, bool sta
         json_t *old = old_condition(pod, type);
         json_t *ltt = NULL;
         const char *old_st = json_string_value(json_object_get(old, "status"));
-        if (old_st && !strcmp(old_st, st) && json_is_string(json_object_get(old, "lastTransitionTime")))
+        if (old_st && !strcmp(old_st, st) &&
+            json_is_string(json_object_get(old, "lastTransitionTime")))
                 ltt = json_incref(json_object_get(old, "lastTransitionTime"));
         else
                 ltt = time_json(now);
@@ -270,8 +273,8 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
         json_t *conds = json_array();
         _cleanup_free_ char *ready_msg = xasprintf("containers with unready status: [%s]", msg);
         bool ready = unready == 0 && n > 0 && !completed;
-        const char *ready_reason = ready ? NULL : (completed ? "PodCompleted"
-                                                             : "ContainersNotReady");
+        const char *ready_reason =
+                ready ? NULL : (completed ? "PodCompleted" : "ContainersNotReady");
         add_condition(conds, pod, "PodReadyToStartContainers", obs && obs->sandbox_ready, NULL,
                       NULL, now);
         add_condition(conds, pod, "Initialized", true, NULL, NULL, now);
@@ -434,7 +437,8 @@ char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_
                 _cleanup_free_ char *name = xstrndup(image_env[k], (size_t)(eq - image_env[k]));
                 env_set(&v, &n, name, eq + 1);
         }
-        json_array_foreach(json_object_get(container, "env"), i, e) {
+        json_array_foreach(json_object_get(container, "env"), i, e)
+        {
                 const char *name = json_string_value(json_object_get(e, "name"));
                 if (!name || !*name)
                         continue;
@@ -444,9 +448,9 @@ char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_
                         value = kubelet_env_expand(json_string_value(val), spec_env);
                 } else {
                         json_t *fr = json_object_get(json_object_get(e, "valueFrom"), "fieldRef");
-                        const char *fv = field_ref(
-                                pod, json_string_value(json_object_get(fr, "fieldPath")), pod_ip,
-                                host_ip);
+                        const char *fv =
+                                field_ref(pod, json_string_value(json_object_get(fr, "fieldPath")),
+                                          pod_ip, host_ip);
                         value = xstrdup(fv ? fv : "");
                 }
                 env_set(&spec_env, &sn, name, value);
@@ -462,7 +466,8 @@ static void push_expanded(char ***v, size_t *n, json_t *arr, char *const *env)
 {
         json_t *a;
         size_t i;
-        json_array_foreach(arr, i, a) {
+        json_array_foreach(arr, i, a)
+        {
                 if (json_is_string(a))
                         strv_push(v, n, kubelet_env_expand(json_string_value(a), env));
         }

@@ -16,8 +16,8 @@ enum kubelet_ctr_phase {
 /* A terminated state (current or previous run). Times are unix seconds. */
 struct kubelet_ctr_term {
         int exit_code;
-        const char *reason;       /* NULL: "Completed" on exit 0, else "Error" */
-        const char *message;      /* may be NULL */
+        const char *reason;  /* NULL: "Completed" on exit 0, else "Error" */
+        const char *message; /* may be NULL */
         int64_t started_at, finished_at;
         const char *container_id; /* "crun://<id>", may be NULL */
 };
@@ -30,21 +30,21 @@ struct kubelet_ctr_status {
         enum kubelet_ctr_phase phase;
         const char *waiting_reason; /* default "ContainerCreating" */
         const char *waiting_message;
-        int64_t started_at;       /* RUNNING */
+        int64_t started_at;           /* RUNNING */
         struct kubelet_ctr_term term; /* TERMINATED */
-        bool has_last;            /* lastState.terminated */
+        bool has_last;                /* lastState.terminated */
         struct kubelet_ctr_term last;
         int restart_count;
 };
 
 struct kubelet_pod_observed {
         const char *host_ip;
-        const char *pod_ip;       /* NULL until the sandbox has one */
-        int64_t start_time;       /* unix seconds the kubelet accepted the pod; 0 = unknown */
+        const char *pod_ip; /* NULL until the sandbox has one */
+        int64_t start_time; /* unix seconds the kubelet accepted the pod; 0 = unknown */
         bool sandbox_ready;
         const struct kubelet_ctr_status *ctrs; /* one per spec.containers entry, any order */
         size_t n_ctrs;
-        int64_t now;              /* unix seconds; for lastTransitionTime of changed conditions */
+        int64_t now; /* unix seconds; for lastTransitionTime of changed conditions */
 };
 
 /* Compute pod.status from spec (pod, borrowed) and obs. Conditions keep the

@@ -25,10 +25,11 @@ static bool tolerates(json_t *pod, const char *key, const char *value, const cha
 {
         json_t *t;
         size_t i;
-        json_array_foreach(kjson_get(pod, "spec") ? json_object_get(kjson_get(pod, "spec"),
-                                                                    "tolerations")
-                                                  : NULL,
-                           i, t) {
+        json_array_foreach(kjson_get(pod, "spec")
+                                   ? json_object_get(kjson_get(pod, "spec"), "tolerations")
+                                   : NULL,
+                           i, t)
+        {
                 const char *tk = json_string_value(json_object_get(t, "key"));
                 const char *op = json_string_value(json_object_get(t, "operator"));
                 const char *tv = json_string_value(json_object_get(t, "value"));
@@ -53,7 +54,8 @@ static bool node_ready(json_t *node)
 {
         json_t *c;
         size_t i;
-        json_array_foreach(kjson_get(node, "status.conditions"), i, c) {
+        json_array_foreach(kjson_get(node, "status.conditions"), i, c)
+        {
                 const char *type = json_string_value(json_object_get(c, "type"));
                 if (type && !strcmp(type, "Ready"))
                         return !strcmp(json_string_value(json_object_get(c, "status")) ?: "",
@@ -76,13 +78,15 @@ bool scheduler_node_fits(json_t *node, json_t *pod, const char **ret_reason)
                 reason = "node(s) were unschedulable";
                 goto out;
         }
-        if (!node_ready(node) && !tolerates(pod, "node.kubernetes.io/not-ready", "", "NoSchedule")) {
+        if (!node_ready(node) &&
+            !tolerates(pod, "node.kubernetes.io/not-ready", "", "NoSchedule")) {
                 reason = "node(s) had untolerated taint {node.kubernetes.io/not-ready: }";
                 goto out;
         }
         const char *k;
         json_t *v;
-        json_object_foreach(sel, k, v) {
+        json_object_foreach(sel, k, v)
+        {
                 json_t *lv = json_object_get(labels, k);
                 if (!lv || !json_equal(lv, v)) {
                         reason = "node(s) didn't match Pod's node affinity/selector";
@@ -91,11 +95,13 @@ bool scheduler_node_fits(json_t *node, json_t *pod, const char **ret_reason)
         }
         json_t *t;
         size_t i;
-        json_array_foreach(kjson_get(node, "spec.taints"), i, t) {
+        json_array_foreach(kjson_get(node, "spec.taints"), i, t)
+        {
                 const char *effect = json_string_value(json_object_get(t, "effect"));
                 const char *key = json_string_value(json_object_get(t, "key"));
                 const char *value = json_string_value(json_object_get(t, "value"));
-                if (!effect || !key || (strcmp(effect, "NoSchedule") && strcmp(effect, "NoExecute")))
+                if (!effect || !key ||
+                    (strcmp(effect, "NoSchedule") && strcmp(effect, "NoExecute")))
                         continue;
                 if (!tolerates(pod, key, value, effect)) {
                         snprintf(taint_reason, sizeof(taint_reason),
@@ -131,7 +137,8 @@ int scheduler_node_choose(json_t *nodes, json_t *pod, json_t *pod_counts, char *
                         continue;
                 }
                 int64_t cnt = json_integer_value(json_object_get(pod_counts, name));
-                if (best < 0 || cnt < best_count || (cnt == best_count && strcmp(name, best_name) < 0)) {
+                if (best < 0 || cnt < best_count ||
+                    (cnt == best_count && strcmp(name, best_name) < 0)) {
                         best = (int)i;
                         best_count = cnt;
                         best_name = name;
@@ -159,10 +166,10 @@ int scheduler_node_choose(json_t *nodes, json_t *pod, json_t *pod_counts, char *
                                 }
                         char *msg = xasprintf("0/%zu nodes are available:", n);
                         for (size_t a = 0; a < nr; a++) {
-                                char *m2 = xasprintf(
-                                        "%s %lld %s%s", msg,
-                                        (long long)json_integer_value(json_object_get(reasons, keys[a])),
-                                        keys[a], a + 1 < nr ? "," : ".");
+                                char *m2 = xasprintf("%s %lld %s%s", msg,
+                                                     (long long)json_integer_value(
+                                                             json_object_get(reasons, keys[a])),
+                                                     keys[a], a + 1 < nr ? "," : ".");
                                 free(msg);
                                 msg = m2;
                         }
@@ -244,8 +251,14 @@ static void on_pod(json_t *pod, struct scheduler *s)
         pthread_mutex_unlock(&s->lock);
 }
 
-static void pod_add(json_t *obj, void *ud) { on_pod(obj, ud); }
-static void pod_update(json_t *old_obj, json_t *new_obj, void *ud) { on_pod(new_obj, ud); }
+static void pod_add(json_t *obj, void *ud)
+{
+        on_pod(obj, ud);
+}
+static void pod_update(json_t *old_obj, json_t *new_obj, void *ud)
+{
+        on_pod(new_obj, ud);
+}
 static void pod_delete(json_t *obj, void *ud)
 {
         struct scheduler *s = ud;
@@ -265,7 +278,8 @@ static void node_changed(struct scheduler *s)
         const char *key;
         json_t *v;
         int64_t now = now_ms();
-        json_object_foreach(s->queue, key, v) {
+        json_object_foreach(s->queue, key, v)
+        {
                 if (json_integer_value(v) > now)
                         json_integer_set(v, now);
         }
@@ -273,12 +287,16 @@ static void node_changed(struct scheduler *s)
         pthread_mutex_unlock(&s->lock);
 }
 
-static void node_add(json_t *obj, void *ud) { node_changed(ud); }
+static void node_add(json_t *obj, void *ud)
+{
+        node_changed(ud);
+}
 static void node_update(json_t *old_obj, json_t *new_obj, void *ud)
 {
         /* heartbeats change only timestamps; react only to readiness/schedulability */
         const char *a, *b;
-        bool ra = scheduler_node_fits(old_obj, NULL, &a), rb = scheduler_node_fits(new_obj, NULL, &b);
+        bool ra = scheduler_node_fits(old_obj, NULL, &a),
+             rb = scheduler_node_fits(new_obj, NULL, &b);
         if (ra != rb || !kjson_equal(kjson_get(old_obj, "metadata.labels"),
                                      kjson_get(new_obj, "metadata.labels")))
                 node_changed(ud);
@@ -305,8 +323,8 @@ static void emit_event(struct kclient *c, json_t *pod, const char *type, const c
                 "involvedObject", "apiVersion", "v1", "kind", "Pod", "name", name, "namespace", ns,
                 "uid", kjson_str(pod, "metadata.uid") ?: "", "resourceVersion",
                 kjson_str(pod, "metadata.resourceVersion") ?: "", "reason", reason, "message",
-                message, "type", type, "source", "component", SCHEDULER_NAME, "firstTimestamp",
-                now, "lastTimestamp", now, "count", 1, "eventTime", micro, "reportingComponent",
+                message, "type", type, "source", "component", SCHEDULER_NAME, "firstTimestamp", now,
+                "lastTimestamp", now, "count", 1, "eventTime", micro, "reportingComponent",
                 SCHEDULER_NAME, "reportingInstance", SCHEDULER_NAME);
         /* eventTime requires action in events.k8s.io; core/v1 accepts it null */
         json_object_set_new(ev, "eventTime", json_null());
@@ -322,10 +340,10 @@ static void mark_unschedulable(struct kclient *c, json_t *pod, const char *msg)
         struct error err = {0};
         char now[32];
         timefmt_rfc3339(now, time(NULL));
-        json_t *patch = json_pack("{s:{s:[{s:s, s:s, s:s, s:s, s:n, s:s}]}}", "status",
-                                  "conditions", "type", "PodScheduled", "status", "False",
-                                  "reason", "Unschedulable", "message", msg, "lastProbeTime",
-                                  "lastTransitionTime", now);
+        json_t *patch =
+                json_pack("{s:{s:[{s:s, s:s, s:s, s:s, s:n, s:s}]}}", "status", "conditions",
+                          "type", "PodScheduled", "status", "False", "reason", "Unschedulable",
+                          "message", msg, "lastProbeTime", "lastTransitionTime", now);
         _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/status",
                                               kjson_str(pod, "metadata.namespace") ?: "default",
                                               kjson_str(pod, "metadata.name") ?: "");
@@ -352,7 +370,8 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
         json_t *p;
         size_t i;
         pthread_mutex_lock(&s->lock);
-        json_array_foreach(pods, i, p) {
+        json_array_foreach(pods, i, p)
+        {
                 const char *node = kjson_str(p, "spec.nodeName");
                 const char *phase = kjson_str(p, "status.phase");
                 if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")))
@@ -362,9 +381,10 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                         node = json_string_value(json_object_get(s->assumed, k));
                 }
                 if (node && *node)
-                        json_object_set_new(counts, node, json_integer(json_integer_value(
-                                                                   json_object_get(counts, node)) +
-                                                           1));
+                        json_object_set_new(
+                                counts, node,
+                                json_integer(json_integer_value(json_object_get(counts, node)) +
+                                             1));
         }
         pthread_mutex_unlock(&s->lock);
 
@@ -387,10 +407,10 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                 goto out;
         }
         const char *node = kjson_str(json_array_get(nodes, (size_t)idx), "metadata.name");
-        json_t *binding = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion",
-                                    "v1", "kind", "Binding", "metadata", "name", slash + 1,
-                                    "namespace", ns, "target", "apiVersion", "v1", "kind", "Node",
-                                    "name", node);
+        json_t *binding =
+                json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
+                          "Binding", "metadata", "name", slash + 1, "namespace", ns, "target",
+                          "apiVersion", "v1", "kind", "Node", "name", node);
         path = xasprintf("/api/v1/namespaces/%s/pods/%s/binding", ns, slash + 1);
         r = kclient_create(c, path, binding, NULL, &err);
         json_decref(binding);
@@ -429,8 +449,7 @@ static void *worker_main(void *ud)
                 if (!c) {
                         pthread_mutex_unlock(&s->lock);
                         if (kclient_from_kubeconfig(s->kubeconfig, &c, &err) < 0) {
-                                log_warn(COMP, "kubeconfig %s: %s", s->kubeconfig,
-                                         error_msg(&err));
+                                log_warn(COMP, "kubeconfig %s: %s", s->kubeconfig, error_msg(&err));
                                 c = NULL;
                         }
                         pthread_mutex_lock(&s->lock);
@@ -446,7 +465,8 @@ static void *worker_main(void *ud)
                 const char *key, *best = NULL;
                 json_t *v;
                 int64_t due = 0, now = now_ms();
-                json_object_foreach(s->queue, key, v) {
+                json_object_foreach(s->queue, key, v)
+                {
                         if (!best || json_integer_value(v) < due) {
                                 best = key;
                                 due = json_integer_value(v);
@@ -501,10 +521,10 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->cond, NULL);
 
-        struct informer_handlers ph = {.on_add = pod_add, .on_update = pod_update,
-                                       .on_delete = pod_delete};
-        struct informer_handlers nh = {.on_add = node_add, .on_update = node_update,
-                                       .on_delete = node_add};
+        struct informer_handlers ph = {
+                .on_add = pod_add, .on_update = pod_update, .on_delete = pod_delete};
+        struct informer_handlers nh = {
+                .on_add = node_add, .on_update = node_update, .on_delete = node_add};
         /* all non-terminal pods: the unscheduled ones to bind, the bound ones to count */
         r = informer_start(s->kubeconfig, "/api/v1/pods",
                            "fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed",

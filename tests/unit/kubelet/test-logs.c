@@ -1,17 +1,16 @@
 /* test-logs.c — CRI log record parsing, partial-line joining, tail/timestamps/limit/since. */
-#include "kubelet/logs.h"
 #include "harness.h"
+#include "kubelet/logs.h"
 
-static const char LOG[] =
-        "2026-01-02T03:04:05.100000000Z stdout F one\n"
-        "2026-01-02T03:04:06.000000000+00:00 stderr F two\n"
-        "2026-01-02T03:04:07.5Z stdout P thr\n"
-        "2026-01-02T03:04:07.6Z stdout P e\n"
-        "2026-01-02T03:04:07.7Z stdout F e!\n"
-        "garbage line\n"
-        "2026-01-02T03:04:08.000000001Z stdout F \n"
-        "2026-01-02T03:04:09Z stdout F five\n"
-        "2026-01-02T03:04:10Z stdout F unterminated";
+static const char LOG[] = "2026-01-02T03:04:05.100000000Z stdout F one\n"
+                          "2026-01-02T03:04:06.000000000+00:00 stderr F two\n"
+                          "2026-01-02T03:04:07.5Z stdout P thr\n"
+                          "2026-01-02T03:04:07.6Z stdout P e\n"
+                          "2026-01-02T03:04:07.7Z stdout F e!\n"
+                          "garbage line\n"
+                          "2026-01-02T03:04:08.000000001Z stdout F \n"
+                          "2026-01-02T03:04:09Z stdout F five\n"
+                          "2026-01-02T03:04:10Z stdout F unterminated";
 
 static char *render(const struct kubelet_logs_opts *o)
 {
@@ -41,9 +40,14 @@ TEST(parse_record)
         CHECK(!l.partial);
         CHECK_EQ_INT(l.ts_ns, 1767323045000000000LL);
 
-        const char *bad[] = {"", "x", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z stdout",
-                             "2026-01-02T03:04:05Z stdin F x", "notatime stdout F x",
-                             "2026-01-02T03:04:05Z stdout X x", "2026-01-02T03:04:05Z stdout FF x",
+        const char *bad[] = {"",
+                             "x",
+                             "2026-01-02T03:04:05Z",
+                             "2026-01-02T03:04:05Z stdout",
+                             "2026-01-02T03:04:05Z stdin F x",
+                             "notatime stdout F x",
+                             "2026-01-02T03:04:05Z stdout X x",
+                             "2026-01-02T03:04:05Z stdout FF x",
                              " stdout F x"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
                 CHECK_EQ_INT(kubelet_crilog_parse(bad[i], strlen(bad[i]), &l, &err), -EPROTO);

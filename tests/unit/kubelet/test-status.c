@@ -1,13 +1,13 @@
 /* test-status.c — pod phase/conditions/containerStatuses/qos computation, argv/env expansion. */
-#include "kubelet/status.h"
 #include "harness.h"
+#include "kubelet/status.h"
 
 static json_t *pod_new(const char *restart_policy, const char *const *names)
 {
         json_t *ctrs = json_array();
         for (size_t i = 0; names[i]; i++)
-                json_array_append_new(ctrs, json_pack("{s:s, s:s}", "name", names[i], "image",
-                                                      "busybox"));
+                json_array_append_new(
+                        ctrs, json_pack("{s:s, s:s}", "name", names[i], "image", "busybox"));
         json_t *pod = json_pack("{s:{s:s, s:s, s:s}, s:{s:o, s:s}}", "metadata", "name", "p",
                                 "namespace", "default", "uid", "u-1", "spec", "containers", ctrs,
                                 "restartPolicy", restart_policy);
@@ -18,7 +18,8 @@ static const char *cond_field(json_t *st, const char *type, const char *field)
 {
         json_t *c;
         size_t i;
-        json_array_foreach(json_object_get(st, "conditions"), i, c) {
+        json_array_foreach(json_object_get(st, "conditions"), i, c)
+        {
                 if (!strcmp(json_string_value(json_object_get(c, "type")), type))
                         return json_string_value(json_object_get(c, field));
         }
@@ -56,13 +57,20 @@ TEST(running_and_ready)
 {
         json_t *pod = pod_new("Always", two);
         struct kubelet_ctr_status c[2] = {
-                {.name = "app", .phase = KUBELET_CTR_RUNNING, .started_at = 100,
-                 .container_id = "crun://abc", .image_id = "sha256:11"},
+                {.name = "app",
+                 .phase = KUBELET_CTR_RUNNING,
+                 .started_at = 100,
+                 .container_id = "crun://abc",
+                 .image_id = "sha256:11"},
                 {.name = "side", .phase = KUBELET_CTR_RUNNING, .started_at = 101},
         };
-        struct kubelet_pod_observed obs = {.host_ip = "10.0.0.1", .pod_ip = "10.42.0.5",
-                                           .start_time = 99, .sandbox_ready = true, .ctrs = c,
-                                           .n_ctrs = 2, .now = 200};
+        struct kubelet_pod_observed obs = {.host_ip = "10.0.0.1",
+                                           .pod_ip = "10.42.0.5",
+                                           .start_time = 99,
+                                           .sandbox_ready = true,
+                                           .ctrs = c,
+                                           .n_ctrs = 2,
+                                           .now = 200};
         json_t *st = kubelet_status_compute(pod, &obs);
         CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Running");
         CHECK_EQ_STR(cond_field(st, "Ready", "status"), "True");
@@ -80,10 +88,10 @@ TEST(running_and_ready)
         CHECK_EQ_STR(json_string_value(json_object_get(cs, "containerID")), "crun://abc");
         CHECK_EQ_STR(json_string_value(json_object_get(cs, "imageID")), "sha256:11");
         CHECK_EQ_STR(json_string_value(json_object_get(cs, "image")), "busybox");
-        CHECK_EQ_STR(json_string_value(json_object_get(
-                             json_object_get(json_object_get(cs, "state"), "running"),
-                             "startedAt")),
-                     "1970-01-01T00:01:40Z");
+        CHECK_EQ_STR(
+                json_string_value(json_object_get(
+                        json_object_get(json_object_get(cs, "state"), "running"), "startedAt")),
+                "1970-01-01T00:01:40Z");
         json_decref(st);
         json_decref(pod);
 }
@@ -93,8 +101,11 @@ TEST(one_of_two_running_is_running_not_ready)
         json_t *pod = pod_new("Always", two);
         struct kubelet_ctr_status c[2] = {
                 {.name = "app", .phase = KUBELET_CTR_RUNNING, .started_at = 100},
-                {.name = "side", .phase = KUBELET_CTR_WAITING, .waiting_reason = "CrashLoopBackOff",
-                 .waiting_message = "back-off 10s restarting failed container", .has_last = true,
+                {.name = "side",
+                 .phase = KUBELET_CTR_WAITING,
+                 .waiting_reason = "CrashLoopBackOff",
+                 .waiting_message = "back-off 10s restarting failed container",
+                 .has_last = true,
                  .last = {.exit_code = 1, .started_at = 100, .finished_at = 101},
                  .restart_count = 1},
         };
@@ -118,8 +129,8 @@ TEST(one_of_two_running_is_running_not_ready)
 static const char *phase_of(const char *rp, int exit_code, bool backoff)
 {
         json_t *pod = pod_new(rp, one);
-        struct kubelet_ctr_status c = {.name = "app", .phase = KUBELET_CTR_TERMINATED,
-                                       .term = {.exit_code = exit_code}};
+        struct kubelet_ctr_status c = {
+                .name = "app", .phase = KUBELET_CTR_TERMINATED, .term = {.exit_code = exit_code}};
         if (backoff) {
                 c.phase = KUBELET_CTR_WAITING;
                 c.has_last = true;
@@ -156,10 +167,13 @@ TEST(terminal_phase_sticks)
 TEST(succeeded_conditions_and_terminated_state)
 {
         json_t *pod = pod_new("Never", one);
-        struct kubelet_ctr_status c = {.name = "app", .phase = KUBELET_CTR_TERMINATED,
+        struct kubelet_ctr_status c = {.name = "app",
+                                       .phase = KUBELET_CTR_TERMINATED,
                                        .container_id = "crun://x",
-                                       .term = {.exit_code = 0, .started_at = 10,
-                                                .finished_at = 20, .container_id = "crun://x"}};
+                                       .term = {.exit_code = 0,
+                                                .started_at = 10,
+                                                .finished_at = 20,
+                                                .container_id = "crun://x"}};
         struct kubelet_pod_observed obs = {.ctrs = &c, .n_ctrs = 1, .now = 30};
         json_t *st = kubelet_status_compute(pod, &obs);
         CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Succeeded");
@@ -179,7 +193,8 @@ TEST(succeeded_conditions_and_terminated_state)
 TEST(oomkilled_reason)
 {
         json_t *pod = pod_new("Never", one);
-        struct kubelet_ctr_status c = {.name = "app", .phase = KUBELET_CTR_TERMINATED,
+        struct kubelet_ctr_status c = {.name = "app",
+                                       .phase = KUBELET_CTR_TERMINATED,
                                        .term = {.exit_code = 137, .reason = "OOMKilled"}};
         struct kubelet_pod_observed obs = {.ctrs = &c, .n_ctrs = 1};
         json_t *st = kubelet_status_compute(pod, &obs);
@@ -209,8 +224,7 @@ TEST(transition_time_kept_when_unchanged)
         c.term.exit_code = 1;
         json_t *st3 = kubelet_status_compute(pod, &obs);
         CHECK_EQ_STR(cond_field(st3, "Ready", "lastTransitionTime"), "1970-01-01T00:08:20Z");
-        CHECK_EQ_STR(cond_field(st3, "PodScheduled", "lastTransitionTime"),
-                     "1970-01-01T00:01:40Z");
+        CHECK_EQ_STR(cond_field(st3, "PodScheduled", "lastTransitionTime"), "1970-01-01T00:01:40Z");
         CHECK(kubelet_status_changed(st2, st3));
         json_decref(st1);
         json_decref(st2);
@@ -230,8 +244,8 @@ TEST(qos)
                             json_pack("{s:{s:s,s:s}}", "limits", "cpu", "1", "memory", "1Gi"));
         CHECK_EQ_STR(kubelet_status_qos(pod), "Burstable"); /* side has none */
         json_object_set_new(json_array_get(ctrs, 1), "resources",
-                            json_pack("{s:{s:s,s:s}, s:{s:s,s:s}}", "limits", "cpu", "1",
-                                      "memory", "1Gi", "requests", "cpu", "1", "memory", "1Gi"));
+                            json_pack("{s:{s:s,s:s}, s:{s:s,s:s}}", "limits", "cpu", "1", "memory",
+                                      "1Gi", "requests", "cpu", "1", "memory", "1Gi"));
         CHECK_EQ_STR(kubelet_status_qos(pod), "Guaranteed");
         json_object_set_new(json_array_get(ctrs, 1), "resources",
                             json_pack("{s:{s:s,s:s}, s:{s:s}}", "limits", "cpu", "1", "memory",
@@ -246,10 +260,9 @@ TEST(env_expand)
         struct {
                 const char *in, *out;
         } cases[] = {
-                {"plain", "plain"},       {"$(A)", "z"},          {"a$(B)b", "ay yb"},
-                {"$$(A)", "$(A)"},        {"$(C)", "$(C)"},       {"$A", "$A"},
-                {"$(A", "$(A"},           {"$", "$"},             {"$$", "$"},
-                {"$()", "$()"},           {"$(A)$(B)", "zy y"},   {"", ""},
+                {"plain", "plain"}, {"$(A)", "z"},  {"a$(B)b", "ay yb"},  {"$$(A)", "$(A)"},
+                {"$(C)", "$(C)"},   {"$A", "$A"},   {"$(A", "$(A"},       {"$", "$"},
+                {"$$", "$"},        {"$()", "$()"}, {"$(A)$(B)", "zy y"}, {"", ""},
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 char *o = kubelet_env_expand(cases[i].in, env);
@@ -275,9 +288,9 @@ TEST(container_env)
                                  {"IP", "status.podIP"},
                                  {"APP", "metadata.labels['app']"}};
         for (size_t i = 0; i < ARRAY_SIZE(refs); i++)
-                json_array_append_new(envs, json_pack("{s:s,s:{s:{s:s}}}", "name", refs[i][0],
-                                                      "valueFrom", "fieldRef", "fieldPath",
-                                                      refs[i][1]));
+                json_array_append_new(envs,
+                                      json_pack("{s:s,s:{s:{s:s}}}", "name", refs[i][0],
+                                                "valueFrom", "fieldRef", "fieldPath", refs[i][1]));
         json_array_append_new(envs, json_pack("{s:s,s:s}", "name", "GREETING", "value", "bye"));
         json_t *c = json_pack("{s:s, s:o}", "name", "app", "env", envs);
         char *img_env[] = {"PATH=/usr/bin:/bin", "HOME=/root", NULL};

@@ -1,7 +1,7 @@
 /* test-scheduler.c — node filtering (Ready, unschedulable, nodeSelector, taints/tolerations) and
  * choice (fewest pods, ties by name), FailedScheduling message wording. */
-#include "scheduler/scheduler.h"
 #include "harness.h"
+#include "scheduler/scheduler.h"
 
 static json_t *node_new(const char *name, bool ready)
 {
@@ -74,14 +74,14 @@ TEST(taints_and_tolerations)
                      "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }");
         json_object_set_new(json_object_get(p, "spec"), "tolerations",
                             json_pack("[{s:s, s:s, s:s}]", "key",
-                                      "node-role.kubernetes.io/control-plane", "operator",
-                                      "Exists", "effect", "NoSchedule"));
+                                      "node-role.kubernetes.io/control-plane", "operator", "Exists",
+                                      "effect", "NoSchedule"));
         CHECK(scheduler_node_fits(n, p, &reason));
         /* wrong effect does not tolerate */
         json_object_set_new(json_object_get(p, "spec"), "tolerations",
                             json_pack("[{s:s, s:s, s:s}]", "key",
-                                      "node-role.kubernetes.io/control-plane", "operator",
-                                      "Exists", "effect", "NoExecute"));
+                                      "node-role.kubernetes.io/control-plane", "operator", "Exists",
+                                      "effect", "NoExecute"));
         CHECK(!scheduler_node_fits(n, p, &reason));
         /* empty key + Exists tolerates everything */
         json_object_set_new(json_object_get(p, "spec"), "tolerations",
