@@ -1,10 +1,327 @@
-/* server.c — `timonel server`. Placeholder until its module lands: refuses to run. */
+/* server.c — `timonel server`: the control plane (store, API server, scheduler) and, unless
+ * --disable-agent, a node (kubelet) in one process.
+ *
+ * Threads: the API server's h2o loop runs on the main thread; the scheduler and the kubelet run
+ * their own threads and reach the API server over HTTPS on loopback with the admin kubeconfig
+ * written to DATA/server/cred/admin.kubeconfig. A signal thread turns SIGINT/SIGTERM into
+ * apiserver_stop(). Containers keep running when the server stops. */
+#include "apiserver/apiserver.h"
 #include "cli/cli.h"
+#include "cli/hostinfo.h"
+#include "client/kubeconfig.h"
+#include "common/base.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "http/pki.h"
+#include "kubelet/kubelet.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
 
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
+
+struct server_opts {
+        const char *data_dir;
+        const char *bind_address;
+        int port;
+        const char *write_kubeconfig;
+        const char *datastore_endpoint;
+        bool disable_agent;
+        const char *node_name;
+        const char *node_ip;
+        int kubelet_port;
+        const char *runtime_path;
+        const char *cluster_cidr; /* the node's pod CIDR on a single node */
+        const char *cni_bin_dir;
+};
+
+static void server_usage(FILE *f)
+{
+        fputs("usage: timonel server [flags]\n"
+              "\n"
+              "Runs the control plane (API server, datastore, scheduler) and, unless\n"
+              "--disable-agent, a node that runs the pods scheduled to it.\n"
+              "\n"
+              "  --data-dir DIR               state directory (default /var/lib/timonel)\n"
+              "  --https-listen-port PORT     API server port (default 6443)\n"
+              "  --bind-address ADDR          API server address (default 0.0.0.0)\n"
+              "  --write-kubeconfig FILE      admin kubeconfig (default /etc/timonel/timonel.yaml)\n"
+              "  --datastore-endpoint URL     sqlite:///path (default DATA/server/db/state.db)\n"
+              "  --disable-agent              run no node in this process\n"
+              "  --node-name NAME             node name (default: host name)\n"
+              "  --node-ip ADDR               node InternalIP (default: first non-loopback IPv4)\n"
+              "  --kubelet-port PORT          node agent https port (default 10250)\n"
+              "  --container-runtime PATH     OCI runtime (default crun, runc as fallback)\n"
+              "  --cluster-cidr CIDR          pod CIDR of this node (default 10.42.0.0/24)\n"
+              "  --cni-bin-dir DIR            CNI plugins (default /usr/lib/cni)\n"
+              "  -v, --verbose                debug logging\n",
+              f);
+}
+
+static int parse_port(const char *s, int *ret)
+{
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*s == 0 || *end || v < 1 || v > 65535)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+static int parse_server_opts(int argc, char **argv, struct server_opts *o)
+{
+        enum {
+                O_DATA = 256,
+                O_PORT,
+                O_BIND,
+                O_KC,
+                O_DS,
+                O_NOAGENT,
+                O_NODE,
+                O_NODEIP,
+                O_KPORT,
+                O_RT,
+                O_CIDR,
+                O_CNI,
+        };
+        static const struct option longopts[] = {
+                {"data-dir", required_argument, NULL, O_DATA},
+                {"https-listen-port", required_argument, NULL, O_PORT},
+                {"bind-address", required_argument, NULL, O_BIND},
+                {"write-kubeconfig", required_argument, NULL, O_KC},
+                {"datastore-endpoint", required_argument, NULL, O_DS},
+                {"disable-agent", no_argument, NULL, O_NOAGENT},
+                {"node-name", required_argument, NULL, O_NODE},
+                {"node-ip", required_argument, NULL, O_NODEIP},
+                {"kubelet-port", required_argument, NULL, O_KPORT},
+                {"container-runtime", required_argument, NULL, O_RT},
+                {"cluster-cidr", required_argument, NULL, O_CIDR},
+                {"cni-bin-dir", required_argument, NULL, O_CNI},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        *o = (struct server_opts){
+                .data_dir = "/var/lib/timonel",
+                .bind_address = "0.0.0.0",
+                .port = 6443,
+                .write_kubeconfig = "/etc/timonel/timonel.yaml",
+                .kubelet_port = 10250,
+                .cluster_cidr = "10.42.0.0/24",
+                .cni_bin_dir = "/usr/lib/cni",
+        };
+        int c;
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+                switch (c) {
+                case O_DATA: o->data_dir = optarg; break;
+                case O_PORT:
+                        if (parse_port(optarg, &o->port) < 0) {
+                                fprintf(stderr, "timonel server: invalid --https-listen-port \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case O_BIND: o->bind_address = optarg; break;
+                case O_KC: o->write_kubeconfig = optarg; break;
+                case O_DS: o->datastore_endpoint = optarg; break;
+                case O_NOAGENT: o->disable_agent = true; break;
+                case O_NODE: o->node_name = optarg; break;
+                case O_NODEIP: o->node_ip = optarg; break;
+                case O_KPORT:
+                        if (parse_port(optarg, &o->kubelet_port) < 0) {
+                                fprintf(stderr, "timonel server: invalid --kubelet-port \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case O_RT: o->runtime_path = optarg; break;
+                case O_CIDR: o->cluster_cidr = optarg; break;
+                case O_CNI: o->cni_bin_dir = optarg; break;
+                case 'v': log_set_level(LOG_DEBUG); break;
+                case 'h': server_usage(stdout); return 1;
+                default:
+                        fprintf(stderr, "timonel server: unknown or incomplete flag \"%s\" (see --help)\n",
+                                argv[optind - 1]);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "timonel server: unexpected argument \"%s\"\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+struct signal_ctx {
+        sigset_t set;
+        struct apiserver *api;
+};
+
+static void *signal_thread(void *arg)
+{
+        struct signal_ctx *sc = arg;
+        int sig;
+        if (sigwait(&sc->set, &sig) == 0) {
+                log_info("server", "signal %d: shutting down (containers keep running)", sig);
+                apiserver_stop(sc->api);
+        }
+        return NULL;
+}
 
 int cli_server_main(int argc, char **argv)
 {
-        fputs("timonel server: not built yet\n", stderr);
-        return 1;
+        struct server_opts o;
+        int r = parse_server_opts(argc, argv, &o);
+        if (r)
+                return r > 0 ? 0 : 2;
+
+        char abs_data[PATH_MAX];
+        if (mkdir_p(o.data_dir, 0700) < 0 || !realpath(o.data_dir, abs_data)) {
+                fprintf(stderr, "timonel server: cannot use data dir %s: %s\n", o.data_dir, strerror(errno));
+                return 1;
+        }
+        _cleanup_free_ char *server_dir = xasprintf("%s/server", abs_data);
+        _cleanup_free_ char *agent_dir = xasprintf("%s/agent", abs_data);
+        _cleanup_free_ char *tls_dir = xasprintf("%s/server/tls", abs_data);
+        _cleanup_free_ char *cred_dir = xasprintf("%s/server/cred", abs_data);
+        _cleanup_free_ char *db_path = xasprintf("%s/server/db/state.db", abs_data);
+        if (mkdir_p(server_dir, 0700) < 0 || mkdir_p(tls_dir, 0700) < 0 || mkdir_p(cred_dir, 0700) < 0 ||
+            (!o.disable_agent && mkdir_p(agent_dir, 0700) < 0)) {
+                fprintf(stderr, "timonel server: cannot create directories under %s: %s\n", abs_data,
+                        strerror(errno));
+                return 1;
+        }
+
+        struct hostinfo host;
+        hostinfo_detect(&host, o.node_name, o.node_ip);
+
+        struct error err = {0};
+        /* TLS: the cluster CA and the certificates the API server and its clients use. */
+        _cleanup_free_ char *san_host = xasprintf("DNS:%s", host.hostname);
+        _cleanup_free_ char *san_ip = xasprintf("IP:%s", host.node_ip);
+        const char *sans[] = {"DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default",
+                              "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local",
+                              "IP:127.0.0.1", "IP:10.43.0.1", san_host, san_ip, NULL};
+        if (pki_ensure(tls_dir, sans, &err) < 0) {
+                fprintf(stderr, "timonel server: certificates in %s: %s\n", tls_dir, error_msg(&err));
+                return 1;
+        }
+
+        struct store *store = NULL;
+        const char *endpoint = o.datastore_endpoint ? o.datastore_endpoint : db_path;
+        if (store_open(endpoint, &store, &err) < 0) {
+                fprintf(stderr, "timonel server: datastore: %s\n", error_msg(&err));
+                return 1;
+        }
+
+        struct apiserver_config acfg = {
+                .bind_address = o.bind_address,
+                .port = o.port,
+                .tls_dir = tls_dir,
+                .store = store,
+        };
+        struct apiserver *api = NULL;
+        if (apiserver_new(&acfg, &api, &err) < 0) {
+                fprintf(stderr, "timonel server: API server: %s\n", error_msg(&err));
+                store_close(store);
+                return 1;
+        }
+
+        /* Kubeconfigs: the user's (--write-kubeconfig) and the one in-process components use. */
+        _cleanup_free_ char *url = xasprintf("https://127.0.0.1:%d", o.port);
+        _cleanup_free_ char *ca = xasprintf("%s/ca.crt", tls_dir);
+        _cleanup_free_ char *admin_crt = xasprintf("%s/admin.crt", tls_dir);
+        _cleanup_free_ char *admin_key = xasprintf("%s/admin.key", tls_dir);
+        _cleanup_free_ char *admin_kc = xasprintf("%s/admin.kubeconfig", cred_dir);
+        if (kubeconfig_write(admin_kc, url, ca, admin_crt, admin_key, "default", &err) < 0 ||
+            kubeconfig_write(o.write_kubeconfig, url, ca, admin_crt, admin_key, "default", &err) < 0) {
+                fprintf(stderr, "timonel server: kubeconfig: %s\n", error_msg(&err));
+                apiserver_free(api);
+                store_close(store);
+                return 1;
+        }
+
+        /* Signals go to one thread that stops the loop; every other thread blocks them. */
+        struct signal_ctx sc = {.api = api};
+        sigemptyset(&sc.set);
+        sigaddset(&sc.set, SIGINT);
+        sigaddset(&sc.set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        pthread_t sig_tid;
+        pthread_create(&sig_tid, NULL, signal_thread, &sc);
+
+        struct scheduler *sched = NULL;
+        struct scheduler_config scfg = {.kubeconfig = admin_kc};
+        if (scheduler_start(&scfg, &sched, &err) < 0) {
+                fprintf(stderr, "timonel server: scheduler: %s\n", error_msg(&err));
+                goto out_stop;
+        }
+
+        struct kubelet *kubelet = NULL;
+        if (!o.disable_agent) {
+                _cleanup_free_ char *agent_tls = xasprintf("%s/tls", agent_dir);
+                _cleanup_free_ char *kubelet_prefix = xasprintf("%s/kubelet", agent_tls);
+                _cleanup_free_ char *kubelet_san_ip = xasprintf("IP:%s", host.node_ip);
+                const char *ksans[] = {"DNS:localhost", "IP:127.0.0.1", san_host, kubelet_san_ip, NULL};
+                if (mkdir_p(agent_tls, 0700) < 0 ||
+                    pki_issue(tls_dir, kubelet_prefix, host.hostname, NULL, true, false, ksans, &err) < 0) {
+                        fprintf(stderr, "timonel server: kubelet certificate: %s\n", error_msg(&err));
+                        goto out_sched;
+                }
+                struct kubelet_config kcfg = {
+                        .kubeconfig = admin_kc,
+                        .data_dir = agent_dir,
+                        .node_name = host.hostname,
+                        .node_ip = host.node_ip,
+                        .pod_cidr = o.cluster_cidr,
+                        .runtime_path = o.runtime_path,
+                        .cni_bin_dir = o.cni_bin_dir,
+                        .port = o.kubelet_port,
+                        .client_ca_file = ca,
+                        .control_plane = true,
+                };
+                if (kubelet_start(&kcfg, &kubelet, &err) < 0) {
+                        fprintf(stderr, "timonel server: node agent: %s\n", error_msg(&err));
+                        goto out_sched;
+                }
+        }
+
+        log_info("server", "timonel server ready: https://%s:%d, kubeconfig %s, node %s (%s)",
+                 o.bind_address, o.port, o.write_kubeconfig, o.disable_agent ? "-" : host.hostname,
+                 host.node_ip);
+        r = apiserver_run(api);
+
+        if (kubelet)
+                kubelet_stop(kubelet);
+out_sched:
+        scheduler_stop(sched);
+out_stop:
+        pthread_cancel(sig_tid);
+        pthread_join(sig_tid, NULL);
+        apiserver_free(api);
+        store_close(store);
+        return r < 0 ? 1 : 0;
 }
