@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 
 const char *cgroup_layout_name(enum cgroup_layout l)
 {
@@ -299,4 +301,63 @@ int cgroup_path_remove(const struct cgroup_host *h, const char *path, struct err
                         r = error_set(err, q, "rmdir %s: %s", full, strerror(-q));
         }
         return r;
+}
+
+/* Signal every pid listed in dir/cgroup.procs and below; count those still present. */
+static int kill_tree(const char *dir, bool send)
+{
+        int n = 0;
+        _cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
+        _cleanup_free_ char *buf = read_file(procs, 1 << 20);
+        for (char *p = buf; p && *p;) {
+                char *end;
+                long pid = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                if (pid > 1 && pid < INT32_MAX && pid != getpid()) {
+                        if (send)
+                                kill((pid_t)pid, SIGKILL);
+                        n++;
+                }
+                p = end;
+                while (*p == '\n' || *p == ' ')
+                        p++;
+        }
+        DIR *d = opendir(dir);
+        if (!d)
+                return n;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+                n += kill_tree(sub, send);
+        }
+        closedir(d);
+        return n;
+}
+
+int cgroup_path_kill(const struct cgroup_host *h, const char *path)
+{
+        const char *rel = path[0] == '/' ? path + 1 : path;
+        int total = 0;
+        if (!*rel)
+                return 0;
+        for (int round = 0; round < 100; round++) {
+                int n = 0;
+                for (size_t i = 0; i <= h->n_v1; i++) {
+                        const char *base = i < h->n_v1 ? h->v1_paths[i] : h->v2_path;
+                        if (!base)
+                                continue;
+                        _cleanup_free_ char *full = xasprintf("%s/%s", base, rel);
+                        n += kill_tree(full, round == 0);
+                }
+                if (round == 0)
+                        total = n;
+                if (!n)
+                        break;
+                struct timespec ts = {0, 10 * 1000000};
+                nanosleep(&ts, NULL);
+        }
+        return total;
 }

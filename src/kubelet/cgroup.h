@@ -44,6 +44,9 @@ char *cgroup_pod_path(const char *root, int qos, const char *uid);
 /* mkdir -p path in every hierarchy (v1: copying cpuset.cpus/mems into new cpuset levels; v2:
  * enabling cpu, memory, pids in the parents' subtree_control). */
 int cgroup_path_create(const struct cgroup_host *h, const char *path, struct error *err);
+/* SIGKILL every process in path and below, in every hierarchy (leftovers the OCI runtime no
+ * longer knows about); waits up to 1 s for them to leave. Returns the number signalled. */
+int cgroup_path_kill(const struct cgroup_host *h, const char *path);
 /* Remove path and every cgroup below it (depth first) in every hierarchy. Processes still in a
  * cgroup make it fail with -EBUSY (after trying the rest). Absent: 0. */
 int cgroup_path_remove(const struct cgroup_host *h, const char *path, struct error *err);

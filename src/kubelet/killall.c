@@ -247,6 +247,9 @@ int killall_run(const char *data_dir, struct error *err)
         if (cgroot && cgroot[0] == '/' && cgroot[1] && !strstr(cgroot, "..")) {
                 struct cgroup_host h = {0};
                 if (cgroup_host_detect(&h, &e2) == 0) {
+                        int k = cgroup_path_kill(&h, cgroot);
+                        if (k > 0)
+                                log_info(COMP, "killed %d leftover processes in %s", k, cgroot);
                         if ((q = cgroup_path_remove(&h, cgroot, &e2)) < 0 && !r)
                                 r = error_set(err, q, "%s", e2.msg);
                         else

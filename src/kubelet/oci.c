@@ -253,7 +253,11 @@ int oci_sync_parse(const char *buf, size_t len, int *ret_pid, struct error *err)
         json_int_t pid = json_integer_value(d);
         if (pid <= 0 || pid > INT32_MAX) {
                 const char *m = json_string_value(json_object_get(j, "message"));
-                return error_set(err, -EIO, "%s", m ? m : "container creation failed");
+                size_t n = m ? strlen(m) : 0;
+                while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+                        n--;
+                return error_set(err, -EIO, "%.*s", (int)(m ? n : 24),
+                                 m ? m : "container creation failed");
         }
         *ret_pid = (int)pid;
         return 0;

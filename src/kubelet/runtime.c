@@ -658,15 +658,17 @@ static char *find_container_dir(struct runtime *rt, const char *id)
         return found;
 }
 
+/* <12 hex digits of FNV-1a(pod uid)>-<name>-<attempt>: deterministic, short enough for conmon's
+ * socket paths, and distinct for uids that share a prefix. */
 static char *container_id(const char *uid, const char *name, unsigned attempt)
 {
-        char pre[13];
-        size_t n = 0;
-        for (const char *p = uid; *p && n < 12; p++)
-                if (*p != '-')
-                        pre[n++] = *p;
-        pre[n] = 0;
-        return xasprintf("%s-%s-%u", pre, name, attempt);
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = uid; *p; p++) {
+                h ^= (unsigned char)*p;
+                h *= 1099511628211ULL;
+        }
+        return xasprintf("%012llx-%s-%u", (unsigned long long)(h & 0xffffffffffffULL), name,
+                         attempt);
 }
 
 static pid_t read_pid(const char *path)
@@ -914,7 +916,8 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         _cleanup_free_ char *logdir = NULL, *rootfs = NULL, *podcg = NULL, *cgpath = NULL,
                             *hosts = NULL, *resolv = NULL, *hnf = NULL, *specp = NULL,
                             *display = NULL;
-        if (file_exists(cdir))
+        _cleanup_free_ char *other = find_container_dir(rt, id);
+        if (other || file_exists(cdir))
                 return error_set(err, -EEXIST, "container %s exists", id);
         /* a stale runtime state / exit file under the same id (killed agent mid-remove) */
         container_cleanup(rt, id, NULL);
@@ -1230,6 +1233,7 @@ int runtime_sandbox_remove(struct runtime *rt, const char *uid, struct error *er
         }
         for (int qos = 0; qos < 3; qos++) {
                 _cleanup_free_ char *cgp = cgroup_pod_path(rt->cgroup_root, qos, uid);
+                cgroup_path_kill(&rt->cg, cgp);
                 int q = cgroup_path_remove(&rt->cg, cgp, &e2);
                 if (q < 0 && !r)
                         r = error_set(err, q, "%s", e2.msg);

@@ -132,8 +132,8 @@ struct container_config {
 
 /* Create and start one container in the pod's sandbox; returns once the process runs (the
  * runtime's `start` returned). Container id (caller frees *ret_id) is deterministic:
- * <first 12 hex digits of the pod uid>-<name>-<attempt>. -EEXIST if that id exists already
- * (remove it first). On failure everything created is undone. */
+ * <12 hex digits of a hash of the pod uid>-<name>-<attempt>. -EEXIST if that id exists
+ * already (remove it first). On failure everything created is undone. */
 int runtime_container_start(struct runtime *rt, const struct container_config *cfg, char **ret_id,
                             struct error *err);
 

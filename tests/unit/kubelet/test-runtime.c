@@ -12,6 +12,7 @@
 #include "kubelet/runtime.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,8 @@ static const char *uid2 = "1a2b3c4d-0000-4000-8000-000000000002";
 static const char *uid3 = "1a2b3c4d-0000-4000-8000-000000000003";
 static char *ip1, *ip2;
 
+static int64_t mem_limit = 64 << 20;
+
 static int wait_exited(const char *id, struct container_state *st, int timeout_ms)
 {
         double t0 = now_ms();
@@ -144,7 +147,7 @@ static char *start_ctr(const char *uid, const char *name, unsigned attempt, cons
                 .env = env,
                 .cwd = cwd,
                 .log_path = log_path,
-                .memory_limit = 64 << 20,
+                .memory_limit = mem_limit,
         };
         struct error err = {0};
         char *id = NULL;
@@ -344,6 +347,125 @@ TEST(two_pods_ping)
         free(id);
 }
 
+TEST(start_failure_cleans_up)
+{
+        const char *args[] = {"/no/such/binary", NULL};
+        const char *layers[] = {layer_dir, NULL};
+        char log[512];
+        snprintf(log, sizeof(log), "%s/logs/bad.log", agent_dir);
+        struct container_config cc = {.pod_uid = uid1,
+                                      .pod_ns = "default",
+                                      .pod_name = "p",
+                                      .name = "bad",
+                                      .layer_dirs = layers,
+                                      .args = args,
+                                      .log_path = log};
+        struct error err = {0};
+        char *id = NULL;
+        int r = runtime_container_start(rt, &cc, &id, &err);
+        CHECK(r < 0);
+        printf("# expected failure: %s\n", error_msg(&err));
+        CHECK(strstr(error_msg(&err), "no/such/binary") != NULL);
+        struct container_info *ci = NULL;
+        size_t n = 0;
+        CHECK_EQ_INT(runtime_container_list(rt, &ci, &n, &err), 0);
+        for (size_t i = 0; i < n; i++)
+                CHECK(strcmp(ci[i].name, "bad") != 0);
+        runtime_container_info_free(ci, n);
+        char *mounts = slurp("/proc/self/mounts");
+        CHECK(strstr(mounts, "bad-0") == NULL);
+        free(mounts);
+        /* no sandbox: ENOENT */
+        cc.pod_uid = "nonexistent-pod";
+        CHECK_EQ_INT(runtime_container_start(rt, &cc, &id, &err), -ENOENT);
+        free(id);
+}
+
+TEST(oom_killed)
+{
+        const char *args[] = {"sh", "-c", "a=xxxxxxxxxxxxxxxx; while true; do a=$a$a; done", NULL};
+        char log[512];
+        mem_limit = 16 << 20;
+        char *id = start_ctr(uid1, "hog", 0, args, NULL, NULL, log, sizeof(log));
+        mem_limit = 64 << 20;
+        CHECK(id != NULL);
+        if (!id)
+                return;
+        struct container_state st;
+        CHECK_EQ_INT(wait_exited(id, &st, 20000), 0);
+        CHECK_EQ_INT(st.exit_code, 137);
+        CHECK(st.oom_killed);
+        CHECK_EQ_STR(st.reason, "OOMKilled");
+        struct error err = {0};
+        CHECK_EQ_INT(runtime_container_remove(rt, id, &err), 0);
+        free(id);
+}
+
+struct par {
+        char uid[64];
+        char *ip, *id;
+        int r;
+};
+
+static void *par_start(void *arg)
+{
+        struct par *p = arg;
+        struct sandbox_config sc = {.uid = p->uid, .ns = "default", .name = "par"};
+        struct error err = {0};
+        const char *args[] = {"sleep", "1000", NULL};
+        char log[512];
+        p->r = runtime_sandbox_create(rt, &sc, &p->ip, &err);
+        if (p->r == 0)
+                p->id = start_ctr(p->uid, "app", 0, args, NULL, NULL, log, sizeof(log));
+        if (p->r < 0)
+                printf("# parallel %s: %s\n", p->uid, error_msg(&err));
+        return NULL;
+}
+
+static void *par_remove(void *arg)
+{
+        struct par *p = arg;
+        struct error err = {0};
+        p->r = runtime_sandbox_remove(rt, p->uid, &err);
+        return NULL;
+}
+
+TEST(parallel_pods)
+{
+        enum { N = 6 };
+        struct par ps[N];
+        pthread_t th[N];
+        memset(ps, 0, sizeof(ps));
+        double t0 = now_ms();
+        for (int i = 0; i < N; i++) {
+                snprintf(ps[i].uid, sizeof(ps[i].uid), "9a7a0000-0000-4000-8000-00000000000%d", i);
+                pthread_create(&th[i], NULL, par_start, &ps[i]);
+        }
+        for (int i = 0; i < N; i++)
+                pthread_join(th[i], NULL);
+        printf("# %d pods started in parallel in %.0f ms\n", N, now_ms() - t0);
+        for (int i = 0; i < N; i++) {
+                CHECK_EQ_INT(ps[i].r, 0);
+                CHECK(ps[i].ip && ps[i].id);
+                for (int j = 0; j < i; j++)
+                        CHECK(ps[i].ip && ps[j].ip && strcmp(ps[i].ip, ps[j].ip));
+                struct container_state st = {0};
+                struct error err = {0};
+                if (ps[i].id) {
+                        CHECK_EQ_INT(runtime_container_status(rt, ps[i].id, &st, &err), 0);
+                        CHECK_EQ_INT(st.state, CONTAINER_RUNNING);
+                }
+        }
+        for (int i = 0; i < N; i++)
+                pthread_create(&th[i], NULL, par_remove, &ps[i]);
+        for (int i = 0; i < N; i++) {
+                pthread_join(th[i], NULL);
+                CHECK_EQ_INT(ps[i].r, 0);
+                free(ps[i].ip);
+                free(ps[i].id);
+        }
+}
+
 TEST(pod_start_time)
 {
         /* sandbox + long-running container until running, several fresh pods: median */
@@ -492,6 +614,9 @@ int main(void)
                 RUN(env_and_cwd);
                 RUN(stop_with_grace);
                 RUN(two_pods_ping);
+                RUN(start_failure_cleans_up);
+                RUN(oom_killed);
+                RUN(parallel_pods);
                 RUN(pod_start_time);
                 RUN(sandbox_remove);
                 RUN(host_network_sandbox);
