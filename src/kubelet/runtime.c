@@ -660,7 +660,7 @@ static char *find_container_dir(struct runtime *rt, const char *id)
 
 /* <12 hex digits of FNV-1a(pod uid)>-<name>-<attempt>: deterministic, short enough for conmon's
  * socket paths, and distinct for uids that share a prefix. */
-static char *container_id(const char *uid, const char *name, unsigned attempt)
+char *runtime_container_id(const char *uid, const char *name, unsigned attempt)
 {
         uint64_t h = 1469598103934665603ULL;
         for (const char *p = uid; *p; p++) {
@@ -910,7 +910,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         int qos = qos_from_name(json_string_value(json_object_get(sb, "qos")));
         json_decref(sb);
 
-        _cleanup_free_ char *id = container_id(cfg->pod_uid, cfg->name, cfg->attempt);
+        _cleanup_free_ char *id = runtime_container_id(cfg->pod_uid, cfg->name, cfg->attempt);
         _cleanup_free_ char *cdir = xasprintf("%s/containers/%s", pd, id);
         int r;
         _cleanup_free_ char *logdir = NULL, *rootfs = NULL, *podcg = NULL, *cgpath = NULL,

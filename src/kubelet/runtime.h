@@ -136,6 +136,9 @@ struct container_config {
  * already (remove it first). On failure everything created is undone. */
 int runtime_container_start(struct runtime *rt, const struct container_config *cfg, char **ret_id,
                             struct error *err);
+/* The id runtime_container_start gives (pod_uid, name, attempt) — e.g. to remove a leftover
+ * after -EEXIST. Do not rebuild it yourself: the uid part is a hash. Caller frees. */
+char *runtime_container_id(const char *pod_uid, const char *name, unsigned attempt);
 
 enum container_state_kind {
         CONTAINER_UNKNOWN = 0,

@@ -263,6 +263,9 @@ TEST(env_and_cwd)
         CHECK(strstr(l, " stdout F /work\n") != NULL);
         CHECK(strstr(l, " stdout F p1\n") != NULL);
         free(l);
+        char *want = runtime_container_id(uid1, "c2", 0);
+        CHECK_EQ_STR(id, want);
+        free(want);
         /* same id twice: EEXIST until removed */
         struct error err = {0};
         char log2[512];
