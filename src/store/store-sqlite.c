@@ -385,6 +385,22 @@ static int mkdir_parents(const char *path, struct error *err)
         return 0;
 }
 
+/* Make a newly created database (and its -wal/-shm/.lock names) durable in the directory. */
+static void fsync_parent(const char *path)
+{
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+                slash[1] = 0;
+        else if (slash)
+                *slash = 0;
+        else
+                snprintf(dir, strlen(dir) + 1, ".");
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                (void)fsync(fd);
+}
+
 static const struct store_ops sqlite_ops;
 
 static void sq_close(struct store *base)
@@ -452,6 +468,7 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         r = read_revs(s, &s->w, &s->rev, &s->compact_rev, err);
         if (r < 0)
                 goto out_free;
+        fsync_parent(path);
         s->last_compact = time(NULL);
         *ret = &s->base;
         return 0;
