@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "http/server.h"
+#include "http/websocket.h"
 
 #define DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define SHUTDOWN_GRACE_MS 1000
@@ -104,8 +105,9 @@ struct http_server {
         atomic_bool stop_requested;
         bool shut_down; /* loop-thread teardown done */
 
-        h2o_linklist_t streams; /* open streams, struct http_stream.link; loop thread */
-        struct timer *timers;   /* sorted by deadline; loop thread */
+        h2o_linklist_t streams;    /* open streams, struct http_stream.link; loop thread */
+        h2o_linklist_t websockets; /* open websockets (websocket.c); loop thread */
+        struct timer *timers;      /* sorted by deadline; loop thread */
         int next_timer_id;
 };
 
@@ -772,6 +774,27 @@ void http_req_respond(struct http_req *r, int status, const char *content_type, 
         h2o_send_inline(req, body ? body : "", len);
 }
 
+void *http_req_native(struct http_req *r)
+{
+        return r->req;
+}
+
+void http_req_set_responded(struct http_req *r)
+{
+        assert(!r->responded);
+        r->responded = true;
+}
+
+struct http_server *http_req_server(struct http_req *r)
+{
+        return r->server;
+}
+
+void *http_server_ws_list(struct http_server *s)
+{
+        return &s->websockets;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
         struct http_server *s = ((struct srv_handler *)self)->server;
@@ -897,6 +920,7 @@ int http_server_new(const struct http_server_config *cfg, http_handler_fn fn, vo
         pthread_mutex_init(&s->lock, NULL);
         s->posts_tail = &s->posts;
         h2o_linklist_init_anchor(&s->streams);
+        h2o_linklist_init_anchor(&s->websockets);
 
         h2o_config_init(&s->config);
         s->config.server_name = h2o_iovec_init(H2O_STRLIT("timonel"));
@@ -991,6 +1015,7 @@ static void server_shutdown(struct http_server *s)
                 return;
         s->shut_down = true;
         close_sock(&s->listener);
+        http_ws_shutdown_all(s);
         for (l = s->streams.next; l != &s->streams; l = l->next) {
                 struct http_stream *st = H2O_STRUCT_FROM_MEMBER(struct http_stream, link, l);
                 st->abort = true;

@@ -113,6 +113,8 @@ static void handler(struct http_req *r, void *ud)
                                  http_req_method(r), path, http_req_query_raw(r), q ? q : "(null)",
                                  f ? f : "(null)", u ? u : "(null)", g ? g : "(null)",
                                  h ? h : "(null)", (int)blen, body);
+                if (n >= (int)sizeof(out))
+                        n = (int)sizeof(out) - 1;
                 http_req_add_header(r, "X-Reply", "yes");
                 http_req_respond(r, 200, "text/plain", out, (size_t)n);
                 return;
