@@ -959,8 +959,13 @@ static void do_patch(struct rq *q)
         _cleanup_(json_decrefp) json_t *patched = NULL;
         switch (type) {
         case P_MERGE:
-        case P_APPLY:
                 rc = patch_merge(old, patch, &patched, &err);
+                break;
+        case P_APPLY:
+                /* Server-side apply without managed fields: merge the manifest strategically
+                 * (lists merged by key keep server defaults), never removing fields. */
+                json_object_del(patch, "status");
+                rc = patch_strategic(old, patch, &patched, &err);
                 break;
         case P_JSON:
                 rc = patch_json(old, patch, &patched, &err);
