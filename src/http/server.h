@@ -34,12 +34,13 @@ typedef void (*http_handler_fn)(struct http_req *req, void *userdata);
 int http_server_new(const struct http_server_config *cfg, http_handler_fn fn, void *userdata,
                     struct http_server **ret, struct error *err);
 /* Run the event loop in this thread until http_server_stop(). Returns 0. On return, every open
- * stream's on_close has been called. */
+ * stream's (and websocket's) on_close has been called and the connections are closed (1 s grace). */
 int http_server_run(struct http_server *s);
 /* Ask the loop to stop; thread-safe, callable from any thread (also from handlers). */
 void http_server_stop(struct http_server *s);
 /* Close the listener and free the server; call after http_server_run() returned (or if it was
- * never run). NULL is ignored. */
+ * never run), with no thread still posting. NULL is ignored. If a connection outlived the
+ * shutdown grace (e.g. a TLS handshake in progress), h2o's loop is leaked rather than freed. */
 void http_server_free(struct http_server *s);
 /* The bound TCP port (useful with port 0). */
 int http_server_port(struct http_server *s);
