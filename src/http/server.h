@@ -34,7 +34,8 @@ typedef void (*http_handler_fn)(struct http_req *req, void *userdata);
 int http_server_new(const struct http_server_config *cfg, http_handler_fn fn, void *userdata,
                     struct http_server **ret, struct error *err);
 /* Run the event loop in this thread until http_server_stop(). Returns 0. On return, every open
- * stream's (and websocket's) on_close has been called and the connections are closed (1 s grace). */
+ * stream's (and websocket's) on_close has been called and the connections are closed (1 s grace).
+ */
 int http_server_run(struct http_server *s);
 /* Ask the loop to stop; thread-safe, callable from any thread (also from handlers). */
 void http_server_stop(struct http_server *s);
