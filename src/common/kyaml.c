@@ -869,7 +869,8 @@ static int key_cmp(const void *pa, const void *pb)
                         return a[i] < b[i] ? -1 : 1;
                 if (al || bl)
                         return bl ? -1 : 1;
-                int64_t an = 0, bn = 0;
+                /* Go's int64 arithmetic wraps; do the same without undefined behaviour */
+                uint64_t an = 0, bn = 0;
                 size_t ai, bi;
                 if (a[i] == '0' || b[i] == '0') {
                         for (size_t j = i; j-- > 0 && is_digit(a[j]);) {
@@ -881,11 +882,11 @@ static int key_cmp(const void *pa, const void *pb)
                         }
                 }
                 for (ai = i; ai < la && is_digit(a[ai]); ai++)
-                        an = an * 10 + (a[ai] - '0');
+                        an = an * 10 + (uint64_t)(a[ai] - '0');
                 for (bi = i; bi < lb && is_digit(b[bi]); bi++)
-                        bn = bn * 10 + (b[bi] - '0');
+                        bn = bn * 10 + (uint64_t)(b[bi] - '0');
                 if (an != bn)
-                        return an < bn ? -1 : 1;
+                        return (int64_t)an < (int64_t)bn ? -1 : 1;
                 if (ai != bi)
                         return ai < bi ? -1 : 1;
                 return a[i] < b[i] ? -1 : 1;
