@@ -33,11 +33,13 @@ static void container_defaults(json_t *c)
         set_default(c, "resources", json_object());
         set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
         set_default(c, "terminationMessagePolicy", json_string("File"));
-        set_default(c, "imagePullPolicy",
-                    json_string(pod_image_pull_policy(json_string_value(json_object_get(c, "image")))));
+        set_default(
+                c, "imagePullPolicy",
+                json_string(pod_image_pull_policy(json_string_value(json_object_get(c, "image")))));
         size_t i;
         json_t *p;
-        json_array_foreach(json_object_get(c, "ports"), i, p) {
+        json_array_foreach(json_object_get(c, "ports"), i, p)
+        {
                 if (json_is_object(p))
                         set_default(p, "protocol", json_string("TCP"));
         }
@@ -66,7 +68,8 @@ const char *pod_qos_class(const json_t *pod)
         for (size_t l = 0; l < 2; l++) {
                 size_t i;
                 json_t *c;
-                json_array_foreach(kjson_get(pod, lists[l]), i, c) {
+                json_array_foreach(kjson_get(pod, lists[l]), i, c)
+                {
                         const char *res[] = {"cpu", "memory"};
                         json_t *req = kjson_get(c, "resources.requests");
                         json_t *lim = kjson_get(c, "resources.limits");
@@ -104,11 +107,13 @@ void pod_defaults(json_t *pod)
                 json_object_set_new(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(spec, "containers"), i, c) {
+        json_array_foreach(json_object_get(spec, "containers"), i, c)
+        {
                 if (json_is_object(c))
                         container_defaults(c);
         }
-        json_array_foreach(json_object_get(spec, "initContainers"), i, c) {
+        json_array_foreach(json_object_get(spec, "initContainers"), i, c)
+        {
                 if (json_is_object(c))
                         container_defaults(c);
         }
@@ -143,7 +148,8 @@ static void validate_containers(const json_t *list, const char *field, json_t *n
         }
         size_t i;
         json_t *c;
-        json_array_foreach(list, i, c) {
+        json_array_foreach(list, i, c)
+        {
                 const char *name = json_string_value(json_object_get(c, "name"));
                 snprintf(f, sizeof(f), "%s[%zu].name", field, i);
                 if (!name || !*name) {
@@ -161,7 +167,8 @@ static void validate_containers(const json_t *list, const char *field, json_t *n
                         meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
                 size_t j;
                 json_t *p;
-                json_array_foreach(json_object_get(c, "ports"), j, p) {
+                json_array_foreach(json_object_get(c, "ports"), j, p)
+                {
                         json_t *cp = json_object_get(p, "containerPort");
                         snprintf(f, sizeof(f), "%s[%zu].ports[%zu].containerPort", field, i, j);
                         if (!json_is_integer(cp)) {
@@ -224,7 +231,8 @@ static json_t *spec_masked(const json_t *spec, const json_t *other)
         for (size_t l = 0; l < 2; l++) {
                 size_t i;
                 json_t *c;
-                json_array_foreach(json_object_get(s, lists[l]), i, c) {
+                json_array_foreach(json_object_get(s, lists[l]), i, c)
+                {
                         if (json_is_object(c))
                                 json_object_del(c, "image");
                 }
@@ -251,7 +259,8 @@ void pod_validate_update(const json_t *newpod, const json_t *oldpod, json_t *cau
          * images must stay non-empty. */
         size_t i;
         json_t *c;
-        json_array_foreach(kjson_get(newpod, "spec.containers"), i, c) {
+        json_array_foreach(kjson_get(newpod, "spec.containers"), i, c)
+        {
                 const char *image = json_string_value(json_object_get(c, "image"));
                 if (!image || !*image) {
                         char f[64];

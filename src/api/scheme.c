@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-static const char *const verbs_all[] = {"create", "delete", "deletecollection", "get", "list",
-                                        "patch",  "update", "watch",            NULL};
+static const char *const verbs_all[] = {
+        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch", NULL};
 static const char *const verbs_get[] = {"get", NULL};
 static const char *const verbs_create[] = {"create", NULL};
 static const char *const verbs_status[] = {"get", "patch", "update", NULL};
@@ -46,8 +46,7 @@ static const struct scheme_resource resources[] = {
          sub_nodes},
         {"", "v1", "Namespace", "NamespaceList", "namespaces", "namespace", false, sn_ns, none,
          verbs_all, sub_namespaces},
-        {"", "v1", "Event", "EventList", "events", "event", true, sn_ev, none, verbs_all,
-         sub_none},
+        {"", "v1", "Event", "EventList", "events", "event", true, sn_ev, none, verbs_all, sub_none},
         {"", "v1", "ConfigMap", "ConfigMapList", "configmaps", "configmap", true, sn_cm, none,
          verbs_all, sub_none},
         {"", "v1", "Secret", "SecretList", "secrets", "secret", true, none, none, verbs_all,

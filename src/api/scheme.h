@@ -6,22 +6,22 @@
 #include "common/base.h"
 
 struct scheme_subresource {
-        const char *name;          /* "status", "log", "binding" */
-        const char *kind;          /* response kind ("Pod", "Binding") */
-        const char *const *verbs;  /* NULL-terminated */
+        const char *name;         /* "status", "log", "binding" */
+        const char *kind;         /* response kind ("Pod", "Binding") */
+        const char *const *verbs; /* NULL-terminated */
 };
 
 struct scheme_resource {
-        const char *group;                /* "" for core */
-        const char *version;              /* "v1" */
-        const char *kind;                 /* "Pod" */
-        const char *list_kind;            /* "PodList" */
-        const char *resource;             /* plural: "pods" */
-        const char *singular;             /* "pod" */
+        const char *group;     /* "" for core */
+        const char *version;   /* "v1" */
+        const char *kind;      /* "Pod" */
+        const char *list_kind; /* "PodList" */
+        const char *resource;  /* plural: "pods" */
+        const char *singular;  /* "pod" */
         bool namespaced;
-        const char *const *short_names;   /* NULL-terminated (may be empty) */
-        const char *const *categories;    /* NULL-terminated (may be empty) */
-        const char *const *verbs;         /* NULL-terminated */
+        const char *const *short_names;                /* NULL-terminated (may be empty) */
+        const char *const *categories;                 /* NULL-terminated (may be empty) */
+        const char *const *verbs;                      /* NULL-terminated */
         const struct scheme_subresource *subresources; /* terminated by name == NULL */
 };
 

@@ -18,9 +18,9 @@ struct logproxy;
 struct apiserver {
         struct http_server *http;
         struct store *store;
-        bool authn;            /* require a verified client cert */
-        char *ca_file;         /* verify kubelet serving certs */
-        char *kubelet_cert;    /* client cert for apiserver -> kubelet */
+        bool authn;         /* require a verified client cert */
+        char *ca_file;      /* verify kubelet serving certs */
+        char *kubelet_cert; /* client cert for apiserver -> kubelet */
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
 };

@@ -79,8 +79,7 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
         json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
         char buf[32];
         snprintf(buf, sizeof(buf), "%lld", (long long)rev);
-        json_object_set_new(kjson_obj_ensure(obj, "metadata"), "resourceVersion",
-                            json_string(buf));
+        json_object_set_new(kjson_obj_ensure(obj, "metadata"), "resourceVersion", json_string(buf));
         return obj;
 }
 
@@ -106,9 +105,9 @@ static void serve_version(struct rq *q)
 {
         json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor", "31",
                               "gitVersion", "v1.31.0-timonel", "gitCommit",
-                              "0000000000000000000000000000000000000000", "gitTreeState",
-                              "clean", "buildDate", "2026-01-01T00:00:00Z", "goVersion",
-                              "go1.22.0", "compiler", "gc", "platform", "linux/amd64");
+                              "0000000000000000000000000000000000000000", "gitTreeState", "clean",
+                              "buildDate", "2026-01-01T00:00:00Z", "goVersion", "go1.22.0",
+                              "compiler", "gc", "platform", "linux/amd64");
         rq_respond_json(q, 200, v);
         json_decref(v);
 }

@@ -45,10 +45,9 @@ static json_t *agg_resource(const struct scheme_resource *r)
                 for (const struct scheme_subresource *s = r->subresources; s->name; s++) {
                         const char *g = strcmp(s->kind, "Binding") ? r->group : "";
                         json_array_append_new(
-                                subs, json_pack("{s:s,s:{s:s,s:s,s:s},s:o}", "subresource",
-                                                s->name, "responseKind", "group", g, "version",
-                                                r->version, "kind", s->kind, "verbs",
-                                                strv_json(s->verbs)));
+                                subs, json_pack("{s:s,s:{s:s,s:s,s:s},s:o}", "subresource", s->name,
+                                                "responseKind", "group", g, "version", r->version,
+                                                "kind", s->kind, "verbs", strv_json(s->verbs)));
                 }
                 json_object_set_new(o, "subresources", subs);
         }
@@ -80,13 +79,13 @@ json_t *discovery_aggregated(bool core, const char *version)
                                 if (!strcmp(rs[i].group, groups[v]) &&
                                     !strcmp(rs[i].version, versions[v]))
                                         json_array_append_new(res, agg_resource(&rs[i]));
-                        json_array_append_new(vers, json_pack("{s:s,s:o,s:s}", "version",
-                                                              versions[v], "resources", res,
-                                                              "freshness", "Current"));
+                        json_array_append_new(vers,
+                                              json_pack("{s:s,s:o,s:s}", "version", versions[v],
+                                                        "resources", res, "freshness", "Current"));
                 }
                 json_array_append_new(items, json_pack("{s:{s:s,s:o},s:o}", "metadata", "name",
-                                                       groups[g], "creationTimestamp",
-                                                       json_null(), "versions", vers));
+                                                       groups[g], "creationTimestamp", json_null(),
+                                                       "versions", vers));
         }
         char apiversion[64];
         snprintf(apiversion, sizeof(apiversion), "apidiscovery.k8s.io/%s", version);
@@ -97,8 +96,8 @@ json_t *discovery_aggregated(bool core, const char *version)
 json_t *discovery_api_versions(void)
 {
         return json_pack("{s:s,s:[s],s:[{s:s,s:s}]}", "kind", "APIVersions", "versions", "v1",
-                         "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0",
-                         "serverAddress", "");
+                         "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
+                         "");
 }
 
 static json_t *group_entry(const char *group, const char **groups, const char **versions,
@@ -167,9 +166,9 @@ json_t *discovery_resource_list(const char *group, const char *version)
                 if (strcmp(r->group, group) || strcmp(r->version, version))
                         continue;
                 any = true;
-                json_t *e = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", r->resource,
-                                      "singularName", r->singular, "namespaced", r->namespaced,
-                                      "kind", r->kind, "verbs", strv_json(r->verbs));
+                json_t *e = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", r->resource, "singularName",
+                                      r->singular, "namespaced", r->namespaced, "kind", r->kind,
+                                      "verbs", strv_json(r->verbs));
                 if (r->short_names[0])
                         json_object_set_new(e, "shortNames", strv_json(r->short_names));
                 if (r->categories[0])
@@ -225,8 +224,8 @@ static json_t *operation(const struct scheme_resource *r, const char *verb, cons
                          bool field_validation)
 {
         json_t *params = json_array();
-        json_array_append_new(params, json_pack("{s:s,s:s,s:s,s:{s:s},s:b}", "name", "dryRun",
-                                                "in", "query", "description",
+        json_array_append_new(params, json_pack("{s:s,s:s,s:s,s:{s:s},s:b}", "name", "dryRun", "in",
+                                                "query", "description",
                                                 "When present, indicates that modifications "
                                                 "should not be persisted.",
                                                 "schema", "type", "string", "uniqueItems", 1));
@@ -267,8 +266,9 @@ json_t *openapi_group_version(const char *path)
                         snprintf(coll, sizeof(coll), "/%s/%s", p, r->resource);
                 snprintf(item, sizeof(item), "%s/{name}", coll);
                 json_object_set_new(paths, coll,
-                                    json_pack("{s:o,s:o}", "get", operation(r, "list", "list", false),
-                                              "post", operation(r, "create", "post", true)));
+                                    json_pack("{s:o,s:o}", "get",
+                                              operation(r, "list", "list", false), "post",
+                                              operation(r, "create", "post", true)));
                 json_object_set_new(paths, item,
                                     json_pack("{s:o,s:o,s:o,s:o}", "get",
                                               operation(r, "read", "get", false), "put",

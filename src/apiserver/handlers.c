@@ -87,7 +87,7 @@ static void fail_conflict(struct rq *q, const struct scheme_resource *r, const c
 }
 
 #define MODIFIED_MSG                                                                               \
-        "the object has been modified; please apply your changes to the latest version and try " \
+        "the object has been modified; please apply your changes to the latest version and try "   \
         "again"
 
 /* ---- body decoding ---- */
@@ -128,18 +128,107 @@ static int read_body(struct rq *q, json_t **ret)
         return 0;
 }
 
-static const char *const meta_fields[] = {
-        "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-        "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
-        "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+static const char *const meta_fields[] = {"name",
+                                          "generateName",
+                                          "namespace",
+                                          "selfLink",
+                                          "uid",
+                                          "resourceVersion",
+                                          "generation",
+                                          "creationTimestamp",
+                                          "deletionTimestamp",
+                                          "deletionGracePeriodSeconds",
+                                          "labels",
+                                          "annotations",
+                                          "ownerReferences",
+                                          "finalizers",
+                                          "managedFields",
+                                          NULL};
+
+static const char *const pod_spec_fields[] = {"activeDeadlineSeconds",
+                                              "affinity",
+                                              "automountServiceAccountToken",
+                                              "containers",
+                                              "dnsConfig",
+                                              "dnsPolicy",
+                                              "enableServiceLinks",
+                                              "ephemeralContainers",
+                                              "hostAliases",
+                                              "hostIPC",
+                                              "hostNetwork",
+                                              "hostPID",
+                                              "hostUsers",
+                                              "hostname",
+                                              "imagePullSecrets",
+                                              "initContainers",
+                                              "nodeName",
+                                              "nodeSelector",
+                                              "os",
+                                              "overhead",
+                                              "preemptionPolicy",
+                                              "priority",
+                                              "priorityClassName",
+                                              "readinessGates",
+                                              "resourceClaims",
+                                              "restartPolicy",
+                                              "runtimeClassName",
+                                              "schedulerName",
+                                              "schedulingGates",
+                                              "securityContext",
+                                              "serviceAccount",
+                                              "serviceAccountName",
+                                              "setHostnameAsFQDN",
+                                              "shareProcessNamespace",
+                                              "subdomain",
+                                              "terminationGracePeriodSeconds",
+                                              "tolerations",
+                                              "topologySpreadConstraints",
+                                              "volumes",
+                                              NULL};
+static const char *const container_fields[] = {"args",
+                                               "command",
+                                               "env",
+                                               "envFrom",
+                                               "image",
+                                               "imagePullPolicy",
+                                               "lifecycle",
+                                               "livenessProbe",
+                                               "name",
+                                               "ports",
+                                               "readinessProbe",
+                                               "resizePolicy",
+                                               "resources",
+                                               "restartPolicy",
+                                               "securityContext",
+                                               "startupProbe",
+                                               "stdin",
+                                               "stdinOnce",
+                                               "terminationMessagePath",
+                                               "terminationMessagePolicy",
+                                               "tty",
+                                               "volumeDevices",
+                                               "volumeMounts",
+                                               "workingDir",
+                                               NULL};
 
 static const char *const *top_fields(const struct scheme_resource *r)
 {
         static const char *const spec_status[] = {"spec", "status", NULL};
-        static const char *const event[] = {
-                "involvedObject", "reason", "message", "source", "firstTimestamp",
-                "lastTimestamp", "count", "type", "eventTime", "series", "action", "related",
-                "reportingComponent", "reportingInstance", NULL};
+        static const char *const event[] = {"involvedObject",
+                                            "reason",
+                                            "message",
+                                            "source",
+                                            "firstTimestamp",
+                                            "lastTimestamp",
+                                            "count",
+                                            "type",
+                                            "eventTime",
+                                            "series",
+                                            "action",
+                                            "related",
+                                            "reportingComponent",
+                                            "reportingInstance",
+                                            NULL};
         static const char *const cm[] = {"data", "binaryData", "immutable", NULL};
         static const char *const secret[] = {"data", "stringData", "type", "immutable", NULL};
         static const char *const sa[] = {"secrets", "imagePullSecrets",
@@ -181,22 +270,56 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
         const char *k;
         json_t *v;
         const char *const *top = top_fields(r);
-        json_object_foreach((json_t *)obj, k, v) {
+        json_object_foreach((json_t *)obj, k, v)
+        {
                 if (!strcmp(k, "kind") || !strcmp(k, "apiVersion") || !strcmp(k, "metadata") ||
                     in_list(top, k))
                         continue;
                 off += (size_t)snprintf(msg + off, off < sizeof(msg) ? sizeof(msg) - off : 0,
                                         "%sunknown field \"%s\"", off ? ", " : "", k);
         }
-        json_object_foreach(json_object_get(obj, "metadata"), k, v) {
+        json_object_foreach(json_object_get(obj, "metadata"), k, v)
+        {
                 if (in_list(meta_fields, k))
                         continue;
                 off += (size_t)snprintf(msg + off, off < sizeof(msg) ? sizeof(msg) - off : 0,
                                         "%sunknown field \"metadata.%s\"", off ? ", " : "", k);
         }
+        if (is_res(r, "pods")) {
+                const json_t *spec = json_object_get(obj, "spec");
+                json_object_foreach((json_t *)spec, k, v)
+                {
+                        if (in_list(pod_spec_fields, k))
+                                continue;
+                        off += (size_t)snprintf(msg + off,
+                                                off < sizeof(msg) ? sizeof(msg) - off : 0,
+                                                "%sunknown field \"spec.%s\"", off ? ", " : "", k);
+                }
+                const char *lists[] = {"containers", "initContainers"};
+                for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+                        size_t i;
+                        json_t *c;
+                        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+                        {
+                                json_object_foreach(c, k, v)
+                                {
+                                        if (in_list(container_fields, k))
+                                                continue;
+                                        off += (size_t)snprintf(
+                                                msg + off,
+                                                off < sizeof(msg) ? sizeof(msg) - off : 0,
+                                                "%sunknown field \"spec.%s[%zu].%s\"",
+                                                off ? ", " : "", lists[l], i, k);
+                                }
+                        }
+                }
+        }
         if (!off)
                 return 0;
-        rq_fail(q, -EBADMSG, NULL, "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+        if (off >= sizeof(msg))
+                msg[sizeof(msg) - 1] = 0;
+        rq_fail(q, -EBADMSG, NULL,
+                "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
                 r->kind, r->version, r->kind, msg);
         return -EBADMSG;
 }
@@ -213,8 +336,8 @@ static int check_kind(struct rq *q, const struct scheme_resource *r, const json_
         if ((kind && *kind && strcmp(kind, r->kind)) ||
             (av && *av && strcmp(av, scheme_api_version(r)))) {
                 rq_fail(q, -EBADMSG, NULL,
-                        "the object provided is unrecognized (must be of type %s): %s, %s",
-                        r->kind, av ? av : "", kind ? kind : "");
+                        "the object provided is unrecognized (must be of type %s): %s, %s", r->kind,
+                        av ? av : "", kind ? kind : "");
                 return -EBADMSG;
         }
         const json_t *meta = json_object_get(obj, "metadata");
@@ -486,7 +609,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         /* Deletion completes once the finalizers are gone. */
         if (kjson_str(newobj, "metadata.deletionTimestamp") &&
             !json_array_size(kjson_get(newobj, "metadata.finalizers")) &&
-            (!is_res(r, "pods") || kjson_int(newobj, "metadata.deletionGracePeriodSeconds", 1) == 0)) {
+            (!is_res(r, "pods") ||
+             kjson_int(newobj, "metadata.deletionGracePeriodSeconds", 1) == 0)) {
                 _cleanup_free_ char *key = scheme_key(r, q->ns, q->name);
                 struct store_kv prev = {0};
                 struct error err = {0};
@@ -497,7 +621,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                                 rq_fail_err(q, &err);
                         return;
                 }
-                json_object_set_new(meta, "resourceVersion", json_sprintf("%lld", (long long)prev.mod_rev));
+                json_object_set_new(meta, "resourceVersion",
+                                    json_sprintf("%lld", (long long)prev.mod_rev));
                 store_kv_clear(&prev);
                 rq_respond_json(q, 200, newobj);
                 if (r->namespaced)
@@ -544,12 +669,12 @@ static void do_get(struct rq *q)
         if (rq_wants_table(q)) {
                 _cleanup_(json_decrefp) json_t *arr = json_pack("[O]", obj);
                 const char *inc = query(q, "includeObject");
-                _cleanup_(json_decrefp) json_t *t = table_new(
-                        q->res, arr,
-                        inc && !strcmp(inc, "Object") ? TABLE_INCLUDE_OBJECT
-                        : inc && !strcmp(inc, "None") ? TABLE_INCLUDE_NONE
-                                                      : TABLE_INCLUDE_METADATA,
-                        true, time(NULL));
+                _cleanup_(json_decrefp) json_t *t =
+                        table_new(q->res, arr,
+                                  inc && !strcmp(inc, "Object") ? TABLE_INCLUDE_OBJECT
+                                  : inc && !strcmp(inc, "None") ? TABLE_INCLUDE_NONE
+                                                                : TABLE_INCLUDE_METADATA,
+                                  true, time(NULL));
                 json_object_set_new(json_object_get(t, "metadata"), "resourceVersion",
                                     json_string(kjson_str(obj, "metadata.resourceVersion")));
                 rq_respond_json(q, 200, t);
@@ -560,15 +685,27 @@ static void do_get(struct rq *q)
 
 static const char *const *field_paths(const struct scheme_resource *r)
 {
-        static const char *const pods[] = {"spec.nodeName", "spec.restartPolicy",
-                                           "spec.schedulerName", "spec.serviceAccountName",
-                                           "spec.hostNetwork", "status.phase", "status.podIP",
-                                           "status.nominatedNodeName", NULL};
-        static const char *const events[] = {
-                "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                "involvedObject.uid", "involvedObject.apiVersion",
-                "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                "reportingComponent", "source", "type", NULL};
+        static const char *const pods[] = {"spec.nodeName",
+                                           "spec.restartPolicy",
+                                           "spec.schedulerName",
+                                           "spec.serviceAccountName",
+                                           "spec.hostNetwork",
+                                           "status.phase",
+                                           "status.podIP",
+                                           "status.nominatedNodeName",
+                                           NULL};
+        static const char *const events[] = {"involvedObject.kind",
+                                             "involvedObject.namespace",
+                                             "involvedObject.name",
+                                             "involvedObject.uid",
+                                             "involvedObject.apiVersion",
+                                             "involvedObject.resourceVersion",
+                                             "involvedObject.fieldPath",
+                                             "reason",
+                                             "reportingComponent",
+                                             "source",
+                                             "type",
+                                             NULL};
         static const char *const nodes[] = {"spec.unschedulable", NULL};
         static const char *const ns[] = {"status.phase", NULL};
         static const char *const secrets[] = {"type", NULL};
@@ -716,12 +853,12 @@ static void do_list(struct rq *q)
         snprintf(rvbuf, sizeof(rvbuf), "%lld", (long long)list_rev);
         if (rq_wants_table(q)) {
                 const char *inc = query(q, "includeObject");
-                _cleanup_(json_decrefp) json_t *t = table_new(
-                        q->res, items,
-                        inc && !strcmp(inc, "Object") ? TABLE_INCLUDE_OBJECT
-                        : inc && !strcmp(inc, "None") ? TABLE_INCLUDE_NONE
-                                                      : TABLE_INCLUDE_METADATA,
-                        true, time(NULL));
+                _cleanup_(json_decrefp) json_t *t =
+                        table_new(q->res, items,
+                                  inc && !strcmp(inc, "Object") ? TABLE_INCLUDE_OBJECT
+                                  : inc && !strcmp(inc, "None") ? TABLE_INCLUDE_NONE
+                                                                : TABLE_INCLUDE_METADATA,
+                                  true, time(NULL));
                 json_t *m = json_object_get(t, "metadata");
                 json_object_set_new(m, "resourceVersion", json_string(rvbuf));
                 if (next_token)
@@ -758,7 +895,8 @@ static void do_create(struct rq *q)
                 json_object_del(meta, "namespace");
         json_object_set_new(obj, "kind", json_string(r->kind));
         json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
-        bool generated = !kjson_str(obj, "metadata.name") && kjson_str(obj, "metadata.generateName");
+        bool generated =
+                !kjson_str(obj, "metadata.name") && kjson_str(obj, "metadata.generateName");
         for (int attempt = 0;; attempt++) {
                 if (generated)
                         json_object_del(meta, "name");
@@ -906,8 +1044,8 @@ static void do_patch(struct rq *q)
                 return;
         }
         if (type == P_APPLY && !query(q, "fieldManager")) {
-                rq_fail(q, -EBADMSG, NULL,
-                        "PATCH %s: fieldManager is required for apply requests", q->path);
+                rq_fail(q, -EBADMSG, NULL, "PATCH %s: fieldManager is required for apply requests",
+                        q->path);
                 return;
         }
         _cleanup_(json_decrefp) json_t *old = NULL;
@@ -989,7 +1127,8 @@ static void do_patch(struct rq *q)
         }
         const char *pn = kjson_str(patched, "metadata.name");
         if (!pn || strcmp(pn, q->name)) {
-                rq_fail(q, -EBADMSG, NULL, "the name of the object (%s) does not match the name on the URL (%s)",
+                rq_fail(q, -EBADMSG, NULL,
+                        "the name of the object (%s) does not match the name on the URL (%s)",
                         pn ? pn : "", q->name);
                 return;
         }
@@ -1048,7 +1187,8 @@ static bool is_dry(struct rq *q, const json_t *opts)
         const json_t *d = json_object_get(opts, "dryRun");
         size_t i;
         json_t *v;
-        json_array_foreach(d, i, v) {
+        json_array_foreach(d, i, v)
+        {
                 if (json_is_string(v) && !strcmp(json_string_value(v), "All"))
                         return true;
         }
@@ -1109,8 +1249,8 @@ static void delete_namespace(struct rq *q, json_t *obj, int64_t rev, bool dry)
                         const char *name = kjson_str(o, "metadata.name");
                         if (name && delete_obj(q->a, &rs[i], q->name, name, o, l.items[j].mod_rev,
                                                -1, false, &res, &err) < 0)
-                                log_warn(COMP, "deleting %s in namespace %s: %s",
-                                         l.items[j].key, q->name, error_msg(&err));
+                                log_warn(COMP, "deleting %s in namespace %s: %s", l.items[j].key,
+                                         q->name, error_msg(&err));
                         json_decref(res);
                         json_decref(o);
                 }
@@ -1216,9 +1356,9 @@ static void do_delete_collection(struct rq *q)
                 json_decref(o);
         }
         store_list_clear(&l);
-        _cleanup_(json_decrefp) json_t *list = json_pack(
-                "{s:s,s:s,s:{s:s},s:O}", "kind", r->list_kind, "apiVersion",
-                scheme_api_version(r), "metadata", "resourceVersion", "", "items", items);
+        _cleanup_(json_decrefp) json_t *list =
+                json_pack("{s:s,s:s,s:{s:s},s:O}", "kind", r->list_kind, "apiVersion",
+                          scheme_api_version(r), "metadata", "resourceVersion", "", "items", items);
         rq_respond_json(q, 200, list);
 }
 
@@ -1276,7 +1416,8 @@ static void do_binding(struct rq *q)
         size_t i;
         json_t *c;
         bool replaced = false;
-        json_array_foreach(conds, i, c) {
+        json_array_foreach(conds, i, c)
+        {
                 if (!strcmp(kjson_str(c, "type") ? kjson_str(c, "type") : "", "PodScheduled")) {
                         json_array_set(conds, i, cond);
                         replaced = true;
@@ -1351,5 +1492,6 @@ void handlers_resource(struct rq *q)
         }
 not_allowed:
         (void)verb;
-        rq_fail(q, -EOPNOTSUPP, json_object(), "the server does not allow this method on the requested resource");
+        rq_fail(q, -EOPNOTSUPP, json_object(),
+                "the server does not allow this method on the requested resource");
 }

@@ -19,10 +19,10 @@ struct logproxy {
         struct http_stream *st; /* loop thread only; NULL once closed */
         atomic_int refs;        /* worker + stream */
         atomic_bool abort;
-        atomic_size_t backlog;  /* bytes posted to the loop and not yet written + queued */
+        atomic_size_t backlog; /* bytes posted to the loop and not yet written + queued */
         char *url;
         char *cert, *key, *ca;
-        bool wrote;             /* worker: any data received */
+        bool wrote; /* worker: any data received */
 };
 
 struct chunk {
@@ -165,11 +165,13 @@ void logs_proxy(struct rq *q, const json_t *pod)
                         char names[1024] = "";
                         size_t off = 0, i;
                         json_t *c;
-                        json_array_foreach(cs, i, c) {
+                        json_array_foreach(cs, i, c)
+                        {
                                 if (off < sizeof(names))
-                                        off += (size_t)snprintf(names + off, sizeof(names) - off,
-                                                                "%s%s", i ? " " : "",
-                                                                kjson_str(c, "name") ? kjson_str(c, "name") : "");
+                                        off += (size_t)snprintf(
+                                                names + off, sizeof(names) - off, "%s%s",
+                                                i ? " " : "",
+                                                kjson_str(c, "name") ? kjson_str(c, "name") : "");
                         }
                         rq_fail(q, -EBADMSG, NULL,
                                 "a container name must be specified for pod %s, choose one of: "
@@ -184,14 +186,14 @@ void logs_proxy(struct rq *q, const json_t *pod)
         const char *lists[] = {"spec.containers", "spec.initContainers",
                                "spec.ephemeralContainers"};
         for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-                json_array_foreach(kjson_get(pod, lists[l]), i, c) {
+                json_array_foreach(kjson_get(pod, lists[l]), i, c)
+                {
                         const char *cn = kjson_str(c, "name");
                         if (cn && !strcmp(cn, container))
                                 found = true;
                 }
         if (!found) {
-                rq_fail(q, -EBADMSG, NULL, "container %s is not valid for pod %s", container,
-                        name);
+                rq_fail(q, -EBADMSG, NULL, "container %s is not valid for pod %s", container, name);
                 return;
         }
         const char *node = kjson_str(pod, "spec.nodeName");
@@ -208,11 +210,12 @@ void logs_proxy(struct rq *q, const json_t *pod)
                         node);
                 return;
         }
-        _cleanup_(json_decrefp) json_t *nobj = apiserver_obj_decode(nr, kv.value, kv.value_len,
-                                                                    kv.mod_rev);
+        _cleanup_(json_decrefp) json_t *nobj =
+                apiserver_obj_decode(nr, kv.value, kv.value_len, kv.mod_rev);
         store_kv_clear(&kv);
         const char *ip = NULL;
-        json_array_foreach(kjson_get(nobj, "status.addresses"), i, c) {
+        json_array_foreach(kjson_get(nobj, "status.addresses"), i, c)
+        {
                 const char *t = kjson_str(c, "type");
                 if (t && !strcmp(t, "InternalIP") && !ip)
                         ip = kjson_str(c, "address");
@@ -222,8 +225,8 @@ void logs_proxy(struct rq *q, const json_t *pod)
                 rq_fail(q, -EBADMSG, NULL, "node %s has no InternalIP address", node);
                 return;
         }
-        const char *pnames[] = {"follow", "tailLines", "timestamps", "previous", "sinceSeconds",
-                                "sinceTime", "limitBytes"};
+        const char *pnames[] = {"follow",       "tailLines", "timestamps", "previous",
+                                "sinceSeconds", "sinceTime", "limitBytes"};
         char qs[512] = "";
         size_t off = 0;
         for (size_t k = 0; k < ARRAY_SIZE(pnames); k++) {
@@ -254,8 +257,8 @@ void logs_proxy(struct rq *q, const json_t *pod)
         p->a = q->a;
         atomic_init(&p->refs, 2);
         p->url = xasprintf("%s://%s:%lld/containerLogs/%s/%s/%s%s%s",
-                           q->a->kubelet_cert ? "https" : "http", ip, (long long)port,
-                           ns ? ns : "", name, container, off ? "?" : "", qs);
+                           q->a->kubelet_cert ? "https" : "http", ip, (long long)port, ns ? ns : "",
+                           name, container, off ? "?" : "", qs);
         if (q->a->kubelet_cert) {
                 p->cert = xstrdup(q->a->kubelet_cert);
                 p->key = xstrdup(q->a->kubelet_key);

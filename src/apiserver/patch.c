@@ -14,7 +14,8 @@ static json_t *merge_rec(const json_t *target, const json_t *patch)
         json_t *res = json_is_object(target) ? json_deep_copy(target) : json_object();
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)patch, k, v) {
+        json_object_foreach((json_t *)patch, k, v)
+        {
                 if (json_is_null(v)) {
                         json_object_del(res, k);
                         continue;
@@ -189,13 +190,15 @@ int patch_json(const json_t *target, const json_t *ops, json_t **ret, struct err
         size_t i;
         json_t *op;
         int r = 0;
-        json_array_foreach(ops, i, op) {
+        json_array_foreach(ops, i, op)
+        {
                 const char *o = json_string_value(json_object_get(op, "op"));
                 const char *path = json_string_value(json_object_get(op, "path"));
                 const char *from = json_string_value(json_object_get(op, "from"));
                 json_t *value = json_object_get(op, "value");
                 if (!o || !path) {
-                        r = error_set(err, -EBADMSG, "json patch operation %zu lacks op or path", i);
+                        r = error_set(err, -EBADMSG, "json patch operation %zu lacks op or path",
+                                      i);
                         break;
                 }
                 if (!strcmp(o, "add")) {
@@ -268,15 +271,24 @@ const char *patch_merge_key(const char *field, const json_t *sample)
         static const struct {
                 const char *field, *key;
         } keys[] = {
-                {"containers", "name"},       {"initContainers", "name"},
-                {"ephemeralContainers", "name"}, {"volumes", "name"},
-                {"env", "name"},              {"volumeMounts", "name"},
-                {"imagePullSecrets", "name"}, {"conditions", "type"},
-                {"hostAliases", "ip"},        {"volumeDevices", "devicePath"},
-                {"ownerReferences", "uid"},   {"topologySpreadConstraints", "topologyKey"},
-                {"resourceClaims", "name"},   {"addresses", "type"},
-                {"taints", "key"},            {"containerStatuses", "name"},
-                {"initContainerStatuses", "name"}, {"images", "names"},
+                {"containers", "name"},
+                {"initContainers", "name"},
+                {"ephemeralContainers", "name"},
+                {"volumes", "name"},
+                {"env", "name"},
+                {"volumeMounts", "name"},
+                {"imagePullSecrets", "name"},
+                {"conditions", "type"},
+                {"hostAliases", "ip"},
+                {"volumeDevices", "devicePath"},
+                {"ownerReferences", "uid"},
+                {"topologySpreadConstraints", "topologyKey"},
+                {"resourceClaims", "name"},
+                {"addresses", "type"},
+                {"taints", "key"},
+                {"containerStatuses", "name"},
+                {"initContainerStatuses", "name"},
+                {"images", "names"},
         };
         if (!strcmp(field, "ports")) {
                 if (json_is_object(sample) && json_object_get(sample, "containerPort"))
@@ -307,7 +319,8 @@ static json_t *strip_directives(const json_t *v, int depth)
                 json_t *o = json_object();
                 const char *k;
                 json_t *c;
-                json_object_foreach((json_t *)v, k, c) {
+                json_object_foreach((json_t *)v, k, c)
+                {
                         if (k[0] == '$')
                                 continue;
                         if (json_is_null(c))
@@ -320,7 +333,8 @@ static json_t *strip_directives(const json_t *v, int depth)
                 json_t *a = json_array();
                 size_t i;
                 json_t *c;
-                json_array_foreach(v, i, c) {
+                json_array_foreach(v, i, c)
+                {
                         if (json_is_object(c) && json_object_get(c, "$patch"))
                                 continue;
                         json_array_append_new(a, strip_directives(c, depth + 1));
@@ -339,7 +353,8 @@ static ssize_t find_by_key(const json_t *list, const char *key, const json_t *va
 {
         size_t i;
         json_t *it;
-        json_array_foreach(list, i, it) {
+        json_array_foreach(list, i, it)
+        {
                 if (key_equal(json_object_get(it, key), val))
                         return (ssize_t)i;
         }
@@ -359,12 +374,13 @@ static json_t *apply_order(json_t *list, const json_t *order, const char *key)
                 abort();
         size_t i;
         json_t *o;
-        json_array_foreach(order, i, o) {
+        json_array_foreach(order, i, o)
+        {
                 const json_t *want = key && json_is_object(o) ? json_object_get(o, key) : o;
                 for (size_t j = 0; j < n; j++) {
                         json_t *it = json_array_get(list, j);
-                        const json_t *have = key && json_is_object(it) ? json_object_get(it, key)
-                                                                       : it;
+                        const json_t *have =
+                                key && json_is_object(it) ? json_object_get(it, key) : it;
                         if (!used[j] && key_equal(have, want)) {
                                 used[j] = true;
                                 json_array_append(res, it);
@@ -391,14 +407,16 @@ static json_t *smp_list(const char *field, const json_t *orig, const json_t *pat
         /* A {"$patch":"replace"} item replaces the whole list with the other items. */
         size_t i;
         json_t *it;
-        json_array_foreach(patch, i, it) {
+        json_array_foreach(patch, i, it)
+        {
                 const char *d = json_string_value(json_object_get(it, "$patch"));
                 if (d && !strcmp(d, "replace"))
                         return strip_directives(patch, depth);
         }
         if (is_primitive_set(field)) {
                 json_t *res = json_is_array(orig) ? json_deep_copy(orig) : json_array();
-                json_array_foreach(patch, i, it) {
+                json_array_foreach(patch, i, it)
+                {
                         bool have = false;
                         size_t j;
                         json_t *o;
@@ -412,7 +430,8 @@ static json_t *smp_list(const char *field, const json_t *orig, const json_t *pat
                 return strip_directives(patch, depth);
 
         json_t *res = json_deep_copy(orig);
-        json_array_foreach(patch, i, it) {
+        json_array_foreach(patch, i, it)
+        {
                 if (!json_is_object(it)) {
                         json_decref(res);
                         return strip_directives(patch, depth);
@@ -427,8 +446,8 @@ static json_t *smp_list(const char *field, const json_t *orig, const json_t *pat
                 }
                 if (!kv) {
                         *r = error_set(err, -EBADMSG,
-                                       "%s: item does not contain declared merge key: %s",
-                                       field, key);
+                                       "%s: item does not contain declared merge key: %s", field,
+                                       key);
                         json_decref(res);
                         return NULL;
                 }
@@ -461,7 +480,8 @@ static json_t *smp_map(const json_t *orig, const json_t *patch, int depth, struc
         json_t *v;
         /* $deleteFromPrimitiveList first, then normal keys, then $setElementOrder, then
          * $retainKeys. */
-        json_object_foreach((json_t *)patch, k, v) {
+        json_object_foreach((json_t *)patch, k, v)
+        {
                 if (!strncmp(k, "$deleteFromPrimitiveList/", 25)) {
                         json_t *list = json_object_get(res, k + 25);
                         if (!json_is_array(list) || !json_is_array(v))
@@ -469,7 +489,8 @@ static json_t *smp_map(const json_t *orig, const json_t *patch, int depth, struc
                         for (size_t i = json_array_size(list); i-- > 0;) {
                                 size_t j;
                                 json_t *d;
-                                json_array_foreach(v, j, d) {
+                                json_array_foreach(v, j, d)
+                                {
                                         if (json_equal(json_array_get(list, i), d)) {
                                                 json_array_remove(list, i);
                                                 break;
@@ -478,7 +499,8 @@ static json_t *smp_map(const json_t *orig, const json_t *patch, int depth, struc
                         }
                 }
         }
-        json_object_foreach((json_t *)patch, k, v) {
+        json_object_foreach((json_t *)patch, k, v)
+        {
                 if (k[0] == '$')
                         continue;
                 if (json_is_null(v)) {
@@ -505,26 +527,28 @@ static json_t *smp_map(const json_t *orig, const json_t *patch, int depth, struc
                 }
                 json_object_set_new(res, k, nv);
         }
-        json_object_foreach((json_t *)patch, k, v) {
+        json_object_foreach((json_t *)patch, k, v)
+        {
                 if (strncmp(k, "$setElementOrder/", 17))
                         continue;
                 const char *field = k + 17;
                 json_t *list = json_object_get(res, field);
                 if (!json_is_array(list))
                         continue;
-                const char *key = patch_merge_key(field, json_array_size(list)
-                                                                 ? json_array_get(list, 0)
-                                                                 : NULL);
+                const char *key = patch_merge_key(
+                        field, json_array_size(list) ? json_array_get(list, 0) : NULL);
                 json_object_set_new(res, field, apply_order(json_incref(list), v, key));
         }
         json_t *retain = json_object_get(patch, "$retainKeys");
         if (json_is_array(retain)) {
                 void *tmp;
-                json_object_foreach_safe(res, tmp, k, v) {
+                json_object_foreach_safe(res, tmp, k, v)
+                {
                         bool keep = false;
                         size_t i;
                         json_t *rk;
-                        json_array_foreach(retain, i, rk) {
+                        json_array_foreach(retain, i, rk)
+                        {
                                 if (json_is_string(rk) && !strcmp(json_string_value(rk), k))
                                         keep = true;
                         }

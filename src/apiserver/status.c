@@ -43,8 +43,8 @@ const char *status_reason(int code)
 json_t *status_new(int code, const char *msg, json_t *details)
 {
         json_t *s = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "Status", "apiVersion", "v1",
-                              "metadata", "status", "Failure", "message", msg ? msg : "",
-                              "reason", status_reason(code));
+                              "metadata", "status", "Failure", "message", msg ? msg : "", "reason",
+                              status_reason(code));
         if (details)
                 json_object_set_new(s, "details", details);
         json_object_set_new(s, "code", json_integer(status_http_code(code)));

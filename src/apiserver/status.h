@@ -3,10 +3,9 @@
  *   -ENOENT 404 NotFound        -EEXIST 409 AlreadyExists     -ESTALE 409 Conflict
  *   -EINVAL 422 Invalid         -EBADMSG/-EPROTO 400 BadRequest -EPERM 401 Unauthorized
  *   -EACCES 403 Forbidden       -EOPNOTSUPP 405 MethodNotAllowed -ENOTEMPTY 409 Conflict
- *   -ERANGE 410 Expired         -E2BIG 413 RequestEntityTooLarge -EMEDIUMTYPE 415 UnsupportedMediaType
- *   -EAGAIN 429 TooManyRequests -ETIMEDOUT 504 Timeout        -ENODEV 503 ServiceUnavailable
- *   anything else 500 InternalError
- * Pure; no I/O. */
+ *   -ERANGE 410 Expired         -E2BIG 413 RequestEntityTooLarge -EMEDIUMTYPE 415
+ * UnsupportedMediaType -EAGAIN 429 TooManyRequests -ETIMEDOUT 504 Timeout        -ENODEV 503
+ * ServiceUnavailable anything else 500 InternalError Pure; no I/O. */
 #pragma once
 #include <jansson.h>
 

@@ -11,26 +11,39 @@ struct col {
         int priority;
 };
 
-#define NAME_COL {"Name", "string", "name", "Name must be unique within a namespace.", 0}
+#define NAME_COL                                                                                   \
+        {                                                                                          \
+                "Name", "string", "name", "Name must be unique within a namespace.", 0             \
+        }
 #define AGE_COL                                                                                    \
-        {"Age", "string", "",                                                                      \
-         "CreationTimestamp is a timestamp representing the server time when this object was "    \
-         "created.",                                                                               \
-         0}
+        {                                                                                          \
+                "Age", "string", "",                                                               \
+                        "CreationTimestamp is a timestamp representing the server time when this " \
+                        "object was "                                                              \
+                        "created.",                                                                \
+                        0                                                                          \
+        }
 
 static const struct col cols_pod[] = {
         NAME_COL,
-        {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
+        {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.",
+         0},
         {"Status", "string", "", "The aggregate status of the containers in this pod.", 0},
         {"Restarts", "string", "",
          "The number of times the containers in this pod have been restarted and when the last "
          "container in this pod has restarted.",
          0},
         AGE_COL,
-        {"IP", "string", "", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", 1},
-        {"Node", "string", "", "NodeName is a request to schedule this pod onto a specific node.", 1},
-        {"Nominated Node", "string", "", "nominatedNodeName is set only when this pod preempts other pods on the node.", 1},
-        {"Readiness Gates", "string", "", "If specified, all readiness gates will be evaluated for pod readiness.", 1},
+        {"IP", "string", "",
+         "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
+         "allocated.",
+         1},
+        {"Node", "string", "", "NodeName is a request to schedule this pod onto a specific node.",
+         1},
+        {"Nominated Node", "string", "",
+         "nominatedNodeName is set only when this pod preempts other pods on the node.", 1},
+        {"Readiness Gates", "string", "",
+         "If specified, all readiness gates will be evaluated for pod readiness.", 1},
         {NULL, NULL, NULL, NULL, 0},
 };
 static const struct col cols_node[] = {
@@ -39,11 +52,19 @@ static const struct col cols_node[] = {
         {"Roles", "string", "", "The roles of the node", 0},
         AGE_COL,
         {"Version", "string", "", "Kubelet Version reported by the node.", 0},
-        {"Internal-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
-        {"External-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
-        {"OS-Image", "string", "", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1},
-        {"Kernel-Version", "string", "", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1},
-        {"Container-Runtime", "string", "", "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1},
+        {"Internal-IP", "string", "",
+         "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
+        {"External-IP", "string", "",
+         "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
+        {"OS-Image", "string", "",
+         "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
+         1},
+        {"Kernel-Version", "string", "",
+         "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1},
+        {"Container-Runtime", "string", "",
+         "ContainerRuntime Version reported by the node through runtime remote API (e.g. "
+         "containerd://1.4.2).",
+         1},
         {NULL, NULL, NULL, NULL, 0},
 };
 static const struct col cols_ns[] = {
@@ -54,13 +75,21 @@ static const struct col cols_ns[] = {
 };
 static const struct col cols_event[] = {
         {"Last Seen", "string", "", "", 0},
-        {"Type", "string", "", "Type of this event (Normal, Warning), new types could be added in the future", 0},
-        {"Reason", "string", "", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", 0},
+        {"Type", "string", "",
+         "Type of this event (Normal, Warning), new types could be added in the future", 0},
+        {"Reason", "string", "",
+         "This should be a short, machine understandable string that gives the reason for the "
+         "transition into the object's current status.",
+         0},
         {"Object", "string", "", "The object that this event is about.", 0},
         {"Subobject", "string", "", "", 1},
-        {"Source", "string", "", "The component reporting this event. Should be a short machine understandable string.", 1},
-        {"Message", "string", "", "A human-readable description of the status of this operation.", 0},
-        {"First Seen", "string", "", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1},
+        {"Source", "string", "",
+         "The component reporting this event. Should be a short machine understandable string.", 1},
+        {"Message", "string", "", "A human-readable description of the status of this operation.",
+         0},
+        {"First Seen", "string", "",
+         "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+         1},
         {"Count", "string", "", "The number of times this event has occurred.", 1},
         {"Name", "string", "name", "Name must be unique within a namespace.", 1},
         {NULL, NULL, NULL, NULL, 0},
@@ -80,7 +109,10 @@ static const struct col cols_secret[] = {
 };
 static const struct col cols_sa[] = {
         NAME_COL,
-        {"Secrets", "integer", "", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", 0},
+        {"Secrets", "integer", "",
+         "Secrets is a list of the secrets in the same namespace that pods running using this "
+         "ServiceAccount are allowed to use.",
+         0},
         AGE_COL,
         {NULL, NULL, NULL, NULL, 0},
 };
@@ -88,10 +120,14 @@ static const struct col cols_svc[] = {
         NAME_COL,
         {"Type", "string", "", "type determines how the Service is exposed.", 0},
         {"Cluster-IP", "string", "", "clusterIP is the IP address of the service.", 0},
-        {"External-IP", "string", "", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.", 0},
+        {"External-IP", "string", "",
+         "externalIPs is a list of IP addresses for which nodes in the cluster will also accept "
+         "traffic for this service.",
+         0},
         {"Port(s)", "string", "", "The list of ports that are exposed by this service.", 0},
         AGE_COL,
-        {"Selector", "string", "", "Route service traffic to pods with label keys and values matching this selector.", 1},
+        {"Selector", "string", "",
+         "Route service traffic to pods with label keys and values matching this selector.", 1},
         {NULL, NULL, NULL, NULL, 0},
 };
 static const struct col cols_ep[] = {
@@ -143,10 +179,9 @@ json_t *table_columns(const struct scheme_resource *r)
 {
         json_t *a = json_array();
         for (const struct col *c = columns_for(r); c->name; c++)
-                json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", c->name,
-                                                   "type", c->type, "format", c->format,
-                                                   "description", c->description, "priority",
-                                                   c->priority));
+                json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", c->name, "type",
+                                                   c->type, "format", c->format, "description",
+                                                   c->description, "priority", c->priority));
         return a;
 }
 
@@ -179,11 +214,13 @@ static json_t *pod_cells(const json_t *pod, time_t now)
         int64_t total = (int64_t)json_array_size(json_object_get(spec, "containers"));
         time_t last_restart = 0;
         const char *phase = kjson_str(status, "phase");
-        _cleanup_free_ char *reason = xstrdup(str_or(kjson_str(status, "reason"), phase ? phase : ""));
+        _cleanup_free_ char *reason =
+                xstrdup(str_or(kjson_str(status, "reason"), phase ? phase : ""));
         size_t i;
         json_t *c;
 
-        json_array_foreach(json_object_get(status, "conditions"), i, c) {
+        json_array_foreach(json_object_get(status, "conditions"), i, c)
+        {
                 if (!strcmp(str_or(kjson_str(c, "type"), ""), "PodScheduled") &&
                     !strcmp(str_or(kjson_str(c, "reason"), ""), "SchedulingGated")) {
                         free(reason);
@@ -192,14 +229,16 @@ static json_t *pod_cells(const json_t *pod, time_t now)
         }
         /* Restartable (sidecar) init containers count as containers. */
         const json_t *inits = json_object_get(spec, "initContainers");
-        json_array_foreach(inits, i, c) {
+        json_array_foreach(inits, i, c)
+        {
                 if (!strcmp(str_or(kjson_str(c, "restartPolicy"), ""), "Always"))
                         total++;
         }
         bool initializing = false;
         int64_t sidecar_restarts = 0;
         time_t sidecar_last = 0;
-        json_array_foreach(json_object_get(status, "initContainerStatuses"), i, c) {
+        json_array_foreach(json_object_get(status, "initContainerStatuses"), i, c)
+        {
                 restarts += kjson_int(c, "restartCount", 0);
                 struct timespec ft;
                 const char *fin = kjson_str(c, "lastState.terminated.finishedAt");
@@ -209,7 +248,8 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                 bool sidecar = false;
                 size_t j;
                 json_t *ic;
-                json_array_foreach(inits, j, ic) {
+                json_array_foreach(inits, j, ic)
+                {
                         if (!strcmp(str_or(kjson_str(ic, "name"), ""),
                                     str_or(kjson_str(c, "name"), "")) &&
                             !strcmp(str_or(kjson_str(ic, "restartPolicy"), ""), "Always"))
@@ -235,11 +275,13 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                         if (treason && *treason)
                                 reason = xasprintf("Init:%s", treason);
                         else if (kjson_int(c, "state.terminated.signal", 0))
-                                reason = xasprintf("Init:Signal:%lld",
-                                                   (long long)kjson_int(c, "state.terminated.signal", 0));
+                                reason = xasprintf(
+                                        "Init:Signal:%lld",
+                                        (long long)kjson_int(c, "state.terminated.signal", 0));
                         else
-                                reason = xasprintf("Init:ExitCode:%lld",
-                                                   (long long)kjson_int(c, "state.terminated.exitCode", 0));
+                                reason = xasprintf(
+                                        "Init:ExitCode:%lld",
+                                        (long long)kjson_int(c, "state.terminated.exitCode", 0));
                 } else if (wreason && *wreason && strcmp(wreason, "PodInitializing")) {
                         reason = xasprintf("Init:%s", wreason);
                 } else {
@@ -249,7 +291,8 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                 break;
         }
         bool initialized = false;
-        json_array_foreach(json_object_get(status, "conditions"), i, c) {
+        json_array_foreach(json_object_get(status, "conditions"), i, c)
+        {
                 if (!strcmp(str_or(kjson_str(c, "type"), ""), "Initialized") &&
                     !strcmp(str_or(kjson_str(c, "status"), ""), "True"))
                         initialized = true;
@@ -277,11 +320,15 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                         } else if (state_has(c, "state.terminated")) {
                                 free(reason);
                                 if (kjson_int(c, "state.terminated.signal", 0))
-                                        reason = xasprintf("Signal:%lld",
-                                                           (long long)kjson_int(c, "state.terminated.signal", 0));
+                                        reason =
+                                                xasprintf("Signal:%lld",
+                                                          (long long)kjson_int(
+                                                                  c, "state.terminated.signal", 0));
                                 else
-                                        reason = xasprintf("ExitCode:%lld",
-                                                           (long long)kjson_int(c, "state.terminated.exitCode", 0));
+                                        reason = xasprintf(
+                                                "ExitCode:%lld",
+                                                (long long)kjson_int(c, "state.terminated.exitCode",
+                                                                     0));
                         } else if (kjson_bool(c, "ready", false) && state_has(c, "state.running")) {
                                 has_running = true;
                                 ready++;
@@ -289,7 +336,8 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                 }
                 if (!strcmp(reason, "Completed") && has_running) {
                         bool pod_ready = false;
-                        json_array_foreach(json_object_get(status, "conditions"), i, c) {
+                        json_array_foreach(json_object_get(status, "conditions"), i, c)
+                        {
                                 if (!strcmp(str_or(kjson_str(c, "type"), ""), "Ready") &&
                                     !strcmp(str_or(kjson_str(c, "status"), ""), "True"))
                                         pod_ready = true;
@@ -327,8 +375,10 @@ static json_t *pod_cells(const json_t *pod, time_t now)
         if (json_array_size(rg)) {
                 size_t n_true = 0, j;
                 json_t *g;
-                json_array_foreach(rg, j, g) {
-                        json_array_foreach(json_object_get(status, "conditions"), i, c) {
+                json_array_foreach(rg, j, g)
+                {
+                        json_array_foreach(json_object_get(status, "conditions"), i, c)
+                        {
                                 if (!strcmp(str_or(kjson_str(c, "type"), ""),
                                             str_or(kjson_str(g, "conditionType"), "-"))) {
                                         if (!strcmp(str_or(kjson_str(c, "status"), ""), "True"))
@@ -339,12 +389,11 @@ static json_t *pod_cells(const json_t *pod, time_t now)
                 }
                 gates = xasprintf("%zu/%zu", n_true, json_array_size(rg));
         }
-        return json_pack("[s,s,s,s,o,s,s,s,s]", str_or(kjson_str(pod, "metadata.name"), ""),
-                         readybuf, reason, rbuf,
-                         age_of(kjson_str(pod, "metadata.creationTimestamp"), now),
-                         str_or(ip, "<none>"), str_or(kjson_str(spec, "nodeName"), "<none>"),
-                         str_or(kjson_str(status, "nominatedNodeName"), "<none>"),
-                         gates ? gates : "<none>");
+        return json_pack(
+                "[s,s,s,s,o,s,s,s,s]", str_or(kjson_str(pod, "metadata.name"), ""), readybuf,
+                reason, rbuf, age_of(kjson_str(pod, "metadata.creationTimestamp"), now),
+                str_or(ip, "<none>"), str_or(kjson_str(spec, "nodeName"), "<none>"),
+                str_or(kjson_str(status, "nominatedNodeName"), "<none>"), gates ? gates : "<none>");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -357,7 +406,8 @@ static json_t *node_cells(const json_t *node, time_t now)
         char status[128] = "";
         size_t i;
         json_t *c;
-        json_array_foreach(kjson_get(node, "status.conditions"), i, c) {
+        json_array_foreach(kjson_get(node, "status.conditions"), i, c)
+        {
                 if (!strcmp(str_or(kjson_str(c, "type"), ""), "Ready"))
                         snprintf(status, sizeof(status), "%s",
                                  !strcmp(str_or(kjson_str(c, "status"), ""), "True") ? "Ready"
@@ -374,7 +424,8 @@ static json_t *node_cells(const json_t *node, time_t now)
         size_t n_roles = 0;
         const char *k;
         json_t *v;
-        json_object_foreach(kjson_get(node, "metadata.labels"), k, v) {
+        json_object_foreach(kjson_get(node, "metadata.labels"), k, v)
+        {
                 const char *role = NULL;
                 if (!strncmp(k, "node-role.kubernetes.io/", 24) && k[24])
                         role = k + 24;
@@ -396,22 +447,23 @@ static json_t *node_cells(const json_t *node, time_t now)
                 off += (size_t)snprintf(rolebuf + off, sizeof(rolebuf) - off, "%s%s", j ? "," : "",
                                         roles[j]);
         const char *internal = NULL, *external = NULL;
-        json_array_foreach(kjson_get(node, "status.addresses"), i, c) {
+        json_array_foreach(kjson_get(node, "status.addresses"), i, c)
+        {
                 const char *t = str_or(kjson_str(c, "type"), "");
                 if (!strcmp(t, "InternalIP") && !internal)
                         internal = kjson_str(c, "address");
                 if (!strcmp(t, "ExternalIP") && !external)
                         external = kjson_str(c, "address");
         }
-        return json_pack("[s,s,s,o,s,s,s,s,s,s]", str_or(kjson_str(node, "metadata.name"), ""),
-                         status, n_roles ? rolebuf : "<none>",
-                         age_of(kjson_str(node, "metadata.creationTimestamp"), now),
-                         str_or(kjson_str(node, "status.nodeInfo.kubeletVersion"), ""),
-                         str_or(internal, "<none>"), str_or(external, "<none>"),
-                         str_or(kjson_str(node, "status.nodeInfo.osImage"), "<unknown>"),
-                         str_or(kjson_str(node, "status.nodeInfo.kernelVersion"), "<unknown>"),
-                         str_or(kjson_str(node, "status.nodeInfo.containerRuntimeVersion"),
-                                "<unknown>"));
+        return json_pack(
+                "[s,s,s,o,s,s,s,s,s,s]", str_or(kjson_str(node, "metadata.name"), ""), status,
+                n_roles ? rolebuf : "<none>",
+                age_of(kjson_str(node, "metadata.creationTimestamp"), now),
+                str_or(kjson_str(node, "status.nodeInfo.kubeletVersion"), ""),
+                str_or(internal, "<none>"), str_or(external, "<none>"),
+                str_or(kjson_str(node, "status.nodeInfo.osImage"), "<unknown>"),
+                str_or(kjson_str(node, "status.nodeInfo.kernelVersion"), "<unknown>"),
+                str_or(kjson_str(node, "status.nodeInfo.containerRuntimeVersion"), "<unknown>"));
 }
 
 static char *trim_dup(const char *s)
@@ -471,7 +523,8 @@ static json_t *svc_cells(const json_t *svc, time_t now)
         char ports[512] = "";
         size_t off = 0, i;
         json_t *p;
-        json_array_foreach(kjson_get(svc, "spec.ports"), i, p) {
+        json_array_foreach(kjson_get(svc, "spec.ports"), i, p)
+        {
                 if (off >= sizeof(ports))
                         break;
                 int64_t np = kjson_int(p, "nodePort", 0);
@@ -490,13 +543,17 @@ static json_t *svc_cells(const json_t *svc, time_t now)
         json_t *lbi = kjson_get(svc, "status.loadBalancer.ingress");
         if (json_array_size(eips)) {
                 ext = xstrdup("");
-                json_array_foreach(eips, i, p) {
-                        char *n = xasprintf("%s%s%s", ext, i ? "," : "", str_or(json_string_value(p), ""));
+                json_array_foreach(eips, i, p)
+                {
+                        char *n = xasprintf("%s%s%s", ext, i ? "," : "",
+                                            str_or(json_string_value(p), ""));
                         free(ext);
                         ext = n;
                 }
         } else if (!strcmp(type, "LoadBalancer")) {
-                ext = xstrdup(json_array_size(lbi) ? str_or(kjson_str(json_array_get(lbi, 0), "ip"), "<pending>") : "<pending>");
+                ext = xstrdup(json_array_size(lbi)
+                                      ? str_or(kjson_str(json_array_get(lbi, 0), "ip"), "<pending>")
+                                      : "<pending>");
         } else if (!strcmp(type, "ExternalName")) {
                 ext = xstrdup(str_or(kjson_str(svc, "spec.externalName"), "<none>"));
         }
@@ -505,7 +562,8 @@ static json_t *svc_cells(const json_t *svc, time_t now)
         size_t nk = 0;
         const char *k;
         json_t *v;
-        json_object_foreach(kjson_get(svc, "spec.selector"), k, v) {
+        json_object_foreach(kjson_get(svc, "spec.selector"), k, v)
+        {
                 if (nk < ARRAY_SIZE(keys))
                         keys[nk++] = k;
         }
@@ -513,8 +571,14 @@ static json_t *svc_cells(const json_t *svc, time_t now)
         char sel[1024] = "";
         size_t so = 0;
         for (size_t j = 0; j < nk && so < sizeof(sel); j++)
-                so += (size_t)snprintf(sel + so, sizeof(sel) - so, "%s%s=%s", j ? "," : "", keys[j],
-                                       str_or(json_string_value(kjson_get(svc, "spec.selector") ? json_object_get(kjson_get(svc, "spec.selector"), keys[j]) : NULL), ""));
+                so += (size_t)snprintf(
+                        sel + so, sizeof(sel) - so, "%s%s=%s", j ? "," : "", keys[j],
+                        str_or(json_string_value(
+                                       kjson_get(svc, "spec.selector")
+                                               ? json_object_get(kjson_get(svc, "spec.selector"),
+                                                                 keys[j])
+                                               : NULL),
+                               ""));
         return json_pack("[s,s,s,s,s,o,s]", str_or(kjson_str(svc, "metadata.name"), ""), type, cip,
                          ext ? ext : "<none>", off ? ports : "<none>",
                          age_of(kjson_str(svc, "metadata.creationTimestamp"), now),
@@ -526,26 +590,32 @@ static json_t *ep_cells(const json_t *ep, time_t now)
         char buf[512] = "";
         size_t off = 0, n = 0, i, j, k;
         json_t *s, *a, *p;
-        json_array_foreach(json_object_get(ep, "subsets"), i, s) {
-                json_array_foreach(json_object_get(s, "addresses"), j, a) {
+        json_array_foreach(json_object_get(ep, "subsets"), i, s)
+        {
+                json_array_foreach(json_object_get(s, "addresses"), j, a)
+                {
                         const json_t *ports = json_object_get(s, "ports");
                         if (!json_array_size(ports)) {
                                 if (n < 3 && off < sizeof(buf))
-                                        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-                                                                n ? "," : "", str_or(kjson_str(a, "ip"), ""));
+                                        off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+                                                                "%s%s", n ? "," : "",
+                                                                str_or(kjson_str(a, "ip"), ""));
                                 n++;
                                 continue;
                         }
-                        json_array_foreach(ports, k, p) {
+                        json_array_foreach(ports, k, p)
+                        {
                                 if (n < 3 && off < sizeof(buf))
-                                        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s:%lld",
-                                                                n ? "," : "", str_or(kjson_str(a, "ip"), ""),
+                                        off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+                                                                "%s%s:%lld", n ? "," : "",
+                                                                str_or(kjson_str(a, "ip"), ""),
                                                                 (long long)kjson_int(p, "port", 0));
                                 n++;
                         }
                 }
         }
-        _cleanup_free_ char *text = n > 3 ? xasprintf("%s + %zu more...", buf, n - 3) : xstrdup(n ? buf : "<none>");
+        _cleanup_free_ char *text =
+                n > 3 ? xasprintf("%s + %zu more...", buf, n - 3) : xstrdup(n ? buf : "<none>");
         return json_pack("[s,s,o]", str_or(kjson_str(ep, "metadata.name"), ""), text,
                          age_of(kjson_str(ep, "metadata.creationTimestamp"), now));
 }
@@ -614,7 +684,8 @@ json_t *table_new(const struct scheme_resource *r, const json_t *objs, enum tabl
         json_t *rows = json_array();
         size_t i;
         json_t *o;
-        json_array_foreach(objs, i, o) {
+        json_array_foreach(objs, i, o)
+        {
                 json_t *row = json_pack("{s:o}", "cells", table_row_cells(r, o, now));
                 if (inc == TABLE_INCLUDE_METADATA)
                         json_object_set_new(row, "object", partial_meta(o));

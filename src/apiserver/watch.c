@@ -254,8 +254,7 @@ static void watch_begin(struct rq *q, struct watcher *w, bool initial, bool send
                 from = l.rev;
                 for (size_t i = 0; i < l.n_items && w->st; i++) {
                         _cleanup_(json_decrefp) json_t *o = apiserver_obj_decode(
-                                q->res, l.items[i].value, l.items[i].value_len,
-                                l.items[i].mod_rev);
+                                q->res, l.items[i].value, l.items[i].value_len, l.items[i].mod_rev);
                         if (matches(w, o))
                                 send_event(w, "ADDED", o);
                 }
@@ -277,8 +276,8 @@ static void watch_begin(struct rq *q, struct watcher *w, bool initial, bool send
         int r = store_watch(a->store, prefix, from, on_store_event, w, &w->sw, &err);
         if (r == -ERANGE) {
                 char msg[128];
-                snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)",
-                         (long long)from, (long long)store_revision(a->store));
+                snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)", (long long)from,
+                         (long long)store_revision(a->store));
                 json_t *st = status_new(-ERANGE, msg, NULL);
                 json_t *ev = json_pack("{s:s,s:o}", "type", "ERROR", "object", st);
                 send_line(w, ev);

@@ -14,8 +14,10 @@ static json_t *J(const char *s)
 
 TEST(defaults)
 {
-        json_t *p = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\","
-                      "\"ports\":[{\"containerPort\":80}]},{\"name\":\"b\",\"image\":\"r.io/x:1.2\"}]}}");
+        json_t *p = J(
+                "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
+                "\"image\":\"nginx\","
+                "\"ports\":[{\"containerPort\":80}]},{\"name\":\"b\",\"image\":\"r.io/x:1.2\"}]}}");
         pod_defaults(p);
         CHECK_EQ_STR(kjson_str(p, "spec.restartPolicy"), "Always");
         CHECK_EQ_STR(kjson_str(p, "spec.dnsPolicy"), "ClusterFirst");
@@ -40,18 +42,22 @@ TEST(defaults)
 
 TEST(qos)
 {
-        json_t *p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}]}}");
+        json_t *p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{"
+                      "\"cpu\":\"1\",\"memory\":\"1Gi\"}}}]}}");
         CHECK_EQ_STR(pod_qos_class(p), "Guaranteed");
         json_decref(p);
-        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"},"
+        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\","
+              "\"memory\":\"1Gi\"},"
               "\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}}]}}");
         CHECK_EQ_STR(pod_qos_class(p), "Burstable");
         json_decref(p);
-        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1000m\",\"memory\":\"1Gi\"},"
+        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":"
+              "\"1000m\",\"memory\":\"1Gi\"},"
               "\"requests\":{\"cpu\":\"1\",\"memory\":\"1024Mi\"}}}]}}");
         CHECK_EQ_STR(pod_qos_class(p), "Guaranteed");
         json_decref(p);
-        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"1Gi\"}}}]}}");
+        p = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":"
+              "\"1Gi\"}}}]}}");
         CHECK_EQ_STR(pod_qos_class(p), "Burstable");
         json_decref(p);
 }
@@ -70,32 +76,50 @@ static int n_causes(const char *pod, const char *field)
 
 TEST(validate)
 {
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}", NULL), 0);
+        CHECK_EQ_INT(
+                n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}", NULL),
+                0);
         CHECK_EQ_INT(n_causes("{\"spec\":{}}", "spec.containers"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}", "spec.containers[0].image"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"A_b\",\"image\":\"x\"}]}}", "spec.containers[0].name"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"a\",\"image\":\"x\"}]}}",
-                              "spec.containers[1].name"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"initContainers\":[{\"name\":\"a\",\"image\":\"x\"}],\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}",
-                              "spec.initContainers[0].name"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"restartPolicy\":\"Sometimes\",\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}",
-                              "spec.restartPolicy"), 1);
-        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"ports\":[{\"containerPort\":70000}]}]}}",
-                              "spec.containers[0].ports[0].containerPort"), 1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+                              "spec.containers[0].image"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"A_b\",\"image\":\"x\"}]}}",
+                              "spec.containers[0].name"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{"
+                              "\"name\":\"a\",\"image\":\"x\"}]}}",
+                              "spec.containers[1].name"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"initContainers\":[{\"name\":\"a\",\"image\":\"x\"}],"
+                              "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}",
+                              "spec.initContainers[0].name"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"restartPolicy\":\"Sometimes\",\"containers\":[{"
+                              "\"name\":\"a\",\"image\":\"x\"}]}}",
+                              "spec.restartPolicy"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+                              "\"ports\":[{\"containerPort\":70000}]}]}}",
+                              "spec.containers[0].ports[0].containerPort"),
+                     1);
 }
 
 TEST(validate_update)
 {
-        json_t *old = J("{\"spec\":{\"restartPolicy\":\"Always\",\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}");
-        json_t *img = J("{\"spec\":{\"restartPolicy\":\"Always\",\"containers\":[{\"name\":\"a\",\"image\":\"y\"}],\"activeDeadlineSeconds\":5}}");
-        json_t *rp = J("{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}");
+        json_t *old = J("{\"spec\":{\"restartPolicy\":\"Always\",\"containers\":[{\"name\":\"a\","
+                        "\"image\":\"x\"}]}}");
+        json_t *img = J("{\"spec\":{\"restartPolicy\":\"Always\",\"containers\":[{\"name\":\"a\","
+                        "\"image\":\"y\"}],\"activeDeadlineSeconds\":5}}");
+        json_t *rp = J("{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"a\","
+                       "\"image\":\"x\"}]}}");
         json_t *c = json_array();
         pod_validate_update(img, old, c);
         CHECK_EQ_INT(json_array_size(c), 0);
         pod_validate_update(rp, old, c);
         CHECK_EQ_INT(json_array_size(c), 1);
         CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "field"), "spec");
-        CHECK(strstr(kjson_str(json_array_get(c, 0), "message") ?: "", "Forbidden: pod updates may not change fields other than"));
+        CHECK(strstr(kjson_str(json_array_get(c, 0), "message") ?: "",
+                     "Forbidden: pod updates may not change fields other than"));
         json_decref(c);
         json_decref(old);
         json_decref(img);

@@ -85,7 +85,8 @@ static void *run(void *ud)
         return NULL;
 }
 
-static const char *POD = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\",\"labels\":{\"app\":\"a\"}},"
+static const char *POD = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\","
+                         "\"labels\":{\"app\":\"a\"}},"
                          "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}";
 
 TEST(basics)
@@ -104,7 +105,8 @@ TEST(basics)
         CHECK_EQ_STR(kjson_str(j, "message"), "the server could not find the requested resource");
         json_decref(j);
         s = req("GET", "/api", NULL,
-                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/"
+                "json",
                 NULL, &code);
         CHECK_EQ_INT(code, 200);
         CHECK(strstr(s, "\"shortNames\":[\"po\"]"));
@@ -161,7 +163,8 @@ TEST(crud)
         json_decref(j);
         char body[1024];
         snprintf(body, sizeof(body),
-                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\",\"resourceVersion\":\"%s\"},"
+                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\","
+                 "\"resourceVersion\":\"%s\"},"
                  "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
                  stale);
         j = reqj("PUT", "/api/v1/namespaces/default/pods/p1", "application/json", body, &code);
@@ -174,21 +177,25 @@ TEST(crud)
 
         /* json patch changing the image is allowed; changing restartPolicy is not */
         j = reqj("PATCH", "/api/v1/namespaces/default/pods/p1", "application/json-patch+json",
-                 "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"busybox:2\"}]",
+                 "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/"
+                 "image\",\"value\":\"busybox:2\"}]",
                  &code);
         CHECK_EQ_INT(code, 200);
         CHECK_EQ_STR(kjson_str(json_array_get(kjson_get(j, "spec.containers"), 0), "image"),
                      "busybox:2");
         json_decref(j);
-        j = reqj("PATCH", "/api/v1/namespaces/default/pods/p1", "application/strategic-merge-patch+json",
+        j = reqj("PATCH", "/api/v1/namespaces/default/pods/p1",
+                 "application/strategic-merge-patch+json",
                  "{\"spec\":{\"restartPolicy\":\"Never\"}}", &code);
         CHECK_EQ_INT(code, 422);
         CHECK_EQ_STR(kjson_str(j, "reason"), "Invalid");
         json_decref(j);
 
         /* status subresource only touches status; main PUT ignores status */
-        j = reqj("PATCH", "/api/v1/namespaces/default/pods/p1/status", "application/merge-patch+json",
-                 "{\"status\":{\"phase\":\"Running\"},\"metadata\":{\"labels\":{\"q\":\"1\"}}}", &code);
+        j = reqj("PATCH", "/api/v1/namespaces/default/pods/p1/status",
+                 "application/merge-patch+json",
+                 "{\"status\":{\"phase\":\"Running\"},\"metadata\":{\"labels\":{\"q\":\"1\"}}}",
+                 &code);
         CHECK_EQ_INT(code, 200);
         CHECK_EQ_STR(kjson_str(j, "status.phase"), "Running");
         CHECK(!kjson_str(j, "metadata.labels.q"));
@@ -221,7 +228,8 @@ TEST(crud)
         j = reqj("POST", "/api/v1/namespaces/default/configmaps", "application/yaml",
                  "metadata:\n  generateName: gen-\ndata:\n  a: b\n", &code);
         CHECK_EQ_INT(code, 201);
-        CHECK(!strncmp(kjson_str(j, "metadata.name") ? kjson_str(j, "metadata.name") : "", "gen-", 4));
+        CHECK(!strncmp(kjson_str(j, "metadata.name") ? kjson_str(j, "metadata.name") : "", "gen-",
+                       4));
         json_decref(j);
 
         /* list with selectors and a Table */
@@ -244,14 +252,16 @@ TEST(crud)
         CHECK_EQ_STR(kjson_str(t, "kind"), "Table");
         json_t *row = json_array_get(json_object_get(t, "rows"), 0);
         CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(row, "cells"), 0)), "p1");
-        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(row, "cells"), 2)), "Running");
+        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(row, "cells"), 2)),
+                     "Running");
         json_decref(t);
 
         /* pagination */
         for (int i = 0; i < 5; i++) {
                 char b[256];
                 snprintf(b, sizeof(b), "{\"metadata\":{\"name\":\"cm%d\"}}", i);
-                json_decref(reqj("POST", "/api/v1/namespaces/default/configmaps", "application/json", b, &code));
+                json_decref(reqj("POST", "/api/v1/namespaces/default/configmaps",
+                                 "application/json", b, &code));
         }
         j = reqj("GET", "/api/v1/namespaces/default/configmaps?limit=4", NULL, NULL, &code);
         CHECK_EQ_INT(json_array_size(json_object_get(j, "items")), 4);
@@ -282,7 +292,8 @@ TEST(watch)
         CHECK_EQ_INT(code, 200);
         char path[256];
         snprintf(path, sizeof(path),
-                 "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s&timeoutSeconds=1",
+                 "/api/v1/namespaces/default/"
+                 "configmaps?watch=true&resourceVersion=%s&timeoutSeconds=1",
                  rv);
         char *s = req("GET", path, NULL, NULL, NULL, &code);
         CHECK_EQ_INT(code, 200);
@@ -298,13 +309,19 @@ TEST(watch)
         free(s);
 
         /* resourceVersion=0: synthetic ADDED for current objects; field selector filters */
-        s = req("GET", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=metadata.name%3Dcm1",
+        s = req("GET",
+                "/api/v1/namespaces/default/"
+                "configmaps?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=metadata.name%"
+                "3Dcm1",
                 NULL, NULL, NULL, &code);
         CHECK(strstr(s, "\"ADDED\"") && strstr(s, "\"cm1\"") && !strstr(s, "\"cm2\""));
         free(s);
 
         /* Table watch */
-        s = req("GET", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=metadata.name%3Dcm1",
+        s = req("GET",
+                "/api/v1/namespaces/default/"
+                "configmaps?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=metadata.name%"
+                "3Dcm1",
                 NULL, "application/json;as=Table;v=v1;g=meta.k8s.io", NULL, &code);
         CHECK(strstr(s, "\"kind\":\"Table\"") && strstr(s, "\"columnDefinitions\""));
         free(s);
@@ -312,7 +329,8 @@ TEST(watch)
         /* too old -> one ERROR 410 event, then the stream ends */
         struct error err = {0};
         CHECK(store_compact(st, store_revision(st), &err) == 0);
-        snprintf(path, sizeof(path), "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s", rv);
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s", rv);
         s = req("GET", path, NULL, NULL, NULL, &code);
         CHECK(strstr(s, "{\"type\":\"ERROR\"") == s);
         CHECK(strstr(s, "\"code\":410"));
@@ -330,12 +348,17 @@ TEST(graceful_delete)
         snprintf(pod, sizeof(pod), "%s", POD);
         char *p = strstr(pod, "\"p1\"");
         p[2] = '2';
-        json_decref(reqj("POST", "/api/v1/namespaces/default/pods", "application/json", pod, &code));
-        json_decref(reqj("POST", "/api/v1/namespaces/default/pods/p2/binding", "application/json",
-                         "{\"metadata\":{\"name\":\"p2\"},\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}", &code));
+        json_decref(
+                reqj("POST", "/api/v1/namespaces/default/pods", "application/json", pod, &code));
+        json_decref(reqj(
+                "POST", "/api/v1/namespaces/default/pods/p2/binding", "application/json",
+                "{\"metadata\":{\"name\":\"p2\"},\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}",
+                &code));
         CHECK_EQ_INT(code, 201);
-        json_t *j = reqj("POST", "/api/v1/namespaces/default/pods/p2/binding", "application/json",
-                         "{\"metadata\":{\"name\":\"p2\"},\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}", &code);
+        json_t *j = reqj(
+                "POST", "/api/v1/namespaces/default/pods/p2/binding", "application/json",
+                "{\"metadata\":{\"name\":\"p2\"},\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}",
+                &code);
         CHECK_EQ_INT(code, 409);
         json_decref(j);
         j = reqj("DELETE", "/api/v1/namespaces/default/pods/p2", "application/json",
@@ -385,7 +408,8 @@ TEST(namespaces)
         CHECK_EQ_INT(code, 403);
         json_decref(j);
         j = reqj("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
-                 "application/json", "{\"metadata\":{\"name\":\"n1\"},\"spec\":{\"holderIdentity\":\"n1\"}}", &code);
+                 "application/json",
+                 "{\"metadata\":{\"name\":\"n1\"},\"spec\":{\"holderIdentity\":\"n1\"}}", &code);
         CHECK_EQ_INT(code, 201);
         CHECK_EQ_STR(kjson_str(j, "apiVersion"), "coordination.k8s.io/v1");
         json_decref(j);

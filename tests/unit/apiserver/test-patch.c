@@ -44,10 +44,12 @@ static int check(int (*fn)(const json_t *, const json_t *, json_t **, struct err
 TEST(merge_patch)
 {
         CHECK(check(patch_merge, "{\"a\":1,\"b\":{\"c\":2,\"d\":3}}",
-                    "{\"a\":null,\"b\":{\"c\":5},\"e\":[1]}", "{\"b\":{\"c\":5,\"d\":3},\"e\":[1]}"));
+                    "{\"a\":null,\"b\":{\"c\":5},\"e\":[1]}",
+                    "{\"b\":{\"c\":5,\"d\":3},\"e\":[1]}"));
         CHECK(check(patch_merge, "{\"a\":[1,2]}", "{\"a\":[3]}", "{\"a\":[3]}"));
         CHECK(check(patch_merge, "{\"a\":1}", "[1]", NULL));
-        CHECK(check(patch_merge, "{\"a\":\"x\"}", "{\"a\":{\"b\":null,\"c\":1}}", "{\"a\":{\"c\":1}}"));
+        CHECK(check(patch_merge, "{\"a\":\"x\"}", "{\"a\":{\"b\":null,\"c\":1}}",
+                    "{\"a\":{\"c\":1}}"));
 }
 
 TEST(json_patch)
@@ -71,7 +73,8 @@ TEST(json_patch)
         CHECK(check(patch_json, doc, "[{\"op\":\"add\",\"path\":\"/a/b/7\",\"value\":1}]", NULL));
         CHECK(check(patch_json, doc, "[{\"op\":\"bogus\",\"path\":\"/a\"}]", NULL));
         CHECK(check(patch_json, "{\"a/b\":1,\"m~n\":2}",
-                    "[{\"op\":\"remove\",\"path\":\"/a~1b\"},{\"op\":\"replace\",\"path\":\"/m~0n\",\"value\":3}]",
+                    "[{\"op\":\"remove\",\"path\":\"/a~1b\"},{\"op\":\"replace\",\"path\":\"/"
+                    "m~0n\",\"value\":3}]",
                     "{\"m~n\":3}"));
         CHECK(check(patch_json, doc, "{\"op\":\"add\"}", NULL));
 }
@@ -79,44 +82,58 @@ TEST(json_patch)
 TEST(smp_kubectl_apply)
 {
         /* KUBECTL.md section 4: the patch `kubectl apply` sends for a changed deployment. */
-        const char *orig =
-                "{\"metadata\":{\"name\":\"web\",\"annotations\":{\"x\":\"1\"}},"
-                "\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":["
-                "{\"name\":\"nginx\",\"image\":\"nginx:1.27\",\"env\":[{\"name\":\"A\",\"value\":\"1\"},"
-                "{\"name\":\"B\",\"value\":\"b\"}],\"terminationMessagePath\":\"/dev/termination-log\"}]}}}}";
-        const char *patch =
-                "{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}},"
-                "\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"nginx\"}],"
-                "\"containers\":[{\"$setElementOrder/env\":[{\"name\":\"A\"},{\"name\":\"B\"}],\"env\":[{\"name\":\"A\",\"value\":\"2\"}],"
-                "\"image\":\"nginx:1.28\",\"name\":\"nginx\"}]}}}}";
-        const char *expect =
-                "{\"metadata\":{\"name\":\"web\",\"annotations\":{\"x\":\"1\",\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}},"
-                "\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"containers\":["
-                "{\"name\":\"nginx\",\"image\":\"nginx:1.28\",\"env\":[{\"name\":\"A\",\"value\":\"2\"},"
-                "{\"name\":\"B\",\"value\":\"b\"}],\"terminationMessagePath\":\"/dev/termination-log\"}]}}}}";
+        const char *orig = "{\"metadata\":{\"name\":\"web\",\"annotations\":{\"x\":\"1\"}},"
+                           "\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":["
+                           "{\"name\":\"nginx\",\"image\":\"nginx:1.27\",\"env\":[{\"name\":\"A\","
+                           "\"value\":\"1\"},"
+                           "{\"name\":\"B\",\"value\":\"b\"}],\"terminationMessagePath\":\"/dev/"
+                           "termination-log\"}]}}}}";
+        const char *patch = "{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
+                            "last-applied-configuration\":\"{}\"}},"
+                            "\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"$setElementOrder/"
+                            "containers\":[{\"name\":\"nginx\"}],"
+                            "\"containers\":[{\"$setElementOrder/"
+                            "env\":[{\"name\":\"A\"},{\"name\":\"B\"}],\"env\":[{\"name\":\"A\","
+                            "\"value\":\"2\"}],"
+                            "\"image\":\"nginx:1.28\",\"name\":\"nginx\"}]}}}}";
+        const char *expect = "{\"metadata\":{\"name\":\"web\",\"annotations\":{\"x\":\"1\","
+                             "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}},"
+                             "\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"containers\":["
+                             "{\"name\":\"nginx\",\"image\":\"nginx:1.28\",\"env\":[{\"name\":"
+                             "\"A\",\"value\":\"2\"},"
+                             "{\"name\":\"B\",\"value\":\"b\"}],\"terminationMessagePath\":\"/dev/"
+                             "termination-log\"}]}}}}";
         CHECK(check(patch_strategic, orig, patch, expect));
 }
 
 TEST(smp_directives)
 {
-        const char *pod = "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\",\"image\":\"y\"}],"
-                          "\"volumes\":[{\"name\":\"v\"}],\"tolerations\":[{\"key\":\"k\"}]},"
-                          "\"metadata\":{\"finalizers\":[\"f1\"],\"labels\":{\"l\":\"1\",\"m\":\"2\"}}}";
+        const char *pod =
+                "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\","
+                "\"image\":\"y\"}],"
+                "\"volumes\":[{\"name\":\"v\"}],\"tolerations\":[{\"key\":\"k\"}]},"
+                "\"metadata\":{\"finalizers\":[\"f1\"],\"labels\":{\"l\":\"1\",\"m\":\"2\"}}}";
         /* delete an element by merge key */
-        CHECK(check(patch_strategic, pod,
-                    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"delete\"}]}}",
-                    "{\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"y\"}],\"volumes\":[{\"name\":\"v\"}],\"tolerations\":[{\"key\":\"k\"}]},"
-                    "\"metadata\":{\"finalizers\":[\"f1\"],\"labels\":{\"l\":\"1\",\"m\":\"2\"}}}"));
+        CHECK(check(
+                patch_strategic, pod,
+                "{\"spec\":{\"containers\":[{\"name\":\"a\",\"$patch\":\"delete\"}]}}",
+                "{\"spec\":{\"containers\":[{\"name\":\"b\",\"image\":\"y\"}],\"volumes\":[{"
+                "\"name\":\"v\"}],\"tolerations\":[{\"key\":\"k\"}]},"
+                "\"metadata\":{\"finalizers\":[\"f1\"],\"labels\":{\"l\":\"1\",\"m\":\"2\"}}}"));
         /* null deletes a map key; new list element appended; non-keyed list replaced */
         CHECK(check(patch_strategic, pod,
-                    "{\"metadata\":{\"labels\":{\"l\":null}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"z\"}],"
+                    "{\"metadata\":{\"labels\":{\"l\":null}},\"spec\":{\"containers\":[{\"name\":"
+                    "\"c\",\"image\":\"z\"}],"
                     "\"tolerations\":[{\"key\":\"q\"}]}}",
-                    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\",\"image\":\"y\"},{\"name\":\"c\",\"image\":\"z\"}],"
+                    "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\","
+                    "\"image\":\"y\"},{\"name\":\"c\",\"image\":\"z\"}],"
                     "\"volumes\":[{\"name\":\"v\"}],\"tolerations\":[{\"key\":\"q\"}]},"
                     "\"metadata\":{\"finalizers\":[\"f1\"],\"labels\":{\"m\":\"2\"}}}"));
         /* $patch: replace on a map, $retainKeys, $deleteFromPrimitiveList, finalizers merge */
-        CHECK(check(patch_strategic, "{\"a\":{\"x\":1,\"y\":2},\"f\":[\"p\",\"q\"],\"finalizers\":[\"a\"]}",
-                    "{\"a\":{\"$patch\":\"replace\",\"z\":3},\"$deleteFromPrimitiveList/f\":[\"p\"],\"finalizers\":[\"b\"]}",
+        CHECK(check(patch_strategic,
+                    "{\"a\":{\"x\":1,\"y\":2},\"f\":[\"p\",\"q\"],\"finalizers\":[\"a\"]}",
+                    "{\"a\":{\"$patch\":\"replace\",\"z\":3},\"$deleteFromPrimitiveList/"
+                    "f\":[\"p\"],\"finalizers\":[\"b\"]}",
                     "{\"a\":{\"z\":3},\"f\":[\"q\"],\"finalizers\":[\"a\",\"b\"]}"));
         CHECK(check(patch_strategic, "{\"s\":{\"type\":\"A\",\"a\":{\"x\":1},\"b\":2}}",
                     "{\"s\":{\"$retainKeys\":[\"type\",\"b\"],\"type\":\"B\"}}",
@@ -126,9 +143,14 @@ TEST(smp_directives)
                     "{\"$setElementOrder/containers\":[{\"name\":\"b\"},{\"name\":\"a\"}]}",
                     "{\"containers\":[{\"name\":\"b\"},{\"name\":\"a\"}]}"));
         /* ports merge by containerPort; conditions by type */
-        CHECK(check(patch_strategic, "{\"ports\":[{\"containerPort\":80,\"name\":\"h\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}",
-                    "{\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"},{\"containerPort\":443}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}",
-                    "{\"ports\":[{\"containerPort\":80,\"name\":\"h\",\"protocol\":\"TCP\"},{\"containerPort\":443}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}"));
+        CHECK(check(patch_strategic,
+                    "{\"ports\":[{\"containerPort\":80,\"name\":\"h\"}],\"conditions\":[{\"type\":"
+                    "\"Ready\",\"status\":\"False\"}]}",
+                    "{\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"},{\"containerPort\":"
+                    "443}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}",
+                    "{\"ports\":[{\"containerPort\":80,\"name\":\"h\",\"protocol\":\"TCP\"},{"
+                    "\"containerPort\":443}],\"conditions\":[{\"type\":\"Ready\",\"status\":"
+                    "\"True\"}]}"));
         /* list-level replace */
         CHECK(check(patch_strategic, "{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}",
                     "{\"containers\":[{\"$patch\":\"replace\"},{\"name\":\"c\"}]}",
