@@ -84,16 +84,18 @@ static int req_new(struct labels_selector *sel, char *key, enum labels_op op, ch
         case LABELS_OP_EQ:
         case LABELS_OP_NEQ:
                 if (nv != 1) {
-                        r = error_set(err, -EINVAL, "values: Invalid value: exact-match "
-                                                    "compatibility requires one single value");
+                        r = error_set(err, -EINVAL,
+                                      "values: Invalid value: exact-match "
+                                      "compatibility requires one single value");
                         goto fail;
                 }
                 break;
         case LABELS_OP_EXISTS:
         case LABELS_OP_NOT_EXISTS:
                 if (nv != 0) {
-                        r = error_set(err, -EINVAL, "values: Invalid value: values set must be "
-                                                    "empty for exists and does not exist");
+                        r = error_set(err, -EINVAL,
+                                      "values: Invalid value: values set must be "
+                                      "empty for exists and does not exist");
                         goto fail;
                 }
                 break;
@@ -101,8 +103,9 @@ static int req_new(struct labels_selector *sel, char *key, enum labels_op op, ch
         case LABELS_OP_LT: {
                 int64_t dummy;
                 if (nv != 1) {
-                        r = error_set(err, -EINVAL, "values: Invalid value: for 'Gt', 'Lt' "
-                                                    "operators, exactly one value is required");
+                        r = error_set(err, -EINVAL,
+                                      "values: Invalid value: for 'Gt', 'Lt' "
+                                      "operators, exactly one value is required");
                         goto fail;
                 }
                 if (!parse_int64(values[0], &dummy)) {
@@ -117,8 +120,9 @@ static int req_new(struct labels_selector *sel, char *key, enum labels_op op, ch
         }
         for (size_t i = 0; i < nv; i++) {
                 if (meta_label_value_error(values[i], msg, sizeof(msg))) {
-                        r = error_set(err, -EINVAL, "values[%zu][%.100s]: Invalid value: \"%.100s\": %s",
-                                      i, key, values[i], msg);
+                        r = error_set(err, -EINVAL,
+                                      "values[%zu][%.100s]: Invalid value: \"%.100s\": %s", i, key,
+                                      values[i], msg);
                         goto fail;
                 }
         }
@@ -198,9 +202,9 @@ static void lex(const char *s, struct token **ret, size_t *ret_n)
                         static const struct {
                                 const char *s;
                                 enum tok t;
-                        } ops[] = {{"!=", T_NEQ}, {"==", T_DEQ}, {"!", T_NOT_EXISTS},
+                        } ops[] = {{"!=", T_NEQ}, {"==", T_DEQ},  {"!", T_NOT_EXISTS},
                                    {"(", T_OPEN}, {")", T_CLOSE}, {",", T_COMMA},
-                                   {"=", T_EQ},   {">", T_GT},   {"<", T_LT}};
+                                   {"=", T_EQ},   {">", T_GT},    {"<", T_LT}};
                         size_t best = 0;
                         enum tok bt = T_ERROR;
                         for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
@@ -224,7 +228,9 @@ static void lex(const char *s, struct token **ret, size_t *ret_n)
                         while (*q && !is_ws(*q) && !is_special(*q))
                                 q++;
                         t.lit = xstrndup(p, (size_t)(q - p));
-                        t.t = !strcmp(t.lit, "in") ? T_IN : !strcmp(t.lit, "notin") ? T_NOTIN : T_IDENT;
+                        t.t = !strcmp(t.lit, "in")      ? T_IN
+                              : !strcmp(t.lit, "notin") ? T_NOTIN
+                                                        : T_IDENT;
                         p = q;
                 }
                 v = xrealloc(v, (n + 1) * sizeof(*v));
@@ -326,8 +332,7 @@ static int parse_requirement(struct parser *p, struct labels_selector *sel)
         if (t != T_IDENT)
                 return error_set(p->err, -EINVAL, "found '%.100s', expected: identifier", lit);
         if (meta_qualified_name_error(lit, msg, sizeof(msg)))
-                return error_set(p->err, -EINVAL, "<nil>: Invalid value: \"%.100s\": %s", lit,
-                                 msg);
+                return error_set(p->err, -EINVAL, "<nil>: Invalid value: \"%.100s\": %s", lit, msg);
         char *key = xstrdup(lit);
         enum tok nt = look(p, true, NULL);
         if (nt == T_EOS || nt == T_COMMA) {
@@ -382,8 +387,7 @@ static int parse_requirement(struct parser *p, struct labels_selector *sel)
                         values = strv_push(values, lit);
                         r = 0;
                 } else {
-                        r = error_set(p->err, -EINVAL, "found '%.100s', expected: identifier",
-                                      lit);
+                        r = error_set(p->err, -EINVAL, "found '%.100s', expected: identifier", lit);
                 }
         }
         if (r < 0) {
@@ -471,7 +475,8 @@ int labels_selector_from_json(const json_t *js, struct labels_selector **ret, st
                 }
                 const char *k;
                 json_t *v;
-                json_object_foreach (ml, k, v) {
+                json_object_foreach(ml, k, v)
+                {
                         if (!json_is_string(v)) {
                                 r = error_set(err, -EINVAL, "matchLabels values must be strings");
                                 goto fail;
@@ -489,7 +494,8 @@ int labels_selector_from_json(const json_t *js, struct labels_selector **ret, st
                 }
                 size_t i;
                 json_t *e;
-                json_array_foreach (me, i, e) {
+                json_array_foreach(me, i, e)
+                {
                         const char *key = kjson_str(e, "key");
                         const char *opn = kjson_str(e, "operator");
                         enum labels_op op;
@@ -518,7 +524,8 @@ int labels_selector_from_json(const json_t *js, struct labels_selector **ret, st
                                 r = error_set(err, -EINVAL, "values must be an array");
                                 goto fail;
                         }
-                        json_array_foreach (jv, j, x) {
+                        json_array_foreach(jv, j, x)
+                        {
                                 if (!json_is_string(x)) {
                                         strv_free(vals);
                                         r = error_set(err, -EINVAL, "values must be strings");
@@ -628,7 +635,8 @@ bool labels_map_matches(const json_t *selector_map, const json_t *labels)
         json_t *v;
         if (!json_is_object(selector_map))
                 return true;
-        json_object_foreach ((json_t *)selector_map, k, v) {
+        json_object_foreach((json_t *)selector_map, k, v)
+        {
                 json_t *lv = json_is_object(labels) ? json_object_get(labels, k) : NULL;
                 if (!json_is_string(lv) || !json_is_string(v) ||
                     strcmp(json_string_value(lv), json_string_value(v)))
@@ -730,8 +738,9 @@ int labels_field_selector_parse(const char *s, struct labels_field_selector **re
                         }
                 }
                 if (!op) {
-                        r = error_set(err, -EINVAL, "invalid selector: '%.200s'; can't understand '%.100s'",
-                                      s, term);
+                        r = error_set(err, -EINVAL,
+                                      "invalid selector: '%.200s'; can't understand '%.100s'", s,
+                                      term);
                         goto fail;
                 }
                 char *value = NULL;
@@ -798,8 +807,8 @@ const char *labels_field_selector_exact(const struct labels_field_selector *sel,
         return NULL;
 }
 
-int labels_field_selector_check(const struct labels_field_selector *sel,
-                                const char *const *allowed, struct error *err)
+int labels_field_selector_check(const struct labels_field_selector *sel, const char *const *allowed,
+                                struct error *err)
 {
         if (!sel)
                 return 0;

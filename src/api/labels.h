@@ -33,7 +33,8 @@ enum labels_op {
 struct labels_req {
         char *key;
         enum labels_op op;
-        char **values; /* NULL-terminated (strv), sorted; one value for EQ/NEQ/GT/LT, none for EXISTS */
+        char **values; /* NULL-terminated (strv), sorted; one value for EQ/NEQ/GT/LT, none for
+                          EXISTS */
 };
 
 struct labels_selector {
@@ -62,7 +63,10 @@ bool labels_selector_is_empty(const struct labels_selector *sel);
 char *labels_selector_format(const struct labels_selector *sel);
 
 void labels_selector_free(struct labels_selector *sel);
-static inline void labels_selector_freep(struct labels_selector **s) { labels_selector_free(*s); }
+static inline void labels_selector_freep(struct labels_selector **s)
+{
+        labels_selector_free(*s);
+}
 
 /* Does a map-style selector ({"app":"x"}, e.g. Service.spec.selector or ReplicaSet
  * matchLabels) match labels? An empty or NULL selector matches everything here; callers that
@@ -97,8 +101,8 @@ const char *labels_field_selector_exact(const struct labels_field_selector *sel,
 /* Check every path is in the NULL-terminated list `allowed` ("metadata.name" and
  * "metadata.namespace" are always allowed). -EINVAL with Kubernetes' message
  * ("field label not supported: spec.foo") otherwise. */
-int labels_field_selector_check(const struct labels_field_selector *sel,
-                                const char *const *allowed, struct error *err);
+int labels_field_selector_check(const struct labels_field_selector *sel, const char *const *allowed,
+                                struct error *err);
 
 void labels_field_selector_free(struct labels_field_selector *sel);
 static inline void labels_field_selector_freep(struct labels_field_selector **s)

@@ -11,17 +11,17 @@
 #include "common/timefmt.h"
 
 #define QNAME_MSG                                                                                  \
-        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "  \
-        "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "     \
+        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "   \
+        "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "      \
         "for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 #define LABEL_VALUE_MSG                                                                            \
-        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' " \
-        "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "     \
-        "'my_value',  or '12345', regex used for validation is "                                  \
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "   \
+        "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "      \
+        "'my_value',  or '12345', regex used for validation is "                                   \
         "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 #define DNS1035_MSG                                                                                \
-        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with " \
-        "an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "   \
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "  \
+        "an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "    \
         "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 
 #define MAX_MSGS 4
@@ -258,15 +258,16 @@ static bool reason_has_value(const char *reason)
                strcmp(reason, "FieldValueTooLong") && strcmp(reason, "FieldValueInternal");
 }
 
-void meta_cause_add_json(json_t *causes, const char *reason, const char *field,
-                         const json_t *value, const char *detail)
+void meta_cause_add_json(json_t *causes, const char *reason, const char *field, const json_t *value,
+                         const char *detail)
 {
         char *msg;
         const char *rt = reason_text(reason);
         bool has_detail = detail && *detail;
         if (reason_has_value(reason)) {
                 _cleanup_free_ char *v = kjson_dump(value);
-                msg = xasprintf("%s: %s%s%s", rt, v, has_detail ? ": " : "", has_detail ? detail : "");
+                msg = xasprintf("%s: %s%s%s", rt, v, has_detail ? ": " : "",
+                                has_detail ? detail : "");
         } else {
                 msg = xasprintf("%s%s%s", rt, has_detail ? ": " : "", has_detail ? detail : "");
         }
@@ -303,10 +304,11 @@ char *meta_causes_message(const char *kind, const char *name, const json_t *caus
         size_t i;
         json_t *c;
         size_t shown = 0;
-        json_array_foreach (causes, i, c) {
+        json_array_foreach(causes, i, c)
+        {
                 const char *f = kjson_str(c, "field"), *m = kjson_str(c, "message");
-                _cleanup_free_ char *one = (f && *f) ? xasprintf("%s: %s", f, m ? m : "")
-                                                     : xstrdup(m ? m : "");
+                _cleanup_free_ char *one =
+                        (f && *f) ? xasprintf("%s: %s", f, m ? m : "") : xstrdup(m ? m : "");
                 /* utilerrors.NewAggregate dedups identical messages */
                 bool dup = false;
                 for (size_t j = 0; j < i && !dup; j++) {
@@ -338,8 +340,8 @@ static void add_msgs(json_t *causes, const char *field, const char *value, const
                 meta_cause_add(causes, "FieldValueInvalid", field, value, ms->m[i]);
 }
 
-static void validate_name_like(json_t *causes, const char *field, const char *value,
-                               bool is_label, bool prefix)
+static void validate_name_like(json_t *causes, const char *field, const char *value, bool is_label,
+                               bool prefix)
 {
         struct msgs ms = {0};
         char buf[300];
@@ -370,7 +372,8 @@ static void validate_string_map(json_t *causes, const json_t *m, const char *fie
                 meta_cause_add_json(causes, "FieldValueInvalid", field, m, "must be an object");
                 return;
         }
-        json_object_foreach ((json_t *)m, k, v) {
+        json_object_foreach((json_t *)m, k, v)
+        {
                 struct msgs ms = {0};
                 if (labels) {
                         qualified_name_msgs(k, &ms);
@@ -413,7 +416,8 @@ static void validate_owner_refs(json_t *causes, const json_t *refs)
                 meta_cause_add_json(causes, "FieldValueInvalid", field, refs, "must be a list");
                 return;
         }
-        json_array_foreach (refs, i, r) {
+        json_array_foreach(refs, i, r)
+        {
                 const char *av = kjson_str(r, "apiVersion"), *kind = kjson_str(r, "kind"),
                            *name = kjson_str(r, "name"), *uid = kjson_str(r, "uid");
                 /* schema.FromAPIVersionAndKind: the version is after the last '/' */
@@ -459,7 +463,8 @@ static void validate_finalizers(json_t *causes, const json_t *fins)
                 meta_cause_add_json(causes, "FieldValueInvalid", field, fins, "must be a list");
                 return;
         }
-        json_array_foreach (fins, i, f) {
+        json_array_foreach(fins, i, f)
+        {
                 const char *s = json_string_value(f);
                 if (!s) {
                         meta_cause_add_json(causes, "FieldValueInvalid", field, f,
@@ -544,7 +549,8 @@ static void immutable(json_t *causes, const json_t *nmd, const json_t *omd, cons
 
 void meta_validate_object_meta_update(const json_t *newobj, const json_t *oldobj, json_t *causes)
 {
-        json_t *nmd = json_object_get(newobj, "metadata"), *omd = json_object_get(oldobj, "metadata");
+        json_t *nmd = json_object_get(newobj, "metadata"),
+               *omd = json_object_get(oldobj, "metadata");
         immutable(causes, nmd, omd, "name");
         immutable(causes, nmd, omd, "namespace");
         immutable(causes, nmd, omd, "uid");
@@ -558,14 +564,15 @@ void meta_validate_object_meta_update(const json_t *newobj, const json_t *oldobj
         /* no new finalizers once deletion started */
         if (json_object_get(omd, "deletionTimestamp") &&
             !json_is_null(json_object_get(omd, "deletionTimestamp"))) {
-                json_t *nf = json_object_get(nmd, "finalizers"), *of = json_object_get(omd, "finalizers");
+                json_t *nf = json_object_get(nmd, "finalizers"),
+                       *of = json_object_get(omd, "finalizers");
                 size_t i, j;
                 json_t *f, *o;
                 _cleanup_free_ char *extra = NULL;
-                json_array_foreach (nf, i, f) {
+                json_array_foreach(nf, i, f)
+                {
                         bool found = false;
-                        json_array_foreach (of, j, o)
-                                found |= json_equal(f, o);
+                        json_array_foreach(of, j, o) found |= json_equal(f, o);
                         if (!found && json_is_string(f)) {
                                 char *x = xasprintf("%s%s\"%s\"", extra ? extra : "",
                                                     extra ? ", " : "", json_string_value(f));
@@ -609,10 +616,9 @@ void meta_uid_new(char buf[37])
         random_bytes(b, sizeof(b));
         b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
         b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-        snprintf(buf, 37,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+        snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+                 b[13], b[14], b[15]);
 }
 
 void meta_random_suffix(char buf[6])
@@ -658,13 +664,15 @@ bool meta_spec_changed(const json_t *a, const json_t *b)
         json_t *v;
         if (!json_is_object(a) || !json_is_object(b))
                 return !kjson_equal(a, b);
-        json_object_foreach ((json_t *)a, k, v) {
+        json_object_foreach((json_t *)a, k, v)
+        {
                 if (!strcmp(k, "metadata") || !strcmp(k, "status"))
                         continue;
                 if (!kjson_equal(v, json_object_get(b, k)))
                         return true;
         }
-        json_object_foreach ((json_t *)b, k, v) {
+        json_object_foreach((json_t *)b, k, v)
+        {
                 if (!strcmp(k, "metadata") || !strcmp(k, "status"))
                         continue;
                 if (!json_object_get(a, k))

@@ -15,12 +15,12 @@
 
 /* Kubernetes' texts (k8s.io/apimachinery/pkg/util/validation). */
 #define META_DNS1123_LABEL_MSG                                                                     \
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "  \
-        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "  \
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "   \
+        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "   \
         "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 #define META_DNS1123_SUBDOMAIN_MSG                                                                 \
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' " \
-        "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "     \
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "  \
+        "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "      \
         "regex used for validation is "                                                            \
         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 
@@ -50,8 +50,8 @@ bool meta_label_value_error(const char *s, char *buf, size_t size);
 void meta_cause_add(json_t *causes, const char *reason, const char *field, const char *value,
                     const char *detail);
 /* Same with a JSON value (numbers, objects: printed as Kubernetes does with %#v-ish JSON). */
-void meta_cause_add_json(json_t *causes, const char *reason, const char *field,
-                         const json_t *value, const char *detail);
+void meta_cause_add_json(json_t *causes, const char *reason, const char *field, const json_t *value,
+                         const char *detail);
 
 /* "<kind> \"<name>\" is invalid: ..." from causes (see top). Caller frees. */
 char *meta_causes_message(const char *kind, const char *name, const json_t *causes);

@@ -44,8 +44,9 @@ static bool matches_format(const char *s)
 int quantity_parse(const char *s, struct quantity *ret, struct error *err)
 {
         if (!s || !*s)
-                return error_set(err, -EINVAL, "quantities must match the regular expression "
-                                               "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+                return error_set(err, -EINVAL,
+                                 "quantities must match the regular expression "
+                                 "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
         if (!matches_format(s))
                 return error_set(err, -EINVAL, FORMAT_ERR);
 
@@ -103,8 +104,7 @@ int quantity_parse(const char *s, struct quantity *ret, struct error *err)
                 long e = 0;
                 for (; *q; q++) {
                         if (*q < '0' || *q > '9')
-                                return error_set(err, -EINVAL,
-                                                 "unable to parse quantity's suffix");
+                                return error_set(err, -EINVAL, "unable to parse quantity's suffix");
                         if (e < 100000)
                                 e = e * 10 + (*q - '0');
                 }
@@ -187,8 +187,8 @@ const char *quantity_format(const struct quantity *q, char buf[QUANTITY_STR_MAX]
                 snprintf(buf, QUANTITY_STR_MAX, "0");
                 return buf;
         }
-        if (q->format == QUANTITY_BINARY_SI && (v <= -1024 * (__int128)NANO || v >= 1024 * (__int128)NANO) &&
-            v % NANO == 0) {
+        if (q->format == QUANTITY_BINARY_SI &&
+            (v <= -1024 * (__int128)NANO || v >= 1024 * (__int128)NANO) && v % NANO == 0) {
                 static const char *const bsfx[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
                 __int128 u = v / NANO;
                 int k = 0;

@@ -72,7 +72,8 @@ char *kjson_dump(const json_t *j)
                 return xstrdup("null");
         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         if (!s) {
-                /* Only on allocation failure (or invalid UTF-8 smuggled in via json_stringn_nocheck). */
+                /* Only on allocation failure (or invalid UTF-8 smuggled in via
+                 * json_stringn_nocheck). */
                 fputs("timonel: json_dumps failed\n", stderr);
                 abort();
         }

@@ -27,9 +27,9 @@ struct rval {
         double f;
 };
 
-static const char *const true_words[] = {"y",  "Y",  "yes",  "Yes",  "YES", "true",
-                                         "True", "TRUE", "on", "On", "ON"};
-static const char *const false_words[] = {"n",  "N",  "no",    "No",    "NO", "false",
+static const char *const true_words[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                         "True", "TRUE", "on",  "On",  "ON"};
+static const char *const false_words[] = {"n",     "N",     "no",  "No",  "NO", "false",
                                           "False", "FALSE", "off", "Off", "OFF"};
 static const char *const null_words[] = {"", "~", "null", "Null", "NULL"};
 static const char *const nan_words[] = {".nan", ".NaN", ".NAN"};
@@ -303,9 +303,9 @@ static void resolve_plain(const char *s, size_t len, struct rval *rv)
 /* ---- loader ---- */
 
 struct frame {
-        json_t *node;   /* the container being filled */
-        char *anchor;   /* anchor to register when the container ends, or NULL */
-        char *key;      /* map: pending key, NULL while waiting for one */
+        json_t *node; /* the container being filled */
+        char *anchor; /* anchor to register when the container ends, or NULL */
+        char *key;    /* map: pending key, NULL while waiting for one */
         bool is_map;
         bool key_merge; /* pending key is the merge key "<<" */
 };
@@ -358,7 +358,8 @@ static size_t json_size(const json_t *v, size_t cap)
         if (json_is_object(v)) {
                 const char *k;
                 json_t *c;
-                json_object_foreach ((json_t *)v, k, c) {
+                json_object_foreach((json_t *)v, k, c)
+                {
                         n += json_size(c, cap);
                         if (n > cap)
                                 return n;
@@ -366,7 +367,8 @@ static size_t json_size(const json_t *v, size_t cap)
         } else if (json_is_array(v)) {
                 size_t i;
                 json_t *c;
-                json_array_foreach (v, i, c) {
+                json_array_foreach(v, i, c)
+                {
                         n += json_size(c, cap);
                         if (n > cap)
                                 return n;
@@ -430,7 +432,10 @@ static int float_to_json(struct loader *ld, double f, int line, json_t **ret)
 {
         if (isnan(f) || isinf(f))
                 return error_set(ld->err, -EINVAL, "yaml: line %d: json: unsupported value: %s",
-                                 line, isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf");
+                                 line,
+                                 isnan(f) ? "NaN"
+                                 : f > 0  ? "+Inf"
+                                          : "-Inf");
         /* sigs.k8s.io/yaml goes through JSON text: integral floats below 1e21 print without
          * a fraction and decode back as integers. */
         if (f == floor(f) && fabs(f) < 1e21 && f >= -9223372036854775808.0 &&
@@ -487,14 +492,15 @@ static int scalar_to_json(struct loader *ld, const yaml_event_t *ev, json_t **re
                 resolve_plain(s, len, &rv);
                 if (want_int || want_float || want_bool || want_null) {
                         bool ok = (want_int && (rv.kind == R_INT || rv.kind == R_UINT)) ||
-                                  (want_float && (rv.kind == R_FLOAT || rv.kind == R_INT ||
-                                                  rv.kind == R_UINT)) ||
+                                  (want_float &&
+                                   (rv.kind == R_FLOAT || rv.kind == R_INT || rv.kind == R_UINT)) ||
                                   (want_bool && rv.kind == R_BOOL) ||
                                   (want_null && rv.kind == R_NULL);
                         if (!ok)
-                                return error_set(ld->err, -EINVAL,
-                                                 "yaml: line %d: cannot decode !!str `%.40s` as a %s",
-                                                 line, s, tag + strlen("tag:yaml.org,2002:") - 2);
+                                return error_set(
+                                        ld->err, -EINVAL,
+                                        "yaml: line %d: cannot decode !!str `%.40s` as a %s", line,
+                                        s, tag + strlen("tag:yaml.org,2002:") - 2);
                         if (want_float && rv.kind == R_INT)
                                 return float_to_json(ld, (double)rv.i, line, ret);
                         return rval_to_json(ld, &rv, s, len, line, ret);
@@ -538,15 +544,15 @@ static int merge_into(struct loader *ld, json_t *dst, const json_t *src, int lin
         if (json_is_object(src)) {
                 const char *k;
                 json_t *v;
-                json_object_foreach ((json_t *)src, k, v)
-                        if (!json_object_get(dst, k))
-                                json_object_set(dst, k, v);
+                json_object_foreach((json_t *)src, k, v) if (!json_object_get(dst, k))
+                        json_object_set(dst, k, v);
                 return 0;
         }
         if (json_is_array(src)) {
                 size_t i;
                 json_t *e;
-                json_array_foreach (src, i, e) {
+                json_array_foreach(src, i, e)
+                {
                         if (!json_is_object(e))
                                 goto bad;
                         merge_into(ld, dst, e, line);
@@ -596,12 +602,11 @@ static int push(struct loader *ld, bool is_map, const yaml_char_t *anchor, int l
         if (ld->depth > 0) {
                 struct frame *p = &ld->stack[ld->depth - 1];
                 if (p->is_map && !p->key)
-                        return error_set(ld->err, -EINVAL, "yaml: line %d: invalid map key",
-                                         line);
+                        return error_set(ld->err, -EINVAL, "yaml: line %d: invalid map key", line);
         }
         if (ld->depth >= KYAML_MAX_DEPTH)
-                return error_set(ld->err, -E2BIG,
-                                 "yaml: line %d: exceeded max depth of %d", line, KYAML_MAX_DEPTH);
+                return error_set(ld->err, -E2BIG, "yaml: line %d: exceeded max depth of %d", line,
+                                 KYAML_MAX_DEPTH);
         struct frame *f = &ld->stack[ld->depth++];
         *f = (struct frame){.node = is_map ? json_object() : json_array(),
                             .anchor = anchor ? xstrdup((const char *)anchor) : NULL,
@@ -785,8 +790,7 @@ static void emit(yaml_emitter_t *e, yaml_event_t *ev)
 {
         /* Our events are always well-formed; failure here means out of memory or a bug. */
         if (!yaml_emitter_emit(e, ev)) {
-                fprintf(stderr, "timonel: yaml emitter: %s\n",
-                        e->problem ? e->problem : "error");
+                fprintf(stderr, "timonel: yaml emitter: %s\n", e->problem ? e->problem : "error");
                 abort();
         }
 }
@@ -904,8 +908,7 @@ static void emit_value(yaml_emitter_t *e, const json_t *j, int depth)
                 const char **keys = xcalloc(n ? n : 1, sizeof(char *));
                 const char *k;
                 json_t *v;
-                json_object_foreach ((json_t *)j, k, v)
-                        keys[i++] = k;
+                json_object_foreach((json_t *)j, k, v) keys[i++] = k;
                 qsort(keys, n, sizeof(char *), key_cmp);
                 yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
                 emit(e, &ev);
@@ -921,11 +924,9 @@ static void emit_value(yaml_emitter_t *e, const json_t *j, int depth)
         case JSON_ARRAY: {
                 size_t i;
                 json_t *v;
-                yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                     YAML_BLOCK_SEQUENCE_STYLE);
+                yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
                 emit(e, &ev);
-                json_array_foreach (j, i, v)
-                        emit_value(e, v, depth + 1);
+                json_array_foreach(j, i, v) emit_value(e, v, depth + 1);
                 yaml_sequence_end_event_initialize(&ev);
                 emit(e, &ev);
                 break;

@@ -10,7 +10,10 @@ char **strv_push(char **v, const char *s);
 char **strv_push_take(char **v, char *s);
 /* Free all elements and the vector; NULL is fine. */
 void strv_free(char **v);
-static inline void strv_freep(char ***v) { strv_free(*v); }
+static inline void strv_freep(char ***v)
+{
+        strv_free(*v);
+}
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 /* Number of elements (0 for NULL). */
 size_t strv_len(char *const *v);
@@ -20,5 +23,6 @@ char **strv_dup(char *const *v);
 char *strv_join(char *const *v, const char *sep);
 /* True if some element equals s. */
 bool strv_contains(char *const *v, const char *s);
-/* Split s at every occurrence of the separator character (empty fields kept; "" -> empty vector). */
+/* Split s at every occurrence of the separator character (empty fields kept; "" -> empty vector).
+ */
 char **strv_split(const char *s, char sep);

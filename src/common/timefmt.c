@@ -99,8 +99,12 @@ int timefmt_parse_rfc3339(const char *s, struct timespec *ret)
         }
         if (*p)
                 return -EINVAL;
-        struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                        .tm_hour = h, .tm_min = m, .tm_sec = sec};
+        struct tm tm = {.tm_year = Y - 1900,
+                        .tm_mon = M - 1,
+                        .tm_mday = D,
+                        .tm_hour = h,
+                        .tm_min = m,
+                        .tm_sec = sec};
         time_t t = timegm(&tm);
         ret->tv_sec = t - off;
         ret->tv_nsec = nsec;

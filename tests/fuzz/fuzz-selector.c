@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(s, data, size);
         s[size] = 0;
         json_t *labels = json_pack("{s:s,s:s,s:s}", "app", "web", "n", "7", "example.com/x", "");
-        json_t *obj = json_pack("{s:{s:s},s:{s:b}}", "metadata", "name", "p", "spec",
-                                "hostNetwork", 1);
+        json_t *obj =
+                json_pack("{s:{s:s},s:{s:b}}", "metadata", "name", "p", "spec", "hostNetwork", 1);
 
         struct labels_selector *sel = NULL;
         if (labels_selector_parse(s, &sel, &err) == 0) {

@@ -49,24 +49,33 @@ TEST(grammar)
 
 TEST(grammar_errors)
 {
-        CHECK_EQ_STR(roundtrip("a in (b"), "ERR: unable to parse requirement: found '', expected: ',' or ')'");
-        CHECK_EQ_STR(roundtrip("a b"), "ERR: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt");
+        CHECK_EQ_STR(roundtrip("a in (b"),
+                     "ERR: unable to parse requirement: found '', expected: ',' or ')'");
+        CHECK_EQ_STR(roundtrip("a b"), "ERR: unable to parse requirement: found 'b', expected: in, "
+                                       "notin, =, ==, !=, gt, lt");
         CHECK_EQ_STR(roundtrip("a=b,"), "ERR: found '', expected: identifier after ','");
-        CHECK_EQ_STR(roundtrip("=b"), "ERR: found '=', expected: !, identifier, or 'end of string'");
+        CHECK_EQ_STR(roundtrip("=b"),
+                     "ERR: found '=', expected: !, identifier, or 'end of string'");
         CHECK_EQ_STR(roundtrip("a=b c"), "ERR: found 'c', expected: ',' or 'end of string'");
-        CHECK_EQ_STR(roundtrip("a in b"), "ERR: unable to parse requirement: found 'b' expected: '('");
+        CHECK_EQ_STR(roundtrip("a in b"),
+                     "ERR: unable to parse requirement: found 'b' expected: '('");
         CHECK_EQ_STR(roundtrip("!a=b"), "ERR: found '=', expected: ',' or 'end of string'");
-        CHECK_EQ_STR(roundtrip("a=(b"), "ERR: unable to parse requirement: found '(', expected: identifier");
-        CHECK_EQ_STR(roundtrip("x>a"), "ERR: unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer");
-        CHECK_EQ_STR(roundtrip("a=!b"), "ERR: unable to parse requirement: found '!', expected: identifier");
+        CHECK_EQ_STR(roundtrip("a=(b"),
+                     "ERR: unable to parse requirement: found '(', expected: identifier");
+        CHECK_EQ_STR(roundtrip("x>a"),
+                     "ERR: unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', "
+                     "'Lt' operators, the value must be an integer");
+        CHECK_EQ_STR(roundtrip("a=!b"),
+                     "ERR: unable to parse requirement: found '!', expected: identifier");
         CHECK_EQ_STR(roundtrip("a=b=c"), "ERR: found '=', expected: ',' or 'end of string'");
         const char *bad = roundtrip("Bad_Key!=x y");
         CHECK(!strncmp(bad, "ERR: ", 5));
-        CHECK_EQ_STR(roundtrip("a@b=c"),
-                     "ERR: unable to parse requirement: <nil>: Invalid value: \"a@b\": name part must "
-                     "consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                     "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
-                     "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
+        CHECK_EQ_STR(
+                roundtrip("a@b=c"),
+                "ERR: unable to parse requirement: <nil>: Invalid value: \"a@b\": name part must "
+                "consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+                "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
+                "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
         const char *want = "ERR: unable to parse requirement: values[0][a]: Invalid value: "
                            "\"b@c\": a valid label must be an empty string";
         CHECK(!strncmp(roundtrip("a=b@c"), want, strlen(want)));
@@ -105,9 +114,8 @@ TEST(from_json)
         struct error err = {0};
         json_t *l = json_pack("{s:s,s:s}", "app", "web", "env", "prod");
         json_t *js = json_pack("{s:{s:s},s:[{s:s,s:s,s:[s,s]},{s:s,s:s}]}", "matchLabels", "app",
-                               "web", "matchExpressions", "key", "env", "operator", "In",
-                               "values", "prod", "stage", "key", "gone", "operator",
-                               "DoesNotExist");
+                               "web", "matchExpressions", "key", "env", "operator", "In", "values",
+                               "prod", "stage", "key", "gone", "operator", "DoesNotExist");
         CHECK_EQ_INT(labels_selector_from_json(js, &sel, &err), 0);
         CHECK(labels_selector_matches(sel, l));
         char *f = labels_selector_format(sel);
@@ -150,11 +158,13 @@ TEST(field_selectors)
         struct labels_field_selector *fs = NULL;
         struct error err = {0};
         json_t *pod = json_pack("{s:{s:s,s:s},s:{s:s,s:b},s:{s:s}}", "metadata", "name", "p1",
-                                "namespace", "default", "spec", "nodeName", "n1", "hostNetwork",
-                                0, "status", "phase", "Running");
+                                "namespace", "default", "spec", "nodeName", "n1", "hostNetwork", 0,
+                                "status", "phase", "Running");
         json_t *unsched = json_pack("{s:{s:s},s:{}}", "metadata", "name", "p2", "spec");
 
-        CHECK_EQ_INT(labels_field_selector_parse("metadata.name=p1,status.phase!=Pending", &fs, &err), 0);
+        CHECK_EQ_INT(
+                labels_field_selector_parse("metadata.name=p1,status.phase!=Pending", &fs, &err),
+                0);
         CHECK_EQ_INT(fs->n, 2);
         CHECK(labels_field_selector_matches(fs, pod));
         CHECK(!labels_field_selector_matches(fs, unsched));
@@ -195,7 +205,8 @@ TEST(field_selectors)
         fs = NULL;
         CHECK_EQ_INT(labels_field_selector_parse("metadata.name", &fs, &err), -EINVAL);
         CHECK(fs == NULL);
-        CHECK_EQ_STR(err.msg, "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+        CHECK_EQ_STR(err.msg,
+                     "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
         CHECK_EQ_INT(labels_field_selector_parse("a=b=c", &fs, &err), -EINVAL);
         CHECK_EQ_STR(err.msg, "invalid field selector: unescaped character in value: =");
         CHECK_EQ_INT(labels_field_selector_parse("a=\\x", &fs, &err), -EINVAL);

@@ -77,8 +77,8 @@ TEST(validate_names)
         CHECK_EQ_STR(kjson_str(c0, "message"),
                      "Invalid value: \"Bad_Name\": " META_DNS1123_SUBDOMAIN_MSG);
         char *m = meta_causes_message("Pod", "Bad_Name", c);
-        CHECK_EQ_STR(m, "Pod \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": "
-                        META_DNS1123_SUBDOMAIN_MSG);
+        CHECK_EQ_STR(m, "Pod \"Bad_Name\" is invalid: metadata.name: Invalid value: "
+                        "\"Bad_Name\": " META_DNS1123_SUBDOMAIN_MSG);
         free(m);
         json_decref(c);
 
@@ -153,14 +153,17 @@ TEST(validate_owner_refs_finalizers)
 {
         json_t *c = causes_of(
                 "{\"metadata\":{\"name\":\"ok\",\"namespace\":\"d\",\"ownerReferences\":["
-                "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\",\"uid\":\"u1\","
+                "{\"apiVersion\":\"apps/"
+                "v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\",\"uid\":\"u1\","
                 "\"controller\":true},"
                 "{\"apiVersion\":\"apps/\",\"kind\":\"ReplicaSet\",\"name\":\"rs2\",\"uid\":\"u2\","
                 "\"controller\":true}],"
-                "\"finalizers\":[\"example.com/f\",\"bad finalizer\",\"orphan\",\"foregroundDeletion\"]}}",
+                "\"finalizers\":[\"example.com/f\",\"bad "
+                "finalizer\",\"orphan\",\"foregroundDeletion\"]}}",
                 true, false);
         CHECK_EQ_INT(json_array_size(c), 4);
-        CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "field"), "metadata.ownerReferences.apiVersion");
+        CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "field"),
+                     "metadata.ownerReferences.apiVersion");
         CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "message"),
                      "Invalid value: \"apps/\": version must not be empty");
         CHECK(strstr(kjson_str(json_array_get(c, 1), "message"),
@@ -176,8 +179,8 @@ TEST(validate_owner_refs_finalizers)
 TEST(prepare_create)
 {
         json_t *o = json_pack("{s:s,s:{s:s,s:s,s:s},s:{s:s}}", "kind", "Pod", "metadata",
-                              "generateName", "web-", "resourceVersion", "99",
-                              "deletionTimestamp", "2020-01-01T00:00:00Z", "spec", "x", "y");
+                              "generateName", "web-", "resourceVersion", "99", "deletionTimestamp",
+                              "2020-01-01T00:00:00Z", "spec", "x", "y");
         meta_prepare_create(o, "default");
         const char *name = kjson_str(o, "metadata.name");
         CHECK(name && strlen(name) == 9 && !strncmp(name, "web-", 4));

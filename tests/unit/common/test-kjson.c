@@ -49,8 +49,7 @@ TEST(depth_cap)
 TEST(paths)
 {
         _cleanup_json_ json_t *o = json_pack("{s:{s:s,s:I,s:b},s:s}", "metadata", "name", "x",
-                                             "generation", (json_int_t)7, "flag", 1, "kind",
-                                             "Pod");
+                                             "generation", (json_int_t)7, "flag", 1, "kind", "Pod");
         CHECK_EQ_STR(kjson_str(o, "metadata.name"), "x");
         CHECK(kjson_str(o, "metadata.nope") == NULL);
         CHECK(kjson_str(o, "kind.x") == NULL);

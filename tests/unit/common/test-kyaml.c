@@ -78,10 +78,12 @@ TEST(tags)
 
 TEST(block_scalars)
 {
-        CHECK_EQ_STR(y2j("a: |\n  l1\n  l2\nb: |-\n  l1\n  l2\nc: |+\n  l1\n\nd: >\n  f1\n  f2\n\n  p2\n"
-                         "e: >-\n  x\n  y\n"),
-                     "{\"a\":\"l1\\nl2\\n\",\"b\":\"l1\\nl2\",\"c\":\"l1\\n\\n\",\"d\":\"f1 f2\\np2\\n\","
-                     "\"e\":\"x y\"}");
+        CHECK_EQ_STR(
+                y2j("a: |\n  l1\n  l2\nb: |-\n  l1\n  l2\nc: |+\n  l1\n\nd: >\n  f1\n  f2\n\n  p2\n"
+                    "e: >-\n  x\n  y\n"),
+                "{\"a\":\"l1\\nl2\\n\",\"b\":\"l1\\nl2\",\"c\":\"l1\\n\\n\",\"d\":\"f1 "
+                "f2\\np2\\n\","
+                "\"e\":\"x y\"}");
         CHECK_EQ_STR(y2j("a: |2\n    indented\n"), "{\"a\":\"  indented\\n\"}");
         /* block scalars are strings even when they look like numbers */
         CHECK_EQ_STR(y2j("a: |-\n  123\n"), "{\"a\":\"123\"}");
@@ -129,16 +131,18 @@ TEST(anchors_merge)
 
 TEST(billion_laughs)
 {
-        const char *lol = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-                          "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                          "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-                          "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                          "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-                          "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-                          "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
+        const char *lol =
+                "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+                "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
         CHECK_EQ_STR(y2j(lol), "ERR -7: yaml: document contains excessive aliasing");
         /* moderate reuse is fine */
-        CHECK_EQ_STR(y2j("a: &a [1,2]\nb: [*a, *a, *a]\n"), "{\"a\":[1,2],\"b\":[[1,2],[1,2],[1,2]]}");
+        CHECK_EQ_STR(y2j("a: &a [1,2]\nb: [*a, *a, *a]\n"),
+                     "{\"a\":[1,2],\"b\":[[1,2],[1,2],[1,2]]}");
 }
 
 TEST(depth_cap)
@@ -161,8 +165,7 @@ TEST(errors)
                      "ERR -22: yaml: mapping values are not allowed in this context");
         CHECK_EQ_STR(y2j("x: 1\na: b: c\n"),
                      "ERR -22: yaml: line 2: mapping values are not allowed in this context");
-        CHECK_EQ_STR(y2j("a:\n  - x\n - y\n"),
-                     "ERR -22: yaml: line 2: did not find expected key");
+        CHECK_EQ_STR(y2j("a:\n  - x\n - y\n"), "ERR -22: yaml: line 2: did not find expected key");
         CHECK(!strncmp(y2j("a: [1, 2\n"), "ERR -22: yaml: line ", 20));
         CHECK(!strncmp(y2j("a: \"unterminated\n"), "ERR -22: yaml: ", 15));
         CHECK(!strncmp(y2j("? [a]\n: b\n"), "ERR -22: yaml: line 1: invalid map key", 38));
@@ -194,14 +197,16 @@ TEST(dump_kubectl_style)
                      "    - b\n"
                      "    image: nginx\n"
                      "    name: c\n");
-        CHECK_EQ_STR(j2y("{\"a\":\"yes\",\"b\":\"123\",\"c\":\"\",\"d\":\"null\",\"e\":\"1.5\","
-                         "\"f\":\"2026-01-01T00:00:00Z\",\"g\":\"*\",\"h\":\"a: b\",\"i\":\"plain\","
-                         "\"j\":\"0x1F\",\"k\":\"1:20\",\"l\":\"<<\",\"m\":\"- x\",\"n\":\" lead\"}"),
-                     "a: \"yes\"\nb: \"123\"\nc: \"\"\nd: \"null\"\ne: \"1.5\"\n"
-                     "f: \"2026-01-01T00:00:00Z\"\ng: '*'\nh: 'a: b'\ni: plain\nj: \"0x1F\"\n"
-                     "k: \"1:20\"\nl: \"<<\"\nm: '- x'\n\"n\": ' lead'\n");
-        CHECK_EQ_STR(j2y("{\"i\":3,\"f\":1.5,\"g\":1000000.0,\"t\":true,\"n\":null,\"e\":{},\"a\":[]}"),
-                     "a: []\ne: {}\nf: 1.5\ng: 1e+06\ni: 3\n\"n\": null\nt: true\n");
+        CHECK_EQ_STR(
+                j2y("{\"a\":\"yes\",\"b\":\"123\",\"c\":\"\",\"d\":\"null\",\"e\":\"1.5\","
+                    "\"f\":\"2026-01-01T00:00:00Z\",\"g\":\"*\",\"h\":\"a: b\",\"i\":\"plain\","
+                    "\"j\":\"0x1F\",\"k\":\"1:20\",\"l\":\"<<\",\"m\":\"- x\",\"n\":\" lead\"}"),
+                "a: \"yes\"\nb: \"123\"\nc: \"\"\nd: \"null\"\ne: \"1.5\"\n"
+                "f: \"2026-01-01T00:00:00Z\"\ng: '*'\nh: 'a: b'\ni: plain\nj: \"0x1F\"\n"
+                "k: \"1:20\"\nl: \"<<\"\nm: '- x'\n\"n\": ' lead'\n");
+        CHECK_EQ_STR(
+                j2y("{\"i\":3,\"f\":1.5,\"g\":1000000.0,\"t\":true,\"n\":null,\"e\":{},\"a\":[]}"),
+                "a: []\ne: {}\nf: 1.5\ng: 1e+06\ni: 3\n\"n\": null\nt: true\n");
         CHECK_EQ_STR(j2y("{\"s\":\"line1\\nline2\\n\",\"t\":\"x\\ny\"}"),
                      "s: |\n  line1\n  line2\nt: |-\n  x\n  y\n");
         /* go-yaml v2 key order: digit runs compare numerically */
@@ -226,8 +231,10 @@ TEST(dump_all_and_roundtrip)
         json_decref(back);
         json_decref(a);
         /* awkward strings survive a round trip */
-        const char *strs[] = {"", " x", "x ", "a\nb", "trailing \nspace", "#c", "@x", "`x", "'q'",
-                              "\"dq\"", "y", "~", "0o7", "-", "? x", "a\tb", "é ü", "\\"};
+        const char *strs[] = {"",     " x",  "x ",  "a\nb", "trailing \nspace",
+                              "#c",   "@x",  "`x",  "'q'",  "\"dq\"",
+                              "y",    "~",   "0o7", "-",    "? x",
+                              "a\tb", "é ü", "\\"};
         for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
                 json_t *o = json_pack("{s:s}", "k", strs[i]);
                 char *y = kyaml_dump(o);
