@@ -18,10 +18,17 @@ for t in "$@"; do
                 continue
         fi
         name=$(basename "$t")
-        log=$logdir/$section-$name.log
+        case $t in */tests/unit/*) name=${t##*/tests/unit/} ;; esac
+        log=$logdir/$section-${name//\//-}.log
         start=$(date +%s.%N)
         case $section in
-        unit) timeout 300 "$t" >"$log" 2>&1 ;;
+        unit) if [ -n "${VALGRIND:-}" ]; then
+                      timeout 900 valgrind --quiet --error-exitcode=99 --leak-check=full \
+                              --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp \
+                              "$t" >"$log" 2>&1
+              else
+                      timeout 300 "$t" >"$log" 2>&1
+              fi ;;
         fuzz) corpus=tests/fuzz/corpus/${name#fuzz-}
               timeout 300 "$t" "$corpus" >"$log" 2>&1 ;;
         e2e) timeout 1200 bash "$t" >"$log" 2>&1 ;;
