@@ -775,6 +775,11 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 is_terminal(pod) ||
                 (sent_phase && (!strcmp(sent_phase, "Succeeded") || !strcmp(sent_phase, "Failed")));
         if (!p->sandbox && !terminal) {
+                /* first sight: report Pending/ContainerCreating before the slow part */
+                if (!p->start_time)
+                        p->start_time = now_s();
+                if (!p->sent)
+                        send_status(ps, kc, p, pod);
                 if (p->sandbox_retry_at && now_s() < p->sandbox_retry_at)
                         return (p->sandbox_retry_at - now_s()) * 1000;
                 json_t *spec = kjson_get(pod, "spec");
