@@ -23,6 +23,7 @@ struct apiserver {
         char *kubelet_cert; /* client cert for apiserver -> kubelet */
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
+        int log_workers;          /* pods/log threads still running (atomic builtins) */
 };
 
 /* One request being handled (loop thread). */

@@ -332,6 +332,10 @@ void apiserver_free(struct apiserver *a)
 {
         if (!a)
                 return;
+        /* pods/log workers were told to abort when their streams closed (server stop); wait
+         * for them so their last posts land before the server is freed (those run in free). */
+        for (int i = 0; i < 500 && __atomic_load_n(&a->log_workers, __ATOMIC_SEQ_CST) > 0; i++)
+                usleep(10000);
         http_server_free(a->http);
         watch_free_all(a);
         free(a->ca_file);

@@ -125,7 +125,9 @@ static void *worker(void *ud)
                 }
                 curl_easy_cleanup(h);
         }
+        struct apiserver *a = p->a;
         post_chunk(p, NULL, 0, true);
+        __atomic_fetch_sub(&a->log_workers, 1, __ATOMIC_SEQ_CST);
         return NULL;
 }
 
@@ -275,7 +277,9 @@ void logs_proxy(struct rq *q, const json_t *pod)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        __atomic_fetch_add(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
         if (pthread_create(&t, &attr, worker, p) != 0) {
+                __atomic_fetch_sub(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
                 log_err(COMP, "pods/log: cannot start worker thread");
                 http_stream_end(p->st);
                 proxy_unref(p);

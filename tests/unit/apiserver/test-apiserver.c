@@ -3,9 +3,12 @@
  * resourceVersion, 410 after compaction, graceful pod deletion, namespaces. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "apiserver/apiserver.h"
 #include "common/kjson.h"
@@ -415,6 +418,82 @@ TEST(namespaces)
         json_decref(j);
 }
 
+/* A fake kubelet: one plain-HTTP exchange on loopback, records the request line. */
+static int kubelet_fd = -1;
+static char kubelet_req[512];
+
+static void *fake_kubelet(void *ud)
+{
+        int c = accept(kubelet_fd, NULL, NULL);
+        if (c < 0)
+                return NULL;
+        char buf[2048];
+        size_t n = 0;
+        while (n < sizeof(buf) - 1) {
+                ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
+                if (r <= 0)
+                        break;
+                n += (size_t)r;
+                buf[n] = 0;
+                if (strstr(buf, "\r\n\r\n"))
+                        break;
+        }
+        buf[n] = 0;
+        char *eol = strstr(buf, "\r\n");
+        if (eol)
+                *eol = 0;
+        snprintf(kubelet_req, sizeof(kubelet_req), "%.500s", buf);
+        const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+                           "Connection: close\r\n\r\nhello\nworld\n";
+        if (write(c, resp, strlen(resp)) < 0)
+                kubelet_req[0] = 0;
+        close(c);
+        return NULL;
+}
+
+TEST(logs)
+{
+        long code;
+        kubelet_fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t sl = sizeof(sa);
+        CHECK(bind(kubelet_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+        CHECK(listen(kubelet_fd, 4) == 0);
+        getsockname(kubelet_fd, (struct sockaddr *)&sa, &sl);
+        char body[1024];
+        snprintf(body, sizeof(body),
+                 "{\"metadata\":{\"name\":\"kn\"},\"status\":{\"addresses\":[{\"type\":"
+                 "\"InternalIP\","
+                 "\"address\":\"127.0.0.1\"}],\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":%"
+                 "d}}}}",
+                 ntohs(sa.sin_port));
+        json_decref(reqj("POST", "/api/v1/nodes", "application/json", body, &code));
+        CHECK_EQ_INT(code, 201);
+        json_decref(reqj(
+                "POST", "/api/v1/namespaces/default/pods", "application/json",
+                "{\"metadata\":{\"name\":\"lp\"},\"spec\":{\"nodeName\":\"kn\",\"containers\":["
+                "{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\",\"image\":\"x\"}]}}",
+                &code));
+        CHECK_EQ_INT(code, 201);
+        json_t *j = reqj("GET", "/api/v1/namespaces/default/pods/lp/log", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 400);
+        CHECK_EQ_STR(kjson_str(j, "message"),
+                     "a container name must be specified for pod lp, choose one of: [a b]");
+        json_decref(j);
+        pthread_t t;
+        pthread_create(&t, NULL, fake_kubelet, NULL);
+        char *s = req("GET",
+                      "/api/v1/namespaces/default/pods/lp/log?container=b&tailLines=2&follow=true",
+                      NULL, NULL, NULL, &code);
+        pthread_join(t, NULL);
+        CHECK_EQ_INT(code, 200);
+        CHECK_EQ_STR(s, "hello\nworld\n");
+        CHECK_EQ_STR(kubelet_req,
+                     "GET /containerLogs/default/lp/b?follow=true&tailLines=2 HTTP/1.1");
+        free(s);
+        close(kubelet_fd);
+}
+
 int main(void)
 {
         log_set_level(LOG_WARN);
@@ -441,6 +520,7 @@ int main(void)
         RUN(watch);
         RUN(graceful_delete);
         RUN(namespaces);
+        RUN(logs);
         apiserver_stop(srv);
         pthread_join(t, NULL);
         apiserver_free(srv);
