@@ -340,8 +340,22 @@ static void add_msgs(json_t *causes, const char *field, const char *value, const
                 meta_cause_add(causes, "FieldValueInvalid", field, value, ms->m[i]);
 }
 
-static void validate_name_like(json_t *causes, const char *field, const char *value, bool is_label,
-                               bool prefix)
+static void path_segment_msgs(const char *s, bool prefix, struct msgs *ms)
+{
+        if (!prefix) {
+                if (!strcmp(s, ".") || !strcmp(s, "..")) {
+                        msgs_add(ms, "may not be '%s'", s);
+                        return;
+                }
+        }
+        if (strchr(s, '/'))
+                msgs_add(ms, "may not contain '/'");
+        if (strchr(s, '%'))
+                msgs_add(ms, "may not contain '%%'");
+}
+
+static void validate_name_like(json_t *causes, const char *field, const char *value,
+                               enum meta_name_rule rule, bool prefix)
 {
         struct msgs ms = {0};
         char buf[300];
@@ -354,10 +368,21 @@ static void validate_name_like(json_t *causes, const char *field, const char *va
                 buf[n] = 0;
                 v = buf;
         }
-        if (is_label)
+        switch (rule) {
+        case META_NAME_LABEL:
                 dns1123_label_msgs(v, &ms);
-        else
+                break;
+        case META_NAME_DNS1035:
+                dns1035_label_msgs(v, &ms);
+                break;
+        case META_NAME_PATH_SEGMENT:
+                path_segment_msgs(value, prefix, &ms);
+                break;
+        case META_NAME_SUBDOMAIN:
+        default:
                 dns1123_subdomain_msgs(v, &ms);
+                break;
+        }
         add_msgs(causes, field, value, &ms);
 }
 
@@ -485,6 +510,13 @@ static void validate_finalizers(json_t *causes, const json_t *fins)
 void meta_validate_object_meta(const json_t *obj, bool namespaced, bool name_is_label,
                                json_t *causes)
 {
+        meta_validate_object_meta_rule(
+                obj, namespaced, name_is_label ? META_NAME_LABEL : META_NAME_SUBDOMAIN, causes);
+}
+
+void meta_validate_object_meta_rule(const json_t *obj, bool namespaced, enum meta_name_rule rule,
+                                    json_t *causes)
+{
         const json_t *md = json_object_get(obj, "metadata");
         if (!json_is_object(md)) {
                 meta_cause_add(causes, "FieldValueRequired", "metadata.name", NULL,
@@ -498,12 +530,12 @@ void meta_validate_object_meta(const json_t *obj, bool namespaced, bool name_is_
         const char *name = kjson_str(md, "name");
         const char *ns = kjson_str(md, "namespace");
         if (gen && *gen)
-                validate_name_like(causes, "metadata.generateName", gen, name_is_label, true);
+                validate_name_like(causes, "metadata.generateName", gen, rule, true);
         if (!name || !*name)
                 meta_cause_add(causes, "FieldValueRequired", "metadata.name", NULL,
                                "name or generateName is required");
         else
-                validate_name_like(causes, "metadata.name", name, name_is_label, false);
+                validate_name_like(causes, "metadata.name", name, rule, false);
         if (namespaced) {
                 if (!ns || !*ns) {
                         meta_cause_add(causes, "FieldValueRequired", "metadata.namespace", NULL,

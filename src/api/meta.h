@@ -65,6 +65,20 @@ char *meta_causes_message(const char *kind, const char *name, const json_t *caus
 void meta_validate_object_meta(const json_t *obj, bool namespaced, bool name_is_label,
                                json_t *causes);
 
+/* Name rules per kind: most kinds use DNS-1123 subdomains; namespaces and nodes-like kinds
+ * labels; Services DNS-1035 labels; RBAC kinds path segments (anything but "." / ".." and
+ * no '/' or '%': "system:controller:x" is valid). */
+enum meta_name_rule {
+        META_NAME_SUBDOMAIN = 0,
+        META_NAME_LABEL,
+        META_NAME_DNS1035,
+        META_NAME_PATH_SEGMENT,
+};
+
+/* meta_validate_object_meta with an explicit name rule. */
+void meta_validate_object_meta_rule(const json_t *obj, bool namespaced, enum meta_name_rule rule,
+                                    json_t *causes);
+
 /* Update-time checks: name, namespace, uid, creationTimestamp, deletionTimestamp,
  * deletionGracePeriodSeconds immutable ("field is immutable"); generation not decremented; no
  * new finalizers once deletionTimestamp is set. resourceVersion presence is NOT checked (the

@@ -108,6 +108,31 @@ TEST(validate_names)
                       true, false);
         CHECK_EQ_INT(json_array_size(c), 0);
         json_decref(c);
+        /* per-kind rules */
+        json_t *o = json_pack("{s:{s:s}}", "metadata", "name", "system:controller:x");
+        c = json_array();
+        meta_validate_object_meta_rule(o, false, META_NAME_PATH_SEGMENT, c);
+        CHECK_EQ_INT(json_array_size(c), 0);
+        meta_validate_object_meta_rule(o, false, META_NAME_SUBDOMAIN, c);
+        CHECK_EQ_INT(json_array_size(c), 1);
+        json_decref(c);
+        json_object_set_new(json_object_get(o, "metadata"), "name", json_string("a/b"));
+        c = json_array();
+        meta_validate_object_meta_rule(o, false, META_NAME_PATH_SEGMENT, c);
+        CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "message"),
+                     "Invalid value: \"a/b\": may not contain '/'");
+        json_decref(c);
+        json_object_set_new(json_object_get(o, "metadata"), "name", json_string("1svc"));
+        c = json_array();
+        meta_validate_object_meta_rule(o, false, META_NAME_DNS1035, c);
+        CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "message"),
+                     "Invalid value: \"1svc\": a DNS-1035 label must consist of lower case "
+                     "alphanumeric characters or '-', start with an alphabetic character, and end "
+                     "with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used "
+                     "for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
+        json_decref(c);
+        json_decref(o);
+
         c = causes_of("{\"metadata\":{\"name\":\"ok\",\"namespace\":\"Bad.NS\"}}", true, false);
         CHECK_EQ_INT(json_array_size(c), 1);
         CHECK_EQ_STR(kjson_str(json_array_get(c, 0), "field"), "metadata.namespace");
