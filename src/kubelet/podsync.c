@@ -417,13 +417,7 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         r = runtime_container_start(ps->rt, &cc, &id, &err);
         if (r == -EEXIST) {
                 /* a leftover of the same attempt (crash between start and bookkeeping) */
-                char hex[13];
-                size_t hl = 0;
-                for (const char *q = p->uid; *q && hl < 12; q++)
-                        if (isxdigit((unsigned char)*q))
-                                hex[hl++] = *q;
-                hex[hl] = '\0';
-                _cleanup_free_ char *old = xasprintf("%s-%s-%u", hex, c->name, cc.attempt);
+                _cleanup_free_ char *old = runtime_container_id(p->uid, c->name, cc.attempt);
                 runtime_container_remove(ps->rt, old, NULL);
                 err = (struct error){0};
                 r = runtime_container_start(ps->rt, &cc, &id, &err);
