@@ -8,7 +8,8 @@
 #include "http/server.h"
 #include "store/store.h"
 
-#define APISERVER_MAX_BODY (3 * 1024 * 1024)
+#define APISERVER_MAX_BODY (3 * 1024 * 1024)         /* Kubernetes' limit: Status 413 above it */
+#define APISERVER_ADAPTER_MAX_BODY (4 * 1024 * 1024) /* the adapter's hard cap (its own 413) */
 #define APISERVER_WATCH_QUEUE_MAX (10 * 1024 * 1024)
 #define APISERVER_BOOKMARK_MS 30000
 
@@ -23,6 +24,7 @@ struct apiserver {
         char *kubelet_cert; /* client cert for apiserver -> kubelet */
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
+        unsigned bookmark_ms;     /* BOOKMARK interval */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
 };
 

@@ -288,11 +288,12 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
 {
         struct apiserver *a = xcalloc(1, sizeof(*a));
         a->store = cfg->store;
+        a->bookmark_ms = APISERVER_BOOKMARK_MS;
         _cleanup_free_ char *cert = NULL, *key = NULL;
         struct http_server_config hc = {
                 .bind_address = cfg->bind_address,
                 .port = cfg->port,
-                .max_body = APISERVER_MAX_BODY,
+                .max_body = APISERVER_ADAPTER_MAX_BODY,
         };
         if (cfg->tls_dir) {
                 cert = xasprintf("%s/server.crt", cfg->tls_dir);
@@ -342,6 +343,11 @@ void apiserver_free(struct apiserver *a)
         free(a->kubelet_cert);
         free(a->kubelet_key);
         free(a);
+}
+
+void apiserver_set_bookmark_interval(struct apiserver *a, unsigned ms)
+{
+        a->bookmark_ms = ms;
 }
 
 int apiserver_port(struct apiserver *a)

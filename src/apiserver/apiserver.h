@@ -40,3 +40,6 @@ void apiserver_stop(struct apiserver *a);
 void apiserver_free(struct apiserver *a);
 /* The bound port. */
 int apiserver_port(struct apiserver *a);
+/* Interval of BOOKMARK events on watches that allow them (default 30 s); for tests. Call before
+ * apiserver_run. */
+void apiserver_set_bookmark_interval(struct apiserver *a, unsigned ms);

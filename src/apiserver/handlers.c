@@ -111,6 +111,11 @@ static int read_body(struct rq *q, json_t **ret)
                 rq_fail(q, -EBADMSG, NULL, "the request body is empty");
                 return -EBADMSG;
         }
+        if (len > APISERVER_MAX_BODY) {
+                rq_fail(q, -E2BIG, NULL, "Request entity too large: limit is %d",
+                        APISERVER_MAX_BODY);
+                return -E2BIG;
+        }
         json_t *obj = NULL;
         int r;
         if (ct && strstr(ct, "yaml")) {
@@ -1034,6 +1039,11 @@ static void do_patch(struct rq *q)
         _cleanup_(json_decrefp) json_t *patch = NULL;
         if (!body || !len) {
                 rq_fail(q, -EBADMSG, NULL, "the request body is empty");
+                return;
+        }
+        if (len > APISERVER_MAX_BODY) {
+                rq_fail(q, -E2BIG, NULL, "Request entity too large: limit is %d",
+                        APISERVER_MAX_BODY);
                 return;
         }
         int rc = kjson_parse(body, len, 0, &patch, &err);

@@ -163,7 +163,7 @@ static void on_bookmark(void *userdata)
         json_t *ev = json_pack("{s:s,s:O}", "type", "BOOKMARK", "object", obj);
         send_line(w, ev);
         json_decref(ev);
-        http_server_add_timer(w->a->http, APISERVER_BOOKMARK_MS, on_bookmark, w); /* keeps ref */
+        http_server_add_timer(w->a->http, w->a->bookmark_ms, on_bookmark, w); /* keeps ref */
 }
 
 static void on_timeout(void *userdata)
@@ -306,6 +306,6 @@ static void watch_begin(struct rq *q, struct watcher *w, bool initial, bool send
         }
         if (w->bookmarks) {
                 w->refs++;
-                http_server_add_timer(a->http, APISERVER_BOOKMARK_MS, on_bookmark, w);
+                http_server_add_timer(a->http, a->bookmark_ms, on_bookmark, w);
         }
 }

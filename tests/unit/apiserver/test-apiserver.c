@@ -329,6 +329,16 @@ TEST(watch)
         CHECK(strstr(s, "\"kind\":\"Table\"") && strstr(s, "\"columnDefinitions\""));
         free(s);
 
+        /* bookmarks (interval set to 200 ms in main) */
+        s = req("GET",
+                "/api/v1/namespaces/default/"
+                "configmaps?watch=1&resourceVersion=0&timeoutSeconds=1&allowWatchBookmarks=true&"
+                "fieldSelector=metadata.name%3Dnone",
+                NULL, NULL, NULL, &code);
+        CHECK(strstr(s, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"ConfigMap\",\"apiVersion\":"
+                        "\"v1\",\"metadata\":{\"resourceVersion\":\"") == s);
+        free(s);
+
         /* too old -> one ERROR 410 event, then the stream ends */
         struct error err = {0};
         CHECK(store_compact(st, store_revision(st), &err) == 0);
@@ -513,6 +523,7 @@ int main(void)
                 return 1;
         }
         port = apiserver_port(srv);
+        apiserver_set_bookmark_interval(srv, 200);
         pthread_t t;
         pthread_create(&t, NULL, run, NULL);
         RUN(basics);
