@@ -2,6 +2,7 @@
  * status and binding subresources (watch.c and logs.c do watch and pods/log). */
 #include "apiserver/apiserver-internal.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -399,6 +400,31 @@ static void namespace_defaults(json_t *obj)
         if (!json_object_get(spec, "finalizers"))
                 json_object_set_new(spec, "finalizers", json_pack("[s]", "kubernetes"));
         json_object_set_new(kjson_obj_ensure(obj, "status"), "phase", json_string("Active"));
+}
+
+/* Secrets: stringData is write-only, merged into data (base64); type defaults to Opaque. */
+static void secret_defaults(json_t *obj)
+{
+        json_t *sd = json_object_get(obj, "stringData");
+        if (json_is_object(sd)) {
+                json_t *data = kjson_obj_ensure(obj, "data");
+                const char *k;
+                json_t *v;
+                json_object_foreach(sd, k, v)
+                {
+                        const char *str = json_string_value(v);
+                        if (!str)
+                                continue;
+                        size_t n = strlen(str);
+                        char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+                        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)str, (int)n);
+                        json_object_set_new(data, k, json_string(b64));
+                        free(b64);
+                }
+        }
+        json_object_del(obj, "stringData");
+        if (!json_string_value(json_object_get(obj, "type")))
+                json_object_set_new(obj, "type", json_string("Opaque"));
 }
 
 int handlers_bootstrap(struct apiserver *a, struct error *err)
@@ -911,6 +937,8 @@ static void do_create(struct rq *q)
                 }
                 if (is_res(r, "namespaces"))
                         namespace_defaults(obj);
+                if (is_res(r, "secrets"))
+                        secret_defaults(obj);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 meta_validate_object_meta(obj, r->namespaced, is_res(r, "namespaces"), causes);
                 if (is_res(r, "pods"))
@@ -997,6 +1025,8 @@ static void do_update(struct rq *q)
                 newobj = json_incref(obj);
                 if (is_res(r, "pods"))
                         pod_defaults(newobj);
+                if (is_res(r, "secrets"))
+                        secret_defaults(newobj);
                 if (has_status_sub(r)) {
                         json_t *st = json_object_get(old, "status");
                         if (st)
@@ -1078,6 +1108,8 @@ static void do_patch(struct rq *q)
                         pod_defaults(patch);
                 if (is_res(r, "namespaces"))
                         namespace_defaults(patch);
+                if (is_res(r, "secrets"))
+                        secret_defaults(patch);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 meta_validate_object_meta(patch, r->namespaced, is_res(r, "namespaces"), causes);
                 if (is_res(r, "pods"))

@@ -235,6 +235,14 @@ TEST(crud)
                        4));
         json_decref(j);
 
+        j = reqj("POST", "/api/v1/namespaces/default/secrets", "application/json",
+                 "{\"metadata\":{\"name\":\"s\"},\"stringData\":{\"k\":\"hello\"}}", &code);
+        CHECK_EQ_INT(code, 201);
+        CHECK_EQ_STR(kjson_str(j, "data.k"), "aGVsbG8=");
+        CHECK_EQ_STR(kjson_str(j, "type"), "Opaque");
+        CHECK(!json_object_get(j, "stringData"));
+        json_decref(j);
+
         /* list with selectors and a Table */
         j = reqj("GET", "/api/v1/pods?labelSelector=app%3Da&fieldSelector=metadata.name%3Dp1", NULL,
                  NULL, &code);
