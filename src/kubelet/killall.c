@@ -5,11 +5,14 @@
 
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/strv.h"
 #include "kubelet/cgroup.h"
 #include "kubelet/cni.h"
 #include "kubelet/rootfs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,6 +131,139 @@ static void kill_conmons(const char *pods)
         closedir(d);
 }
 
+/* The data dir a `timonel server|agent` process was started with, from its command line
+ * (NULL if pid is not one). Default /var/lib/timonel, as the CLI's. */
+static char *timonel_data_dir_of(pid_t pid)
+{
+        char path[64], buf[8192];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return NULL;
+        buf[n] = 0;
+        const char *args[64];
+        size_t argc = 0;
+        for (char *p = buf; p < buf + n && argc < ARRAY_SIZE(args); p += strlen(p) + 1)
+                args[argc++] = p;
+        if (argc < 2)
+                return NULL;
+        const char *base = strrchr(args[0], '/');
+        base = base ? base + 1 : args[0];
+        if (strncmp(base, "timonel", 7) || (strcmp(args[1], "server") && strcmp(args[1], "agent")))
+                return NULL;
+        const char *dir = "/var/lib/timonel";
+        for (size_t i = 2; i < argc; i++) {
+                if (!strcmp(args[i], "--data-dir") && i + 1 < argc)
+                        dir = args[++i];
+                else if (!strncmp(args[i], "--data-dir=", 11))
+                        dir = args[i] + 11;
+        }
+        char abs[PATH_MAX + 16];
+        if (dir[0] != '/') {
+                /* relative to the process's working directory */
+                char cwdl[64], cwd[PATH_MAX];
+                snprintf(cwdl, sizeof(cwdl), "/proc/%d/cwd", (int)pid);
+                ssize_t m = readlink(cwdl, cwd, sizeof(cwd) - 1);
+                if (m <= 0)
+                        return NULL;
+                cwd[m] = 0;
+                if (snprintf(abs, sizeof(abs), "%s/%s", cwd, dir) >= (int)sizeof(abs))
+                        return NULL;
+                dir = abs;
+        }
+        char real[PATH_MAX];
+        return xstrdup(realpath(dir, real) ? real : dir);
+}
+
+/* Stop the servers and agents running on this data dir first (SIGTERM, then SIGKILL after
+ * 5 s): a live node agent would otherwise restart the containers killall is removing. */
+static void stop_timonel_processes(const char *data_dir)
+{
+        char want[PATH_MAX];
+        if (!realpath(data_dir, want))
+                snprintf(want, sizeof(want), "%s", data_dir);
+        pid_t pids[64];
+        size_t n = 0;
+        DIR *d = opendir("/proc");
+        if (!d)
+                return;
+        struct dirent *e;
+        while ((e = readdir(d)) && n < ARRAY_SIZE(pids)) {
+                char *end;
+                long pid = strtol(e->d_name, &end, 10);
+                if (*end || pid <= 0 || pid == getpid())
+                        continue;
+                _cleanup_free_ char *dir = timonel_data_dir_of((pid_t)pid);
+                if (dir && !strcmp(dir, want)) {
+                        pids[n++] = (pid_t)pid;
+                        kill((pid_t)pid, SIGTERM);
+                }
+        }
+        closedir(d);
+        for (int waited = 0; waited < 5000; waited += 50) {
+                bool alive = false;
+                for (size_t i = 0; i < n; i++)
+                        alive |= kill(pids[i], 0) == 0;
+                if (!alive)
+                        return;
+                sleep_ms(50);
+        }
+        for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+        sleep_ms(100);
+}
+
+/* The pod uids with state under pods_dir (NULL-terminated, caller frees with strv_free). */
+static char **pod_uids(const char *pods_dir)
+{
+        char **v = strv_new();
+        DIR *d = opendir(pods_dir);
+        if (!d)
+                return v;
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.')
+                        v = strv_push(v, e->d_name);
+        closedir(d);
+        return v;
+}
+
+/* Remove the cgroups of this data dir's pods only: the kubepods root is shared by every node
+ * agent on the host, so the root and QoS levels are removed only if they are empty. */
+static int remove_pod_cgroups(const char *root, char **uids, struct error *err)
+{
+        struct cgroup_host h = {0};
+        struct error e2 = {0};
+        int r = 0;
+        if (cgroup_host_detect(&h, &e2) < 0)
+                return 0;
+        for (char **u = uids; *u; u++)
+                for (int qos = 0; qos <= 2; qos++) {
+                        _cleanup_free_ char *path = cgroup_pod_path(root, qos, *u);
+                        int k = cgroup_path_kill(&h, path);
+                        if (k > 0)
+                                log_info(COMP, "killed %d leftover processes in %s", k, path);
+                        int q = cgroup_path_remove(&h, path, &e2);
+                        if (q < 0 && q != -ENOENT && !r)
+                                r = error_set(err, q, "%s", e2.msg);
+                }
+        static const char *const levels[] = {"besteffort", "burstable", ""};
+        for (size_t i = 0; i <= h.n_v1; i++) {
+                const char *base = i < h.n_v1 ? h.v1_paths[i] : h.v2_path;
+                if (!base)
+                        continue;
+                for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
+                        _cleanup_free_ char *dir = xasprintf("%s%s/%s", base, root, levels[l]);
+                        (void)rmdir(dir); /* EBUSY: another node's pods live there */
+                }
+        }
+        cgroup_host_clear(&h);
+        return r;
+}
+
 int killall_run(const char *data_dir, struct error *err)
 {
         if (!data_dir || data_dir[0] != '/')
@@ -141,6 +277,10 @@ int killall_run(const char *data_dir, struct error *err)
         json_t *st = json_load_file(stp, 0, &je);
         int r = 0;
         struct error e2 = {0};
+
+        /* 0. the processes that would restart what we remove */
+        stop_timonel_processes(data_dir);
+        _cleanup_strv_free_ char **uids = pod_uids(pods);
 
         /* 1. containers: the recorded runtime, and any runtime root present */
         const char *rtpath = json_string_value(json_object_get(st, "runtime"));
@@ -242,20 +382,11 @@ int killall_run(const char *data_dir, struct error *err)
                 }
         }
 
-        /* 6. pod cgroups */
+        /* 6. pod cgroups (of this data dir's pods only) */
         const char *cgroot = json_string_value(json_object_get(st, "cgroup_root"));
         if (cgroot && cgroot[0] == '/' && cgroot[1] && !strstr(cgroot, "..")) {
-                struct cgroup_host h = {0};
-                if (cgroup_host_detect(&h, &e2) == 0) {
-                        int k = cgroup_path_kill(&h, cgroot);
-                        if (k > 0)
-                                log_info(COMP, "killed %d leftover processes in %s", k, cgroot);
-                        if ((q = cgroup_path_remove(&h, cgroot, &e2)) < 0 && !r)
-                                r = error_set(err, q, "%s", e2.msg);
-                        else
-                                log_info(COMP, "removed cgroups %s", cgroot);
-                        cgroup_host_clear(&h);
-                }
+                if ((q = remove_pod_cgroups(cgroot, uids, &e2)) < 0 && !r)
+                        r = error_set(err, q, "%s", e2.msg);
         }
         if (r == 0)
                 unlink(stp);
