@@ -242,6 +242,16 @@ static void route(struct rq *q)
                         route_api(q, segs[1], segs[2], segs + 3, n - 3);
                         return;
                 }
+        } else if (n == 2 && !strcmp(segs[0], "openapi") && !strcmp(segs[1], "v2") && get) {
+                /* An empty openapi_v2.Document (zero protobuf bytes): kubectl falls back to v2
+                 * only for kinds the v3 documents do not serve, finds no schema and skips
+                 * client-side validation, so an unknown kind fails with kubectl's own
+                 * "no matches for kind" instead of "failed to download openapi". */
+                q->status = 200;
+                http_req_respond(q->req, 200,
+                                 "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", "",
+                                 0);
+                return;
         } else if (n >= 2 && !strcmp(segs[0], "openapi") && !strcmp(segs[1], "v3") && get) {
                 if (n == 2) {
                         serve_json_or_404(q, openapi_index(), "application/json");
