@@ -10,6 +10,7 @@
 #include "api/meta.h"
 #include "api/pod.h"
 #include "apiserver/patch.h"
+#include "apiserver/protobuf.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -100,14 +101,6 @@ static int read_body(struct rq *q, json_t **ret)
         const char *body = http_req_body(q->req, &len);
         const char *ct = http_req_header(q->req, "content-type");
         struct error err = {0};
-        if (ct && strstr(ct, "protobuf")) {
-                rq_fail(q, -EMEDIUMTYPE, NULL,
-                        "the body of the request was in an unknown format - accepted media types "
-                        "include: application/json, application/yaml, "
-                        "application/apply-patch+yaml, application/merge-patch+json, "
-                        "application/json-patch+json, application/strategic-merge-patch+json");
-                return -EMEDIUMTYPE;
-        }
         if (!body || !len) {
                 rq_fail(q, -EBADMSG, NULL, "the request body is empty");
                 return -EBADMSG;
@@ -119,6 +112,15 @@ static int read_body(struct rq *q, json_t **ret)
         }
         json_t *obj = NULL;
         int r;
+        if (ct && strstr(ct, "protobuf")) {
+                r = protobuf_decode(body, len, &obj, &err);
+                if (r < 0) {
+                        rq_fail(q, r, NULL, "%s", error_msg(&err));
+                        return r;
+                }
+                *ret = obj;
+                return 0;
+        }
         if (ct && strstr(ct, "yaml")) {
                 r = kjson_parse(body, len, 0, &obj, NULL);
                 if (r < 0)
