@@ -9,8 +9,8 @@
 #include "api/labels.h"
 #include "api/meta.h"
 #include "api/pod.h"
+#include "api/protobuf.h"
 #include "apiserver/patch.h"
-#include "apiserver/protobuf.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -113,10 +113,14 @@ static int read_body(struct rq *q, json_t **ret)
         json_t *obj = NULL;
         int r;
         if (ct && strstr(ct, "protobuf")) {
-                r = protobuf_decode(body, len, &obj, &err);
+                /* kubectl >= 1.32's typed create commands (engineer P's decoder). */
+                r = protobuf_decode_k8s(body, len, &obj, &err);
                 if (r < 0) {
-                        rq_fail(q, r, NULL, "%s", error_msg(&err));
-                        return r;
+                        int code = r == -ENOTSUP || r == -EPROTONOSUPPORT ? -EMEDIUMTYPE
+                                   : r == -E2BIG                          ? -E2BIG
+                                                                          : -EBADMSG;
+                        rq_fail(q, code, NULL, "%s", error_msg(&err));
+                        return code;
                 }
                 *ret = obj;
                 return 0;
