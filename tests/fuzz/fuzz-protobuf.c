@@ -1,15 +1,15 @@
-/* fuzz-protobuf.c — Kubernetes protobuf request bodies through protobuf_decode. */
+/* fuzz-protobuf.c — Kubernetes protobuf request bodies through protobuf_decode_k8s. */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "apiserver/protobuf.h"
+#include "api/protobuf.h"
 #include "common/kjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         json_t *j = NULL;
-        if (protobuf_decode((const char *)data, size, &j, NULL) == 0) {
+        if (protobuf_decode_k8s(data, size, &j, NULL) == 0) {
                 char *s = kjson_dump(j);
                 free(s);
                 json_decref(j);
