@@ -28,7 +28,7 @@
 #define PROTOBUF_MAX_BODY (8u << 20)  /* bytes of input */
 #define PROTOBUF_MAX_DEPTH 48         /* nested messages */
 #define PROTOBUF_MAX_REPEATED 100000  /* elements of one repeated field or map */
-#define PROTOBUF_MAX_NODES (1u << 21) /* JSON values produced (zero filling amplifies) */
+#define PROTOBUF_MAX_NODES (1u << 19) /* JSON values produced (zero filling amplifies) */
 
 /* Decode a "k8s\0"-prefixed runtime.Unknown. On success *ret is a new JSON object starting with
  * "kind" and "apiVersion" (from the envelope). Errors: -EINVAL "not a Kubernetes protobuf

@@ -379,6 +379,85 @@ TEST(intstr_and_duration)
         json_decref(j);
 }
 
+/* kubectl 1.32/1.33 still send drain's Eviction as JSON; this is that JSON (recorded from 1.31)
+ * encoded the way gogo would (every non-pointer ObjectMeta field present, empty). */
+TEST(eviction)
+{
+        struct pbw meta = {0}, ts = {0}, opts = {0}, raw = {0}, w = {0};
+        put_str(&meta, 1, "web3-mlhfdtp4nc-d24mr");
+        put_str(&meta, 2, "");
+        put_str(&meta, 3, "default");
+        put_str(&meta, 5, "");
+        put_str(&meta, 6, "");
+        put_int(&meta, 7, 0);
+        put_msg(&meta, 8, &ts);
+        put_msg(&raw, 1, &meta);
+        put_msg(&raw, 2, &opts);
+        envelope(&w, "policy/v1", "Eviction", &raw);
+        json_t *j = decode_ok(&w);
+        json_error_t jerr;
+        json_t *want = json_load_file(DATA_DIR "/eviction.json", 0, &jerr);
+        CHECK(j && want && json_equal(j, want));
+        json_decref(want);
+        json_decref(j);
+
+        /* with options: gracePeriodSeconds 0 (pointer: kept), dryRun, propagationPolicy */
+        memset(&raw, 0, sizeof(raw));
+        put_int(&opts, 1, 0);
+        put_str(&opts, 4, "Foreground");
+        put_str(&opts, 5, "All");
+        put_msg(&raw, 1, &meta);
+        put_msg(&raw, 2, &opts);
+        envelope(&w, "policy/v1", "Eviction", &raw);
+        j = decode_ok(&w);
+        json_t *o = json_object_get(j, "deleteOptions");
+        CHECK(json_is_integer(json_object_get(o, "gracePeriodSeconds")));
+        CHECK_EQ_INT(json_integer_value(json_object_get(o, "gracePeriodSeconds")), 0);
+        CHECK_EQ_STR(json_string_value(json_object_get(o, "propagationPolicy")), "Foreground");
+        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(o, "dryRun"), 0)), "All");
+        json_decref(j);
+}
+
+TEST(event_times)
+{
+        /* eventTime is a MicroTime (6 digits kept), firstTimestamp a Time without nanos, a zero
+         * Time (empty message) is null, reportingComponent has no omitempty. */
+        struct pbw meta = {0}, et = {0}, ft = {0}, lt = {0}, raw = {0}, w = {0};
+        put_str(&meta, 1, "e1");
+        put_int(&et, 1, 1767225600);
+        put_int(&et, 2, 123456789);
+        put_int(&ft, 1, 1767225661);
+        put_int(&ft, 2, 999);
+        put_msg(&raw, 1, &meta);
+        put_msg(&raw, 6, &ft);
+        put_msg(&raw, 7, &lt);
+        put_msg(&raw, 10, &et);
+        put_int(&raw, 8, 0);
+        envelope(&w, "v1", "Event", &raw);
+        json_t *j = decode_ok(&w);
+        CHECK_EQ_STR(json_string_value(json_object_get(j, "eventTime")),
+                     "2026-01-01T00:00:00.123456Z");
+        CHECK_EQ_STR(json_string_value(json_object_get(j, "firstTimestamp")),
+                     "2026-01-01T00:01:01Z");
+        CHECK(json_is_null(json_object_get(j, "lastTimestamp")));
+        CHECK(json_object_get(j, "count") == NULL); /* zero int32 with omitempty */
+        CHECK_EQ_STR(json_string_value(json_object_get(j, "reportingComponent")), "");
+        CHECK(json_is_object(json_object_get(j, "involvedObject")));
+        CHECK(json_is_object(json_object_get(j, "source")));
+        json_decref(j);
+
+        /* out-of-range seconds are refused, not formatted */
+        memset(&raw, 0, sizeof(raw));
+        memset(&ft, 0, sizeof(ft));
+        put_int(&ft, 1, (uint64_t)INT64_MAX);
+        put_msg(&raw, 6, &ft);
+        envelope(&w, "v1", "Event", &raw);
+        struct error err = {0};
+        j = NULL;
+        CHECK_EQ_INT(protobuf_decode_k8s(w.b, w.n, &j, &err), -EINVAL);
+        CHECK(j == NULL);
+}
+
 TEST(kinds_present)
 {
         static const char *const kinds[][2] = {
@@ -415,6 +494,8 @@ int main(void)
         RUN(repeated_cap);
         RUN(special_types);
         RUN(intstr_and_duration);
+        RUN(eviction);
+        RUN(event_times);
         RUN(kinds_present);
         return harness_done();
 }
