@@ -437,6 +437,72 @@ TEST(namespaces)
         json_decref(j);
 }
 
+TEST(finalizers)
+{
+        long code;
+        json_t *j =
+                reqj("POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                     "{\"metadata\":{\"name\":\"fin\",\"finalizers\":[\"example.com/x\"]}}", &code);
+        CHECK_EQ_INT(code, 201);
+        json_decref(j);
+        j = reqj("DELETE", "/api/v1/namespaces/default/configmaps/fin", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        CHECK(kjson_str(j, "metadata.deletionTimestamp") != NULL);
+        json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/default/configmaps/fin", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        json_decref(j);
+        /* removing the last finalizer completes the deletion */
+        j = reqj("PATCH", "/api/v1/namespaces/default/configmaps/fin",
+                 "application/merge-patch+json", "{\"metadata\":{\"finalizers\":null}}", &code);
+        CHECK_EQ_INT(code, 200);
+        json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/default/configmaps/fin", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 404);
+        json_decref(j);
+
+        /* a namespace with a bound pod stays Terminating until the pod is gone */
+        json_decref(reqj("POST", "/api/v1/namespaces", "application/json",
+                         "{\"metadata\":{\"name\":\"t2\"}}", &code));
+        json_decref(reqj("POST", "/api/v1/namespaces/t2/pods", "application/json",
+                         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeName\":\"n1\","
+                         "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
+                         &code));
+        CHECK_EQ_INT(code, 201);
+        j = reqj("DELETE", "/api/v1/namespaces/t2", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        CHECK_EQ_STR(kjson_str(j, "status.phase"), "Terminating");
+        json_decref(j);
+        j = reqj("POST", "/api/v1/namespaces/t2/configmaps", "application/json",
+                 "{\"metadata\":{\"name\":\"c\"}}", &code);
+        CHECK_EQ_INT(code, 403);
+        json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/t2/pods/p", NULL, NULL, &code);
+        CHECK(kjson_str(j, "metadata.deletionTimestamp") != NULL);
+        json_decref(j);
+        json_decref(reqj("DELETE", "/api/v1/namespaces/t2/pods/p?gracePeriodSeconds=0", NULL, NULL,
+                         &code));
+        CHECK_EQ_INT(code, 200);
+        j = reqj("GET", "/api/v1/namespaces/t2", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 404);
+        json_decref(j);
+
+        /* deletecollection with a label selector */
+        json_decref(reqj("POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                         "{\"metadata\":{\"name\":\"dc1\",\"labels\":{\"dc\":\"1\"}}}", &code));
+        json_decref(reqj("POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                         "{\"metadata\":{\"name\":\"dc2\"}}", &code));
+        json_decref(reqj("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=dc%3D1",
+                         NULL, NULL, &code));
+        CHECK_EQ_INT(code, 200);
+        j = reqj("GET", "/api/v1/namespaces/default/configmaps/dc1", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 404);
+        json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/default/configmaps/dc2", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        json_decref(j);
+}
+
 /* A fake kubelet: one plain-HTTP exchange on loopback, records the request line. */
 static int kubelet_fd = -1;
 static char kubelet_req[512];
@@ -540,6 +606,7 @@ int main(void)
         RUN(watch);
         RUN(graceful_delete);
         RUN(namespaces);
+        RUN(finalizers);
         RUN(logs);
         apiserver_stop(srv);
         pthread_join(t, NULL);
