@@ -3204,6 +3204,6 @@ const struct protobuf_kind protobuf_schema_kinds[] = {
         {"networking.k8s.io/v1", "NetworkPolicy", &m_networking_v1_NetworkPolicy},
         {"scheduling.k8s.io/v1", "PriorityClass", &m_scheduling_v1_PriorityClass},
         {"authentication.k8s.io/v1", "TokenRequest", &m_authentication_v1_TokenRequest},
-        {"v1", "DeleteOptions", &m_meta_v1_DeleteOptions},
+        {"*", "DeleteOptions", &m_meta_v1_DeleteOptions},
 };
 const size_t protobuf_schema_kinds_count = ARRAY_SIZE(protobuf_schema_kinds);

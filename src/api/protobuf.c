@@ -642,7 +642,8 @@ static int decode_message(struct dec *d, const struct protobuf_message *m, const
 static const struct protobuf_kind *find_kind(const char *api_version, const char *kind)
 {
         for (size_t i = 0; i < protobuf_schema_kinds_count; i++)
-                if (!strcmp(protobuf_schema_kinds[i].api_version, api_version) &&
+                if ((!strcmp(protobuf_schema_kinds[i].api_version, api_version) ||
+                     !strcmp(protobuf_schema_kinds[i].api_version, "*")) &&
                     !strcmp(protobuf_schema_kinds[i].kind, kind))
                         return &protobuf_schema_kinds[i];
         return NULL;

@@ -83,7 +83,7 @@ struct protobuf_message {
         size_t n_fields;
 };
 struct protobuf_kind {
-        const char *api_version;
+        const char *api_version; /* "*": any (DeleteOptions) */
         const char *kind;
         const struct protobuf_message *msg;
 };

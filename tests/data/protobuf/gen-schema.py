@@ -62,7 +62,8 @@ ROOTS = [
     ("networking.k8s.io/v1", "NetworkPolicy", "k8s.io/api/networking/v1"),
     ("scheduling.k8s.io/v1", "PriorityClass", "k8s.io/api/scheduling/v1"),
     ("authentication.k8s.io/v1", "TokenRequest", "k8s.io/api/authentication/v1"),
-    ("v1", "DeleteOptions", "k8s.io/apimachinery/pkg/apis/meta/v1"),
+    # client-go encodes DeleteOptions with the group-version of the client it deletes through
+    ("*", "DeleteOptions", "k8s.io/apimachinery/pkg/apis/meta/v1"),
 ]
 
 

@@ -483,7 +483,10 @@ TEST(kinds_present)
         };
         for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
                 CHECK(protobuf_has_kind(kinds[i][0], kinds[i][1]));
+        CHECK(protobuf_has_kind("v1", "DeleteOptions"));
+        CHECK(protobuf_has_kind("apps/v1", "DeleteOptions"));
         CHECK(!protobuf_has_kind("v1", "Widget"));
+        CHECK(!protobuf_has_kind("apps/v1", "Namespace"));
 }
 
 int main(void)
