@@ -433,6 +433,58 @@ static void secret_defaults(json_t *obj)
                 json_object_set_new(obj, "type", json_string("Opaque"));
 }
 
+/* ConfigMap/Secret keys: IsConfigMapKey. */
+static void validate_keys(const json_t *map, const char *field, json_t *causes)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)map, k, v)
+        {
+                bool ok = *k && strlen(k) <= 253 && strcmp(k, ".") && strcmp(k, "..") &&
+                          strncmp(k, "..", 2);
+                for (const char *c = k; ok && *c; c++)
+                        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                             (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+                if (ok)
+                        continue;
+                char f[512];
+                snprintf(f, sizeof(f), "%s[%s]", field, k);
+                meta_cause_add(causes, "FieldValueInvalid", f, k,
+                               "a valid config key must consist of alphanumeric characters, "
+                               "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
+                               "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+        }
+}
+
+/* Server-set fields and defaults of a new object. */
+static void prepare_create(const struct scheme_resource *r, json_t *obj, const char *ns)
+{
+        meta_prepare_create(obj, r->namespaced ? ns : NULL);
+        if (is_res(r, "pods")) {
+                /* Status is not settable on create (PrepareForCreate resets it). */
+                json_object_set_new(obj, "status", json_object());
+                pod_defaults(obj);
+        }
+        if (is_res(r, "namespaces"))
+                namespace_defaults(obj);
+        if (is_res(r, "secrets"))
+                secret_defaults(obj);
+}
+
+/* Create and update validation of the whole object (metadata + kind rules). */
+static void validate(const struct scheme_resource *r, const json_t *obj, json_t *causes)
+{
+        meta_validate_object_meta(obj, r->namespaced, is_res(r, "namespaces"), causes);
+        if (is_res(r, "pods"))
+                pod_validate(obj, causes);
+        if (is_res(r, "configmaps")) {
+                validate_keys(json_object_get(obj, "data"), "data", causes);
+                validate_keys(json_object_get(obj, "binaryData"), "binaryData", causes);
+        }
+        if (is_res(r, "secrets"))
+                validate_keys(json_object_get(obj, "data"), "data", causes);
+}
+
 int handlers_bootstrap(struct apiserver *a, struct error *err)
 {
         const struct scheme_resource *nsr = scheme_lookup("", "v1", "namespaces");
@@ -622,12 +674,10 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                                     json_string(phase ? phase : "Active"));
         }
         _cleanup_(json_decrefp) json_t *causes = json_array();
-        meta_validate_object_meta(newobj, r->namespaced, is_res(r, "namespaces"), causes);
+        validate(r, newobj, causes);
         meta_validate_object_meta_update(newobj, old, causes);
-        if (is_res(r, "pods")) {
-                pod_validate(newobj, causes);
+        if (is_res(r, "pods"))
                 pod_validate_update(newobj, old, causes);
-        }
         if (json_array_size(causes)) {
                 fail_invalid(q, r, q->name, causes);
                 return;
@@ -937,18 +987,9 @@ static void do_create(struct rq *q)
         for (int attempt = 0;; attempt++) {
                 if (generated)
                         json_object_del(meta, "name");
-                meta_prepare_create(obj, r->namespaced ? q->ns : NULL);
-                if (is_res(r, "pods")) {
-                        pod_defaults(obj);
-                }
-                if (is_res(r, "namespaces"))
-                        namespace_defaults(obj);
-                if (is_res(r, "secrets"))
-                        secret_defaults(obj);
+                prepare_create(r, obj, q->ns);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
-                meta_validate_object_meta(obj, r->namespaced, is_res(r, "namespaces"), causes);
-                if (is_res(r, "pods"))
-                        pod_validate(obj, causes);
+                validate(r, obj, causes);
                 if (json_array_size(causes)) {
                         fail_invalid(q, r, kjson_str(obj, "metadata.name"), causes);
                         return;
@@ -1109,17 +1150,9 @@ static void do_patch(struct rq *q)
                         return;
                 json_object_set_new(patch, "kind", json_string(r->kind));
                 json_object_set_new(patch, "apiVersion", json_string(scheme_api_version(r)));
-                meta_prepare_create(patch, r->namespaced ? q->ns : NULL);
-                if (is_res(r, "pods"))
-                        pod_defaults(patch);
-                if (is_res(r, "namespaces"))
-                        namespace_defaults(patch);
-                if (is_res(r, "secrets"))
-                        secret_defaults(patch);
+                prepare_create(r, patch, q->ns);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
-                meta_validate_object_meta(patch, r->namespaced, is_res(r, "namespaces"), causes);
-                if (is_res(r, "pods"))
-                        pod_validate(patch, causes);
+                validate(r, patch, causes);
                 if (json_array_size(causes)) {
                         fail_invalid(q, r, q->name, causes);
                         return;

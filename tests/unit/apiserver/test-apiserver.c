@@ -90,7 +90,8 @@ static void *run(void *ud)
 
 static const char *POD = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\","
                          "\"labels\":{\"app\":\"a\"}},"
-                         "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}";
+                         "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]},"
+                         "\"status\":{\"podIP\":\"1.2.3.4\"}}";
 
 TEST(basics)
 {
@@ -137,6 +138,7 @@ TEST(crud)
         CHECK_EQ_STR(kjson_str(j, "status.phase"), "Pending");
         CHECK_EQ_STR(kjson_str(j, "spec.restartPolicy"), "Always");
         CHECK_EQ_STR(kjson_str(j, "status.qosClass"), "BestEffort");
+        CHECK(!kjson_get(j, "status.podIP")); /* status in the body is ignored on create */
         const char *rv = kjson_str(j, "metadata.resourceVersion");
         CHECK(rv && atoll(rv) > 0);
         char *stale = xstrdup(rv ? rv : "1");
@@ -228,6 +230,12 @@ TEST(crud)
         CHECK_EQ_INT(code, 422);
         CHECK_EQ_STR(kjson_str(j, "details.kind"), "ConfigMap");
         CHECK(json_array_size(kjson_get(j, "details.causes")) == 1);
+        json_decref(j);
+        j = reqj("POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                 "{\"metadata\":{\"name\":\"k\"},\"data\":{\"bad key\":\"x\"}}", &code);
+        CHECK_EQ_INT(code, 422);
+        CHECK_EQ_STR(kjson_str(json_array_get(kjson_get(j, "details.causes"), 0), "field"),
+                     "data[bad key]");
         json_decref(j);
         j = reqj("POST", "/api/v1/namespaces/default/configmaps", "application/yaml",
                  "metadata:\n  generateName: gen-\ndata:\n  a: b\n", &code);
