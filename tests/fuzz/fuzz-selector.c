@@ -1,5 +1,5 @@
-/* fuzz-selector.c — label and field selector parsers. A parsed label selector's canonical
- * form must parse again to the same canonical form. */
+/* fuzz-selector.c — label selector (string and JSON forms) and field selector parsers. A parsed
+ * label selector's canonical form must parse again to the same canonical form. */
 #include <stdio.h>
 
 #include "api/labels.h"
@@ -46,6 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const char *allowed[] = {"spec.nodeName", NULL};
                 (void)labels_field_selector_check(fs, allowed, &err);
                 labels_field_selector_free(fs);
+        }
+        /* the LabelSelector JSON form */
+        json_t *js = json_loadb(s, size, 0, NULL);
+        if (js) {
+                struct labels_selector *jsel = NULL;
+                if (labels_selector_from_json(js, &jsel, &err) == 0) {
+                        (void)labels_selector_matches(jsel, labels);
+                        free(labels_selector_format(jsel));
+                        labels_selector_free(jsel);
+                }
+                json_decref(js);
         }
         json_decref(labels);
         json_decref(obj);

@@ -172,6 +172,22 @@ TEST(errors)
         CHECK(!strncmp(y2j("\t- a\n"), "ERR -22: yaml: ", 15));
 }
 
+TEST(stream_details)
+{
+        /* BOM, CRLF line ends, %YAML directive */
+        CHECK_EQ_STR(y2j("\xef\xbb\xbf"
+                         "a: 1\r\nb: |\r\n  x\r\n  y\r\n"),
+                     "{\"a\":1,\"b\":\"x\\ny\\n\"}");
+        CHECK_EQ_STR(y2j("%YAML 1.1\n---\na: 1\n"), "{\"a\":1}");
+        CHECK_EQ_STR(y2j("a:\n\tb: 1\n"),
+                     "ERR -22: yaml: line 2: found character that cannot start any token");
+        /* JSON is YAML */
+        CHECK_EQ_STR(y2j("{\"kind\": \"Pod\", \"n\": [1, 2.5, true, null]}"),
+                     "{\"kind\":\"Pod\",\"n\":[1,2.5,true,null]}");
+        /* comments and a top-level scalar */
+        CHECK_EQ_STR(y2j("# c\nhello # trailing\n"), "\"hello\"");
+}
+
 TEST(keys)
 {
         CHECK_EQ_STR(y2j("1: a\n1.5: b\nnull: c\n~: d\n\"x\": e\n"),
@@ -213,6 +229,13 @@ TEST(dump_kubectl_style)
         CHECK_EQ_STR(j2y("{\"a10\":1,\"a9\":2,\"B\":3,\"a\":4}"), "B: 3\na: 4\na9: 2\na10: 1\n");
         CHECK_EQ_STR(j2y("[1,\"two\"]"), "- 1\n- two\n");
         CHECK_EQ_STR(j2y("\"x\""), "x\n");
+        CHECK_EQ_STR(j2y("[[1,2],{\"a\":[3]}]"), "- - 1\n  - 2\n- a:\n  - 3\n");
+        /* long plain strings fold at 80 columns like go-yaml v2 (kubectl -o yaml) */
+        CHECK_EQ_STR(
+                j2y("{\"long\":\"word word word word word word word word word word word word word "
+                    "word word word word word\"}"),
+                "long: word word word word word word word word word word word word word word "
+                "word word\n  word word\n");
         char *n = kyaml_dump(NULL);
         CHECK_EQ_STR(n, "null\n");
         free(n);
@@ -262,6 +285,7 @@ int main(void)
         RUN(billion_laughs);
         RUN(depth_cap);
         RUN(errors);
+        RUN(stream_details);
         RUN(keys);
         RUN(dump_kubectl_style);
         RUN(dump_all_and_roundtrip);
