@@ -287,6 +287,62 @@ static const struct protobuf_message m_authentication_v1_BoundObjectReference;
 static const struct protobuf_message m_authentication_v1_TokenRequestSpec;
 static const struct protobuf_message m_authentication_v1_TokenRequestStatus;
 static const struct protobuf_message m_authentication_v1_TokenRequest;
+static const struct protobuf_message m_authentication_v1_TokenReviewSpec;
+static const struct protobuf_message m_authentication_v1_UserInfo;
+static const struct protobuf_message m_authentication_v1_TokenReviewStatus;
+static const struct protobuf_message m_authentication_v1_TokenReview;
+static const struct protobuf_message m_authentication_v1_SelfSubjectReviewStatus;
+static const struct protobuf_message m_authentication_v1_SelfSubjectReview;
+static const struct protobuf_message m_meta_v1_FieldSelectorRequirement;
+static const struct protobuf_message m_authorization_v1_FieldSelectorAttributes;
+static const struct protobuf_message m_authorization_v1_LabelSelectorAttributes;
+static const struct protobuf_message m_authorization_v1_ResourceAttributes;
+static const struct protobuf_message m_authorization_v1_NonResourceAttributes;
+static const struct protobuf_message m_authorization_v1_SelfSubjectAccessReviewSpec;
+static const struct protobuf_message m_authorization_v1_SubjectAccessReviewStatus;
+static const struct protobuf_message m_authorization_v1_SelfSubjectAccessReview;
+static const struct protobuf_message m_authorization_v1_SelfSubjectRulesReviewSpec;
+static const struct protobuf_message m_authorization_v1_ResourceRule;
+static const struct protobuf_message m_authorization_v1_NonResourceRule;
+static const struct protobuf_message m_authorization_v1_SubjectRulesReviewStatus;
+static const struct protobuf_message m_authorization_v1_SelfSubjectRulesReview;
+static const struct protobuf_message m_authorization_v1_SubjectAccessReviewSpec;
+static const struct protobuf_message m_authorization_v1_SubjectAccessReview;
+static const struct protobuf_message m_authorization_v1_LocalSubjectAccessReview;
+static const struct protobuf_message m_autoscaling_v1_CrossVersionObjectReference;
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscalerSpec;
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscalerStatus;
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscaler;
+static const struct protobuf_message m_autoscaling_v1_ScaleSpec;
+static const struct protobuf_message m_autoscaling_v1_ScaleStatus;
+static const struct protobuf_message m_autoscaling_v1_Scale;
+static const struct protobuf_message m_autoscaling_v2_CrossVersionObjectReference;
+static const struct protobuf_message m_autoscaling_v2_MetricTarget;
+static const struct protobuf_message m_autoscaling_v2_MetricIdentifier;
+static const struct protobuf_message m_autoscaling_v2_ObjectMetricSource;
+static const struct protobuf_message m_autoscaling_v2_PodsMetricSource;
+static const struct protobuf_message m_autoscaling_v2_ResourceMetricSource;
+static const struct protobuf_message m_autoscaling_v2_ContainerResourceMetricSource;
+static const struct protobuf_message m_autoscaling_v2_ExternalMetricSource;
+static const struct protobuf_message m_autoscaling_v2_MetricSpec;
+static const struct protobuf_message m_autoscaling_v2_HPAScalingPolicy;
+static const struct protobuf_message m_autoscaling_v2_HPAScalingRules;
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerBehavior;
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerSpec;
+static const struct protobuf_message m_autoscaling_v2_MetricValueStatus;
+static const struct protobuf_message m_autoscaling_v2_ObjectMetricStatus;
+static const struct protobuf_message m_autoscaling_v2_PodsMetricStatus;
+static const struct protobuf_message m_autoscaling_v2_ResourceMetricStatus;
+static const struct protobuf_message m_autoscaling_v2_ContainerResourceMetricStatus;
+static const struct protobuf_message m_autoscaling_v2_ExternalMetricStatus;
+static const struct protobuf_message m_autoscaling_v2_MetricStatus;
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerCondition;
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerStatus;
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscaler;
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestSpec;
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestCondition;
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestStatus;
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequest;
 
 static const struct protobuf_field m_meta_v1_OwnerReference_fields[] = {
         {1, "kind", PB_STRING, 0, NULL},
@@ -3149,7 +3205,7 @@ static const struct protobuf_field m_authentication_v1_TokenRequestSpec_fields[]
         {1, "audiences", PB_STRING, PB_REPEATED, NULL},
         {3, "boundObjectRef", PB_MESSAGE, PB_PTR, &m_authentication_v1_BoundObjectReference},
         {4, "expirationSeconds", PB_INT64, PB_PTR, NULL},
-        {5, "attestations", PB_SKIP, PB_OMITEMPTY, NULL},
+        {5, "attestations", PB_STRLIST, PB_MAP | PB_OMITEMPTY, NULL},
 };
 static const struct protobuf_message m_authentication_v1_TokenRequestSpec = {
         "TokenRequestSpec", m_authentication_v1_TokenRequestSpec_fields,
@@ -3171,6 +3227,542 @@ static const struct protobuf_field m_authentication_v1_TokenRequest_fields[] = {
 static const struct protobuf_message m_authentication_v1_TokenRequest = {
         "TokenRequest", m_authentication_v1_TokenRequest_fields,
         ARRAY_SIZE(m_authentication_v1_TokenRequest_fields)};
+
+static const struct protobuf_field m_authentication_v1_TokenReviewSpec_fields[] = {
+        {1, "token", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "audiences", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authentication_v1_TokenReviewSpec = {
+        "TokenReviewSpec", m_authentication_v1_TokenReviewSpec_fields,
+        ARRAY_SIZE(m_authentication_v1_TokenReviewSpec_fields)};
+
+static const struct protobuf_field m_authentication_v1_UserInfo_fields[] = {
+        {1, "username", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "uid", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "groups", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {4, "extra", PB_STRLIST, PB_MAP | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authentication_v1_UserInfo = {
+        "UserInfo", m_authentication_v1_UserInfo_fields,
+        ARRAY_SIZE(m_authentication_v1_UserInfo_fields)};
+
+static const struct protobuf_field m_authentication_v1_TokenReviewStatus_fields[] = {
+        {1, "authenticated", PB_BOOL, PB_OMITEMPTY, NULL},
+        {2, "user", PB_MESSAGE, PB_OMITEMPTY, &m_authentication_v1_UserInfo},
+        {3, "error", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "audiences", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authentication_v1_TokenReviewStatus = {
+        "TokenReviewStatus", m_authentication_v1_TokenReviewStatus_fields,
+        ARRAY_SIZE(m_authentication_v1_TokenReviewStatus_fields)};
+
+static const struct protobuf_field m_authentication_v1_TokenReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_authentication_v1_TokenReviewSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authentication_v1_TokenReviewStatus},
+};
+static const struct protobuf_message m_authentication_v1_TokenReview = {
+        "TokenReview", m_authentication_v1_TokenReview_fields,
+        ARRAY_SIZE(m_authentication_v1_TokenReview_fields)};
+
+static const struct protobuf_field m_authentication_v1_SelfSubjectReviewStatus_fields[] = {
+        {1, "userInfo", PB_MESSAGE, PB_OMITEMPTY, &m_authentication_v1_UserInfo},
+};
+static const struct protobuf_message m_authentication_v1_SelfSubjectReviewStatus = {
+        "SelfSubjectReviewStatus", m_authentication_v1_SelfSubjectReviewStatus_fields,
+        ARRAY_SIZE(m_authentication_v1_SelfSubjectReviewStatus_fields)};
+
+static const struct protobuf_field m_authentication_v1_SelfSubjectReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authentication_v1_SelfSubjectReviewStatus},
+};
+static const struct protobuf_message m_authentication_v1_SelfSubjectReview = {
+        "SelfSubjectReview", m_authentication_v1_SelfSubjectReview_fields,
+        ARRAY_SIZE(m_authentication_v1_SelfSubjectReview_fields)};
+
+static const struct protobuf_field m_meta_v1_FieldSelectorRequirement_fields[] = {
+        {1, "key", PB_STRING, 0, NULL},
+        {2, "operator", PB_STRING, 0, NULL},
+        {3, "values", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_meta_v1_FieldSelectorRequirement = {
+        "FieldSelectorRequirement", m_meta_v1_FieldSelectorRequirement_fields,
+        ARRAY_SIZE(m_meta_v1_FieldSelectorRequirement_fields)};
+
+static const struct protobuf_field m_authorization_v1_FieldSelectorAttributes_fields[] = {
+        {1, "rawSelector", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "requirements", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_meta_v1_FieldSelectorRequirement},
+};
+static const struct protobuf_message m_authorization_v1_FieldSelectorAttributes = {
+        "FieldSelectorAttributes", m_authorization_v1_FieldSelectorAttributes_fields,
+        ARRAY_SIZE(m_authorization_v1_FieldSelectorAttributes_fields)};
+
+static const struct protobuf_field m_authorization_v1_LabelSelectorAttributes_fields[] = {
+        {1, "rawSelector", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "requirements", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_meta_v1_LabelSelectorRequirement},
+};
+static const struct protobuf_message m_authorization_v1_LabelSelectorAttributes = {
+        "LabelSelectorAttributes", m_authorization_v1_LabelSelectorAttributes_fields,
+        ARRAY_SIZE(m_authorization_v1_LabelSelectorAttributes_fields)};
+
+static const struct protobuf_field m_authorization_v1_ResourceAttributes_fields[] = {
+        {1, "namespace", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "verb", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "group", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "version", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "resource", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "subresource", PB_STRING, PB_OMITEMPTY, NULL},
+        {7, "name", PB_STRING, PB_OMITEMPTY, NULL},
+        {8, "fieldSelector", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_FieldSelectorAttributes},
+        {9, "labelSelector", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_LabelSelectorAttributes},
+};
+static const struct protobuf_message m_authorization_v1_ResourceAttributes = {
+        "ResourceAttributes", m_authorization_v1_ResourceAttributes_fields,
+        ARRAY_SIZE(m_authorization_v1_ResourceAttributes_fields)};
+
+static const struct protobuf_field m_authorization_v1_NonResourceAttributes_fields[] = {
+        {1, "path", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "verb", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_NonResourceAttributes = {
+        "NonResourceAttributes", m_authorization_v1_NonResourceAttributes_fields,
+        ARRAY_SIZE(m_authorization_v1_NonResourceAttributes_fields)};
+
+static const struct protobuf_field m_authorization_v1_SelfSubjectAccessReviewSpec_fields[] = {
+        {1, "resourceAttributes", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_ResourceAttributes},
+        {2, "nonResourceAttributes", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_NonResourceAttributes},
+};
+static const struct protobuf_message m_authorization_v1_SelfSubjectAccessReviewSpec = {
+        "SelfSubjectAccessReviewSpec", m_authorization_v1_SelfSubjectAccessReviewSpec_fields,
+        ARRAY_SIZE(m_authorization_v1_SelfSubjectAccessReviewSpec_fields)};
+
+static const struct protobuf_field m_authorization_v1_SubjectAccessReviewStatus_fields[] = {
+        {1, "allowed", PB_BOOL, 0, NULL},
+        {2, "reason", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "evaluationError", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "denied", PB_BOOL, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_SubjectAccessReviewStatus = {
+        "SubjectAccessReviewStatus", m_authorization_v1_SubjectAccessReviewStatus_fields,
+        ARRAY_SIZE(m_authorization_v1_SubjectAccessReviewStatus_fields)};
+
+static const struct protobuf_field m_authorization_v1_SelfSubjectAccessReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_authorization_v1_SelfSubjectAccessReviewSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authorization_v1_SubjectAccessReviewStatus},
+};
+static const struct protobuf_message m_authorization_v1_SelfSubjectAccessReview = {
+        "SelfSubjectAccessReview", m_authorization_v1_SelfSubjectAccessReview_fields,
+        ARRAY_SIZE(m_authorization_v1_SelfSubjectAccessReview_fields)};
+
+static const struct protobuf_field m_authorization_v1_SelfSubjectRulesReviewSpec_fields[] = {
+        {1, "namespace", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_SelfSubjectRulesReviewSpec = {
+        "SelfSubjectRulesReviewSpec", m_authorization_v1_SelfSubjectRulesReviewSpec_fields,
+        ARRAY_SIZE(m_authorization_v1_SelfSubjectRulesReviewSpec_fields)};
+
+static const struct protobuf_field m_authorization_v1_ResourceRule_fields[] = {
+        {1, "verbs", PB_STRING, PB_REPEATED, NULL},
+        {2, "apiGroups", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {3, "resources", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {4, "resourceNames", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_ResourceRule = {
+        "ResourceRule", m_authorization_v1_ResourceRule_fields,
+        ARRAY_SIZE(m_authorization_v1_ResourceRule_fields)};
+
+static const struct protobuf_field m_authorization_v1_NonResourceRule_fields[] = {
+        {1, "verbs", PB_STRING, PB_REPEATED, NULL},
+        {2, "nonResourceURLs", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_NonResourceRule = {
+        "NonResourceRule", m_authorization_v1_NonResourceRule_fields,
+        ARRAY_SIZE(m_authorization_v1_NonResourceRule_fields)};
+
+static const struct protobuf_field m_authorization_v1_SubjectRulesReviewStatus_fields[] = {
+        {1, "resourceRules", PB_MESSAGE, PB_REPEATED, &m_authorization_v1_ResourceRule},
+        {2, "nonResourceRules", PB_MESSAGE, PB_REPEATED, &m_authorization_v1_NonResourceRule},
+        {3, "incomplete", PB_BOOL, 0, NULL},
+        {4, "evaluationError", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_SubjectRulesReviewStatus = {
+        "SubjectRulesReviewStatus", m_authorization_v1_SubjectRulesReviewStatus_fields,
+        ARRAY_SIZE(m_authorization_v1_SubjectRulesReviewStatus_fields)};
+
+static const struct protobuf_field m_authorization_v1_SelfSubjectRulesReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_authorization_v1_SelfSubjectRulesReviewSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authorization_v1_SubjectRulesReviewStatus},
+};
+static const struct protobuf_message m_authorization_v1_SelfSubjectRulesReview = {
+        "SelfSubjectRulesReview", m_authorization_v1_SelfSubjectRulesReview_fields,
+        ARRAY_SIZE(m_authorization_v1_SelfSubjectRulesReview_fields)};
+
+static const struct protobuf_field m_authorization_v1_SubjectAccessReviewSpec_fields[] = {
+        {1, "resourceAttributes", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_ResourceAttributes},
+        {2, "nonResourceAttributes", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_authorization_v1_NonResourceAttributes},
+        {3, "user", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "groups", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {5, "extra", PB_STRLIST, PB_MAP | PB_OMITEMPTY, NULL},
+        {6, "uid", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_authorization_v1_SubjectAccessReviewSpec = {
+        "SubjectAccessReviewSpec", m_authorization_v1_SubjectAccessReviewSpec_fields,
+        ARRAY_SIZE(m_authorization_v1_SubjectAccessReviewSpec_fields)};
+
+static const struct protobuf_field m_authorization_v1_SubjectAccessReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_authorization_v1_SubjectAccessReviewSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authorization_v1_SubjectAccessReviewStatus},
+};
+static const struct protobuf_message m_authorization_v1_SubjectAccessReview = {
+        "SubjectAccessReview", m_authorization_v1_SubjectAccessReview_fields,
+        ARRAY_SIZE(m_authorization_v1_SubjectAccessReview_fields)};
+
+static const struct protobuf_field m_authorization_v1_LocalSubjectAccessReview_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_authorization_v1_SubjectAccessReviewSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_authorization_v1_SubjectAccessReviewStatus},
+};
+static const struct protobuf_message m_authorization_v1_LocalSubjectAccessReview = {
+        "LocalSubjectAccessReview", m_authorization_v1_LocalSubjectAccessReview_fields,
+        ARRAY_SIZE(m_authorization_v1_LocalSubjectAccessReview_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_CrossVersionObjectReference_fields[] = {
+        {1, "kind", PB_STRING, 0, NULL},
+        {2, "name", PB_STRING, 0, NULL},
+        {3, "apiVersion", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v1_CrossVersionObjectReference = {
+        "CrossVersionObjectReference", m_autoscaling_v1_CrossVersionObjectReference_fields,
+        ARRAY_SIZE(m_autoscaling_v1_CrossVersionObjectReference_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_HorizontalPodAutoscalerSpec_fields[] = {
+        {1, "scaleTargetRef", PB_MESSAGE, 0, &m_autoscaling_v1_CrossVersionObjectReference},
+        {2, "minReplicas", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "maxReplicas", PB_INT32, 0, NULL},
+        {4, "targetCPUUtilizationPercentage", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscalerSpec = {
+        "HorizontalPodAutoscalerSpec", m_autoscaling_v1_HorizontalPodAutoscalerSpec_fields,
+        ARRAY_SIZE(m_autoscaling_v1_HorizontalPodAutoscalerSpec_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_HorizontalPodAutoscalerStatus_fields[] = {
+        {1, "observedGeneration", PB_INT64, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "lastScaleTime", PB_TIME, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "currentReplicas", PB_INT32, 0, NULL},
+        {4, "desiredReplicas", PB_INT32, 0, NULL},
+        {5, "currentCPUUtilizationPercentage", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscalerStatus = {
+        "HorizontalPodAutoscalerStatus", m_autoscaling_v1_HorizontalPodAutoscalerStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v1_HorizontalPodAutoscalerStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_HorizontalPodAutoscaler_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v1_HorizontalPodAutoscalerSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v1_HorizontalPodAutoscalerStatus},
+};
+static const struct protobuf_message m_autoscaling_v1_HorizontalPodAutoscaler = {
+        "HorizontalPodAutoscaler", m_autoscaling_v1_HorizontalPodAutoscaler_fields,
+        ARRAY_SIZE(m_autoscaling_v1_HorizontalPodAutoscaler_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_ScaleSpec_fields[] = {
+        {1, "replicas", PB_INT32, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v1_ScaleSpec = {
+        "ScaleSpec", m_autoscaling_v1_ScaleSpec_fields,
+        ARRAY_SIZE(m_autoscaling_v1_ScaleSpec_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_ScaleStatus_fields[] = {
+        {1, "replicas", PB_INT32, 0, NULL},
+        {2, "selector", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v1_ScaleStatus = {
+        "ScaleStatus", m_autoscaling_v1_ScaleStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v1_ScaleStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v1_Scale_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v1_ScaleSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v1_ScaleStatus},
+};
+static const struct protobuf_message m_autoscaling_v1_Scale = {
+        "Scale", m_autoscaling_v1_Scale_fields, ARRAY_SIZE(m_autoscaling_v1_Scale_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_CrossVersionObjectReference_fields[] = {
+        {1, "kind", PB_STRING, 0, NULL},
+        {2, "name", PB_STRING, 0, NULL},
+        {3, "apiVersion", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_CrossVersionObjectReference = {
+        "CrossVersionObjectReference", m_autoscaling_v2_CrossVersionObjectReference_fields,
+        ARRAY_SIZE(m_autoscaling_v2_CrossVersionObjectReference_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_MetricTarget_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "value", PB_QUANTITY, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "averageValue", PB_QUANTITY, PB_PTR | PB_OMITEMPTY, NULL},
+        {4, "averageUtilization", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_MetricTarget = {
+        "MetricTarget", m_autoscaling_v2_MetricTarget_fields,
+        ARRAY_SIZE(m_autoscaling_v2_MetricTarget_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_MetricIdentifier_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+        {2, "selector", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_meta_v1_LabelSelector},
+};
+static const struct protobuf_message m_autoscaling_v2_MetricIdentifier = {
+        "MetricIdentifier", m_autoscaling_v2_MetricIdentifier_fields,
+        ARRAY_SIZE(m_autoscaling_v2_MetricIdentifier_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ObjectMetricSource_fields[] = {
+        {1, "describedObject", PB_MESSAGE, 0, &m_autoscaling_v2_CrossVersionObjectReference},
+        {2, "target", PB_MESSAGE, 0, &m_autoscaling_v2_MetricTarget},
+        {3, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+};
+static const struct protobuf_message m_autoscaling_v2_ObjectMetricSource = {
+        "ObjectMetricSource", m_autoscaling_v2_ObjectMetricSource_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ObjectMetricSource_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_PodsMetricSource_fields[] = {
+        {1, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+        {2, "target", PB_MESSAGE, 0, &m_autoscaling_v2_MetricTarget},
+};
+static const struct protobuf_message m_autoscaling_v2_PodsMetricSource = {
+        "PodsMetricSource", m_autoscaling_v2_PodsMetricSource_fields,
+        ARRAY_SIZE(m_autoscaling_v2_PodsMetricSource_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ResourceMetricSource_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+        {2, "target", PB_MESSAGE, 0, &m_autoscaling_v2_MetricTarget},
+};
+static const struct protobuf_message m_autoscaling_v2_ResourceMetricSource = {
+        "ResourceMetricSource", m_autoscaling_v2_ResourceMetricSource_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ResourceMetricSource_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ContainerResourceMetricSource_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+        {2, "target", PB_MESSAGE, 0, &m_autoscaling_v2_MetricTarget},
+        {3, "container", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_ContainerResourceMetricSource = {
+        "ContainerResourceMetricSource", m_autoscaling_v2_ContainerResourceMetricSource_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ContainerResourceMetricSource_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ExternalMetricSource_fields[] = {
+        {1, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+        {2, "target", PB_MESSAGE, 0, &m_autoscaling_v2_MetricTarget},
+};
+static const struct protobuf_message m_autoscaling_v2_ExternalMetricSource = {
+        "ExternalMetricSource", m_autoscaling_v2_ExternalMetricSource_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ExternalMetricSource_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_MetricSpec_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "object", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ObjectMetricSource},
+        {3, "pods", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_PodsMetricSource},
+        {4, "resource", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ResourceMetricSource},
+        {5, "external", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ExternalMetricSource},
+        {7, "containerResource", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_autoscaling_v2_ContainerResourceMetricSource},
+};
+static const struct protobuf_message m_autoscaling_v2_MetricSpec = {
+        "MetricSpec", m_autoscaling_v2_MetricSpec_fields,
+        ARRAY_SIZE(m_autoscaling_v2_MetricSpec_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HPAScalingPolicy_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "value", PB_INT32, 0, NULL},
+        {3, "periodSeconds", PB_INT32, 0, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_HPAScalingPolicy = {
+        "HPAScalingPolicy", m_autoscaling_v2_HPAScalingPolicy_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HPAScalingPolicy_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HPAScalingRules_fields[] = {
+        {1, "selectPolicy", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "policies", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY, &m_autoscaling_v2_HPAScalingPolicy},
+        {3, "stabilizationWindowSeconds", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {4, "tolerance", PB_QUANTITY, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_HPAScalingRules = {
+        "HPAScalingRules", m_autoscaling_v2_HPAScalingRules_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HPAScalingRules_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HorizontalPodAutoscalerBehavior_fields[] = {
+        {1, "scaleUp", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_HPAScalingRules},
+        {2, "scaleDown", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_HPAScalingRules},
+};
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerBehavior = {
+        "HorizontalPodAutoscalerBehavior", m_autoscaling_v2_HorizontalPodAutoscalerBehavior_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HorizontalPodAutoscalerBehavior_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HorizontalPodAutoscalerSpec_fields[] = {
+        {1, "scaleTargetRef", PB_MESSAGE, 0, &m_autoscaling_v2_CrossVersionObjectReference},
+        {2, "minReplicas", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "maxReplicas", PB_INT32, 0, NULL},
+        {4, "metrics", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY, &m_autoscaling_v2_MetricSpec},
+        {5, "behavior", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_autoscaling_v2_HorizontalPodAutoscalerBehavior},
+};
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerSpec = {
+        "HorizontalPodAutoscalerSpec", m_autoscaling_v2_HorizontalPodAutoscalerSpec_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HorizontalPodAutoscalerSpec_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_MetricValueStatus_fields[] = {
+        {1, "value", PB_QUANTITY, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "averageValue", PB_QUANTITY, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "averageUtilization", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_MetricValueStatus = {
+        "MetricValueStatus", m_autoscaling_v2_MetricValueStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_MetricValueStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ObjectMetricStatus_fields[] = {
+        {1, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+        {2, "current", PB_MESSAGE, 0, &m_autoscaling_v2_MetricValueStatus},
+        {3, "describedObject", PB_MESSAGE, 0, &m_autoscaling_v2_CrossVersionObjectReference},
+};
+static const struct protobuf_message m_autoscaling_v2_ObjectMetricStatus = {
+        "ObjectMetricStatus", m_autoscaling_v2_ObjectMetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ObjectMetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_PodsMetricStatus_fields[] = {
+        {1, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+        {2, "current", PB_MESSAGE, 0, &m_autoscaling_v2_MetricValueStatus},
+};
+static const struct protobuf_message m_autoscaling_v2_PodsMetricStatus = {
+        "PodsMetricStatus", m_autoscaling_v2_PodsMetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_PodsMetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ResourceMetricStatus_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+        {2, "current", PB_MESSAGE, 0, &m_autoscaling_v2_MetricValueStatus},
+};
+static const struct protobuf_message m_autoscaling_v2_ResourceMetricStatus = {
+        "ResourceMetricStatus", m_autoscaling_v2_ResourceMetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ResourceMetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ContainerResourceMetricStatus_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+        {2, "current", PB_MESSAGE, 0, &m_autoscaling_v2_MetricValueStatus},
+        {3, "container", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_ContainerResourceMetricStatus = {
+        "ContainerResourceMetricStatus", m_autoscaling_v2_ContainerResourceMetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ContainerResourceMetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_ExternalMetricStatus_fields[] = {
+        {1, "metric", PB_MESSAGE, 0, &m_autoscaling_v2_MetricIdentifier},
+        {2, "current", PB_MESSAGE, 0, &m_autoscaling_v2_MetricValueStatus},
+};
+static const struct protobuf_message m_autoscaling_v2_ExternalMetricStatus = {
+        "ExternalMetricStatus", m_autoscaling_v2_ExternalMetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_ExternalMetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_MetricStatus_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "object", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ObjectMetricStatus},
+        {3, "pods", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_PodsMetricStatus},
+        {4, "resource", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ResourceMetricStatus},
+        {5, "external", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_autoscaling_v2_ExternalMetricStatus},
+        {7, "containerResource", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_autoscaling_v2_ContainerResourceMetricStatus},
+};
+static const struct protobuf_message m_autoscaling_v2_MetricStatus = {
+        "MetricStatus", m_autoscaling_v2_MetricStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_MetricStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HorizontalPodAutoscalerCondition_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "status", PB_STRING, 0, NULL},
+        {3, "lastTransitionTime", PB_TIME, PB_OMITEMPTY, NULL},
+        {4, "reason", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "message", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "observedGeneration", PB_INT64, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerCondition = {
+        "HorizontalPodAutoscalerCondition",
+        m_autoscaling_v2_HorizontalPodAutoscalerCondition_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HorizontalPodAutoscalerCondition_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HorizontalPodAutoscalerStatus_fields[] = {
+        {1, "observedGeneration", PB_INT64, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "lastScaleTime", PB_TIME, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "currentReplicas", PB_INT32, PB_OMITEMPTY, NULL},
+        {4, "desiredReplicas", PB_INT32, 0, NULL},
+        {5, "currentMetrics", PB_MESSAGE, PB_REPEATED, &m_autoscaling_v2_MetricStatus},
+        {6, "conditions", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_autoscaling_v2_HorizontalPodAutoscalerCondition},
+};
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscalerStatus = {
+        "HorizontalPodAutoscalerStatus", m_autoscaling_v2_HorizontalPodAutoscalerStatus_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HorizontalPodAutoscalerStatus_fields)};
+
+static const struct protobuf_field m_autoscaling_v2_HorizontalPodAutoscaler_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v2_HorizontalPodAutoscalerSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_autoscaling_v2_HorizontalPodAutoscalerStatus},
+};
+static const struct protobuf_message m_autoscaling_v2_HorizontalPodAutoscaler = {
+        "HorizontalPodAutoscaler", m_autoscaling_v2_HorizontalPodAutoscaler_fields,
+        ARRAY_SIZE(m_autoscaling_v2_HorizontalPodAutoscaler_fields)};
+
+static const struct protobuf_field m_certificates_v1_CertificateSigningRequestSpec_fields[] = {
+        {1, "request", PB_BYTES, 0, NULL},
+        {2, "username", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "uid", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "groups", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {5, "usages", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {6, "extra", PB_STRLIST, PB_MAP | PB_OMITEMPTY, NULL},
+        {7, "signerName", PB_STRING, 0, NULL},
+        {8, "expirationSeconds", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestSpec = {
+        "CertificateSigningRequestSpec", m_certificates_v1_CertificateSigningRequestSpec_fields,
+        ARRAY_SIZE(m_certificates_v1_CertificateSigningRequestSpec_fields)};
+
+static const struct protobuf_field m_certificates_v1_CertificateSigningRequestCondition_fields[] = {
+        {1, "type", PB_STRING, 0, NULL},
+        {2, "reason", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "message", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "lastUpdateTime", PB_TIME, PB_OMITEMPTY, NULL},
+        {5, "lastTransitionTime", PB_TIME, PB_OMITEMPTY, NULL},
+        {6, "status", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestCondition = {
+        "CertificateSigningRequestCondition",
+        m_certificates_v1_CertificateSigningRequestCondition_fields,
+        ARRAY_SIZE(m_certificates_v1_CertificateSigningRequestCondition_fields)};
+
+static const struct protobuf_field m_certificates_v1_CertificateSigningRequestStatus_fields[] = {
+        {1, "conditions", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_certificates_v1_CertificateSigningRequestCondition},
+        {2, "certificate", PB_BYTES, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequestStatus = {
+        "CertificateSigningRequestStatus", m_certificates_v1_CertificateSigningRequestStatus_fields,
+        ARRAY_SIZE(m_certificates_v1_CertificateSigningRequestStatus_fields)};
+
+static const struct protobuf_field m_certificates_v1_CertificateSigningRequest_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, 0, &m_certificates_v1_CertificateSigningRequestSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_certificates_v1_CertificateSigningRequestStatus},
+};
+static const struct protobuf_message m_certificates_v1_CertificateSigningRequest = {
+        "CertificateSigningRequest", m_certificates_v1_CertificateSigningRequest_fields,
+        ARRAY_SIZE(m_certificates_v1_CertificateSigningRequest_fields)};
 
 const struct protobuf_kind protobuf_schema_kinds[] = {
         {"v1", "Namespace", &m_core_v1_Namespace},
@@ -3204,6 +3796,24 @@ const struct protobuf_kind protobuf_schema_kinds[] = {
         {"networking.k8s.io/v1", "NetworkPolicy", &m_networking_v1_NetworkPolicy},
         {"scheduling.k8s.io/v1", "PriorityClass", &m_scheduling_v1_PriorityClass},
         {"authentication.k8s.io/v1", "TokenRequest", &m_authentication_v1_TokenRequest},
+        {"authentication.k8s.io/v1", "TokenReview", &m_authentication_v1_TokenReview},
+        {"authentication.k8s.io/v1", "SelfSubjectReview", &m_authentication_v1_SelfSubjectReview},
+        {"authentication.k8s.io/v1beta1", "SelfSubjectReview",
+         &m_authentication_v1_SelfSubjectReview},
+        {"authentication.k8s.io/v1alpha1", "SelfSubjectReview",
+         &m_authentication_v1_SelfSubjectReview},
+        {"authorization.k8s.io/v1", "SelfSubjectAccessReview",
+         &m_authorization_v1_SelfSubjectAccessReview},
+        {"authorization.k8s.io/v1", "SelfSubjectRulesReview",
+         &m_authorization_v1_SelfSubjectRulesReview},
+        {"authorization.k8s.io/v1", "SubjectAccessReview", &m_authorization_v1_SubjectAccessReview},
+        {"authorization.k8s.io/v1", "LocalSubjectAccessReview",
+         &m_authorization_v1_LocalSubjectAccessReview},
+        {"autoscaling/v1", "HorizontalPodAutoscaler", &m_autoscaling_v1_HorizontalPodAutoscaler},
+        {"autoscaling/v1", "Scale", &m_autoscaling_v1_Scale},
+        {"autoscaling/v2", "HorizontalPodAutoscaler", &m_autoscaling_v2_HorizontalPodAutoscaler},
+        {"certificates.k8s.io/v1", "CertificateSigningRequest",
+         &m_certificates_v1_CertificateSigningRequest},
         {"*", "DeleteOptions", &m_meta_v1_DeleteOptions},
 };
 const size_t protobuf_schema_kinds_count = ARRAY_SIZE(protobuf_schema_kinds);

@@ -462,6 +462,30 @@ static int decode_value(struct dec *d, const struct protobuf_field *f, const str
                 *ret = v;
                 return 0;
         }
+        case PB_STRLIST: {
+                struct rd lr = {w->data, w->data + w->len};
+                json_t *a = node(d, json_array());
+                while (lr.p < lr.end) {
+                        struct wfield lw;
+                        json_t *v = NULL;
+                        if ((r = read_field(&lr, &lw, d->err)) < 0)
+                                goto strlist_fail;
+                        if (lw.num != 1 || lw.wire != WIRE_LEN)
+                                continue;
+                        if (json_array_size(a) >= PROTOBUF_MAX_REPEATED) {
+                                r = error_set(d->err, -E2BIG, "%s: too many elements", f->name);
+                                goto strlist_fail;
+                        }
+                        if ((r = make_string(d, f, lw.data, lw.len, &v)) < 0)
+                                goto strlist_fail;
+                        json_array_append_new(a, v);
+                }
+                *ret = a;
+                return 0;
+        strlist_fail:
+                json_decref(a);
+                return r;
+        }
         default:
                 return error_set(d->err, -EINVAL, "%s: unsupported type", f->name);
         }

@@ -59,6 +59,7 @@ enum protobuf_type {
         PB_DURATION,  /* metav1.Duration {1 int64 ns} -> Go's time.Duration.String() */
         PB_INTSTR,    /* intstr.IntOrString {1 type, 2 intVal, 3 strVal} */
         PB_RAW,       /* runtime.RawExtension / FieldsV1 {1 raw JSON bytes} */
+        PB_STRLIST,   /* a []string wrapped in a message {1 repeated string} (map values) */
 };
 
 enum {

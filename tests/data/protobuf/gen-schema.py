@@ -24,6 +24,10 @@ PKGS = {  # import path -> (git dir, dir in repo, C prefix)
     "k8s.io/api/networking/v1": (API, "networking/v1", "networking_v1"),
     "k8s.io/api/scheduling/v1": (API, "scheduling/v1", "scheduling_v1"),
     "k8s.io/api/authentication/v1": (API, "authentication/v1", "authentication_v1"),
+    "k8s.io/api/authorization/v1": (API, "authorization/v1", "authorization_v1"),
+    "k8s.io/api/autoscaling/v1": (API, "autoscaling/v1", "autoscaling_v1"),
+    "k8s.io/api/autoscaling/v2": (API, "autoscaling/v2", "autoscaling_v2"),
+    "k8s.io/api/certificates/v1": (API, "certificates/v1", "certificates_v1"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": (MACH, "pkg/apis/meta/v1", "meta_v1"),
 }
 SPECIAL = {
@@ -62,6 +66,19 @@ ROOTS = [
     ("networking.k8s.io/v1", "NetworkPolicy", "k8s.io/api/networking/v1"),
     ("scheduling.k8s.io/v1", "PriorityClass", "k8s.io/api/scheduling/v1"),
     ("authentication.k8s.io/v1", "TokenRequest", "k8s.io/api/authentication/v1"),
+    ("authentication.k8s.io/v1", "TokenReview", "k8s.io/api/authentication/v1"),
+    ("authentication.k8s.io/v1", "SelfSubjectReview", "k8s.io/api/authentication/v1"),
+    # kubectl auth whoami falls back to these on 404; same fields as v1
+    ("authentication.k8s.io/v1beta1", "SelfSubjectReview", "k8s.io/api/authentication/v1"),
+    ("authentication.k8s.io/v1alpha1", "SelfSubjectReview", "k8s.io/api/authentication/v1"),
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview", "k8s.io/api/authorization/v1"),
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview", "k8s.io/api/authorization/v1"),
+    ("authorization.k8s.io/v1", "SubjectAccessReview", "k8s.io/api/authorization/v1"),
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview", "k8s.io/api/authorization/v1"),
+    ("autoscaling/v1", "HorizontalPodAutoscaler", "k8s.io/api/autoscaling/v1"),
+    ("autoscaling/v1", "Scale", "k8s.io/api/autoscaling/v1"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler", "k8s.io/api/autoscaling/v2"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest", "k8s.io/api/certificates/v1"),
     # client-go encodes DeleteOptions with the group-version of the client it deletes through
     ("*", "DeleteOptions", "k8s.io/apimachinery/pkg/apis/meta/v1"),
 ]
@@ -150,6 +167,9 @@ def resolve(t, pkg, imp):
     if q in named:
         u, uimp = named[q]
         r = resolve(u, q.rsplit(".", 1)[0], uimp)
+        if mp and r[2] and not r[3] and r[0] == "PB_STRING":
+            # map[string]ExtraValue ([]string): the value is a message {repeated string items = 1}
+            return ("PB_STRLIST", None, False, True, ptr)
         if (rep or mp) and (r[2] or r[3]):
             return ("PB_SKIP", None, False, False, False)  # list of lists: not in our kinds
         return (r[0], r[1], rep or r[2], mp or r[3], ptr or r[4])

@@ -458,6 +458,30 @@ TEST(event_times)
         CHECK(j == NULL);
 }
 
+TEST(extra_string_lists)
+{
+        /* SubjectAccessReview spec.extra is map<string, ExtraValue{1 repeated string}> */
+        struct pbw ev = {0}, ent = {0}, spec = {0}, raw = {0}, w = {0};
+        put_str(&ev, 1, "a");
+        put_str(&ev, 1, "b");
+        put_str(&ent, 1, "scopes");
+        put_msg(&ent, 2, &ev);
+        put_str(&spec, 3, "alice");
+        put_str(&spec, 4, "devs");
+        put_msg(&spec, 5, &ent);
+        put_msg(&raw, 2, &spec);
+        envelope(&w, "authorization.k8s.io/v1", "SubjectAccessReview", &raw);
+        json_t *j = decode_ok(&w);
+        json_t *sp = json_object_get(j, "spec");
+        json_t *x = json_object_get(json_object_get(sp, "extra"), "scopes");
+        CHECK_EQ_INT(json_array_size(x), 2);
+        CHECK_EQ_STR(json_string_value(json_array_get(x, 1)), "b");
+        CHECK_EQ_STR(json_string_value(json_object_get(sp, "user")), "alice");
+        CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(sp, "groups"), 0)), "devs");
+        CHECK(json_is_object(json_object_get(j, "status")));
+        json_decref(j);
+}
+
 TEST(kinds_present)
 {
         static const char *const kinds[][2] = {
@@ -499,6 +523,7 @@ int main(void)
         RUN(intstr_and_duration);
         RUN(eviction);
         RUN(event_times);
+        RUN(extra_string_lists);
         RUN(kinds_present);
         return harness_done();
 }
