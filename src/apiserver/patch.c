@@ -268,6 +268,8 @@ int patch_json(const json_t *target, const json_t *ops, json_t **ret, struct err
 
 const char *patch_merge_key(const char *field, const json_t *sample)
 {
+        /* From the patchMergeKey tags of k8s.io/api (fields without a patch strategy, e.g.
+         * tolerations, taints, containerStatuses, are replaced as a whole). */
         static const struct {
                 const char *field, *key;
         } keys[] = {
@@ -276,19 +278,16 @@ const char *patch_merge_key(const char *field, const json_t *sample)
                 {"ephemeralContainers", "name"},
                 {"volumes", "name"},
                 {"env", "name"},
-                {"volumeMounts", "name"},
+                {"volumeMounts", "mountPath"},
+                {"volumeDevices", "devicePath"},
                 {"imagePullSecrets", "name"},
                 {"conditions", "type"},
                 {"hostAliases", "ip"},
-                {"volumeDevices", "devicePath"},
                 {"ownerReferences", "uid"},
                 {"topologySpreadConstraints", "topologyKey"},
                 {"resourceClaims", "name"},
+                {"schedulingGates", "name"},
                 {"addresses", "type"},
-                {"taints", "key"},
-                {"containerStatuses", "name"},
-                {"initContainerStatuses", "name"},
-                {"images", "names"},
         };
         if (!strcmp(field, "ports")) {
                 if (json_is_object(sample) && json_object_get(sample, "containerPort"))

@@ -151,6 +151,15 @@ TEST(smp_directives)
                     "{\"ports\":[{\"containerPort\":80,\"name\":\"h\",\"protocol\":\"TCP\"},{"
                     "\"containerPort\":443}],\"conditions\":[{\"type\":\"Ready\",\"status\":"
                     "\"True\"}]}"));
+        /* volumeMounts merge by mountPath; tolerations are replaced */
+        CHECK(check(patch_strategic,
+                    "{\"volumeMounts\":[{\"name\":\"a\",\"mountPath\":\"/"
+                    "a\"}],\"tolerations\":[{\"key\":\"x\"}]}",
+                    "{\"volumeMounts\":[{\"name\":\"b\",\"mountPath\":\"/"
+                    "b\"}],\"tolerations\":[{\"key\":\"y\"}]}",
+                    "{\"volumeMounts\":[{\"name\":\"a\",\"mountPath\":\"/"
+                    "a\"},{\"name\":\"b\",\"mountPath\":\"/b\"}],"
+                    "\"tolerations\":[{\"key\":\"y\"}]}"));
         /* list-level replace */
         CHECK(check(patch_strategic, "{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}",
                     "{\"containers\":[{\"$patch\":\"replace\"},{\"name\":\"c\"}]}",
