@@ -155,6 +155,65 @@ static bool safe_param(const char *v)
         return true;
 }
 
+/* The kubelet's validateContainerLogStatus, answered from the pod status we hold, so the
+ * common "not started yet" cases are proper 400s rather than text in a 200 stream. Returns <0
+ * if it responded. */
+static int log_precheck(struct rq *q, const json_t *pod, const char *name, const char *container)
+{
+        const json_t *cs = NULL;
+        const char *lists[] = {"status.containerStatuses", "status.initContainerStatuses",
+                               "status.ephemeralContainerStatuses"};
+        for (size_t l = 0; l < ARRAY_SIZE(lists) && !cs; l++) {
+                size_t i;
+                json_t *c;
+                json_array_foreach(kjson_get(pod, lists[l]), i, c)
+                {
+                        const char *cn = kjson_str(c, "name");
+                        if (cn && !strcmp(cn, container)) {
+                                cs = c;
+                                break;
+                        }
+                }
+        }
+        bool previous = apiserver_parse_bool(http_req_query(q->req, "previous"));
+        if (!cs) {
+                if (!kjson_str(pod, "spec.nodeName"))
+                        return 0; /* reported below */
+                rq_fail(q, -EBADMSG, NULL,
+                        "container \"%s\" in pod \"%s\" is waiting to start: ContainerCreating",
+                        container, name);
+                return -EBADMSG;
+        }
+        bool last_term = json_is_object(kjson_get(cs, "lastState.terminated"));
+        if (previous) {
+                if (!last_term || !kjson_str(cs, "lastState.terminated.containerID")) {
+                        rq_fail(q, -EBADMSG, NULL,
+                                "previous terminated container \"%s\" in pod \"%s\" not found",
+                                container, name);
+                        return -EBADMSG;
+                }
+                return 0;
+        }
+        if (json_is_object(kjson_get(cs, "state.running")) ||
+            json_is_object(kjson_get(cs, "state.terminated")) || last_term)
+                return 0;
+        const char *reason = kjson_str(cs, "state.waiting.reason");
+        if (json_is_object(kjson_get(cs, "state.waiting"))) {
+                const char *what = reason ? reason : "";
+                if (reason && !strcmp(reason, "ErrImagePull"))
+                        what = "image can't be pulled";
+                else if (reason && !strcmp(reason, "ImagePullBackOff"))
+                        what = "trying and failing to pull image";
+                rq_fail(q, -EBADMSG, NULL, "container \"%s\" in pod \"%s\" is waiting to start: %s",
+                        container, name, what);
+                return -EBADMSG;
+        }
+        rq_fail(q, -EBADMSG, NULL,
+                "container \"%s\" in pod \"%s\" is waiting to start - no logs yet", container,
+                name);
+        return -EBADMSG;
+}
+
 void logs_proxy(struct rq *q, const json_t *pod)
 {
         const char *name = kjson_str(pod, "metadata.name");
@@ -198,6 +257,8 @@ void logs_proxy(struct rq *q, const json_t *pod)
                 rq_fail(q, -EBADMSG, NULL, "container %s is not valid for pod %s", container, name);
                 return;
         }
+        if (log_precheck(q, pod, name, container) < 0)
+                return;
         const char *node = kjson_str(pod, "spec.nodeName");
         if (!node || !*node) {
                 rq_fail(q, -EBADMSG, NULL, "pod %s does not have a host assigned", name);

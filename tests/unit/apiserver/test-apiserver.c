@@ -573,6 +573,17 @@ TEST(logs)
         CHECK_EQ_STR(kjson_str(j, "message"),
                      "a container name must be specified for pod lp, choose one of: [a b]");
         json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/default/pods/lp/log?container=b", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 400);
+        CHECK_EQ_STR(kjson_str(j, "message"),
+                     "container \"b\" in pod \"lp\" is waiting to start: ContainerCreating");
+        json_decref(j);
+        json_decref(reqj("PATCH", "/api/v1/namespaces/default/pods/lp/status",
+                         "application/merge-patch+json",
+                         "{\"status\":{\"containerStatuses\":[{\"name\":\"b\",\"state\":{"
+                         "\"running\":{}}}]}}",
+                         &code));
+        CHECK_EQ_INT(code, 200);
         pthread_t t;
         pthread_create(&t, NULL, fake_kubelet, NULL);
         char *s = req("GET",
