@@ -12,6 +12,7 @@
 #define APISERVER_ADAPTER_MAX_BODY (4 * 1024 * 1024) /* the adapter's hard cap (its own 413) */
 #define APISERVER_WATCH_QUEUE_MAX (10 * 1024 * 1024)
 #define APISERVER_BOOKMARK_MS 30000
+#define APISERVER_COMPACT_MS (5 * 60 * 1000) /* as kube-apiserver: compact every 5 minutes */
 
 struct watcher;
 struct logproxy;
@@ -25,6 +26,7 @@ struct apiserver {
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
         unsigned bookmark_ms;     /* BOOKMARK interval */
+        int64_t compact_rev;      /* revision seen at the previous compaction tick */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
 };
 

@@ -327,8 +327,23 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         return 0;
 }
 
+/* Compact the store's history to the revision seen one interval ago, so watches can resume
+ * from resourceVersions up to 5-10 minutes old and the history stays bounded. */
+static void on_compact(void *ud)
+{
+        struct apiserver *a = ud;
+        struct error err = {0};
+        if (a->compact_rev > 0 && store_compact(a->store, a->compact_rev, &err) < 0)
+                log_warn(COMP, "compaction at revision %lld: %s", (long long)a->compact_rev,
+                         error_msg(&err));
+        a->compact_rev = store_revision(a->store);
+        http_server_add_timer(a->http, APISERVER_COMPACT_MS, on_compact, a);
+}
+
 int apiserver_run(struct apiserver *a)
 {
+        a->compact_rev = store_revision(a->store);
+        http_server_add_timer(a->http, APISERVER_COMPACT_MS, on_compact, a);
         log_info(COMP, "serving on port %d", http_server_port(a->http));
         return http_server_run(a->http);
 }
