@@ -13,7 +13,9 @@
  *   /registry/<resource>/<namespace>/<name>   (namespaced)
  *   /registry/<resource>/<name>               (cluster-scoped)
  * where <resource> is the plural resource name (unique across the groups we serve; for a
- * non-core group it is the same as Kubernetes' etcd layout, e.g. /registry/leases/...). */
+ * non-core group it is the same as Kubernetes' etcd layout, e.g. /registry/leases/...).
+ * resourceVersions are store revisions; the server compacts the store's history every 5 minutes
+ * to the revision seen at the previous tick (older watch/list resourceVersions get 410). */
 #pragma once
 #include "common/base.h"
 #include "common/error.h"

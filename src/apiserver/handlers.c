@@ -886,6 +886,16 @@ static void do_list(struct rq *q)
                 at_rev = strtoll(dec, NULL, 10);
                 start = xstrdup(sp + 1);
         }
+        const char *rvm = query(q, "resourceVersionMatch");
+        if (!cont && rvm && !strcmp(rvm, "Exact")) {
+                bool ok;
+                at_rev = parse_rv(query(q, "resourceVersion"), &ok);
+                if (!ok || at_rev <= 0) {
+                        rq_fail(q, -EBADMSG, NULL,
+                                "resourceVersionMatch: Exact requires a non-zero resourceVersion");
+                        return;
+                }
+        }
         _cleanup_free_ char *prefix = scheme_prefix(q->res, q->ns);
         json_t *items = json_array();
         _cleanup_(json_decrefp) json_t *items_ref = items;
@@ -898,10 +908,14 @@ static void do_list(struct rq *q)
                 int r = store_list(q->a->store, prefix, start, limit ? limit + 1 : 0, at_rev, &l,
                                    &err);
                 if (r == -ERANGE) {
-                        rq_fail(q, -ERANGE, NULL,
-                                "The provided continue parameter is too old to display a "
-                                "consistent list result. You can start a new list without the "
-                                "continue parameter.");
+                        if (cont)
+                                rq_fail(q, -ERANGE, NULL,
+                                        "The provided continue parameter is too old to display a "
+                                        "consistent list result. You can start a new list "
+                                        "without the continue parameter.");
+                        else
+                                rq_fail(q, -ERANGE, NULL, "too old resource version: %lld (%lld)",
+                                        (long long)at_rev, (long long)store_revision(q->a->store));
                         return;
                 }
                 if (r < 0) {

@@ -356,6 +356,18 @@ TEST(watch)
                         "\"v1\",\"metadata\":{\"resourceVersion\":\"") == s);
         free(s);
 
+        /* list at an exact revision: w1 did not exist yet at rv */
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/default/"
+                 "configmaps?resourceVersion=%s&resourceVersionMatch=Exact&fieldSelector=metadata."
+                 "name%%3Dw1",
+                 rv);
+        j = reqj("GET", path, NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        CHECK_EQ_INT(json_array_size(json_object_get(j, "items")), 0);
+        CHECK_EQ_STR(kjson_str(j, "metadata.resourceVersion"), rv);
+        json_decref(j);
+
         /* too old -> one ERROR 410 event, then the stream ends */
         struct error err = {0};
         CHECK(store_compact(st, store_revision(st), &err) == 0);
@@ -366,6 +378,13 @@ TEST(watch)
         CHECK(strstr(s, "\"code\":410"));
         CHECK(strstr(s, "\"reason\":\"Expired\""));
         free(s);
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/default/"
+                 "configmaps?resourceVersion=%s&resourceVersionMatch=Exact",
+                 rv);
+        j = reqj("GET", path, NULL, NULL, &code);
+        CHECK_EQ_INT(code, 410);
+        json_decref(j);
 }
 
 TEST(graceful_delete)
