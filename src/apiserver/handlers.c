@@ -3,6 +3,7 @@
 #include "apiserver/apiserver-internal.h"
 
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -270,42 +271,47 @@ static bool in_list(const char *const *l, const char *s)
         return false;
 }
 
-/* fieldValidation=Strict: unknown top-level and metadata fields -> 400. Returns <0 if it
- * responded. */
+static void unknown_add(json_t *list, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void unknown_add(json_t *list, const char *fmt, ...)
+{
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (json_array_size(list) < 32)
+                json_array_append_new(list, json_sprintf("unknown field \"%s\"", buf));
+}
+
+/* Unknown fields (top level, metadata, and for pods spec and containers) per fieldValidation:
+ * Strict -> 400 "strict decoding error"; Warn (the default) -> one Warning header each;
+ * Ignore -> nothing. Returns <0 if it responded. */
 static int strict_check(struct rq *q, const struct scheme_resource *r, const json_t *obj)
 {
         const char *fv = query(q, "fieldValidation");
-        if (!fv || strcmp(fv, "Strict"))
+        if (fv && !strcmp(fv, "Ignore"))
                 return 0;
-        char msg[1024] = "";
-        size_t off = 0;
+        _cleanup_(json_decrefp) json_t *unknown = json_array();
         const char *k;
         json_t *v;
         const char *const *top = top_fields(r);
         json_object_foreach((json_t *)obj, k, v)
         {
-                if (!strcmp(k, "kind") || !strcmp(k, "apiVersion") || !strcmp(k, "metadata") ||
-                    in_list(top, k))
-                        continue;
-                off += (size_t)snprintf(msg + off, off < sizeof(msg) ? sizeof(msg) - off : 0,
-                                        "%sunknown field \"%s\"", off ? ", " : "", k);
+                if (strcmp(k, "kind") && strcmp(k, "apiVersion") && strcmp(k, "metadata") &&
+                    !in_list(top, k))
+                        unknown_add(unknown, "%s", k);
         }
         json_object_foreach(json_object_get(obj, "metadata"), k, v)
         {
-                if (in_list(meta_fields, k))
-                        continue;
-                off += (size_t)snprintf(msg + off, off < sizeof(msg) ? sizeof(msg) - off : 0,
-                                        "%sunknown field \"metadata.%s\"", off ? ", " : "", k);
+                if (!in_list(meta_fields, k))
+                        unknown_add(unknown, "metadata.%s", k);
         }
         if (is_res(r, "pods")) {
                 const json_t *spec = json_object_get(obj, "spec");
                 json_object_foreach((json_t *)spec, k, v)
                 {
-                        if (in_list(pod_spec_fields, k))
-                                continue;
-                        off += (size_t)snprintf(msg + off,
-                                                off < sizeof(msg) ? sizeof(msg) - off : 0,
-                                                "%sunknown field \"spec.%s\"", off ? ", " : "", k);
+                        if (!in_list(pod_spec_fields, k))
+                                unknown_add(unknown, "spec.%s", k);
                 }
                 const char *lists[] = {"containers", "initContainers"};
                 for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
@@ -315,21 +321,43 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
                         {
                                 json_object_foreach(c, k, v)
                                 {
-                                        if (in_list(container_fields, k))
-                                                continue;
-                                        off += (size_t)snprintf(
-                                                msg + off,
-                                                off < sizeof(msg) ? sizeof(msg) - off : 0,
-                                                "%sunknown field \"spec.%s[%zu].%s\"",
-                                                off ? ", " : "", lists[l], i, k);
+                                        if (!in_list(container_fields, k))
+                                                unknown_add(unknown, "spec.%s[%zu].%s", lists[l], i,
+                                                            k);
                                 }
                         }
                 }
         }
-        if (!off)
+        if (!json_array_size(unknown))
                 return 0;
-        if (off >= sizeof(msg))
-                msg[sizeof(msg) - 1] = 0;
+        size_t i;
+        json_t *u;
+        if (!fv || strcmp(fv, "Strict")) {
+                json_array_foreach(unknown, i, u)
+                {
+                        _cleanup_free_ char *w = xasprintf("299 - \"%s\"", json_string_value(u));
+                        /* the value is a quoted-string: escape the inner quotes */
+                        _cleanup_free_ char *esc = xmalloc(2 * strlen(w) + 1);
+                        size_t o = 0;
+                        for (size_t c = 0; w[c]; c++) {
+                                bool inner = c > 6 && w[c + 1];
+                                if (inner && (w[c] == '"' || w[c] == '\\'))
+                                        esc[o++] = '\\';
+                                esc[o++] = w[c];
+                        }
+                        esc[o] = 0;
+                        http_req_add_header(q->req, "Warning", esc);
+                }
+                return 0;
+        }
+        char msg[2048] = "";
+        size_t off = 0;
+        json_array_foreach(unknown, i, u)
+        {
+                if (off < sizeof(msg))
+                        off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s", i ? ", " : "",
+                                                json_string_value(u));
+        }
         rq_fail(q, -EBADMSG, NULL,
                 "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
                 r->kind, r->version, r->kind, msg);
