@@ -114,6 +114,11 @@ YAML
                 rc=$($K get pod $POD -n $NS -o jsonpath='{.status.containerStatuses[0].restartCount}')
                 check "[$V] pod adopted, not restarted ($cid1 -> $cid2, restarts $rc)" test -n "$cid1" -a "$cid1" = "$cid2" -a "$rc" = 0
                 check "[$V] still Running after restart" running
+                # a server restart ends watch streams (kubectl get -w then exits): watch again
+                kill $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null
+                $K get pods -n $NS -w >>"$W/watch-$V.out" 2>&1 &
+                WATCH_PID=$!
+                sleep 1
         fi
 
         cid=$($K get pod $POD -n $NS -o jsonpath='{.status.containerStatuses[0].containerID}')
