@@ -12,6 +12,7 @@
 #define APISERVER_ADAPTER_MAX_BODY (4 * 1024 * 1024) /* the adapter's hard cap (its own 413) */
 #define APISERVER_WATCH_QUEUE_MAX (10 * 1024 * 1024)
 #define APISERVER_BOOKMARK_MS 30000
+#define APISERVER_EVENT_TTL_S 3600           /* events live one hour */
 #define APISERVER_COMPACT_MS (5 * 60 * 1000) /* as kube-apiserver: compact every 5 minutes */
 
 struct watcher;
@@ -64,6 +65,9 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
                              int64_t rev);
 /* Serialize for the store (drops metadata.resourceVersion). Caller frees. */
 char *apiserver_obj_encode(const json_t *obj, size_t *ret_len);
+
+/* Periodic work (loop thread): expire events older than APISERVER_EVENT_TTL_S. */
+void apiserver_housekeeping(struct apiserver *a);
 
 /* ---- handlers.c ---- */
 void handlers_resource(struct rq *q);

@@ -9,6 +9,7 @@
 #include "apiserver/status.h"
 #include "common/kjson.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 
 #define COMP "apiserver"
 
@@ -327,12 +328,48 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         return 0;
 }
 
+/* Events expire an hour after they were created (kube-apiserver's --event-ttl, an etcd lease
+ * there). Runs with the compaction tick. */
+static void expire_events(struct apiserver *a)
+{
+        const struct scheme_resource *r = scheme_lookup("", "v1", "events");
+        _cleanup_free_ char *prefix = scheme_prefix(r, NULL);
+        struct store_list l = {0};
+        struct error err = {0};
+        if (store_list(a->store, prefix, NULL, 0, 0, &l, &err) < 0) {
+                log_warn(COMP, "event expiry: %s", error_msg(&err));
+                return;
+        }
+        time_t cutoff = time(NULL) - APISERVER_EVENT_TTL_S;
+        size_t n = 0;
+        for (size_t i = 0; i < l.n_items; i++) {
+                json_t *ev = NULL;
+                if (kjson_parse(l.items[i].value, l.items[i].value_len, 0, &ev, NULL) < 0)
+                        continue;
+                const char *ts = kjson_str(ev, "metadata.creationTimestamp");
+                struct timespec t;
+                if (ts && timefmt_parse_rfc3339(ts, &t) == 0 && t.tv_sec < cutoff &&
+                    store_delete(a->store, l.items[i].key, l.items[i].mod_rev, NULL, NULL) == 0)
+                        n++;
+                json_decref(ev);
+        }
+        store_list_clear(&l);
+        if (n)
+                log_debug(COMP, "expired %zu events", n);
+}
+
 /* Compact the store's history to the revision seen one interval ago, so watches can resume
  * from resourceVersions up to 5-10 minutes old and the history stays bounded. */
+void apiserver_housekeeping(struct apiserver *a)
+{
+        expire_events(a);
+}
+
 static void on_compact(void *ud)
 {
         struct apiserver *a = ud;
         struct error err = {0};
+        apiserver_housekeeping(a);
         if (a->compact_rev > 0 && store_compact(a->store, a->compact_rev, &err) < 0)
                 log_warn(COMP, "compaction at revision %lld: %s", (long long)a->compact_rev,
                          error_msg(&err));

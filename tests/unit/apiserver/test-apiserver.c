@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/apiserver-internal.h"
 #include "common/kjson.h"
 #include "common/log.h"
 #include "store/store.h"
@@ -530,6 +530,41 @@ TEST(finalizers)
         json_decref(j);
 }
 
+static volatile int housekeeping_done;
+static void run_housekeeping(void *ud)
+{
+        apiserver_housekeeping(ud);
+        housekeeping_done = 1;
+}
+
+TEST(event_ttl)
+{
+        long code;
+        json_decref(reqj("POST", "/api/v1/namespaces/default/events", "application/json",
+                         "{\"metadata\":{\"name\":\"new\"},\"involvedObject\":{\"kind\":\"Pod\"},"
+                         "\"reason\":\"R\"}",
+                         &code));
+        CHECK_EQ_INT(code, 201);
+        const char *old = "{\"metadata\":{\"name\":\"old\",\"namespace\":\"default\","
+                          "\"creationTimestamp\":\"2020-01-01T00:00:00Z\"},\"reason\":\"R\"}";
+        struct error err = {0};
+        CHECK(store_create(st, "/registry/events/default/old", old, strlen(old), NULL, &err) == 0);
+        json_t *j = reqj("GET", "/api/v1/namespaces/default/events/old", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        json_decref(j);
+        housekeeping_done = 0;
+        http_server_post(srv->http, run_housekeeping, srv);
+        for (int i = 0; i < 500 && !housekeeping_done; i++)
+                usleep(10000);
+        CHECK(housekeeping_done);
+        j = reqj("GET", "/api/v1/namespaces/default/events/old", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 404);
+        json_decref(j);
+        j = reqj("GET", "/api/v1/namespaces/default/events/new", NULL, NULL, &code);
+        CHECK_EQ_INT(code, 200);
+        json_decref(j);
+}
+
 /* A fake kubelet: one plain-HTTP exchange on loopback, records the request line. */
 static int kubelet_fd = -1;
 static char kubelet_req[512];
@@ -645,6 +680,7 @@ int main(void)
         RUN(graceful_delete);
         RUN(namespaces);
         RUN(finalizers);
+        RUN(event_ttl);
         RUN(logs);
         apiserver_stop(srv);
         pthread_join(t, NULL);
