@@ -391,7 +391,7 @@ static int check_kind(struct rq *q, const struct scheme_resource *r, const json_
 /* ---- namespaces ---- */
 
 /* Namespace must exist (and, when creating, not be terminating). Returns <0 if it responded. */
-static int ns_check(struct rq *q, const char *ns, bool creating)
+static int ns_check(struct rq *q, const char *ns, bool creating, const char *name)
 {
         const struct scheme_resource *nsr = scheme_lookup("", "v1", "namespaces");
         _cleanup_(json_decrefp) json_t *obj = NULL;
@@ -407,10 +407,10 @@ static int ns_check(struct rq *q, const char *ns, bool creating)
         }
         if (creating && kjson_str(obj, "metadata.deletionTimestamp")) {
                 _cleanup_free_ char *qr = scheme_qualified_resource(q->res);
-                rq_fail(q, -EACCES, status_details(q->name, q->res->group, q->res->resource),
+                rq_fail(q, -EACCES, status_details(name, q->res->group, q->res->resource),
                         "%s \"%s\" is forbidden: unable to create new content in namespace %s "
                         "because it is being terminated",
-                        qr, kjson_str(obj, "metadata.name") ? q->name ? q->name : "" : "", ns);
+                        qr, name ? name : "", ns);
                 return -EACCES;
         }
         return 0;
@@ -1018,7 +1018,7 @@ static void do_create(struct rq *q)
                         "on the request");
                 return;
         }
-        if (r->namespaced && ns_check(q, q->ns, true) < 0)
+        if (r->namespaced && ns_check(q, q->ns, true, kjson_str(obj, "metadata.name")) < 0)
                 return;
         if (!r->namespaced)
                 json_object_del(meta, "namespace");
@@ -1188,7 +1188,7 @@ static void do_patch(struct rq *q)
                  * body is the request's); do the create inline. */
                 json_t *meta = kjson_obj_ensure(patch, "metadata");
                 json_object_set_new(meta, "name", json_string(q->name));
-                if (r->namespaced && ns_check(q, q->ns, true) < 0)
+                if (r->namespaced && ns_check(q, q->ns, true, q->name) < 0)
                         return;
                 json_object_set_new(patch, "kind", json_string(r->kind));
                 json_object_set_new(patch, "apiVersion", json_string(scheme_api_version(r)));
