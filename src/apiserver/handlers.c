@@ -12,6 +12,7 @@
 #include "api/pod.h"
 #include "api/protobuf.h"
 #include "apiserver/patch.h"
+#include "apiserver/services.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -484,6 +485,25 @@ static void validate_keys(const json_t *map, const char *field, json_t *causes)
         }
 }
 
+/* Every stored Service (for IP and node port allocation). New reference. */
+static json_t *all_services(struct apiserver *a)
+{
+        const struct scheme_resource *r = scheme_lookup("", "v1", "services");
+        _cleanup_free_ char *prefix = scheme_prefix(r, NULL);
+        struct store_list l = {0};
+        json_t *arr = json_array();
+        if (store_list(a->store, prefix, NULL, 0, 0, &l, NULL) < 0)
+                return arr;
+        for (size_t i = 0; i < l.n_items; i++) {
+                json_t *o = apiserver_obj_decode(r, l.items[i].value, l.items[i].value_len,
+                                                 l.items[i].mod_rev);
+                if (o)
+                        json_array_append_new(arr, o);
+        }
+        store_list_clear(&l);
+        return arr;
+}
+
 /* Server-set fields and defaults of a new object. */
 static void prepare_create(const struct scheme_resource *r, json_t *obj, const char *ns)
 {
@@ -703,6 +723,10 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         }
         _cleanup_(json_decrefp) json_t *causes = json_array();
         validate(r, newobj, causes);
+        if (is_res(r, "services")) {
+                _cleanup_(json_decrefp) json_t *existing = all_services(q->a);
+                services_prepare_update(newobj, old, existing, causes);
+        }
         meta_validate_object_meta_update(newobj, old, causes);
         if (is_res(r, "pods"))
                 pod_validate_update(newobj, old, causes);
@@ -1032,6 +1056,10 @@ static void do_create(struct rq *q)
                 prepare_create(r, obj, q->ns);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, obj, causes);
+                if (is_res(r, "services") && !json_array_size(causes)) {
+                        _cleanup_(json_decrefp) json_t *existing = all_services(q->a);
+                        services_prepare_create(obj, existing, causes);
+                }
                 if (json_array_size(causes)) {
                         fail_invalid(q, r, kjson_str(obj, "metadata.name"), causes);
                         return;
@@ -1195,6 +1223,10 @@ static void do_patch(struct rq *q)
                 prepare_create(r, patch, q->ns);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, patch, causes);
+                if (is_res(r, "services") && !json_array_size(causes)) {
+                        _cleanup_(json_decrefp) json_t *existing = all_services(q->a);
+                        services_prepare_create(patch, existing, causes);
+                }
                 if (json_array_size(causes)) {
                         fail_invalid(q, r, q->name, causes);
                         return;
