@@ -15,7 +15,9 @@
  * where <resource> is the plural resource name (unique across the groups we serve; for a
  * non-core group it is the same as Kubernetes' etcd layout, e.g. /registry/leases/...).
  * resourceVersions are store revisions; the server compacts the store's history every 5 minutes
- * to the revision seen at the previous tick (older watch/list resourceVersions get 410). */
+ * to the revision seen at the previous tick (older watch/list resourceVersions get 410), and
+ * deletes Events older than one hour at the same tick. Services get cluster IPs from
+ * 10.43.0.0/16 and node ports from 30000-32767 (apiserver/services.h). */
 #pragma once
 #include "common/base.h"
 #include "common/error.h"
