@@ -137,8 +137,65 @@ void pod_defaults(json_t *pod)
         json_object_set_new(status, "qosClass", json_string(pod_qos_class(pod)));
 }
 
+/* requests <= limits for each resource named in both (ValidateResourceRequirements). */
+static void validate_resources(const json_t *c, const char *field, json_t *causes)
+{
+        const json_t *req = kjson_get(c, "resources.requests");
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)req, k, v)
+        {
+                struct quantity rq, lq;
+                if (!res_get(c, "resources.requests", k, &rq)) {
+                        char f[160];
+                        snprintf(f, sizeof(f), "%s.resources.requests[%s]", field, k);
+                        meta_cause_add_json(causes, "FieldValueInvalid", f, v,
+                                            "quantities must match the regular expression "
+                                            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+                        continue;
+                }
+                if (!res_get(c, "resources.limits", k, &lq) || quantity_cmp(&rq, &lq) <= 0)
+                        continue;
+                char f[160], detail[128], val[QUANTITY_STR_MAX];
+                snprintf(f, sizeof(f), "%s.resources.requests", field);
+                snprintf(detail, sizeof(detail), "must be less than or equal to %s limit of %s", k,
+                         quantity_format(&lq, val));
+                quantity_format(&rq, val);
+                meta_cause_add(causes, "FieldValueInvalid", f, val, detail);
+        }
+}
+
+/* volumeMounts must name a volume of the pod and carry a mountPath; env names are required. */
+static void validate_mounts_env(const json_t *c, const char *field, const json_t *volumes,
+                                json_t *causes)
+{
+        char f[160];
+        size_t j;
+        json_t *m;
+        json_array_foreach(json_object_get(c, "volumeMounts"), j, m)
+        {
+                const char *name = json_string_value(json_object_get(m, "name"));
+                snprintf(f, sizeof(f), "%s.volumeMounts[%zu].name", field, j);
+                if (!name || !*name)
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                else if (!json_object_get(volumes, name))
+                        meta_cause_add(causes, "FieldValueNotFound", f, name, NULL);
+                const char *mp = json_string_value(json_object_get(m, "mountPath"));
+                snprintf(f, sizeof(f), "%s.volumeMounts[%zu].mountPath", field, j);
+                if (!mp || !*mp)
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+        }
+        json_array_foreach(json_object_get(c, "env"), j, m)
+        {
+                const char *name = json_string_value(json_object_get(m, "name"));
+                snprintf(f, sizeof(f), "%s.env[%zu].name", field, j);
+                if (!name || !*name)
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+        }
+}
+
 static void validate_containers(const json_t *list, const char *field, json_t *names,
-                                json_t *causes, bool required)
+                                const json_t *volumes, json_t *causes, bool required)
 {
         char f[128], buf[1024];
         if (!json_is_array(list) || !json_array_size(list)) {
@@ -167,6 +224,10 @@ static void validate_containers(const json_t *list, const char *field, json_t *n
                         meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
                 size_t j;
                 json_t *p;
+                char cf[96];
+                snprintf(cf, sizeof(cf), "%s[%zu]", field, i);
+                validate_resources(c, cf, causes);
+                validate_mounts_env(c, cf, volumes, causes);
                 json_array_foreach(json_object_get(c, "ports"), j, p)
                 {
                         json_t *cp = json_object_get(p, "containerPort");
@@ -202,12 +263,31 @@ static void validate_enum(const json_t *spec, const char *key, const char *const
 void pod_validate(const json_t *pod, json_t *causes)
 {
         const json_t *spec = json_object_get(pod, "spec");
+        /* volumes: names required, DNS labels, unique */
+        json_t *volumes = json_object();
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(spec, "volumes"), i, v)
+        {
+                char f[64], buf[1024];
+                const char *name = json_string_value(json_object_get(v, "name"));
+                snprintf(f, sizeof(f), "spec.volumes[%zu].name", i);
+                if (!name || !*name)
+                        meta_cause_add(causes, "FieldValueRequired", f, NULL, "");
+                else if (meta_dns1123_label_error(name, buf, sizeof(buf)))
+                        meta_cause_add(causes, "FieldValueInvalid", f, name, buf);
+                else if (json_object_get(volumes, name))
+                        meta_cause_add(causes, "FieldValueDuplicate", f, name, NULL);
+                else
+                        json_object_set_new(volumes, name, json_true());
+        }
         json_t *names = json_object();
-        validate_containers(json_object_get(spec, "containers"), "spec.containers", names, causes,
-                            true);
+        validate_containers(json_object_get(spec, "containers"), "spec.containers", names, volumes,
+                            causes, true);
         validate_containers(json_object_get(spec, "initContainers"), "spec.initContainers", names,
-                            causes, false);
+                            volumes, causes, false);
         json_decref(names);
+        json_decref(volumes);
         static const char *const rp[] = {"Always", "OnFailure", "Never", NULL};
         static const char *const dp[] = {"ClusterFirstWithHostNet", "ClusterFirst", "Default",
                                          "None", NULL};

@@ -99,6 +99,33 @@ TEST(validate)
                               "spec.restartPolicy"),
                      1);
         CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+                              "\"volumeMounts\":[{\"name\":\"v\",\"mountPath\":\"/v\"}]}]}}",
+                              "spec.containers[0].volumeMounts[0].name"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"volumes\":[{\"name\":\"v\"}],\"containers\":[{\"name\":"
+                              "\"a\",\"image\":\"x\",\"volumeMounts\":[{\"name\":\"v\","
+                              "\"mountPath\":\"/v\"}]}]}}",
+                              NULL),
+                     0);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"volumes\":[{\"name\":\"v\"},{\"name\":\"v\"}],"
+                              "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}",
+                              "spec.volumes[1].name"),
+                     1);
+        CHECK_EQ_INT(
+                n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"resources\":"
+                         "{\"requests\":{\"cpu\":\"2\"},\"limits\":{\"cpu\":\"1\"}}}]}}",
+                         "spec.containers[0].resources.requests"),
+                1);
+        CHECK_EQ_INT(
+                n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"resources\":"
+                         "{\"requests\":{\"cpu\":\"500m\"},\"limits\":{\"cpu\":\"1\"}}}]}}",
+                         NULL),
+                0);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+                              "\"env\":[{\"value\":\"1\"}]}]}}",
+                              "spec.containers[0].env[0].name"),
+                     1);
+        CHECK_EQ_INT(n_causes("{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
                               "\"ports\":[{\"containerPort\":70000}]}]}}",
                               "spec.containers[0].ports[0].containerPort"),
                      1);
