@@ -109,9 +109,15 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-demo.sh
 
+# ---- benchmark (not a test): bench/bench-api.c, a libcurl load generator ----
+BENCH_BIN := $(BUILD)/bench/bench-api
+$(BENCH_BIN): bench/bench-api.c $(call libs_of,store)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(call libs_of,store) -Wl,--end-group $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@scripts/bench.sh
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@BUILD=$(BUILD) scripts/bench.sh
 
 format:
 	clang-format -i $(wildcard src/*/*.[ch] tests/unit/*/*.c tests/fuzz/*.c)

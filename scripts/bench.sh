@@ -1,8 +1,185 @@
 #!/bin/bash
-# bench.sh — `make bench`: each figure beside its peer measured in the same run.
-# Benchmarks arrive with the datastore issue (store create/update/list/watch vs raw etcd); until
-# then this prints the pod start figure beside podman's, measured now.
+# bench.sh — `make bench`: the datastore/API benchmark of issue 3, printed as ONE table in which
+# every timonel figure stands beside its peer measured in the same run, and a target column.
+#
+# Starts, on loopback only, with temporary directories on the disk (not tmpfs, so fsync is real):
+#   - etcd 3.4 (Debian etcd-server), the raw put reference through its JSON gateway,
+#   - `timonel server --disable-agent` on the default SQLite backend,
+#   - if the binary has the etcd backend (store-etcd.c), a second server with
+#     --datastore-endpoint http://127.0.0.1:<etcd port> (on a fresh etcd key space).
+# The load generator is $BUILD/bench/bench-api (bench/bench-api.c: libcurl, HTTP/1.1 keep-alive,
+# one connection per thread). Not a test: `make test` never runs it. BENCH_QUICK=1 shrinks N.
 set -u
-cd "$(dirname "$0")/.."
-echo "benchmarks: not yet written (they arrive with issue 3); nothing measured"
-exit 0
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+TIMONEL=$BUILD/timonel
+B=$BUILD/bench/bench-api
+for f in "$TIMONEL" "$B"; do
+        [ -x "$f" ] || { echo "bench: $f not built (run make bench)" >&2; exit 1; }
+done
+command -v etcd >/dev/null || { echo "bench: etcd not installed (scripts/deps.sh)" >&2; exit 1; }
+
+Q=${BENCH_QUICK:-0}
+scale() { if [ "$Q" = 1 ]; then echo $(($1 / 10)); else echo "$1"; fi; }
+
+W=$(mktemp -d /var/tmp/timonel-bench.XXXXXX)
+PIDS=()
+DATADIRS=()
+cleanup() {
+        local p d
+        for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for d in "${DATADIRS[@]}"; do "$TIMONEL" killall --data-dir "$d" >/dev/null 2>&1; done
+        for p in "${PIDS[@]}"; do
+                for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+        local p
+        for _ in $(seq 50); do
+                p=$((20000 + RANDOM % 20000))
+                [ "$p" = 18080 ] && continue
+                ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+        done
+        return 1
+}
+wait_for() {
+        local deadline=$((SECONDS + $1)); shift
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -ge $deadline ] && return 1
+                sleep 0.1
+        done
+}
+log() { echo "bench: $*" >&2; }
+# val "k=v k=v ..." key
+val() { local kv; for kv in $1; do [ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return; }; done; echo "-"; }
+
+# ---- etcd ----
+EP=$(free_port); PP=$(free_port)
+ETCD=http://127.0.0.1:$EP
+etcd --name bench --data-dir "$W/etcd" --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+        --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+        --initial-cluster "bench=http://127.0.0.1:$PP" >"$W/etcd.log" 2>&1 &
+PIDS+=($!)
+wait_for 20 curl -sf "$ETCD/health" || { log "etcd did not start"; cat "$W/etcd.log" >&2; exit 1; }
+
+# ---- timonel servers ----
+# start_server NAME [--datastore-endpoint URL]; sets URL_<NAME>, TLS_<NAME>
+start_server() {
+        local name=$1; shift
+        local d=$W/$name p kp
+        p=$(free_port); kp=$(free_port)
+        DATADIRS+=("$d")
+        "$TIMONEL" server --data-dir "$d" --https-listen-port "$p" --kubelet-port "$kp" \
+                --disable-agent --write-kubeconfig "$d/kc.yaml" "$@" >"$W/$name.log" 2>&1 &
+        PIDS+=($!)
+        local tls=$d/server/tls
+        local c=(curl -sf --cacert "$tls/ca.crt" --cert "$tls/admin.crt" --key "$tls/admin.key")
+        if ! wait_for 30 "${c[@]}" "https://127.0.0.1:$p/readyz"; then
+                log "server $name did not start"; tail -5 "$W/$name.log" >&2; return 1
+        fi
+        for ns in bench bench-w; do
+                "${c[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' \
+                        -d "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\"}}" \
+                        "https://127.0.0.1:$p/api/v1/namespaces" || { log "create namespace $ns"; return 1; }
+        done
+        eval "URL_$name=https://127.0.0.1:$p TLS_$name=$tls"
+}
+
+declare -A R
+# run KEY bench-api-args...: store its key=value line in R[KEY]
+run() {
+        local key=$1; shift
+        local out
+        log "$key: bench-api $*"
+        out=$("$B" "$@" 2>"$W/err") || { log "$key failed: $(cat "$W/err")"; }
+        R[$key]=$out
+        log "  $out"
+}
+
+# the API figures for one server (prefix = sqlite|etcd)
+api_suite() {
+        local k=$1 url=$2 tls=$3
+        local a=(--url "$url" --tls "$tls")
+        run "$k.create1" load "${a[@]}" --op create --conns 1 --n "$(scale 1000)"
+        run "$k.create8" load "${a[@]}" --op create --conns 8 --n "$(scale 9000)" --start "$(scale 1000)"
+        run "$k.update1" load "${a[@]}" --op update --conns 1 --n "$(scale 1000)" --objects 100
+        run "$k.update8" load "${a[@]}" --op update --conns 8 --n "$(scale 4000)" --objects 100
+        run "$k.get1" load "${a[@]}" --op get --conns 1 --n "$(scale 3000)" --objects 100
+        run "$k.get8" load "${a[@]}" --op get --conns 8 --n "$(scale 10000)" --objects 100
+        run "$k.list" list "${a[@]}" --runs 5
+        run "$k.list0" list "${a[@]}" --runs 5 --rv0
+        run "$k.watch" watch "${a[@]}" --ns bench-w --watchers 100 --events "$(scale 200)"
+}
+
+T0=$SECONDS
+run etcd.put1 load --url "$ETCD" --op etcd-put --conns 1 --n "$(scale 2000)" --objects 100
+run etcd.put8 load --url "$ETCD" --op etcd-put --conns 8 --n "$(scale 8000)" --objects 100
+
+start_server sqlite || exit 1
+api_suite sqlite "$URL_sqlite" "$TLS_sqlite"
+# file size: 100,000 updates of 100 objects through the store library (the server's code path,
+# without HTTP), 8 writer threads, on the disk
+run sqlite.dbsize store --db "$W/dbsize/state.db" --objects 100 --n "$(scale 100000)" --conns 8
+
+HAVE_ETCD_BACKEND=0
+if [ -f "$ROOT/src/store/store-etcd.c" ]; then
+        HAVE_ETCD_BACKEND=1
+        if start_server etcd --datastore-endpoint "$ETCD"; then
+                api_suite etcd "$URL_etcd" "$TLS_etcd"
+        else
+                HAVE_ETCD_BACKEND=0
+        fi
+fi
+
+# ---- the table ----
+# verdict VALUE OP LIMIT: met / not met / -
+verdict() {
+        [ "$1" = - ] && { echo "-"; return; }
+        if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == "ge" && v >= l) || (op == "lt" && v < l)) }'; then
+                echo "met"
+        else
+                echo "NOT MET"
+        fi
+}
+g() { val "${R[$1]:-}" "$2"; }
+row() { printf '| %-46s | %14s | %12s | %14s | %-22s | %-7s |\n' "$@"; }
+
+P1=$(g etcd.put1 rate); P8=$(g etcd.put8 rate)
+C1=$(g sqlite.create1 rate); C8=$(g sqlite.create8 rate)
+E=$([ $HAVE_ETCD_BACKEND = 1 ] && echo 1 || echo 0)
+e() { if [ $E = 1 ]; then g "etcd.$1" "$2"; else echo "n/a"; fi; }
+twice() { awk -v p="$1" 'BEGIN { if (p == "-") print "-"; else printf "%.0f", 2 * p }'; }
+
+echo
+echo "timonel datastore benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, data on $(df -T "$W" | awk 'NR==2 {print $2}')"
+echo "client: bench-api (libcurl, HTTP/1.1 keep-alive, 1 connection per thread); pods ~600 B JSON"
+echo
+row "figure" "timonel/sqlite" "timonel/etcd" "peer: raw etcd" "target" "sqlite"
+row "----------------------------------------------" "--------------" "------------" "--------------" "----------------------" "-------"
+row "durable creates/s, 1 connection" "$C1" "$(e create1 rate)" "$P1 puts/s" ">= 2x peer ($(twice "$P1"))" "$(verdict "$C1" ge "$(twice "$P1")")"
+row "durable creates/s, 8 connections" "$C8" "$(e create8 rate)" "$P8 puts/s" ">= 2x peer ($(twice "$P8"))" "$(verdict "$C8" ge "$(twice "$P8")")"
+row "create p50 / p99 ms, 8 connections" "$(g sqlite.create8 p50_ms)/$(g sqlite.create8 p99_ms)" "$(e create8 p50_ms)/$(e create8 p99_ms)" "$(g etcd.put8 p50_ms)/$(g etcd.put8 p99_ms)" "" ""
+row "updates/s, 1 / 8 connections" "$(g sqlite.update1 rate)/$(g sqlite.update8 rate)" "$(e update1 rate)/$(e update8 rate)" "$P1/$P8" "" ""
+row "update p50 / p99 ms, 8 connections" "$(g sqlite.update8 p50_ms)/$(g sqlite.update8 p99_ms)" "$(e update8 p50_ms)/$(e update8 p99_ms)" "" "" ""
+row "gets/s, 1 / 8 connections" "$(g sqlite.get1 rate)/$(g sqlite.get8 rate)" "$(e get1 rate)/$(e get8 rate)" "" "" ""
+row "get p50 / p99 ms, 8 connections" "$(g sqlite.get8 p50_ms)/$(g sqlite.get8 p99_ms)" "$(e get8 p50_ms)/$(e get8 p99_ms)" "" "" ""
+L=$(g sqlite.list0 p50_ms)
+row "LIST $(g sqlite.list items) pods, ms (p50 of 5)" "$(g sqlite.list p50_ms)" "$(e list p50_ms)" "" "" ""
+row "LIST rv=0 (watch cache) $(g sqlite.list0 items) pods, ms" "$L" "$(e list0 p50_ms)" "" "< 100 ms" "$(verdict "$L" lt 100)"
+WP=$(g sqlite.watch p99_ms)
+row "watch write->watcher p50/p99 ms, 100 watchers" "$(g sqlite.watch p50_ms)/$WP" "$(e watch p50_ms)/$(e watch p99_ms)" "" "p99 < 10 ms" "$(verdict "$WP" lt 10)"
+row "  watch events delivered / expected" "$(g sqlite.watch delivered)/$(g sqlite.watch expected)" "$(e watch delivered)/$(e watch expected)" "" "all" ""
+DB=$(g sqlite.dbsize total_mb)
+row "DB MB after $(g sqlite.dbsize n) updates of 100 objects" "$DB" "" "" "< 50 MB" "$(verdict "$DB" lt 50)"
+row "  (store-level, 8 threads: updates/s)" "$(g sqlite.dbsize rate)" "" "" "" ""
+echo
+[ $HAVE_ETCD_BACKEND = 1 ] || echo "timonel/etcd: n/a (no src/store/store-etcd.c in this tree yet)"
+echo "watch latency is measured from just before the PUT is sent (includes its commit): an upper bound."
+echo "bench took $((SECONDS - T0)) s"
