@@ -47,8 +47,13 @@ struct opts {
         bool rv0;
 };
 
-static struct opts O = {.ns = "bench", .n = 1000, .conns = 1, .objects = 100, .runs = 5,
-                        .watchers = 100, .events = 200};
+static struct opts O = {.ns = "bench",
+                        .n = 1000,
+                        .conns = 1,
+                        .objects = 100,
+                        .runs = 5,
+                        .watchers = 100,
+                        .events = 200};
 
 static double now_ms(void)
 {
@@ -219,8 +224,9 @@ static void *load_thread(void *ud)
                         atomic_fetch_add(&L->failed, 1);
                         pthread_mutex_lock(&L->mu);
                         if (!L->first_error[0])
-                                snprintf(L->first_error, sizeof(L->first_error), "%s %s: %ld %.120s",
-                                         method, url, code, out.buf ? out.buf : "");
+                                snprintf(L->first_error, sizeof(L->first_error),
+                                         "%s %s: %ld %.120s", method, url, code,
+                                         out.buf ? out.buf : "");
                         pthread_mutex_unlock(&L->mu);
                 }
         }
@@ -458,9 +464,8 @@ static int run_watch(void)
         qsort(WB.lat, (size_t)got, sizeof(double), cmp_double);
         printf("op=watch watchers=%ld events=%ld delivered=%ld expected=%ld secs=%.2f "
                "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-               O.watchers, O.events, got, WB.events_expected, secs,
-               pct(WB.lat, (size_t)got, 50), pct(WB.lat, (size_t)got, 99),
-               got ? WB.lat[got - 1] : 0.0);
+               O.watchers, O.events, got, WB.events_expected, secs, pct(WB.lat, (size_t)got, 50),
+               pct(WB.lat, (size_t)got, 99), got ? WB.lat[got - 1] : 0.0);
         if (got < WB.events_expected)
                 rc = 1;
 out:
@@ -556,13 +561,19 @@ static _Noreturn void usage(void)
 int main(int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"op", required_argument, NULL, 'o'},     {"url", required_argument, NULL, 'u'},
-                {"tls", required_argument, NULL, 't'},    {"ns", required_argument, NULL, 's'},
-                {"db", required_argument, NULL, 'd'},     {"n", required_argument, NULL, 'n'},
-                {"conns", required_argument, NULL, 'c'},  {"objects", required_argument, NULL, 'j'},
-                {"start", required_argument, NULL, 'S'},  {"runs", required_argument, NULL, 'r'},
+                {"op", required_argument, NULL, 'o'},
+                {"url", required_argument, NULL, 'u'},
+                {"tls", required_argument, NULL, 't'},
+                {"ns", required_argument, NULL, 's'},
+                {"db", required_argument, NULL, 'd'},
+                {"n", required_argument, NULL, 'n'},
+                {"conns", required_argument, NULL, 'c'},
+                {"objects", required_argument, NULL, 'j'},
+                {"start", required_argument, NULL, 'S'},
+                {"runs", required_argument, NULL, 'r'},
                 {"watchers", required_argument, NULL, 'w'},
-                {"events", required_argument, NULL, 'e'}, {"rv0", no_argument, NULL, '0'},
+                {"events", required_argument, NULL, 'e'},
+                {"rv0", no_argument, NULL, '0'},
                 {0},
         };
         if (argc < 2)
@@ -572,20 +583,47 @@ int main(int argc, char **argv)
         int c;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'o': O.op = optarg; break;
-                case 'u': O.url = optarg; break;
-                case 't': O.tls = optarg; break;
-                case 's': O.ns = optarg; break;
-                case 'd': O.db = optarg; break;
-                case 'n': O.n = atol(optarg); break;
-                case 'c': O.conns = atol(optarg); break;
-                case 'j': O.objects = atol(optarg); break;
-                case 'S': O.start = atol(optarg); break;
-                case 'r': O.runs = atol(optarg); break;
-                case 'w': O.watchers = atol(optarg); break;
-                case 'e': O.events = atol(optarg); break;
-                case '0': O.rv0 = true; break;
-                default: usage();
+                case 'o':
+                        O.op = optarg;
+                        break;
+                case 'u':
+                        O.url = optarg;
+                        break;
+                case 't':
+                        O.tls = optarg;
+                        break;
+                case 's':
+                        O.ns = optarg;
+                        break;
+                case 'd':
+                        O.db = optarg;
+                        break;
+                case 'n':
+                        O.n = atol(optarg);
+                        break;
+                case 'c':
+                        O.conns = atol(optarg);
+                        break;
+                case 'j':
+                        O.objects = atol(optarg);
+                        break;
+                case 'S':
+                        O.start = atol(optarg);
+                        break;
+                case 'r':
+                        O.runs = atol(optarg);
+                        break;
+                case 'w':
+                        O.watchers = atol(optarg);
+                        break;
+                case 'e':
+                        O.events = atol(optarg);
+                        break;
+                case '0':
+                        O.rv0 = true;
+                        break;
+                default:
+                        usage();
                 }
         }
         if (O.n <= 0 || O.conns <= 0 || O.objects <= 0 || O.runs <= 0 || O.watchers <= 0 ||

@@ -15,8 +15,9 @@
  * write acknowledged to the caller survives kill -9 and power loss.
  *
  * Threads: one writer connection under wmu (a recursive mutex so that a watch callback can
- * cancel its own watch); every write is BEGIN IMMEDIATE ... COMMIT under wmu, followed (still
- * under wmu) by the fan-out to watchers, which gives revision order. Reads use a pool of reader
+ * cancel its own watch). Writes are group-committed (see "group commit" below): concurrent
+ * writers queue, one of them commits the whole queue as one BEGIN IMMEDIATE ... COMMIT (one
+ * fsync) under wmu, followed (still under wmu) by the fan-out to watchers in revision order. Reads use a pool of reader
  * connections (WAL: readers never block the writer). A second process opening the same file is
  * refused with an flock on "<path>.lock", because the writer keeps the revision in memory.
  *
@@ -41,6 +42,7 @@
 #define STORE_COMPACT_INTERVAL 300
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_MAX_READERS 32
+#define STORE_BATCH_MAX 256 /* requests per group commit */
 
 enum stmt_id {
         ST_BEGIN,
@@ -118,6 +120,8 @@ struct conn {
         struct conn *next_all;    /* reader pool: every open reader */
 };
 
+struct wreq;
+
 struct sqlite_store {
         struct store base;
         char *path;
@@ -132,6 +136,14 @@ struct sqlite_store {
         unsigned writes_since_compact;
         time_t last_compact;
         int64_t rev; /* latest committed revision; read with __atomic without wmu */
+
+        /* qmu protects the group-commit queue (qhead/qtail), leading and every queued
+         * request's done flag; qcond is broadcast when a batch is finished. Lock order: a
+         * leader releases qmu before taking wmu. */
+        pthread_mutex_t qmu;
+        pthread_cond_t qcond;
+        struct wreq *qhead, **qtail;
+        bool leading;
 
         /* rmu protects the reader pool: free list and count. */
         pthread_mutex_t rmu;
@@ -420,6 +432,8 @@ static void sq_close(struct store *base)
         pthread_mutex_destroy(&s->wmu);
         pthread_mutex_destroy(&s->rmu);
         pthread_cond_destroy(&s->rcond);
+        pthread_mutex_destroy(&s->qmu);
+        pthread_cond_destroy(&s->qcond);
         free(s->path);
         free(s);
 }
@@ -444,6 +458,9 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         pthread_mutexattr_destroy(&attr);
         pthread_mutex_init(&s->rmu, NULL);
         pthread_cond_init(&s->rcond, NULL);
+        pthread_mutex_init(&s->qmu, NULL);
+        pthread_cond_init(&s->qcond, NULL);
+        s->qtail = &s->qhead;
 
         _cleanup_free_ char *lock_path = xasprintf("%s.lock", path);
         s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -666,46 +683,186 @@ static int last_rev_of(struct sqlite_store *s, const char *key, int64_t *ret, st
 
 static int compact_locked(struct sqlite_store *s, int64_t rev, struct error *err);
 
-/* Start a write: take wmu and BEGIN IMMEDIATE. On failure wmu is released. */
-static int write_begin(struct sqlite_store *s, struct error *err)
+/* ---- group commit ----
+ * A writer does not commit alone: it enqueues a request (struct wreq) and waits. If no batch is
+ * being committed, the first waiter becomes the leader: it takes the queued requests (up to
+ * STORE_BATCH_MAX), applies each inside one BEGIN IMMEDIATE transaction under its own SAVEPOINT
+ * (a failed request - conflict, absent key - is rolled back alone and gets its own error), then
+ * COMMITs once: one WAL fsync for the whole batch. After the commit it publishes the revision,
+ * fans the events out in revision order (still under wmu), and wakes every caller with its own
+ * result. While a leader commits, new writers queue up and form the next batch, so concurrent
+ * writers share fsyncs and a lone writer pays what it paid before (a batch of one). */
+
+enum wop { W_CREATE, W_UPDATE, W_DELETE };
+
+struct wreq {
+        enum wop op;
+        const char *key;
+        const char *value; /* create/update: the caller's buffer (the caller waits) */
+        size_t len;
+        int64_t expect_rev;
+        /* results, written by the leader */
+        int r;
+        int64_t rev;
+        struct store_kv cur; /* update/delete: the state before */
+        struct error err;
+        bool done;
+        struct wreq *next;
+};
+
+static int exec_sql(struct sqlite_store *s, const char *sql, struct error *err)
 {
-        pthread_mutex_lock(&s->wmu);
-        if (in_callback(s)) {
-                pthread_mutex_unlock(&s->wmu);
-                return error_set(err, -EDEADLK, "store: write from inside a watch callback");
-        }
-        int r = exec_simple(s, &s->w, ST_BEGIN_IMM, err);
-        if (r < 0) {
-                pthread_mutex_unlock(&s->wmu);
-                return r;
-        }
-        /* The file is the truth: after a failed COMMIT whose data did reach the disk, the next
-         * write continues from the stored revision instead of failing on a duplicate rev. */
-        int64_t rev, compact;
-        r = read_revs(s, &s->w, &rev, &compact, err);
-        if (r < 0) {
-                rollback(s, &s->w);
-                pthread_mutex_unlock(&s->wmu);
-                return r;
-        }
-        if (rev != s->rev)
-                __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
+        if (sqlite3_exec(s->w.db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                return db_error(s->w.db, err, s->path, sql);
         return 0;
 }
 
-/* Commit (or roll back on r < 0); on success publish rev and fan ev out. Releases wmu. */
-static int write_end(struct sqlite_store *s, int r, const struct store_event *ev, struct error *err)
+/* Apply one request at revision rev inside the leader's transaction. */
+static int wreq_apply(struct sqlite_store *s, struct wreq *q, int64_t rev, struct error *err)
 {
+        int r;
+        if (q->op == W_CREATE) {
+                int64_t prev = 0;
+                struct error gerr = {0};
+                r = get_on(s, &s->w, q->key, &q->cur, &gerr);
+                if (r == 0) {
+                        store_kv_clear(&q->cur);
+                        return error_set(err, -EEXIST, "key %s already exists", q->key);
+                }
+                if (r != -ENOENT) {
+                        if (err)
+                                *err = gerr;
+                        return r;
+                }
+                r = last_rev_of(s, q->key, &prev, err);
+                if (r >= 0)
+                        r = insert_row(s, rev, q->key, true, false, rev, prev, q->value, q->len,
+                                       err);
+                if (r >= 0)
+                        r = set_current(s, q->key, rev, err);
+                return r;
+        }
+        r = get_on(s, &s->w, q->key, &q->cur, err);
+        if (r >= 0 && q->expect_rev && q->cur.mod_rev != q->expect_rev)
+                r = error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", q->key,
+                              (long long)q->cur.mod_rev, (long long)q->expect_rev);
+        if (r >= 0 && q->op == W_UPDATE)
+                r = insert_row(s, rev, q->key, false, false, q->cur.create_rev, q->cur.mod_rev,
+                               q->value, q->len, err);
+        else if (r >= 0)
+                r = insert_row(s, rev, q->key, false, true, q->cur.create_rev, q->cur.mod_rev,
+                               q->cur.value, q->cur.value_len, err);
         if (r >= 0)
-                r = exec_simple(s, &s->w, ST_COMMIT, err);
+                r = set_current(s, q->key, q->op == W_UPDATE ? rev : 0, err);
+        return r;
+}
+
+static void wreq_dispatch(struct sqlite_store *s, const struct wreq *q)
+{
+        struct store_event ev = {.type = STORE_EVENT_PUT, .key = q->key, .rev = q->rev};
+        if (q->op == W_CREATE) {
+                ev.value = q->value;
+                ev.value_len = q->len;
+                ev.create_rev = q->rev;
+        } else if (q->op == W_UPDATE) {
+                ev.value = q->value;
+                ev.value_len = q->len;
+                ev.prev_value = q->cur.value;
+                ev.prev_len = q->cur.value_len;
+                ev.create_rev = q->cur.create_rev;
+        } else {
+                ev.type = STORE_EVENT_DELETE;
+                ev.value = q->cur.value;
+                ev.value_len = q->cur.value_len;
+                ev.create_rev = q->cur.create_rev;
+        }
+        store_watch_hub_dispatch(&s->hub, &ev);
+}
+
+/* Fail every request of the batch that has not failed yet with *e. */
+static void batch_fail(struct wreq *batch, const struct error *e)
+{
+        for (struct wreq *q = batch; q; q = q->next) {
+                if (q->r < 0)
+                        continue;
+                q->r = e->code < 0 ? e->code : -EIO;
+                q->err = *e;
+        }
+}
+
+/* The leader's work: one transaction, one commit, then the fan-out. */
+static void batch_run(struct sqlite_store *s, struct wreq *batch)
+{
+        struct error e = {0};
+        pthread_mutex_lock(&s->wmu);
+        int r = exec_simple(s, &s->w, ST_BEGIN_IMM, &e);
+        /* The file is the truth: after a failed COMMIT whose data did reach the disk, the next
+         * write continues from the stored revision instead of failing on a duplicate rev. */
+        int64_t rev = 0, compact;
+        if (r >= 0)
+                r = read_revs(s, &s->w, &rev, &compact, &e);
         if (r < 0) {
                 rollback(s, &s->w);
                 pthread_mutex_unlock(&s->wmu);
-                return r;
+                batch_fail(batch, &e);
+                return;
         }
-        __atomic_store_n(&s->rev, ev->rev, __ATOMIC_RELEASE);
-        store_watch_hub_dispatch(&s->hub, ev);
-        s->writes_since_compact++;
+        if (rev != s->rev)
+                __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
+        size_t n_ok = 0;
+        for (struct wreq *q = batch; q; q = q->next) {
+                r = exec_sql(s, "SAVEPOINT w", &q->err);
+                if (r >= 0)
+                        r = wreq_apply(s, q, rev + 1, &q->err);
+                if (r >= 0)
+                        r = exec_sql(s, "RELEASE w", &q->err);
+                if (r < 0 && !sqlite3_get_autocommit(s->w.db)) {
+                        exec_sql(s, "ROLLBACK TO w", NULL);
+                        exec_sql(s, "RELEASE w", NULL);
+                }
+                q->r = r;
+                if (r >= 0) {
+                        q->rev = ++rev;
+                        n_ok++;
+                } else {
+                        store_kv_clear(&q->cur);
+                }
+                if (sqlite3_get_autocommit(s->w.db)) {
+                        /* SQLite rolled the whole transaction back (I/O error, disk full):
+                         * nothing of this batch is written. */
+                        if (r >= 0)
+                                error_set(&e, -EIO, "%s: transaction rolled back", s->path);
+                        else
+                                e = q->err;
+                        for (struct wreq *o = batch; o; o = o->next)
+                                if (o != q && o->r >= 0)
+                                        store_kv_clear(&o->cur);
+                        q->r = 0;
+                        batch_fail(batch, &e);
+                        pthread_mutex_unlock(&s->wmu);
+                        return;
+                }
+        }
+        if (n_ok == 0) { /* nothing to write: no fsync */
+                rollback(s, &s->w);
+                pthread_mutex_unlock(&s->wmu);
+                return;
+        }
+        r = exec_simple(s, &s->w, ST_COMMIT, &e);
+        if (r < 0) {
+                rollback(s, &s->w);
+                pthread_mutex_unlock(&s->wmu);
+                for (struct wreq *q = batch; q; q = q->next)
+                        if (q->r >= 0)
+                                store_kv_clear(&q->cur);
+                batch_fail(batch, &e);
+                return;
+        }
+        __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
+        for (struct wreq *q = batch; q; q = q->next)
+                if (q->r >= 0)
+                        wreq_dispatch(s, q);
+        s->writes_since_compact += n_ok;
         if (s->writes_since_compact >= STORE_COMPACT_EVERY ||
             time(NULL) - s->last_compact >= STORE_COMPACT_INTERVAL) {
                 struct error cerr = {0};
@@ -713,109 +870,87 @@ static int write_end(struct sqlite_store *s, int r, const struct store_event *ev
                         log_debug("store", "auto-compaction: %s", error_msg(&cerr));
         }
         pthread_mutex_unlock(&s->wmu);
-        return 0;
+}
+
+/* Enqueue q and wait for its result (leading a batch if no one else is). */
+static int wreq_submit(struct sqlite_store *s, struct wreq *q, struct error *err)
+{
+        /* A watch callback runs on the leader with wmu held: writing from it would wait for
+         * itself. trylock succeeds on a recursive mutex we hold, or when nobody holds it. */
+        if (pthread_mutex_trylock(&s->wmu) == 0) {
+                bool cb = in_callback(s);
+                pthread_mutex_unlock(&s->wmu);
+                if (cb)
+                        return error_set(err, -EDEADLK,
+                                         "store: write from inside a watch callback");
+        }
+        pthread_mutex_lock(&s->qmu);
+        *s->qtail = q;
+        s->qtail = &q->next;
+        while (!q->done) {
+                if (s->leading) {
+                        pthread_cond_wait(&s->qcond, &s->qmu);
+                        continue;
+                }
+                /* Lead: take up to STORE_BATCH_MAX requests off the queue. */
+                s->leading = true;
+                struct wreq *batch = s->qhead, **tail = &s->qhead;
+                for (size_t n = 0; *tail && n < STORE_BATCH_MAX; n++)
+                        tail = &(*tail)->next;
+                s->qhead = *tail;
+                *tail = NULL;
+                if (!s->qhead)
+                        s->qtail = &s->qhead;
+                pthread_mutex_unlock(&s->qmu);
+                batch_run(s, batch);
+                pthread_mutex_lock(&s->qmu);
+                for (struct wreq *o = batch, *next; o; o = next) {
+                        next = o->next; /* o may be freed by its caller once done */
+                        o->next = NULL;
+                        o->done = true;
+                }
+                s->leading = false;
+                pthread_cond_broadcast(&s->qcond);
+        }
+        pthread_mutex_unlock(&s->qmu);
+        if (q->r < 0 && err)
+                *err = q->err;
+        return q->r;
 }
 
 static int sq_create(struct store *base, const char *key, const char *value, size_t len,
                      int64_t *ret_rev, struct error *err)
 {
-        struct sqlite_store *s = SQ(base);
-        int r = write_begin(s, err);
-        if (r < 0)
-                return r;
-        int64_t rev = s->rev + 1, prev = 0;
-        struct store_kv cur = {0};
-        struct error gerr = {0};
-        r = get_on(s, &s->w, key, &cur, &gerr);
-        if (r == 0) {
-                store_kv_clear(&cur);
-                r = error_set(err, -EEXIST, "key %s already exists", key);
-        } else if (r != -ENOENT) {
-                if (err)
-                        *err = gerr;
-        } else {
-                r = last_rev_of(s, key, &prev, err);
-                if (r >= 0)
-                        r = insert_row(s, rev, key, true, false, rev, prev, value, len, err);
-                if (r >= 0)
-                        r = set_current(s, key, rev, err);
-        }
-        struct store_event ev = {.type = STORE_EVENT_PUT,
-                                 .key = key,
-                                 .value = value,
-                                 .value_len = len,
-                                 .rev = rev,
-                                 .create_rev = rev};
-        r = write_end(s, r, &ev, err);
+        struct wreq q = {.op = W_CREATE, .key = key, .value = value, .len = len};
+        int r = wreq_submit(SQ(base), &q, err);
         if (r >= 0 && ret_rev)
-                *ret_rev = rev;
+                *ret_rev = q.rev;
         return r;
 }
 
 static int sq_update(struct store *base, const char *key, const char *value, size_t len,
                      int64_t expect_rev, int64_t *ret_rev, struct error *err)
 {
-        struct sqlite_store *s = SQ(base);
-        int r = write_begin(s, err);
-        if (r < 0)
-                return r;
-        int64_t rev = s->rev + 1;
-        struct store_kv cur = {0};
-        r = get_on(s, &s->w, key, &cur, err);
-        if (r >= 0 && expect_rev && cur.mod_rev != expect_rev)
-                r = error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", key,
-                              (long long)cur.mod_rev, (long long)expect_rev);
-        if (r >= 0)
-                r = insert_row(s, rev, key, false, false, cur.create_rev, cur.mod_rev, value, len,
-                               err);
-        if (r >= 0)
-                r = set_current(s, key, rev, err);
-        struct store_event ev = {.type = STORE_EVENT_PUT,
-                                 .key = key,
-                                 .value = value,
-                                 .value_len = len,
-                                 .prev_value = cur.value,
-                                 .prev_len = cur.value_len,
-                                 .rev = rev,
-                                 .create_rev = cur.create_rev};
-        r = write_end(s, r, &ev, err);
-        store_kv_clear(&cur);
+        struct wreq q = {
+                .op = W_UPDATE, .key = key, .value = value, .len = len, .expect_rev = expect_rev};
+        int r = wreq_submit(SQ(base), &q, err);
+        store_kv_clear(&q.cur);
         if (r >= 0 && ret_rev)
-                *ret_rev = rev;
+                *ret_rev = q.rev;
         return r;
 }
 
 static int sq_remove(struct store *base, const char *key, int64_t expect_rev,
                      struct store_kv *ret_prev, struct error *err)
 {
-        struct sqlite_store *s = SQ(base);
-        int r = write_begin(s, err);
-        if (r < 0)
-                return r;
-        int64_t rev = s->rev + 1;
-        struct store_kv cur = {0};
-        r = get_on(s, &s->w, key, &cur, err);
-        if (r >= 0 && expect_rev && cur.mod_rev != expect_rev)
-                r = error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", key,
-                              (long long)cur.mod_rev, (long long)expect_rev);
-        if (r >= 0)
-                r = insert_row(s, rev, key, false, true, cur.create_rev, cur.mod_rev, cur.value,
-                               cur.value_len, err);
-        if (r >= 0)
-                r = set_current(s, key, 0, err);
-        struct store_event ev = {.type = STORE_EVENT_DELETE,
-                                 .key = key,
-                                 .value = cur.value,
-                                 .value_len = cur.value_len,
-                                 .rev = rev,
-                                 .create_rev = cur.create_rev};
-        r = write_end(s, r, &ev, err);
+        struct wreq q = {.op = W_DELETE, .key = key, .expect_rev = expect_rev};
+        int r = wreq_submit(SQ(base), &q, err);
         if (r >= 0 && ret_prev) {
-                cur.mod_rev = rev;
-                *ret_prev = cur;
+                q.cur.mod_rev = q.rev;
+                *ret_prev = q.cur;
                 return r;
         }
-        store_kv_clear(&cur);
+        store_kv_clear(&q.cur);
         return r;
 }
 
