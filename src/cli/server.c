@@ -30,6 +30,7 @@ struct server_opts {
         int port;
         const char *write_kubeconfig;
         const char *datastore_endpoint;
+        const char *datastore_cafile, *datastore_certfile, *datastore_keyfile; /* etcd TLS */
         bool disable_agent;
         const char *node_name;
         const char *node_ip;
@@ -50,7 +51,11 @@ static void server_usage(FILE *f)
               "  --https-listen-port PORT     API server port (default 6443)\n"
               "  --bind-address ADDR          API server address (default 0.0.0.0)\n"
               "  --write-kubeconfig FILE      admin kubeconfig (default /etc/timonel/timonel.yaml)\n"
-              "  --datastore-endpoint URL     sqlite:///path (default DATA/server/db/state.db)\n"
+              "  --datastore-endpoint URL     sqlite:///path (default DATA/server/db/state.db),\n"
+              "                               or etcd: http(s)://host:2379[,http(s)://host2:2379...]\n"
+              "  --datastore-cafile FILE      etcd: CA to verify etcd's certificate\n"
+              "  --datastore-certfile FILE    etcd: client certificate\n"
+              "  --datastore-keyfile FILE     etcd: client key\n"
               "  --disable-agent              run no node in this process\n"
               "  --node-name NAME             node name (default: host name)\n"
               "  --node-ip ADDR               node InternalIP (default: first non-loopback IPv4)\n"
@@ -80,6 +85,9 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 O_BIND,
                 O_KC,
                 O_DS,
+                O_DSCA,
+                O_DSCERT,
+                O_DSKEY,
                 O_NOAGENT,
                 O_NODE,
                 O_NODEIP,
@@ -94,6 +102,9 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 {"bind-address", required_argument, NULL, O_BIND},
                 {"write-kubeconfig", required_argument, NULL, O_KC},
                 {"datastore-endpoint", required_argument, NULL, O_DS},
+                {"datastore-cafile", required_argument, NULL, O_DSCA},
+                {"datastore-certfile", required_argument, NULL, O_DSCERT},
+                {"datastore-keyfile", required_argument, NULL, O_DSKEY},
                 {"disable-agent", no_argument, NULL, O_NOAGENT},
                 {"node-name", required_argument, NULL, O_NODE},
                 {"node-ip", required_argument, NULL, O_NODEIP},
@@ -129,6 +140,9 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 case O_BIND: o->bind_address = optarg; break;
                 case O_KC: o->write_kubeconfig = optarg; break;
                 case O_DS: o->datastore_endpoint = optarg; break;
+                case O_DSCA: o->datastore_cafile = optarg; break;
+                case O_DSCERT: o->datastore_certfile = optarg; break;
+                case O_DSKEY: o->datastore_keyfile = optarg; break;
                 case O_NOAGENT: o->disable_agent = true; break;
                 case O_NODE: o->node_name = optarg; break;
                 case O_NODEIP: o->node_ip = optarg; break;
@@ -231,7 +245,12 @@ int cli_server_main(int argc, char **argv)
 
         struct store *store = NULL;
         const char *endpoint = o.datastore_endpoint ? o.datastore_endpoint : db_path;
-        if (store_open(endpoint, &store, &err) < 0) {
+        struct store_options sopts = {
+                .ca_file = o.datastore_cafile,
+                .cert_file = o.datastore_certfile,
+                .key_file = o.datastore_keyfile,
+        };
+        if (store_open_with(endpoint, &sopts, &store, &err) < 0) {
                 fprintf(stderr, "timonel server: datastore: %s\n", error_msg(&err));
                 return 1;
         }

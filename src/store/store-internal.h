@@ -2,9 +2,10 @@
  * (watch.c) the backends share.
  *
  * A backend allocates a struct that begins with `struct store` (ops pointer) and fills a
- * `struct store_ops`; store.c forwards every public call through it. store-sqlite.c is the only
- * backend today; store-etcd.c will sit behind the same table and reuse the watcher hub, feeding
- * it from its own etcd watch stream. */
+ * `struct store_ops`; store.c forwards every public call through it. Backends: store-sqlite.c
+ * (uses the watcher hub below) and store-etcd.c (one etcd watch stream and thread per
+ * store_watch; it reuses struct store_watch and store_watch_deliver for prefix match and
+ * duplicate suppression, but no hub: each stream feeds exactly one watcher). */
 #pragma once
 #include <pthread.h>
 
@@ -25,6 +26,9 @@ struct store_ops {
         int (*count)(struct store *s, const char *prefix, int64_t *ret, struct error *err);
         int (*create)(struct store *s, const char *key, const char *value, size_t len,
                       int64_t *ret_rev, struct error *err);
+        /* NULL if the backend has no leases (store_create_ttl then fails -EOPNOTSUPP). */
+        int (*create_ttl)(struct store *s, const char *key, const char *value, size_t len,
+                          int64_t ttl_s, int64_t *ret_rev, struct error *err);
         int (*update)(struct store *s, const char *key, const char *value, size_t len,
                       int64_t expect_rev, int64_t *ret_rev, struct error *err);
         int (*remove)(struct store *s, const char *key, int64_t expect_rev,
@@ -80,6 +84,11 @@ void store_watch_hub_clear(struct store_watch_hub *h);
 /* ---- backends ---- */
 /* path: filesystem path of the database file (parent directories are created). */
 int store_sqlite_open(const char *path, struct store **ret, struct error *err);
+/* endpoints: "http(s)://host:port[,...]"; opts may be NULL. */
+int store_etcd_open(const char *endpoints, const struct store_options *opts, struct store **ret,
+                    struct error *err);
+/* endpoint starts with http:// or https:// */
+bool store_etcd_is_endpoint(const char *endpoint);
 
 /* Byte-wise bounds of a prefix range: keys k with prefix p satisfy p <= k < *ret_end, where
  * *ret_end is a new string of *ret_end_len bytes; returns false (and *ret_end = NULL) when the

@@ -41,6 +41,12 @@ bool store_prefix_end(const char *prefix, char **ret_end, size_t *ret_end_len)
 
 int store_open(const char *endpoint, struct store **ret, struct error *err)
 {
+        return store_open_with(endpoint, NULL, ret, err);
+}
+
+int store_open_with(const char *endpoint, const struct store_options *opts, struct store **ret,
+                    struct error *err)
+{
         if (!endpoint || !*endpoint)
                 return store_sqlite_open(STORE_DEFAULT_PATH, ret, err);
         if (strncmp(endpoint, "sqlite://", 9) == 0) {
@@ -51,6 +57,8 @@ int store_open(const char *endpoint, struct store **ret, struct error *err)
                                          endpoint);
                 return store_sqlite_open(path, ret, err);
         }
+        if (store_etcd_is_endpoint(endpoint))
+                return store_etcd_open(endpoint, opts, ret, err);
         if (strstr(endpoint, "://"))
                 return error_set(err, -EINVAL, "store endpoint %s: unsupported scheme", endpoint);
         return store_sqlite_open(endpoint, ret, err);
@@ -115,6 +123,24 @@ int store_create(struct store *s, const char *key, const char *value, size_t len
         if (r < 0)
                 return r;
         return s->ops->create(s, key, value ? value : "", value ? len : 0, ret_rev, err);
+}
+
+int store_create_ttl(struct store *s, const char *key, const char *value, size_t len,
+                     int64_t ttl_s, int64_t *ret_rev, struct error *err)
+{
+        int r = check_key(key, err);
+        if (r < 0)
+                return r;
+        r = check_value(key, len, err);
+        if (r < 0)
+                return r;
+        if (ttl_s <= 0)
+                return error_set(err, -EINVAL, "store: TTL %lld is not positive", (long long)ttl_s);
+        if (!s->ops->create_ttl)
+                return error_set(err, -EOPNOTSUPP, "store: the %s backend has no leases",
+                                 s->ops->name);
+        return s->ops->create_ttl(s, key, value ? value : "", value ? len : 0, ttl_s, ret_rev,
+                                  err);
 }
 
 int store_update(struct store *s, const char *key, const char *value, size_t len,

@@ -5,12 +5,17 @@
  * API server stores objects as JSON text WITHOUT metadata.resourceVersion and sets it from
  * mod_rev when reading, as kube-apiserver does with etcd).
  *
- * Backends sit behind a function table (store-internal.h): store-sqlite.c today (embedded SQLite,
- * WAL, synchronous commits: an acknowledged write survives kill -9), store-etcd.c later.
+ * Backends sit behind a function table (store-internal.h): store-sqlite.c (embedded SQLite,
+ * WAL, synchronous commits: an acknowledged write survives kill -9) and store-etcd.c (etcd v3
+ * through its JSON gateway; endpoint "http(s)://h1:2379,http(s)://h2:2379").
  *
  * Threads: every function may be called from any thread; the store serializes writers itself.
- * Watch callbacks run on the thread that committed the write, after the commit, in revision
- * order, and must not call back into the store's write functions.
+ * SQLite: watch callbacks run on the thread that committed the write, after the commit, in
+ * revision order, and must not call back into the store's write functions.
+ * etcd: every watch has its own thread (holding one etcd watch stream); its callbacks, also the
+ * history replayed at the start, run on that thread, in revision order, never two at a time for
+ * one watch; they may call any store function (writes too). Callers that serve watches from an
+ * event loop must hand the events over to it.
  *
  * Errors (negative errno, see common/error.h): -ENOENT key absent; -EEXIST create of a present
  * key; -ESTALE mod-revision guard failed; -ERANGE revision compacted (HTTP 410 Expired);
@@ -45,6 +50,23 @@ void store_list_clear(struct store_list *l);
  * database (the message names the file), -EBUSY if another process has it open, -EINVAL for an
  * unknown endpoint scheme, -errno (message names the path) for an unusable directory. */
 int store_open(const char *endpoint, struct store **ret, struct error *err);
+
+/* Options for store_open_with. Strings are borrowed for the call. */
+struct store_options {
+        /* etcd over https: CA bundle to verify etcd's certificate (NULL: system trust), client
+         * certificate and key for mutual TLS (NULL: none). Ignored by SQLite. */
+        const char *ca_file;
+        const char *cert_file;
+        const char *key_file;
+};
+
+/* store_open with options (opts may be NULL). Also accepts etcd endpoints: a comma-separated
+ * list of http:// or https:// URLs of etcd members; fails (-EIO, message names the endpoint) if
+ * none answers, -EINVAL for a malformed list. Requests fail over to the next member on a
+ * connection error; watches reconnect by themselves (backoff up to 2 s) and resume after the
+ * last delivered revision. While no member answers, calls fail with -EIO. */
+int store_open_with(const char *endpoint, const struct store_options *opts, struct store **ret,
+                    struct error *err);
 void store_close(struct store *s);
 
 /* The current (latest committed) revision. */
@@ -67,6 +89,13 @@ int store_count(struct store *s, const char *prefix, int64_t *ret, struct error 
 int store_create(struct store *s, const char *key, const char *value, size_t len,
                  int64_t *ret_rev, struct error *err);
 
+/* Create key attached to a lease of ttl_s seconds (> 0): the key is deleted (a DELETE event)
+ * when the lease expires, like kube-apiserver's Events (--event-ttl, 1 h). Updates keep the
+ * lease. -EOPNOTSUPP if the backend has no leases (SQLite: callers expire keys themselves),
+ * otherwise as store_create. */
+int store_create_ttl(struct store *s, const char *key, const char *value, size_t len,
+                     int64_t ttl_s, int64_t *ret_rev, struct error *err);
+
 /* Replace key's value if its mod_rev equals expect_rev (0 = unconditional). -ENOENT if absent,
  * -ESTALE if the guard fails. *ret_rev = the new revision. */
 int store_update(struct store *s, const char *key, const char *value, size_t len,
@@ -77,7 +106,11 @@ int store_update(struct store *s, const char *key, const char *value, size_t len
 int store_delete(struct store *s, const char *key, int64_t expect_rev, struct store_kv *ret_prev,
                  struct error *err);
 
-enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2 };
+/* STORE_EVENT_ERROR ends a watch (etcd only, so far): ev->error says why (-ERANGE: the revision
+ * to resume from was compacted while the watch was broken; the watcher must relist, the API
+ * server answers 410 Expired), ev->rev is the compacted revision, ev->key the watch prefix,
+ * value "". Nothing follows it; the owner still calls store_watch_cancel. */
+enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2, STORE_EVENT_ERROR = 3 };
 
 struct store_event {
         enum store_event_type type;
@@ -88,6 +121,7 @@ struct store_event {
         size_t prev_len;
         int64_t rev;        /* revision of this event (mod_rev of the put / the deletion) */
         int64_t create_rev; /* create revision of the key */
+        int error;          /* STORE_EVENT_ERROR: negative errno; else 0 */
 };
 
 /* Called for each event; borrowed pointers valid only during the call. Live events are delivered
@@ -101,12 +135,14 @@ typedef void (*store_watch_fn)(const struct store_event *ev, void *userdata);
  * caller's thread), then live ones as they commit, with no gap and no duplicate. -ERANGE if
  * from_rev is older than the compacted history. store_watch_cancel frees w; after it returns the
  * callback is not running and will not be called again. It may also be called from inside w's
- * own callback. */
+ * own callback. etcd: the history is delivered on the watch's thread, not from inside this call;
+ * -ERANGE is still returned here when from_rev is already compacted. */
 int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
                 void *userdata, struct store_watch **ret, struct error *err);
 void store_watch_cancel(struct store_watch *w);
 
 /* Drop history older than rev: watching from a revision < rev or listing at_rev < rev then
  * fails with -ERANGE. No-op if already compacted that far; -EINVAL if rev > store_revision().
- * The store also compacts by itself (keeping the last 10,000 revisions). */
+ * SQLite also compacts by itself (keeping the last 10,000 revisions); etcd compacts only when
+ * asked (the API server does, every 5 minutes, as kube-apiserver does). */
 int store_compact(struct store *s, int64_t rev, struct error *err);
