@@ -298,8 +298,12 @@ static int conn_open(struct sqlite_store *s, struct conn *c, bool writer, struct
                 flags |= SQLITE_OPEN_CREATE;
         int r = sqlite3_open_v2(s->path, &c->db, flags, NULL);
         if (r != SQLITE_OK) {
-                r = error_set(err, -EIO, "%s: open: %s", s->path,
-                              c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
+                struct stat st;
+                if (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode))
+                        r = error_set(err, -EISDIR, "%s: open: is a directory", s->path);
+                else
+                        r = error_set(err, -EIO, "%s: open: %s", s->path,
+                                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
                 goto out_close;
         }
         sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
