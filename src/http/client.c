@@ -11,6 +11,8 @@ struct http_client {
         CURL *curl;
         char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
         char *auth_header; /* "Authorization: Bearer ..." or NULL */
+        char **extra_headers; /* NULL-terminated or NULL */
+        bool own_accept;      /* an extra "Accept:" replaces ours */
         bool insecure;
         long connect_timeout_ms;
         long timeout_ms;
@@ -57,6 +59,17 @@ int http_client_new(const struct http_client_options *opts, struct http_client *
                 return error_set(err, -EIO, "curl_easy_init failed");
         }
         c->ca_file = dup_or_null(opts->ca_file);
+        if (opts->extra_headers) {
+                size_t n = 0;
+                while (opts->extra_headers[n])
+                        n++;
+                c->extra_headers = xcalloc(n + 1, sizeof(char *));
+                for (size_t i = 0; i < n; i++) {
+                        c->extra_headers[i] = xstrdup(opts->extra_headers[i]);
+                        if (!strncasecmp(opts->extra_headers[i], "Accept:", 7))
+                                c->own_accept = true;
+                }
+        }
         c->ca_pem = dup_or_null(opts->ca_pem);
         c->cert_file = dup_or_null(opts->cert_file);
         c->cert_pem = dup_or_null(opts->cert_pem);
@@ -83,6 +96,9 @@ void http_client_free(struct http_client *c)
         free(c->key_file);
         free(c->key_pem);
         free(c->auth_header);
+        for (size_t i = 0; c->extra_headers && c->extra_headers[i]; i++)
+                free(c->extra_headers[i]);
+        free(c->extra_headers);
         free(c);
 }
 
@@ -162,7 +178,10 @@ static struct curl_slist *setup(struct http_client *c, const char *method, const
                 _cleanup_free_ char *h = xasprintf("Content-Type: %s", content_type);
                 hdrs = curl_slist_append(hdrs, h);
         }
-        hdrs = curl_slist_append(hdrs, "Accept: application/json, */*");
+        if (!c->own_accept)
+                hdrs = curl_slist_append(hdrs, "Accept: application/json, */*");
+        for (size_t i = 0; c->extra_headers && c->extra_headers[i]; i++)
+                hdrs = curl_slist_append(hdrs, c->extra_headers[i]);
         /* No "Expect: 100-continue" round trip for large bodies. */
         hdrs = curl_slist_append(hdrs, "Expect:");
         if (c->auth_header)

@@ -36,6 +36,9 @@ struct http_client_options {
         bool insecure_skip_verify; /* do not verify the server certificate (tests only) */
         long connect_timeout_ms;   /* 0: 10 s */
         long timeout_ms;           /* whole-request timeout for http_client_do; 0: none */
+        /* Extra request header lines ("Name: value", NULL-terminated; copied), sent on every
+         * request; an "Accept:" here replaces the default one. */
+        const char *const *extra_headers;
 };
 
 /* Idempotent, thread-safe (pthread_once) curl_global_init. Returns 0 or -EIO. */

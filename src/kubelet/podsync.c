@@ -2,10 +2,12 @@
 #include "kubelet/podsync.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client/client.h"
 #include "client/informer.h"
@@ -13,24 +15,34 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "kubelet/images.h"
+#include "kubelet/logs.h"
+#include "kubelet/probes.h"
 #include "kubelet/status.h"
+#include "kubelet/volumes.h"
 
 #define COMP "kubelet"
 #define POLL_MS 1000
 #define BACKOFF_MIN_S 10
 #define BACKOFF_MAX_S 300
-#define BACKOFF_RESET_S 600 /* a container that ran this long restarts without backoff */
+#define BACKOFF_RESET_S 600    /* a container that ran this long restarts without backoff */
+#define VOLUME_REFRESH_MS 5000 /* configMap/secret/downwardAPI volumes follow the API */
+#define TERM_MSG_MAX 4096      /* kubelet: MaxContainerTerminationMessageLength */
+#define TERM_LOG_LINES 80      /* FallbackToLogsOnError: last 80 lines ... */
+#define TERM_LOG_BYTES 2048    /* ... at most 2 KiB */
+#define HOOK_TIMEOUT_S 30
 
 /* A terminated run, with its strings owned. */
 struct kterm {
         int exit_code;
         char reason[32];
+        char message[TERM_MSG_MAX + 1];
         int64_t started_at, finished_at;
         char cid[160];
 };
 
 struct kctr {
         char *name;
+        bool is_init;
         char *id;         /* runtime id of the current run, NULL if none */
         unsigned attempt; /* attempt of id */
         int restart_count;
@@ -68,6 +80,12 @@ struct kpod {
         json_t *sent; /* last status sent */
         int64_t sandbox_retry_at;
         bool pulled_event_sent;
+        size_t n_init;       /* ctrs[0..n_init) are the init containers */
+        char *failed_reason; /* pod-level failure (DeadlineExceeded) */
+        char *failed_message;
+        bool volumes_ready;
+        int64_t volumes_refresh_ms; /* monotonic ms of the next refresh */
+        char *mount_error;          /* last FailedMount message (one event per change) */
 };
 
 struct podsync {
@@ -75,6 +93,7 @@ struct podsync {
         struct runtime *rt;
         const char *rt_name;
         struct informer *inf;
+        struct probes *probes;
         int n_workers;
         pthread_t *workers;
         pthread_mutex_t lock;
@@ -179,6 +198,9 @@ static void kpod_free(struct kpod *p)
         free(p->ns);
         free(p->name);
         free(p->pod_ip);
+        free(p->failed_reason);
+        free(p->failed_message);
+        free(p->mount_error);
         json_decref(p->pod);
         json_decref(p->published);
         json_decref(p->adopt);
@@ -346,6 +368,104 @@ static void pick_user(json_t *pod, json_t *spec_ctr, const char *image_user, uin
                 *gid = (uint32_t)json_integer_value(v);
 }
 
+/* ConfigMap / Secret lookups for env and volumes, through the worker's client. */
+struct src_ctx {
+        struct kclient *kc;
+        const char *ns;
+};
+
+static int src_lookup(void *ud, const char *kind, const char *name, json_t **ret, struct error *err)
+{
+        struct src_ctx *x = ud;
+        return volumes_source_get(x->kc, x->ns, kind, name, ret, err);
+}
+
+static char *ctr_field(const struct kctr *c)
+{
+        return xasprintf("spec.%s{%s}", c->is_init ? "initContainers" : "containers", c->name);
+}
+
+static json_t *spec_ctr_of(json_t *pod, const struct kpod *p, size_t i)
+{
+        if (i < p->n_init)
+                return json_array_get(kjson_get(pod, "spec.initContainers"), i);
+        return json_array_get(kjson_get(pod, "spec.containers"), i - p->n_init);
+}
+
+static char *pod_dir_of(struct podsync *ps, const struct kpod *p)
+{
+        return xasprintf("%s/pods/%s", ps->data_dir, p->uid);
+}
+
+static char *term_path(struct podsync *ps, const struct kpod *p, const char *ctr, unsigned attempt)
+{
+        return xasprintf("%s/pods/%s/termination/%s-%u", ps->data_dir, p->uid, ctr, attempt);
+}
+
+/* image env first, then the container's (a later name overrides) */
+static char **merge_env(char *const *image_env, char *const *spec_env)
+{
+        size_t n = 0, cap = kubelet_strv_length(image_env) + kubelet_strv_length(spec_env) + 1;
+        char **v = xcalloc(cap, sizeof(char *));
+        for (size_t i = 0; image_env && image_env[i]; i++) {
+                const char *eq = strchr(image_env[i], '=');
+                if (!eq)
+                        continue;
+                size_t kl = (size_t)(eq - image_env[i]) + 1;
+                bool overridden = false;
+                for (size_t j = 0; spec_env && spec_env[j]; j++)
+                        if (!strncmp(spec_env[j], image_env[i], kl))
+                                overridden = true;
+                if (!overridden)
+                        v[n++] = xstrdup(image_env[i]);
+        }
+        for (size_t j = 0; spec_env && spec_env[j]; j++)
+                v[n++] = xstrdup(spec_env[j]);
+        return v;
+}
+
+/* Run a lifecycle hook handler; on failure *ret_msg is the kubelet's message. */
+static int run_hook(struct podsync *ps, struct kpod *p, json_t *spec_ctr, const char *id,
+                    json_t *handler, int timeout_s, char **ret_msg)
+{
+        char *out = NULL;
+        int r = probes_handler_run(ps->rt, id, handler, spec_ctr, p->pod_ip, timeout_s, &out);
+        if (r == 0) {
+                free(out);
+                return 0;
+        }
+        const char *name = kjson_str(spec_ctr, "name") ?: "";
+        if (json_object_get(handler, "exec")) {
+                _cleanup_free_ char *cmd = NULL;
+                json_t *a;
+                size_t i;
+                size_t len = 0;
+                cmd = xstrdup("");
+                json_array_foreach(kjson_get(handler, "exec.command"), i, a)
+                {
+                        char *n =
+                                xasprintf("%s%s%s", cmd, i ? " " : "", json_string_value(a) ?: "");
+                        free(cmd);
+                        cmd = n;
+                        len++;
+                }
+                *ret_msg = xasprintf("Exec lifecycle hook ([%s]) for Container \"%s\" in Pod "
+                                     "\"%s_%s(%s)\" failed - error: command '%s' exited with "
+                                     "non-zero status, message: \"%s\"",
+                                     cmd, name, p->name, p->ns, p->uid, cmd, out ? out : "");
+        } else if (json_object_get(handler, "httpGet")) {
+                *ret_msg = xasprintf("HTTP lifecycle hook (%s) for Container \"%s\" in Pod "
+                                     "\"%s_%s(%s)\" failed - error: %s",
+                                     kjson_str(handler, "httpGet.path") ?: "", name, p->name, p->ns,
+                                     p->uid, out ? out : "");
+        } else {
+                *ret_msg = xasprintf("lifecycle hook for Container \"%s\" failed: %s", name,
+                                     out ? out : "");
+        }
+        free(out);
+        return -EIO;
+}
+
 /* Start a new run of container c. Returns 0, or < 0 with c set to a waiting state. */
 static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
                            json_t *spec_ctr, struct kctr *c)
@@ -354,7 +474,11 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         const char *image = kjson_str(spec_ctr, "image") ?: "";
         const char *policy = podsync_pull_policy(spec_ctr);
         struct image_info info = {0};
-        _cleanup_free_ char *field = xasprintf("spec.containers{%s}", c->name);
+        _cleanup_free_ char *field = ctr_field(c);
+        _cleanup_free_ char *pd = pod_dir_of(ps, p);
+        struct runtime_mount *mounts = NULL;
+        size_t n_mounts = 0;
+        char **spec_env = NULL, **env = NULL, **argv = NULL;
         int r = images_resolve(ps->images_dir, image, &info, &err);
         if (r < 0) {
                 _cleanup_free_ char *msg = NULL;
@@ -381,10 +505,22 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         free(c->image_id);
         c->image_id = xstrdup(info.id);
 
-        _cleanup_free_ char *lp = NULL;
-        char **spec_env = kubelet_container_env(pod, spec_ctr, NULL, p->pod_ip, ps->node_ip);
-        char **env = kubelet_container_env(pod, spec_ctr, info.env, p->pod_ip, ps->node_ip);
-        char **argv = kubelet_container_argv(spec_ctr, info.entrypoint, info.cmd, spec_env);
+        _cleanup_free_ char *lp = NULL, *tp = NULL;
+        struct src_ctx sx = {.kc = kc, .ns = p->ns};
+        struct kubelet_env_source src = {.lookup = src_lookup, .ud = &sx};
+        r = kubelet_container_env_resolve(pod, spec_ctr, NULL, p->pod_ip, ps->node_ip, &src,
+                                          &spec_env, &err);
+        if (r >= 0)
+                r = volumes_mounts_for(pod, spec_ctr, pd, &mounts, &n_mounts, &err);
+        if (r < 0) {
+                set_waiting(c, "CreateContainerConfigError", error_msg(&err));
+                if (c->start_failures == 0)
+                        emit_event(ps, kc, p, field, "Warning", "Failed", "Error: %s",
+                                   error_msg(&err));
+                goto out;
+        }
+        env = merge_env(info.env, spec_env);
+        argv = kubelet_container_argv(spec_ctr, info.entrypoint, info.cmd, spec_env);
         if (!argv) {
                 set_waiting(c, "CreateContainerError", "no command specified");
                 r = -EINVAL;
@@ -413,6 +549,26 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         pick_user(pod, spec_ctr, info.user, &cc.uid, &cc.gid);
         lp = log_path(ps, p, c->name, cc.attempt);
         cc.log_path = lp;
+        /* terminationMessagePath: a fresh host file bind-mounted writable */
+        tp = term_path(ps, p, c->name, cc.attempt);
+        {
+                _cleanup_free_ char *tdir = xasprintf("%s/termination", pd);
+                mkdir(tdir, 0755);
+                int tfd = open(tp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+                if (tfd >= 0) {
+                        fchmod(tfd, 0666);
+                        close(tfd);
+                        const char *tmp = kjson_str(spec_ctr, "terminationMessagePath");
+                        mounts = xrealloc(mounts, (n_mounts + 1) * sizeof(*mounts));
+                        mounts[n_mounts++] = (struct runtime_mount){
+                                .host_path = xstrdup(tp),
+                                .container_path =
+                                        xstrdup(tmp && *tmp ? tmp : "/dev/termination-log"),
+                        };
+                }
+        }
+        cc.mounts = mounts;
+        cc.n_mounts = n_mounts;
         char *id = NULL;
         r = runtime_container_start(ps->rt, &cc, &id, &err);
         if (r == -EEXIST) {
@@ -441,7 +597,23 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         log_info(COMP, "pod %s/%s: started container %s (%s)", p->ns, p->name, c->name, id);
         emit_event(ps, kc, p, field, "Normal", "Created", "Created container %s", c->name);
         emit_event(ps, kc, p, field, "Normal", "Started", "Started container %s", c->name);
+        json_t *post = kjson_get(spec_ctr, "lifecycle.postStart");
+        if (post) {
+                _cleanup_free_ char *msg = NULL;
+                if (run_hook(ps, p, spec_ctr, id, post, HOOK_TIMEOUT_S, &msg) < 0) {
+                        log_info(COMP, "pod %s/%s: %s", p->ns, p->name, msg);
+                        emit_event(ps, kc, p, field, "Warning", "FailedPostStartHook", "%s", msg);
+                        emit_event(ps, kc, p, field, "Normal", "Killing", "FailedPostStartHook");
+                        runtime_container_stop(ps->rt, id, 2, NULL);
+                        r = 0; /* the exit is observed and handled as any other */
+                        goto out;
+                }
+        }
+        if (!c->is_init && ps->probes)
+                probes_container_add(ps->probes, p->uid, c->name, id, spec_ctr, p->pod_ip,
+                                     c->started_at);
 out:
+        volumes_mounts_free(mounts, n_mounts);
         kubelet_strv_free(argv);
         kubelet_strv_free(env);
         kubelet_strv_free(spec_env);
@@ -449,9 +621,56 @@ out:
         return r;
 }
 
-static void fill_term(struct podsync *ps, struct kterm *t, const struct container_state *st,
-                      const char *id)
+/* terminationMessagePath's content, or with FallbackToLogsOnError and a failure the log's tail */
+static void read_term_message(struct podsync *ps, struct kpod *p, struct kctr *c, json_t *spec_ctr,
+                              struct kterm *t)
 {
+        t->message[0] = '\0';
+        _cleanup_free_ char *tp = term_path(ps, p, c->name, c->attempt);
+        _cleanup_close_ int fd = open(tp, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                ssize_t n = read(fd, t->message, TERM_MSG_MAX);
+                t->message[n > 0 ? n : 0] = '\0';
+        }
+        const char *policy = kjson_str(spec_ctr, "terminationMessagePolicy");
+        if (t->message[0] || t->exit_code == 0 || !policy ||
+            strcmp(policy, "FallbackToLogsOnError"))
+                return;
+        _cleanup_free_ char *lp = log_path(ps, p, c->name, c->attempt);
+        _cleanup_close_ int lfd = open(lp, O_RDONLY | O_CLOEXEC);
+        if (lfd < 0)
+                return;
+        off_t size = lseek(lfd, 0, SEEK_END);
+        off_t from = size > (1 << 20) ? size - (1 << 20) : 0;
+        size_t want = (size_t)(size - from);
+        _cleanup_free_ char *buf = xmalloc(want + 1);
+        ssize_t n = pread(lfd, buf, want, from);
+        if (n <= 0)
+                return;
+        /* skip a partial first line when we started mid-file */
+        size_t skip = 0;
+        if (from > 0) {
+                char *nl = memchr(buf, '\n', (size_t)n);
+                skip = nl ? (size_t)(nl - buf + 1) : (size_t)n;
+        }
+        struct kubelet_logs_opts o = {.tail_lines = TERM_LOG_LINES};
+        char *out = NULL;
+        size_t olen = 0;
+        kubelet_logs_render_all(buf + skip, (size_t)n - skip, &o, &out, &olen);
+        const char *start = out;
+        if (olen > TERM_LOG_BYTES) {
+                start = out + olen - TERM_LOG_BYTES;
+                olen = TERM_LOG_BYTES;
+        }
+        snprintf(t->message, sizeof(t->message), "%.*s", (int)olen, start);
+        free(out);
+}
+
+static void fill_term(struct podsync *ps, struct kpod *p, struct kctr *c, json_t *spec_ctr,
+                      const struct container_state *st)
+{
+        struct kterm *t = &c->term;
+        const char *id = c->id;
         t->exit_code = st->exit_code;
         snprintf(t->reason, sizeof(t->reason), "%s",
                  st->oom_killed
@@ -460,6 +679,7 @@ static void fill_term(struct podsync *ps, struct kterm *t, const struct containe
         t->started_at = st->started_at.tv_sec;
         t->finished_at = st->finished_at.tv_sec ? st->finished_at.tv_sec : now_s();
         snprintf(t->cid, sizeof(t->cid), "%s://%s", ps->rt_name, id);
+        read_term_message(ps, p, c, spec_ctr, t);
 }
 
 /* Observe c's run; restart it if needed. Returns the delay (ms) it wants until the next sync. */
@@ -488,12 +708,37 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         c->phase = KUBELET_CTR_RUNNING;
                         if (st.started_at.tv_sec)
                                 c->started_at = st.started_at.tv_sec;
+                        struct probes_state pst;
+                        if (ps->probes && !c->is_init &&
+                            probes_container_state(ps->probes, p->uid, c->name, true, &pst) &&
+                            pst.kill) {
+                                bool startup = pst.kill_kind == PROBES_STARTUP;
+                                _cleanup_free_ char *field = ctr_field(c);
+                                emit_event(ps, kc, p, field, "Normal", "Killing",
+                                           "Container %s failed %s probe, will be restarted",
+                                           c->name, startup ? "startup" : "liveness");
+                                int grace = (int)kjson_int(
+                                        pod, "spec.terminationGracePeriodSeconds", 30);
+                                json_t *pre = kjson_get(spec_ctr, "lifecycle.preStop");
+                                _cleanup_free_ char *msg = NULL;
+                                if (pre && run_hook(ps, p, spec_ctr, c->id, pre, grace, &msg) < 0)
+                                        emit_event(ps, kc, p, field, "Warning", "FailedPreStopHook",
+                                                   "%s", msg);
+                                runtime_container_stop(ps->rt, c->id, grace, NULL);
+                                return 0; /* observe the exit now */
+                        }
                         return POLL_MS;
                 } else {
-                        if (c->phase != KUBELET_CTR_TERMINATED && !c->restart_at)
-                                fill_term(ps, &c->term, &st, c->id);
-                        bool restart = !strcmp(rp, "Always") ||
-                                       (!strcmp(rp, "OnFailure") && c->term.exit_code != 0);
+                        if (c->phase != KUBELET_CTR_TERMINATED && !c->restart_at) {
+                                fill_term(ps, p, c, spec_ctr, &st);
+                                if (ps->probes && !c->is_init)
+                                        probes_container_remove(ps->probes, p->uid, c->name);
+                        }
+                        /* init containers restart only on failure, and never under Never */
+                        bool restart =
+                                c->is_init ? strcmp(rp, "Never") && c->term.exit_code != 0
+                                           : !strcmp(rp, "Always") || (!strcmp(rp, "OnFailure") &&
+                                                                       c->term.exit_code != 0);
                         if (!restart) {
                                 c->phase = KUBELET_CTR_TERMINATED;
                                 return -1;
@@ -581,7 +826,16 @@ static void send_status(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 to_ctr_term(&c->term, &cs[i].term);
                 cs[i].has_last = c->has_last;
                 to_ctr_term(&c->last, &cs[i].last);
+                cs[i].term.message = c->term.message[0] ? c->term.message : NULL;
+                cs[i].last.message = c->last.message[0] ? c->last.message : NULL;
                 cs[i].restart_count = c->restart_count;
+                struct probes_state pst;
+                if (!c->is_init && c->phase == KUBELET_CTR_RUNNING && ps->probes &&
+                    probes_container_state(ps->probes, p->uid, c->name, false, &pst)) {
+                        cs[i].has_probe_state = true;
+                        cs[i].ready = pst.ready;
+                        cs[i].started = pst.started;
+                }
         }
         struct kubelet_pod_observed obs = {
                 .host_ip = ps->node_ip,
@@ -591,8 +845,12 @@ static void send_status(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                                                : NULL),
                 .start_time = p->start_time,
                 .sandbox_ready = p->sandbox,
-                .ctrs = cs,
-                .n_ctrs = p->n_ctrs,
+                .ctrs = cs + p->n_init,
+                .n_ctrs = p->n_ctrs - p->n_init,
+                .init_ctrs = cs,
+                .n_init_ctrs = p->n_init,
+                .failed_reason = p->failed_reason,
+                .failed_message = p->failed_message,
                 .now = now_s(),
         };
         json_t *st = kubelet_status_compute(pod, &obs);
@@ -638,10 +896,20 @@ static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, jso
                 struct container_state st = {0};
                 if (runtime_container_status(ps->rt, c->id, &st, NULL) == 0 &&
                     st.state != CONTAINER_EXITED) {
-                        _cleanup_free_ char *field = xasprintf("spec.containers{%s}", c->name);
+                        _cleanup_free_ char *field = ctr_field(c);
                         if (pod)
                                 emit_event(ps, kc, p, field, "Normal", "Killing",
                                            "Stopping container %s", c->name);
+                        json_t *sc = pod ? spec_ctr_of(pod, p, i) : NULL;
+                        json_t *pre = kjson_get(sc, "lifecycle.preStop");
+                        _cleanup_free_ char *msg = NULL;
+                        int64_t t0 = now_s();
+                        if (pre && grace > 0 && run_hook(ps, p, sc, c->id, pre, grace, &msg) < 0)
+                                emit_event(ps, kc, p, field, "Warning", "FailedPreStopHook", "%s",
+                                           msg);
+                        /* the hook's time counts against the grace period (minimum 2 s) */
+                        if (pre)
+                                grace = (int)MAX(grace - (now_s() - t0), 2);
                         if (runtime_container_stop(ps->rt, c->id, grace, &err) < 0)
                                 log_warn(COMP, "stop %s: %s", c->id, error_msg(&err));
                 }
@@ -663,6 +931,8 @@ static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, jso
                 runtime_container_remove(ps->rt, id, NULL);
         }
         json_decref(adopt);
+        if (ps->probes)
+                probes_container_remove(ps->probes, p->uid, NULL);
         if (runtime_sandbox_remove(ps->rt, p->uid, &err) < 0)
                 log_warn(COMP, "remove sandbox of %s/%s: %s", p->ns, p->name, error_msg(&err));
         p->sandbox = false;
@@ -672,13 +942,15 @@ static void teardown(struct podsync *ps, struct kclient *kc, struct kpod *p, jso
 
 static void init_ctrs(struct kpod *p, json_t *pod)
 {
-        json_t *ctrs = kjson_get(pod, "spec.containers");
-        p->n_ctrs = json_array_size(ctrs);
+        json_t *inits = kjson_get(pod, "spec.initContainers");
+        p->n_init = json_array_size(inits);
+        p->n_ctrs = p->n_init + json_array_size(kjson_get(pod, "spec.containers"));
         p->ctrs = xcalloc(p->n_ctrs ? p->n_ctrs : 1, sizeof(*p->ctrs));
         for (size_t i = 0; i < p->n_ctrs; i++) {
                 struct kctr *c = &p->ctrs[i];
-                c->name = xstrdup(kjson_str(json_array_get(ctrs, i), "name") ?: "");
-                set_waiting(c, "ContainerCreating", NULL);
+                c->is_init = i < p->n_init;
+                c->name = xstrdup(kjson_str(spec_ctr_of(pod, p, i), "name") ?: "");
+                set_waiting(c, p->n_init ? "PodInitializing" : "ContainerCreating", NULL);
                 json_t *a = json_object_get(p->adopt, c->name);
                 if (a) {
                         c->id = xstrdup(kjson_str(a, "id"));
@@ -692,7 +964,12 @@ static void init_ctrs(struct kpod *p, json_t *pod)
         /* the previous run's status (restartCount, lastState) survives a kubelet restart */
         json_t *st, *cs;
         size_t i;
-        json_array_foreach(kjson_get(pod, "status.containerStatuses"), i, cs)
+        json_t *all = json_array();
+        if (json_is_array(kjson_get(pod, "status.initContainerStatuses")))
+                json_array_extend(all, kjson_get(pod, "status.initContainerStatuses"));
+        if (json_is_array(kjson_get(pod, "status.containerStatuses")))
+                json_array_extend(all, kjson_get(pod, "status.containerStatuses"));
+        json_array_foreach(all, i, cs)
         {
                 const char *n = kjson_str(cs, "name");
                 for (size_t j = 0; n && j < p->n_ctrs; j++) {
@@ -720,6 +997,7 @@ static void init_ctrs(struct kpod *p, json_t *pod)
                         }
                 }
         }
+        json_decref(all);
         /* adopted containers whose name is no longer in the spec */
 }
 
@@ -807,10 +1085,86 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         p->start_time = now_s();
         }
 
-        json_t *spec_ctrs = kjson_get(pod, "spec.containers");
+        /* volumes: set up once, then refreshed (configMap/secret/downwardAPI live updates) */
+        if (!terminal && (!p->volumes_ready ||
+                          (volumes_need_refresh(pod) && mono_ms() >= p->volumes_refresh_ms))) {
+                _cleanup_free_ char *pd = pod_dir_of(ps, p);
+                struct src_ctx sx = {.kc = kc, .ns = p->ns};
+                struct kubelet_env_source src = {.lookup = src_lookup, .ud = &sx};
+                int r = volumes_setup(pod, pd, &src, p->pod_ip, ps->node_ip, &err);
+                p->volumes_refresh_ms = mono_ms() + VOLUME_REFRESH_MS;
+                if (r < 0 && !p->volumes_ready) {
+                        if (!p->mount_error || strcmp(p->mount_error, error_msg(&err))) {
+                                free(p->mount_error);
+                                p->mount_error = xstrdup(error_msg(&err));
+                                log_info(COMP, "pod %s/%s: %s", p->ns, p->name, error_msg(&err));
+                                emit_event(ps, kc, p, NULL, "Warning", "FailedMount", "%s",
+                                           error_msg(&err));
+                        }
+                        send_status(ps, kc, p, pod);
+                        return 2000;
+                }
+                if (r >= 0)
+                        p->volumes_ready = true;
+                if (volumes_need_refresh(pod))
+                        next = VOLUME_REFRESH_MS;
+        }
+
+        /* activeDeadlineSeconds: kill everything, phase Failed / DeadlineExceeded */
+        json_t *ads = kjson_get(pod, "spec.activeDeadlineSeconds");
+        if (!terminal && json_is_integer(ads) && p->start_time) {
+                int64_t left = p->start_time + json_integer_value(ads) - now_s();
+                if (left <= 0 && !p->failed_reason) {
+                        p->failed_reason = xstrdup("DeadlineExceeded");
+                        p->failed_message = xstrdup("Pod was active on the node longer than the "
+                                                    "specified deadline");
+                        emit_event(ps, kc, p, NULL, "Normal", "DeadlineExceeded", "%s",
+                                   p->failed_message);
+                        /* the status first (as the kubelet's status manager), then the kill */
+                        send_status(ps, kc, p, pod);
+                        int grace = (int)kjson_int(pod, "spec.terminationGracePeriodSeconds", 30);
+                        for (size_t i = 0; i < p->n_ctrs; i++) {
+                                struct kctr *c = &p->ctrs[i];
+                                if (!c->id || c->phase != KUBELET_CTR_RUNNING)
+                                        continue;
+                                _cleanup_free_ char *field = ctr_field(c);
+                                emit_event(ps, kc, p, field, "Normal", "Killing",
+                                           "Stopping container %s", c->name);
+                                runtime_container_stop(ps->rt, c->id, grace, NULL);
+                                struct container_state st = {0};
+                                if (runtime_container_status(ps->rt, c->id, &st, NULL) == 0 &&
+                                    st.state == CONTAINER_EXITED) {
+                                        fill_term(ps, p, c, spec_ctr_of(pod, p, i), &st);
+                                        c->phase = KUBELET_CTR_TERMINATED;
+                                }
+                        }
+                        if (ps->probes)
+                                probes_container_remove(ps->probes, p->uid, NULL);
+                        send_status(ps, kc, p, pod);
+                        return -1;
+                }
+                if (left > 0 && (next < 0 || left * 1000 < next))
+                        next = left * 1000;
+        }
+
+        /* pending Unhealthy events from the probes */
+        if (ps->probes) {
+                json_t *evs = probes_take_events(ps->probes, p->uid), *ev;
+                size_t k;
+                json_array_foreach(evs, k, ev)
+                {
+                        _cleanup_free_ char *field =
+                                xasprintf("spec.containers{%s}", kjson_str(ev, "container") ?: "");
+                        emit_event(ps, kc, p, field, "Warning", "Unhealthy", "%s",
+                                   kjson_str(ev, "message") ?: "");
+                }
+                json_decref(evs);
+        }
+
+        bool inits_done = true;
         for (size_t i = 0; i < p->n_ctrs; i++) {
                 struct kctr *c = &p->ctrs[i];
-                json_t *sc = json_array_get(spec_ctrs, i);
+                json_t *sc = spec_ctr_of(pod, p, i);
                 int64_t d;
                 if (terminal) {
                         /* never restart in a terminal pod; just observe */
@@ -818,13 +1172,29 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                                 struct container_state st = {0};
                                 if (runtime_container_status(ps->rt, c->id, &st, NULL) == 0 &&
                                     st.state == CONTAINER_EXITED) {
-                                        fill_term(ps, &c->term, &st, c->id);
+                                        fill_term(ps, p, c, sc, &st);
                                         c->phase = KUBELET_CTR_TERMINATED;
                                 }
                         }
                         continue;
                 }
-                d = sync_container(ps, kc, p, pod, sc, c);
+                if (c->is_init) {
+                        /* one at a time, in order; the app containers wait for all of them */
+                        if (!inits_done)
+                                continue;
+                        if (c->phase == KUBELET_CTR_TERMINATED && c->term.exit_code == 0)
+                                continue;
+                        d = sync_container(ps, kc, p, pod, sc, c);
+                        if (c->phase == KUBELET_CTR_TERMINATED && c->term.exit_code == 0) {
+                                send_status(ps, kc, p, pod); /* Init:n/m moves on */
+                                continue;
+                        }
+                        inits_done = false;
+                } else {
+                        if (!inits_done)
+                                break;
+                        d = sync_container(ps, kc, p, pod, sc, c);
+                }
                 if (d >= 0 && (next < 0 || d < next))
                         next = d;
         }
@@ -997,6 +1367,16 @@ static void *worker_main(void *ud)
         return NULL;
 }
 
+static void on_probe_change(void *ud, const char *uid)
+{
+        struct podsync *ps = ud;
+        pthread_mutex_lock(&ps->lock);
+        struct kpod *p = find_uid_locked(ps, uid);
+        if (p)
+                schedule_locked(ps, p, 0);
+        pthread_mutex_unlock(&ps->lock);
+}
+
 int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct error *err)
 {
         if (!cfg || !cfg->kubeconfig || !cfg->data_dir || !cfg->node_name || !cfg->rt)
@@ -1033,6 +1413,10 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
                 free(ps);
                 return r;
         }
+        if (probes_new(ps->rt, on_probe_change, ps, &ps->probes) < 0) {
+                log_warn(COMP, "probes: cannot start the probe thread");
+                ps->probes = NULL;
+        }
         for (int i = 0; i < ps->n_workers; i++) {
                 struct worker_arg *wa = xmalloc(sizeof(*wa));
                 *wa = (struct worker_arg){.ps = ps, .index = i};
@@ -1052,6 +1436,7 @@ void podsync_stop(struct podsync *ps)
         pthread_mutex_unlock(&ps->lock);
         for (int i = 0; i < ps->n_workers; i++)
                 pthread_join(ps->workers[i], NULL);
+        probes_free(ps->probes);
         informer_stop(ps->inf);
         while (ps->pods) {
                 struct kpod *p = ps->pods;

@@ -3,6 +3,10 @@
 
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "api/quantity.h"
+#include "common/kjson.h"
 
 size_t kubelet_strv_length(char *const *v)
 {
@@ -60,12 +64,55 @@ static const struct kubelet_ctr_status *find_ctr(const struct kubelet_pod_observ
         return NULL;
 }
 
+static const struct kubelet_ctr_status *find_init(const struct kubelet_pod_observed *obs,
+                                                  const char *name)
+{
+        for (size_t i = 0; obs && name && i < obs->n_init_ctrs; i++)
+                if (obs->init_ctrs[i].name && !strcmp(obs->init_ctrs[i].name, name))
+                        return &obs->init_ctrs[i];
+        return NULL;
+}
+
 const char *kubelet_status_phase(json_t *pod, const struct kubelet_pod_observed *obs)
 {
         const char *cur =
                 json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
         if (cur && (!strcmp(cur, "Succeeded") || !strcmp(cur, "Failed")))
                 return cur;
+
+        if (obs && obs->failed_reason)
+                return "Failed";
+        /* regular init containers (getPhase: pending / failed initialization) */
+        json_t *inits = json_object_get(json_object_get(pod, "spec"), "initContainers");
+        size_t pending_init = 0, failed_init = 0;
+        for (size_t i = 0; i < json_array_size(inits); i++) {
+                const char *name =
+                        json_string_value(json_object_get(json_array_get(inits, i), "name"));
+                const struct kubelet_ctr_status *c = find_init(obs, name);
+                if (!c) {
+                        pending_init++;
+                        continue;
+                }
+                switch (c->phase) {
+                case KUBELET_CTR_RUNNING:
+                        pending_init++;
+                        break;
+                case KUBELET_CTR_TERMINATED:
+                        if (c->term.exit_code != 0)
+                                failed_init++;
+                        break;
+                case KUBELET_CTR_WAITING:
+                        if (c->has_last) {
+                                if (c->last.exit_code != 0)
+                                        failed_init++;
+                        } else {
+                                pending_init++;
+                        }
+                        break;
+                }
+        }
+        if (failed_init > 0 && !strcmp(restart_policy(pod), "Never"))
+                return "Failed";
 
         json_t *ctrs = json_object_get(json_object_get(pod, "spec"), "containers");
         size_t n = json_array_size(ctrs), running = 0, waiting = 0, stopped = 0, succeeded = 0;
@@ -97,7 +144,7 @@ const char *kubelet_status_phase(json_t *pod, const struct kubelet_pod_observed 
                         break;
                 }
         }
-        if (n == 0 || waiting > 0)
+        if (n == 0 || waiting > 0 || (pending_init > 0 && running + stopped == 0))
                 return "Pending";
         if (running > 0)
                 return "Running";
@@ -171,16 +218,24 @@ static json_t *term_json(const struct kubelet_ctr_term *t)
         return o;
 }
 
-static json_t *ctr_status_json(json_t *spec_ctr, const struct kubelet_ctr_status *c)
+static json_t *ctr_status_json(json_t *spec_ctr, const struct kubelet_ctr_status *c, bool is_init,
+                               const char *default_waiting)
 {
         const char *name = json_string_value(json_object_get(spec_ctr, "name"));
         const char *image = json_string_value(json_object_get(spec_ctr, "image"));
         json_t *state, *last = json_object();
         bool running = c && c->phase == KUBELET_CTR_RUNNING;
+        bool ready = running, started = running;
 
+        if (running && c->has_probe_state) {
+                ready = c->ready;
+                started = c->started;
+        }
+        /* prober manager: a successfully completed init container is ready */
+        if (is_init && c && c->phase == KUBELET_CTR_TERMINATED && c->term.exit_code == 0)
+                ready = true;
         if (!c || c->phase == KUBELET_CTR_WAITING) {
-                const char *reason =
-                        c && c->waiting_reason ? c->waiting_reason : "ContainerCreating";
+                const char *reason = c && c->waiting_reason ? c->waiting_reason : default_waiting;
                 json_t *w = json_pack("{s:s}", "reason", reason);
                 if (c && c->waiting_message && *c->waiting_message)
                         json_object_set_new(w, "message", json_string(c->waiting_message));
@@ -195,9 +250,9 @@ static json_t *ctr_status_json(json_t *spec_ctr, const struct kubelet_ctr_status
                 json_object_set_new(last, "terminated", term_json(&c->last));
 
         json_t *o = json_pack("{s:s, s:o, s:o, s:b, s:i, s:s, s:s, s:b}", "name", name ? name : "",
-                              "state", state, "lastState", last, "ready", running, "restartCount",
+                              "state", state, "lastState", last, "ready", ready, "restartCount",
                               c ? c->restart_count : 0, "image", image ? image : "", "imageID",
-                              c && c->image_id ? c->image_id : "", "started", running);
+                              c && c->image_id ? c->image_id : "", "started", started);
         if (c && c->container_id)
                 json_object_set_new(o, "containerID", json_string(c->container_id));
         return o;
@@ -239,24 +294,54 @@ static void add_condition(json_t *conds, json_t *pod, const char *type, bool sta
         json_array_append_new(conds, c);
 }
 
+char *kubelet_status_init_pending(json_t *pod, const struct kubelet_pod_observed *obs)
+{
+        json_t *inits = json_object_get(json_object_get(pod, "spec"), "initContainers");
+        size_t cap = 16, len = 0;
+        char *out = xmalloc(cap);
+        out[0] = '\0';
+        for (size_t i = 0; i < json_array_size(inits); i++) {
+                json_t *sc = json_array_get(inits, i);
+                const char *name = json_string_value(json_object_get(sc, "name"));
+                const char *rp = json_string_value(json_object_get(sc, "restartPolicy"));
+                const struct kubelet_ctr_status *c = find_init(obs, name);
+                if (!name || (rp && !strcmp(rp, "Always")))
+                        continue; /* sidecars do not gate initialization */
+                if (c && c->phase == KUBELET_CTR_TERMINATED && c->term.exit_code == 0)
+                        continue;
+                size_t need = len + strlen(name) + 2;
+                if (need > cap) {
+                        cap = need * 2;
+                        out = xrealloc(out, cap);
+                }
+                len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", name);
+        }
+        return out;
+}
+
 json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *obs)
 {
         json_t *spec = json_object_get(pod, "spec");
         json_t *ctrs = json_object_get(spec, "containers");
+        json_t *inits = json_object_get(spec, "initContainers");
         const char *phase = kubelet_status_phase(pod, obs);
         json_t *st = json_object();
         json_t *statuses = json_array();
         size_t n = json_array_size(ctrs);
         size_t msg_cap = 64, msg_len = 0, unready = 0;
         _cleanup_free_ char *msg = xmalloc(msg_cap);
+        const char *default_waiting =
+                json_array_size(inits) ? "PodInitializing" : "ContainerCreating";
 
         msg[0] = '\0';
         for (size_t i = 0; i < n; i++) {
                 json_t *sc = json_array_get(ctrs, i);
                 const char *name = json_string_value(json_object_get(sc, "name"));
                 const struct kubelet_ctr_status *c = find_ctr(obs, name);
-                json_array_append_new(statuses, ctr_status_json(sc, c));
-                if (!c || c->phase != KUBELET_CTR_RUNNING) {
+                json_t *cs = ctr_status_json(sc, c, false, default_waiting);
+                bool c_ready = json_is_true(json_object_get(cs, "ready"));
+                json_array_append_new(statuses, cs);
+                if (!c_ready) {
                         size_t need = msg_len + strlen(name ? name : "") + 2;
                         if (need > msg_cap) {
                                 msg_cap = need * 2;
@@ -274,10 +359,20 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
         _cleanup_free_ char *ready_msg = xasprintf("containers with unready status: [%s]", msg);
         bool ready = unready == 0 && n > 0 && !completed;
         const char *ready_reason =
-                ready ? NULL : (completed ? "PodCompleted" : "ContainersNotReady");
+                ready ? NULL
+                      : (!strcmp(phase, "Failed")
+                                 ? "PodFailed" /* generateContainersReadyConditionForTerminalPhase
+                                                */
+                                 : (completed ? "PodCompleted" : "ContainersNotReady"));
         add_condition(conds, pod, "PodReadyToStartContainers", obs && obs->sandbox_ready, NULL,
                       NULL, now);
-        add_condition(conds, pod, "Initialized", true, NULL, NULL, now);
+        _cleanup_free_ char *init_pending = kubelet_status_init_pending(pod, obs);
+        _cleanup_free_ char *init_msg =
+                xasprintf("containers with incomplete status: [%s]", init_pending);
+        bool initialized = !*init_pending;
+        add_condition(conds, pod, "Initialized", initialized,
+                      initialized ? NULL : "ContainersNotInitialized",
+                      initialized ? NULL : init_msg, now);
         add_condition(conds, pod, "Ready", ready, ready_reason,
                       ready || completed ? NULL : ready_msg, now);
         add_condition(conds, pod, "ContainersReady", ready, ready_reason,
@@ -299,7 +394,30 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
                 json_object_set(st, "startTime", old_start);
         else if (obs && obs->start_time)
                 json_object_set_new(st, "startTime", time_json(obs->start_time));
+        if (json_array_size(inits)) {
+                json_t *ist = json_array();
+                for (size_t i = 0; i < json_array_size(inits); i++) {
+                        json_t *sc = json_array_get(inits, i);
+                        const char *name = json_string_value(json_object_get(sc, "name"));
+                        json_array_append_new(ist, ctr_status_json(sc, find_init(obs, name), true,
+                                                                   "PodInitializing"));
+                }
+                json_object_set_new(st, "initContainerStatuses", ist);
+        }
         json_object_set_new(st, "containerStatuses", statuses);
+        if (obs && obs->failed_reason) {
+                json_object_set_new(st, "reason", json_string(obs->failed_reason));
+                if (obs->failed_message)
+                        json_object_set_new(st, "message", json_string(obs->failed_message));
+        } else {
+                /* a terminal pod keeps the reason it was given */
+                json_t *ps = json_object_get(pod, "status");
+                if (!strcmp(phase, "Failed") && json_is_string(json_object_get(ps, "reason"))) {
+                        json_object_set(st, "reason", json_object_get(ps, "reason"));
+                        if (json_is_string(json_object_get(ps, "message")))
+                                json_object_set(st, "message", json_object_get(ps, "message"));
+                }
+        }
         json_object_set_new(st, "qosClass", json_string(kubelet_status_qos(pod)));
         return st;
 }
@@ -408,6 +526,45 @@ static const char *field_ref(json_t *pod, const char *field, const char *pod_ip,
         return label_value(pod, field);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *kubelet_field_value(json_t *pod, const char *field, const char *pod_ip, const char *host_ip)
+{
+        if (field &&
+            (!strcmp(field, "metadata.labels") || !strcmp(field, "metadata.annotations"))) {
+                json_t *m = json_object_get(json_object_get(pod, "metadata"), field + 9);
+                size_t n = json_object_size(m), k = 0;
+                char **lines = xcalloc(n + 1, sizeof(char *));
+                const char *key;
+                json_t *v;
+                json_object_foreach(m, key, v)
+                {
+                        /* Go's %q of the value; label/annotation values are mostly plain */
+                        _cleanup_free_ char *d = kjson_dump(v);
+                        lines[k++] = xasprintf("%s=%s", key, d ? d : "\"\"");
+                }
+                qsort(lines, k, sizeof(char *), cmp_str);
+                size_t len = 0;
+                for (size_t i = 0; i < k; i++)
+                        len += strlen(lines[i]) + 1;
+                char *out = xmalloc(len + 1), *o = out;
+                for (size_t i = 0; i < k; i++) {
+                        o = stpcpy(o, lines[i]);
+                        if (i + 1 < k)
+                                *o++ = '\n';
+                        free(lines[i]);
+                }
+                *o = '\0';
+                free(lines);
+                return out;
+        }
+        const char *v = field_ref(pod, field, pod_ip, host_ip);
+        return v ? xstrdup(v) : NULL;
+}
+
 static void env_set(char ***v, size_t *n, const char *name, const char *value)
 {
         size_t nl = strlen(name);
@@ -422,13 +579,117 @@ static void env_set(char ***v, size_t *n, const char *name, const char *value)
         strv_push(v, n, kv);
 }
 
-char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_env,
-                             const char *pod_ip, const char *host_ip)
+/* resourceFieldRef: limits/requests of cpu, memory, ephemeral-storage as the kubelet formats
+ * them (ceil(value / divisor)); an unset limit is the node's capacity. */
+int kubelet_resource_value(json_t *pod, json_t *container, json_t *ref, char **ret,
+                           struct error *err)
+{
+        const char *res = json_string_value(json_object_get(ref, "resource"));
+        const char *cname = json_string_value(json_object_get(ref, "containerName"));
+        json_t *ctr = container;
+        if (cname && *cname) {
+                ctr = NULL;
+                const char *lists[] = {"containers", "initContainers"};
+                for (size_t l = 0; l < ARRAY_SIZE(lists) && !ctr; l++) {
+                        json_t *c;
+                        size_t i;
+                        json_array_foreach(json_object_get(json_object_get(pod, "spec"), lists[l]),
+                                           i, c)
+                        {
+                                const char *n = json_string_value(json_object_get(c, "name"));
+                                if (n && !strcmp(n, cname))
+                                        ctr = c;
+                        }
+                }
+                if (!ctr)
+                        return error_set(err, -EINVAL, "container %s not found", cname);
+        }
+        if (!res || !strchr(res, '.'))
+                return error_set(err, -EINVAL, "unsupported container resource : %s",
+                                 res ? res : "");
+        const char *dot = strchr(res, '.');
+        _cleanup_free_ char *kind = xstrndup(res, (size_t)(dot - res));
+        const char *name = dot + 1;
+        bool is_cpu = !strcmp(name, "cpu");
+        if (strcmp(kind, "limits") && strcmp(kind, "requests"))
+                return error_set(err, -EINVAL, "unsupported container resource : %s", res);
+        if (!is_cpu && strcmp(name, "memory") && strcmp(name, "ephemeral-storage"))
+                return error_set(err, -EINVAL, "unsupported container resource : %s", res);
+        const char *qs = json_string_value(
+                json_object_get(json_object_get(json_object_get(ctr, "resources"), kind), name));
+        struct quantity q, div;
+        const char *divs = json_string_value(json_object_get(ref, "divisor"));
+        if (!divs || quantity_parse(divs, &div, NULL) < 0 || quantity_milli(&div) <= 0)
+                div = quantity_from_int(1, QUANTITY_DECIMAL_SI);
+        if (qs && quantity_parse(qs, &q, NULL) == 0) {
+                /* as given */
+        } else if (!strcmp(kind, "limits")) {
+                long n = sysconf(is_cpu ? _SC_NPROCESSORS_ONLN : _SC_PHYS_PAGES);
+                long pg = sysconf(_SC_PAGESIZE);
+                q = is_cpu ? quantity_from_int(n, QUANTITY_DECIMAL_SI)
+                           : quantity_from_int((int64_t)n * pg, QUANTITY_BINARY_SI);
+        } else {
+                q = quantity_from_int(0, QUANTITY_DECIMAL_SI);
+        }
+        long double v = is_cpu ? (long double)quantity_milli(&q) / quantity_milli(&div)
+                               : (long double)quantity_value(&q) / quantity_value(&div);
+        long long c = (long long)v;
+        if ((long double)c < v)
+                c++;
+        *ret = xasprintf("%lld", c);
+        return 0;
+}
+
+static int lookup_source(const struct kubelet_env_source *src, const char *kind, const char *name,
+                         json_t **ret, struct error *err)
+{
+        if (!src || !src->lookup)
+                return error_set(err, -ENOENT, "%s \"%s\" not found", kind, name);
+        return src->lookup(src->ud, kind, name, ret, err);
+}
+
+static int key_ref(json_t *pod, const struct kubelet_env_source *src, const char *kind, json_t *ref,
+                   char **ret, struct error *err)
+{
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const char *key = json_string_value(json_object_get(ref, "key"));
+        bool optional = json_is_true(json_object_get(ref, "optional"));
+        json_t *data = NULL;
+        if (!src) {
+                *ret = xstrdup(""); /* kubelet_container_env: no sources, empty value */
+                return 1;
+        }
+        int r = lookup_source(src, kind, name ? name : "", &data, err);
+        if (r == -ENOENT && optional)
+                return 0;
+        if (r < 0)
+                return r;
+        json_t *v = json_object_get(data, key ? key : "");
+        if (!json_is_string(v)) {
+                json_decref(data);
+                if (optional)
+                        return 0;
+                const char *ns = json_string_value(
+                        json_object_get(json_object_get(pod, "metadata"), "namespace"));
+                return error_set(err, -ENOENT, "couldn't find key %s in %s %s/%s", key ? key : "",
+                                 !strcmp(kind, "secret") ? "Secret" : "ConfigMap", ns ? ns : "",
+                                 name ? name : "");
+        }
+        *ret = xstrndup(json_string_value(v), json_string_length(v));
+        json_decref(data);
+        return 1;
+}
+
+int kubelet_container_env_resolve(json_t *pod, json_t *container, char *const *image_env,
+                                  const char *pod_ip, const char *host_ip,
+                                  const struct kubelet_env_source *src, char ***ret,
+                                  struct error *err)
 {
         char **v = NULL, **spec_env = NULL;
         size_t n = 0, sn = 0;
         json_t *e;
         size_t i;
+        int r = 0;
 
         for (size_t k = 0; image_env && image_env[k]; k++) {
                 const char *eq = strchr(image_env[k], '=');
@@ -437,27 +698,94 @@ char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_
                 _cleanup_free_ char *name = xstrndup(image_env[k], (size_t)(eq - image_env[k]));
                 env_set(&v, &n, name, eq + 1);
         }
+        json_array_foreach(json_object_get(container, "envFrom"), i, e)
+        {
+                const char *prefix = json_string_value(json_object_get(e, "prefix"));
+                json_t *ref = json_object_get(e, "configMapRef");
+                const char *kind = "configmap";
+                if (!ref) {
+                        ref = json_object_get(e, "secretRef");
+                        kind = "secret";
+                }
+                const char *name = json_string_value(json_object_get(ref, "name"));
+                if (!ref || !name || !src)
+                        continue;
+                json_t *data = NULL;
+                r = lookup_source(src, kind, name, &data, err);
+                if (r == -ENOENT && json_is_true(json_object_get(ref, "optional"))) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        goto fail;
+                const char *key;
+                json_t *val;
+                json_object_foreach(data, key, val)
+                {
+                        _cleanup_free_ char *full = xasprintf("%s%s", prefix ? prefix : "", key);
+                        _cleanup_free_ char *value =
+                                xstrndup(json_string_value(val) ?: "", json_string_length(val));
+                        env_set(&spec_env, &sn, full, value);
+                        env_set(&v, &n, full, value);
+                }
+                json_decref(data);
+        }
         json_array_foreach(json_object_get(container, "env"), i, e)
         {
                 const char *name = json_string_value(json_object_get(e, "name"));
                 if (!name || !*name)
                         continue;
                 json_t *val = json_object_get(e, "value");
+                json_t *vf = json_object_get(e, "valueFrom");
                 _cleanup_free_ char *value = NULL;
-                if (json_is_string(val)) {
-                        value = kubelet_env_expand(json_string_value(val), spec_env);
-                } else {
-                        json_t *fr = json_object_get(json_object_get(e, "valueFrom"), "fieldRef");
+                if (json_is_string(val) || !vf) {
+                        value = kubelet_env_expand(json_string_value(val) ?: "", spec_env);
+                } else if (json_object_get(vf, "fieldRef")) {
+                        json_t *fr = json_object_get(vf, "fieldRef");
                         const char *fv =
                                 field_ref(pod, json_string_value(json_object_get(fr, "fieldPath")),
                                           pod_ip, host_ip);
                         value = xstrdup(fv ? fv : "");
+                } else if (json_object_get(vf, "resourceFieldRef")) {
+                        r = kubelet_resource_value(pod, container,
+                                                   json_object_get(vf, "resourceFieldRef"), &value,
+                                                   err);
+                        if (r < 0)
+                                goto fail;
+                } else if (json_object_get(vf, "configMapKeyRef") ||
+                           json_object_get(vf, "secretKeyRef")) {
+                        bool cm = json_object_get(vf, "configMapKeyRef") != NULL;
+                        r = key_ref(pod, src, cm ? "configmap" : "secret",
+                                    json_object_get(vf, cm ? "configMapKeyRef" : "secretKeyRef"),
+                                    &value, err);
+                        if (r < 0)
+                                goto fail;
+                        if (r == 0)
+                                continue; /* optional and absent: no variable */
+                } else {
+                        value = xstrdup("");
                 }
                 env_set(&spec_env, &sn, name, value);
                 env_set(&v, &n, name, value);
         }
         kubelet_strv_free(spec_env);
         if (!v)
+                v = xcalloc(1, sizeof(char *));
+        *ret = v;
+        return 0;
+fail:
+        kubelet_strv_free(spec_env);
+        kubelet_strv_free(v);
+        return r;
+}
+
+char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_env,
+                             const char *pod_ip, const char *host_ip)
+{
+        char **v = NULL;
+        struct error err = {0};
+        if (kubelet_container_env_resolve(pod, container, image_env, pod_ip, host_ip, NULL, &v,
+                                          &err) < 0)
                 v = xcalloc(1, sizeof(char *));
         return v;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "common/base.h"
+#include "common/error.h"
 
 enum kubelet_ctr_phase {
         KUBELET_CTR_WAITING = 0,
@@ -35,6 +36,10 @@ struct kubelet_ctr_status {
         bool has_last;                /* lastState.terminated */
         struct kubelet_ctr_term last;
         int restart_count;
+        /* Probe results: when has_probe_state, ready/started come from the probes (readiness,
+         * startup) instead of "running". */
+        bool has_probe_state;
+        bool ready, started;
 };
 
 struct kubelet_pod_observed {
@@ -44,6 +49,11 @@ struct kubelet_pod_observed {
         bool sandbox_ready;
         const struct kubelet_ctr_status *ctrs; /* one per spec.containers entry, any order */
         size_t n_ctrs;
+        const struct kubelet_ctr_status *init_ctrs; /* one per spec.initContainers entry */
+        size_t n_init_ctrs;
+        /* Pod-level outcome decided by the kubelet (activeDeadlineSeconds): phase forced to
+         * "Failed" with status.reason/message. NULL = none. */
+        const char *failed_reason, *failed_message;
         int64_t now; /* unix seconds; for lastTransitionTime of changed conditions */
 };
 
@@ -57,6 +67,10 @@ const char *kubelet_status_phase(json_t *pod, const struct kubelet_pod_observed 
 
 /* qosClass of a pod spec: "Guaranteed", "Burstable" or "BestEffort". */
 const char *kubelet_status_qos(json_t *pod);
+
+/* Names of the init containers (in spec order) that have not completed successfully, joined
+ * with spaces; "" when all completed. New string. */
+char *kubelet_status_init_pending(json_t *pod, const struct kubelet_pod_observed *obs);
 
 /* Whether two statuses differ, ignoring nothing (json_equal), NULL-safe. */
 bool kubelet_status_changed(json_t *old_status, json_t *new_status);
@@ -78,6 +92,37 @@ char *kubelet_env_expand(const char *s, char *const *env);
  * give an empty value. */
 char **kubelet_container_env(json_t *pod, json_t *container, char *const *image_env,
                              const char *pod_ip, const char *host_ip);
+
+/* The value of a downward API fieldPath (as fieldRef in env, plus "metadata.labels" and
+ * "metadata.annotations" as sorted `k="v"` lines for downwardAPI volumes). New string, NULL for
+ * an unsupported path. */
+char *kubelet_field_value(json_t *pod, const char *field, const char *pod_ip, const char *host_ip);
+
+/* resourceFieldRef (resource, containerName, divisor) of container as the kubelet renders it:
+ * ceil(value / divisor); an unset limit is the node's capacity. 0 and *ret (new), or -EINVAL
+ * with a message. */
+int kubelet_resource_value(json_t *pod, json_t *container, json_t *ref, char **ret,
+                           struct error *err);
+
+/* Resolves a ConfigMap (kind "configmap") or Secret (kind "secret") of the pod's namespace into
+ * *ret: a new object {key: value string} (secret values decoded). -ENOENT when it does not
+ * exist; other negative errno with a message in err. */
+struct kubelet_env_source {
+        int (*lookup)(void *ud, const char *kind, const char *name, json_t **ret,
+                      struct error *err);
+        void *ud;
+};
+
+/* Like kubelet_container_env, with every source of the Kubernetes API: env[].value,
+ * valueFrom.fieldRef, resourceFieldRef (limits/requests cpu, memory, ephemeral-storage with
+ * divisor), configMapKeyRef, secretKeyRef (optional), and envFrom configMapRef/secretRef
+ * (prefix, optional). Errors carry the kubelet's messages (CreateContainerConfigError):
+ * -ENOENT `configmap "x" not found` / `couldn't find key k in ConfigMap ns/x`; other lookup
+ * errors are passed on. *ret is a new NULL-terminated strv. */
+int kubelet_container_env_resolve(json_t *pod, json_t *container, char *const *image_env,
+                                  const char *pod_ip, const char *host_ip,
+                                  const struct kubelet_env_source *src, char ***ret,
+                                  struct error *err);
 
 /* Container argv, new strv (NULL if empty): command/args override the image's
  * entrypoint/cmd as Kubernetes does (command set: command+args; only args: entrypoint+args;
