@@ -78,11 +78,11 @@ struct etcd_watch {
         struct store_watch base; /* prefix, fn, userdata, last_rev, cancelled (under cbmu) */
         struct etcd_store *s;
         pthread_mutex_t cbmu;
-        int refs;              /* the thread and the owner; under s->mu */
-        bool thread_running;   /* under s->mu */
-        bool dead;             /* compacted: no more events (watch thread only) */
-        bool created;          /* the current stream was accepted (watch thread only) */
-        char *line;            /* partial stream line */
+        int refs;            /* the thread and the owner; under s->mu */
+        bool thread_running; /* under s->mu */
+        bool dead;           /* compacted: no more events (watch thread only) */
+        bool created;        /* the current stream was accepted (watch thread only) */
+        char *line;          /* partial stream line */
         size_t line_len, line_cap;
         struct etcd_watch *next; /* s->watches */
 };
@@ -160,9 +160,8 @@ static json_t *jrange_end(const char *prefix)
 static void note_rev(struct etcd_store *s, int64_t rev)
 {
         int64_t cur = __atomic_load_n(&s->rev, __ATOMIC_ACQUIRE);
-        while (rev > cur &&
-               !__atomic_compare_exchange_n(&s->rev, &cur, rev, false, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_ACQUIRE))
+        while (rev > cur && !__atomic_compare_exchange_n(&s->rev, &cur, rev, false,
+                                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 ;
 }
 
@@ -271,8 +270,8 @@ static int call(struct etcd_store *s, const char *path, const json_t *req, bool 
                 _cleanup_free_ char *url = xasprintf("%s%s", s->endpoints[i], path);
                 free(resp);
                 resp = NULL;
-                r = http_client_do(c, "POST", url, "application/json", body, strlen(body),
-                                   &status, &resp, &resp_len, &terr);
+                r = http_client_do(c, "POST", url, "application/json", body, strlen(body), &status,
+                                   &resp, &resp_len, &terr);
                 if (r >= 0) {
                         if (a > 0)
                                 set_preferred(s, i);
@@ -289,8 +288,8 @@ static int call(struct etcd_store *s, const char *path, const json_t *req, bool 
         struct error perr = {0};
         if (kjson_parse(resp, resp_len, 0, &j, &perr) < 0 || !json_is_object(j)) {
                 json_decref(j);
-                return error_set(err, -EIO, "etcd %s: malformed reply (HTTP %ld): %s", path,
-                                 status, error_msg(&perr));
+                return error_set(err, -EIO, "etcd %s: malformed reply (HTTP %ld): %s", path, status,
+                                 error_msg(&perr));
         }
         if (status != 200 || (!kjson_get(j, "header") && kjson_get(j, "code"))) {
                 r = map_etcd_error(path, status, j, err);
@@ -340,8 +339,8 @@ static void list_push(struct store_list *l, size_t *cap, struct store_kv *kv)
         l->items[l->n_items++] = *kv;
 }
 
-static int etcd_list(struct store *base, const char *prefix, const char *start_after,
-                     size_t limit, int64_t at_rev, struct store_list *ret, struct error *err)
+static int etcd_list(struct store *base, const char *prefix, const char *start_after, size_t limit,
+                     int64_t at_rev, struct store_list *ret, struct error *err)
 {
         struct etcd_store *s = ES(base);
         struct store_list l = {.rev = at_rev};
@@ -362,9 +361,9 @@ static int etcd_list(struct store *base, const char *prefix, const char *start_a
                 size_t want = ETCD_LIST_PAGE;
                 if (limit && limit - l.n_items < want)
                         want = limit - l.n_items;
-                _cleanup_json_ json_t *req = json_pack("{s:o, s:o, s:o}", "key",
-                                                       jb64(from, from_len), "range_end",
-                                                       jrange_end(prefix), "limit", jrev(want));
+                _cleanup_json_ json_t *req =
+                        json_pack("{s:o, s:o, s:o}", "key", jb64(from, from_len), "range_end",
+                                  jrange_end(prefix), "limit", jrev(want));
                 if (l.rev)
                         json_object_set_new(req, "revision", jrev(l.rev));
                 _cleanup_json_ json_t *resp = NULL;
@@ -376,7 +375,8 @@ static int etcd_list(struct store *base, const char *prefix, const char *start_a
                 json_t *kvs = kjson_get(resp, "kvs");
                 size_t i;
                 json_t *it;
-                json_array_foreach(kvs, i, it) {
+                json_array_foreach(kvs, i, it)
+                {
                         struct store_kv kv = {0};
                         if (kv_from_json(it, &kv) < 0) {
                                 r = error_set(err, -EIO, "etcd: malformed key or value");
@@ -407,9 +407,9 @@ out_fail:
 static int etcd_count(struct store *base, const char *prefix, int64_t *ret, struct error *err)
 {
         struct etcd_store *s = ES(base);
-        _cleanup_json_ json_t *req = json_pack("{s:o, s:o, s:b}", "key",
-                                               jb64(prefix, strlen(prefix)), "range_end",
-                                               jrange_end(prefix), "count_only", 1);
+        _cleanup_json_ json_t *req =
+                json_pack("{s:o, s:o, s:b}", "key", jb64(prefix, strlen(prefix)), "range_end",
+                          jrange_end(prefix), "count_only", 1);
         _cleanup_json_ json_t *resp = NULL;
         int r = call(s, "/v3/kv/range", req, true, &resp, err);
         if (r < 0)
@@ -424,18 +424,17 @@ static int etcd_count(struct store *base, const char *prefix, int64_t *ret, stru
 static json_t *guard(const char *key, int64_t expect_rev)
 {
         if (expect_rev)
-                return json_pack("{s:s, s:s, s:o, s:o}", "result", "EQUAL", "target", "MOD",
-                                 "key", jb64(key, strlen(key)), "mod_revision", jrev(expect_rev));
+                return json_pack("{s:s, s:s, s:o, s:o}", "result", "EQUAL", "target", "MOD", "key",
+                                 jb64(key, strlen(key)), "mod_revision", jrev(expect_rev));
         return json_pack("{s:s, s:s, s:o, s:o}", "result", "GREATER", "target", "CREATE", "key",
                          jb64(key, strlen(key)), "create_revision", jrev(0));
 }
 
 /* After a failed guard: -ENOENT if the key is absent, else -ESTALE. */
-static int guard_failed(const json_t *resp, const char *key, int64_t expect_rev,
-                        struct error *err)
+static int guard_failed(const json_t *resp, const char *key, int64_t expect_rev, struct error *err)
 {
-        json_t *kvs = kjson_get(json_array_get(kjson_get(resp, "responses"), 0),
-                                "response_range.kvs");
+        json_t *kvs =
+                kjson_get(json_array_get(kjson_get(resp, "responses"), 0), "response_range.kvs");
         if (!json_is_array(kvs) || json_array_size(kvs) == 0)
                 return error_set(err, -ENOENT, "key %s not found", key);
         return error_set(err, -ESTALE, "key %s: revision is %lld, expected %lld", key,
@@ -448,17 +447,17 @@ static json_t *range_op(const char *key)
         return json_pack("{s:{s:o}}", "request_range", "key", jb64(key, strlen(key)));
 }
 
-static int create_with_lease(struct etcd_store *s, const char *key, const char *value,
-                             size_t len, int64_t lease, int64_t *ret_rev, struct error *err)
+static int create_with_lease(struct etcd_store *s, const char *key, const char *value, size_t len,
+                             int64_t lease, int64_t *ret_rev, struct error *err)
 {
         json_t *put = json_pack("{s:{s:o, s:o}}", "request_put", "key", jb64(key, strlen(key)),
                                 "value", jb64(value, len));
         if (lease)
                 json_object_set_new(kjson_get(put, "request_put"), "lease", jrev(lease));
-        _cleanup_json_ json_t *req = json_pack(
-                "{s:[{s:s, s:s, s:o, s:o}], s:[o]}", "compare", "result", "EQUAL", "target",
-                "CREATE", "key", jb64(key, strlen(key)), "create_revision", jrev(0), "success",
-                put);
+        _cleanup_json_ json_t *req =
+                json_pack("{s:[{s:s, s:s, s:o, s:o}], s:[o]}", "compare", "result", "EQUAL",
+                          "target", "CREATE", "key", jb64(key, strlen(key)), "create_revision",
+                          jrev(0), "success", put);
         _cleanup_json_ json_t *resp = NULL;
         int r = call(s, "/v3/kv/txn", req, false, &resp, err);
         if (r < 0)
@@ -498,8 +497,8 @@ static int etcd_update(struct store *base, const char *key, const char *value, s
         /* ignore_lease: an update keeps the key's lease, so a TTL key still expires. */
         _cleanup_json_ json_t *req = json_pack(
                 "{s:[o], s:[{s:{s:o, s:o, s:b}}], s:[o]}", "compare", guard(key, expect_rev),
-                "success", "request_put", "key", jb64(key, strlen(key)), "value",
-                jb64(value, len), "ignore_lease", 1, "failure", range_op(key));
+                "success", "request_put", "key", jb64(key, strlen(key)), "value", jb64(value, len),
+                "ignore_lease", 1, "failure", range_op(key));
         _cleanup_json_ json_t *resp = NULL;
         int r = call(s, "/v3/kv/txn", req, false, &resp, err);
         if (r < 0)
@@ -515,10 +514,10 @@ static int etcd_remove(struct store *base, const char *key, int64_t expect_rev,
                        struct store_kv *ret_prev, struct error *err)
 {
         struct etcd_store *s = ES(base);
-        _cleanup_json_ json_t *req = json_pack(
-                "{s:[o], s:[{s:{s:o, s:b}}], s:[o]}", "compare", guard(key, expect_rev),
-                "success", "request_delete_range", "key", jb64(key, strlen(key)), "prev_kv", 1,
-                "failure", range_op(key));
+        _cleanup_json_ json_t *req =
+                json_pack("{s:[o], s:[{s:{s:o, s:b}}], s:[o]}", "compare", guard(key, expect_rev),
+                          "success", "request_delete_range", "key", jb64(key, strlen(key)),
+                          "prev_kv", 1, "failure", range_op(key));
         _cleanup_json_ json_t *resp = NULL;
         int r = call(s, "/v3/kv/txn", req, false, &resp, err);
         if (r < 0)
@@ -527,14 +526,12 @@ static int etcd_remove(struct store *base, const char *key, int64_t expect_rev,
                 return guard_failed(resp, key, expect_rev, err);
         if (!ret_prev)
                 return 0;
-        json_t *prev = json_array_get(
-                kjson_get(json_array_get(kjson_get(resp, "responses"), 0),
-                          "response_delete_range.prev_kvs"),
-                0);
+        json_t *prev = json_array_get(kjson_get(json_array_get(kjson_get(resp, "responses"), 0),
+                                                "response_delete_range.prev_kvs"),
+                                      0);
         struct store_kv kv = {0};
         if (!prev || kv_from_json(prev, &kv) < 0)
-                return error_set(err, -EIO, "etcd: delete of %s: no previous value in reply",
-                                 key);
+                return error_set(err, -EIO, "etcd: delete of %s: no previous value in reply", key);
         kv.mod_rev = jint(resp, "header.revision");
         *ret_prev = kv;
         return 0;
@@ -648,7 +645,8 @@ static int handle_line(struct etcd_watch *w, const char *line, size_t len)
         if (json_is_array(events) && json_array_size(events) > 0) {
                 size_t i;
                 json_t *e;
-                json_array_foreach(events, i, e) {
+                json_array_foreach(events, i, e)
+                {
                         if (handle_event(w, e) < 0)
                                 return -EAGAIN;
                         if (watch_stopping(w))
@@ -743,11 +741,11 @@ static void *watch_thread(void *ud)
                 pthread_mutex_lock(&w->cbmu);
                 int64_t from = w->base.last_rev + 1;
                 pthread_mutex_unlock(&w->cbmu);
-                _cleanup_json_ json_t *req = json_pack(
-                        "{s:{s:o, s:o, s:o, s:b, s:b}}", "create_request", "key",
-                        jb64(w->base.prefix, w->base.prefix_len), "range_end",
-                        jrange_end(w->base.prefix), "start_revision", jrev(from), "prev_kv", 1,
-                        "progress_notify", 1);
+                _cleanup_json_ json_t *req =
+                        json_pack("{s:{s:o, s:o, s:o, s:b, s:b}}", "create_request", "key",
+                                  jb64(w->base.prefix, w->base.prefix_len), "range_end",
+                                  jrange_end(w->base.prefix), "start_revision", jrev(from),
+                                  "prev_kv", 1, "progress_notify", 1);
                 _cleanup_free_ char *body = kjson_dump(req);
                 size_t i = preferred(s);
                 _cleanup_free_ char *url = xasprintf("%s/v3/watch", s->endpoints[i]);
@@ -786,18 +784,16 @@ static void *watch_thread(void *ud)
         return NULL;
 }
 
-static int etcd_watch(struct store *base, const char *prefix, int64_t from_rev,
-                      store_watch_fn fn, void *userdata, struct store_watch **ret,
-                      struct error *err)
+static int etcd_watch(struct store *base, const char *prefix, int64_t from_rev, store_watch_fn fn,
+                      void *userdata, struct store_watch **ret, struct error *err)
 {
         struct etcd_store *s = ES(base);
         if (!fn)
                 return error_set(err, -EINVAL, "store: watch without a callback");
         /* Fail at once if from_rev is compacted (as the SQLite backend does): a range at from_rev
          * fails exactly when from_rev < the compacted revision. A future revision is fine. */
-        _cleanup_json_ json_t *req = json_pack("{s:o, s:b, s:o}", "key", jb64("", 1),
-                                               "count_only", 1, "revision",
-                                               jrev(from_rev > 0 ? from_rev : 1));
+        _cleanup_json_ json_t *req = json_pack("{s:o, s:b, s:o}", "key", jb64("", 1), "count_only",
+                                               1, "revision", jrev(from_rev > 0 ? from_rev : 1));
         _cleanup_json_ json_t *resp = NULL;
         struct error cerr = {0};
         int r = call(s, "/v3/kv/range", req, true, &resp, &cerr);

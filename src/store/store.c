@@ -125,8 +125,8 @@ int store_create(struct store *s, const char *key, const char *value, size_t len
         return s->ops->create(s, key, value ? value : "", value ? len : 0, ret_rev, err);
 }
 
-int store_create_ttl(struct store *s, const char *key, const char *value, size_t len,
-                     int64_t ttl_s, int64_t *ret_rev, struct error *err)
+int store_create_ttl(struct store *s, const char *key, const char *value, size_t len, int64_t ttl_s,
+                     int64_t *ret_rev, struct error *err)
 {
         int r = check_key(key, err);
         if (r < 0)
@@ -139,8 +139,7 @@ int store_create_ttl(struct store *s, const char *key, const char *value, size_t
         if (!s->ops->create_ttl)
                 return error_set(err, -EOPNOTSUPP, "store: the %s backend has no leases",
                                  s->ops->name);
-        return s->ops->create_ttl(s, key, value ? value : "", value ? len : 0, ttl_s, ret_rev,
-                                  err);
+        return s->ops->create_ttl(s, key, value ? value : "", value ? len : 0, ttl_s, ret_rev, err);
 }
 
 int store_update(struct store *s, const char *key, const char *value, size_t len,

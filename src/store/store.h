@@ -93,8 +93,8 @@ int store_create(struct store *s, const char *key, const char *value, size_t len
  * when the lease expires, like kube-apiserver's Events (--event-ttl, 1 h). Updates keep the
  * lease. -EOPNOTSUPP if the backend has no leases (SQLite: callers expire keys themselves),
  * otherwise as store_create. */
-int store_create_ttl(struct store *s, const char *key, const char *value, size_t len,
-                     int64_t ttl_s, int64_t *ret_rev, struct error *err);
+int store_create_ttl(struct store *s, const char *key, const char *value, size_t len, int64_t ttl_s,
+                     int64_t *ret_rev, struct error *err);
 
 /* Replace key's value if its mod_rev equals expect_rev (0 = unconditional). -ENOENT if absent,
  * -ESTALE if the guard fails. *ret_rev = the new revision. */

@@ -858,8 +858,14 @@ static void run_case(const struct backend *be, case_fn fn)
 }
 
 #define CASE(fn)                                                                                   \
-        TEST(sqlite_##fn) { run_case(&sqlite_be, fn); }                                            \
-        TEST(etcd_##fn) { run_case(&etcd_be, fn); }
+        TEST(sqlite_##fn)                                                                          \
+        {                                                                                          \
+                run_case(&sqlite_be, fn);                                                          \
+        }                                                                                          \
+        TEST(etcd_##fn)                                                                            \
+        {                                                                                          \
+                run_case(&etcd_be, fn);                                                            \
+        }
 
 CASE(crud)
 CASE(ordering)
