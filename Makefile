@@ -28,7 +28,7 @@ LDFLAGS  += -fsanitize=$(SAN)
 endif
 
 # Module order, lowest first. DEPS_x: archives a binary of module x links, highest first.
-MODULES        := common http api store apiserver client scheduler kubelet cli cmd
+MODULES        := common http api store apiserver client scheduler controllers kubelet cli cmd
 DEPS_common    := common
 DEPS_http      := http common
 DEPS_api       := api common
@@ -36,8 +36,9 @@ DEPS_store     := store http api common
 DEPS_apiserver := apiserver store http api common
 DEPS_client    := client http api common
 DEPS_scheduler := scheduler client http api common
+DEPS_controllers := controllers client http api common
 DEPS_kubelet   := kubelet client http api common
-DEPS_cli       := cli kubelet scheduler client apiserver store http api common
+DEPS_cli       := cli kubelet controllers scheduler client apiserver store http api common
 DEPS_cmd       := $(DEPS_cli)
 
 define module_rules

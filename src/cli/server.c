@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "http/pki.h"
 #include "kubelet/kubelet.h"
+#include "controllers/manager.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 
@@ -298,6 +299,12 @@ int cli_server_main(int argc, char **argv)
                 fprintf(stderr, "timonel server: scheduler: %s\n", error_msg(&err));
                 goto out_stop;
         }
+        struct manager *cm = NULL;
+        struct manager_config mcfg = {.kubeconfig = admin_kc, .identity = host.hostname};
+        if (manager_start(&mcfg, &cm, &err) < 0) {
+                fprintf(stderr, "timonel server: controller manager: %s\n", error_msg(&err));
+                goto out_sched;
+        }
 
         struct kubelet *kubelet = NULL;
         if (!o.disable_agent) {
@@ -336,6 +343,7 @@ int cli_server_main(int argc, char **argv)
         if (kubelet)
                 kubelet_stop(kubelet);
 out_sched:
+        manager_stop(cm);
         scheduler_stop(sched);
 out_stop:
         pthread_cancel(sig_tid);

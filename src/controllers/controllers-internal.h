@@ -1,0 +1,41 @@
+/* controllers-internal.h — what the manager offers its controllers (private to the module). */
+#pragma once
+#include <jansson.h>
+
+#include "client/client.h"
+#include "common/base.h"
+#include "common/log.h"
+#include "controllers/manager.h"
+#include "controllers/workqueue.h"
+
+/* The shared informers. */
+enum ctl_res { CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS, CTL_JOBS, CTL_RES_N };
+
+struct controller {
+        const char *name;
+        struct manager *m;
+        struct workqueue *wq; /* keys "ns/name" */
+        void *priv;
+        unsigned needs; /* bit per enum ctl_res: caches that must be synced before a sync */
+        /* Informer events (any informer thread): old NULL on add, cur NULL on delete. */
+        void (*on_event)(struct controller *c, enum ctl_res res, json_t *old, json_t *cur);
+        /* Reconcile one key on the worker thread: 0 done, < 0 requeue with backoff. */
+        int (*sync)(struct controller *c, struct kclient *kc, const char *key);
+        void (*free)(struct controller *c);
+};
+
+/* Constructors: fill name/needs/priv/callbacks (m and wq are set by the manager). */
+void replicaset_controller_init(struct controller *c);
+void deployment_controller_init(struct controller *c);
+void gc_controller_init(struct controller *c);
+void job_controller_init(struct controller *c);
+
+/* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
+json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);
+json_t *manager_cache_list(struct manager *m, enum ctl_res res, const char *ns);
+bool manager_cache_synced(struct manager *m, enum ctl_res res);
+
+/* Record a core/v1 Event about obj (apiVersion/kind taken from obj); failures are logged at
+ * debug only. */
+void manager_event(struct kclient *kc, const char *component, const json_t *obj, const char *type,
+                   const char *reason, const char *fmt, ...) PRINTF_LIKE(6, 7);

@@ -1,0 +1,43 @@
+/* manager.h — the controller manager: shared informers (one per resource, shared by every
+ * controller), one work queue and worker thread per controller, and leader election on the
+ * coordination.k8s.io/v1 Lease kube-system/timonel-controller-manager as client-go's
+ * leaderelection does (leaseDurationSeconds 15, renew deadline 10 s, retry every 2 s): only the
+ * holder of the lease runs the controllers, so several servers can run the manager safely.
+ *
+ * Controllers (one file each): replicaset.c, deployment.c, gc.c (garbage collector), job.c. */
+#pragma once
+#include <jansson.h>
+#include <time.h>
+
+#include "common/error.h"
+
+#define MANAGER_LEASE_NAMESPACE "kube-system"
+#define MANAGER_LEASE_NAME "timonel-controller-manager"
+#define MANAGER_LEASE_DURATION_S 15
+#define MANAGER_RENEW_DEADLINE_S 10
+#define MANAGER_RETRY_PERIOD_S 2
+
+struct manager;
+
+struct manager_config {
+        const char *kubeconfig; /* required */
+        const char *identity;   /* lease holder prefix (host name); "_<uuid>" is appended */
+};
+
+/* Start informers, the leader elector and the controllers' workers; returns at once (the API
+ * server need not be up yet). Errors: -EINVAL on a bad config. */
+int manager_start(const struct manager_config *cfg, struct manager **ret, struct error *err);
+/* Stop every thread, release the lease if held, free m. NULL is a no-op. */
+void manager_stop(struct manager *m);
+/* Whether this manager currently holds the lease. */
+bool manager_is_leader(struct manager *m);
+
+/* ---- pure part of leader election (unit-tested) ---- */
+
+/* Decide what to do with the current Lease (NULL = none) for identity at monotonic time now_s,
+ * where observed_s is when this process last saw the lease record change (client-go measures
+ * expiry on its own clock, not the holder's renewTime). Returns a new Lease object to write
+ * (create when lease is NULL, else update carrying its resourceVersion), or NULL when another
+ * holder's lease has not expired. */
+json_t *manager_lease_next(const json_t *lease, const char *identity, int64_t now_s,
+                           int64_t observed_s);

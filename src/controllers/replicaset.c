@@ -1,0 +1,332 @@
+/* replicaset.c — the ReplicaSet controller (see replicaset.h). */
+#include "controllers/replicaset.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "api/labels.h"
+#include "common/kjson.h"
+#include "controllers/controllers-internal.h"
+#include "controllers/expectations.h"
+#include "controllers/podcontrol.h"
+#include "controllers/util.h"
+
+#define COMP "replicaset-controller"
+
+struct rs_priv {
+        struct expectations *exp;
+};
+
+json_t *replicaset_status_calc(const json_t *rs, const json_t *pods, time_t now,
+                               const char *manage_err, const char *manage_reason)
+{
+        int64_t min_ready = kjson_int(rs, "spec.minReadySeconds", 0);
+        json_t *tl = kjson_get(rs, "spec.template.metadata.labels");
+        int64_t n = 0, full = 0, ready = 0, avail = 0;
+        json_t *p;
+        size_t i;
+        json_array_foreach(pods, i, p)
+        {
+                n++;
+                if (labels_map_matches(tl, kjson_get(p, "metadata.labels")))
+                        full++;
+                if (controllers_pod_is_ready(p)) {
+                        ready++;
+                        if (controllers_pod_is_available(p, min_ready, now))
+                                avail++;
+                }
+        }
+        json_t *st = json_pack("{s:I, s:I, s:I, s:I, s:I}", "replicas", (json_int_t)n,
+                               "fullyLabeledReplicas", (json_int_t)full, "readyReplicas",
+                               (json_int_t)ready, "availableReplicas", (json_int_t)avail,
+                               "observedGeneration",
+                               (json_int_t)kjson_int(rs, "metadata.generation", 0));
+        json_t *old = kjson_get(rs, "status.conditions");
+        if (json_array_size(old))
+                json_object_set_new(st, "conditions", json_deep_copy(old));
+        if (manage_err)
+                controllers_condition_set(st, controllers_condition_new("ReplicaFailure", "True",
+                                                                        manage_reason, manage_err,
+                                                                        false));
+        else
+                controllers_condition_del(st, "ReplicaFailure");
+        if (json_is_array(json_object_get(st, "conditions")) &&
+            !json_array_size(json_object_get(st, "conditions")))
+                json_object_del(st, "conditions");
+        return st;
+}
+
+static char *pod_owner_key(struct controller *c, const json_t *pod)
+{
+        json_t *ref = controllers_controller_ref(pod);
+        if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "ReplicaSet"))
+                return NULL;
+        return xasprintf("%s/%s", kjson_str(pod, "metadata.namespace") ?: "",
+                         json_string_value(json_object_get(ref, "name")) ?: "");
+}
+
+static void enqueue_matching(struct controller *c, const json_t *pod)
+{
+        const char *ns = kjson_str(pod, "metadata.namespace");
+        json_t *all = manager_cache_list(c->m, CTL_REPLICASETS, ns);
+        json_t *rs;
+        size_t i;
+        json_array_foreach(all, i, rs)
+        {
+                _cleanup_(labels_selector_freep) struct labels_selector *sel = NULL;
+                if (labels_selector_from_json(kjson_get(rs, "spec.selector"), &sel, NULL) < 0)
+                        continue;
+                if (!labels_selector_is_empty(sel) &&
+                    labels_selector_matches(sel, kjson_get(pod, "metadata.labels"))) {
+                        _cleanup_free_ char *k = controllers_key(rs);
+                        workqueue_add(c->wq, k);
+                }
+        }
+        json_decref(all);
+}
+
+static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
+{
+        struct rs_priv *p = c->priv;
+        if (res == CTL_REPLICASETS) {
+                _cleanup_free_ char *k = controllers_key(cur ? cur : old);
+                workqueue_add(c->wq, k);
+                return;
+        }
+        if (res != CTL_PODS)
+                return;
+        const json_t *pod = cur ? cur : old;
+        _cleanup_free_ char *pk = controllers_key(pod);
+        _cleanup_free_ char *owner = pod_owner_key(c, pod);
+        if (!old) { /* added */
+                if (owner) {
+                        if (kjson_get(pod, "metadata.deletionTimestamp"))
+                                expectations_deletion_observed(p->exp, owner, pk);
+                        else
+                                expectations_creation_observed(p->exp, owner);
+                        workqueue_add(c->wq, owner);
+                } else {
+                        enqueue_matching(c, pod);
+                }
+                return;
+        }
+        if (!cur) { /* deleted */
+                if (owner) {
+                        expectations_deletion_observed(p->exp, owner, pk);
+                        workqueue_add(c->wq, owner);
+                }
+                return;
+        }
+        if (old == cur || !strcmp(kjson_str(old, "metadata.resourceVersion") ?: "",
+                                  kjson_str(cur, "metadata.resourceVersion") ?: "")) {
+                if (owner)
+                        workqueue_add(c->wq, owner);
+                return;
+        }
+        if (kjson_get(cur, "metadata.deletionTimestamp") &&
+            !kjson_get(old, "metadata.deletionTimestamp") && owner)
+                expectations_deletion_observed(p->exp, owner, pk);
+        _cleanup_free_ char *old_owner = pod_owner_key(c, old);
+        if (old_owner && (!owner || strcmp(old_owner, owner)))
+                workqueue_add(c->wq, old_owner);
+        if (owner) {
+                workqueue_add(c->wq, owner);
+                /* became ready: check availability again after minReadySeconds */
+                if (!controllers_pod_is_ready(old) && controllers_pod_is_ready(cur)) {
+                        char *ns = NULL;
+                        const char *name;
+                        controllers_key_split(owner, &ns, &name);
+                        json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS, ns, name);
+                        int64_t mr = kjson_int(rs, "spec.minReadySeconds", 0);
+                        if (mr > 0)
+                                workqueue_add_after(c->wq, owner, mr * 1000 + 100);
+                        json_decref(rs);
+                        free(ns);
+                }
+        } else if (!kjson_equal(kjson_get(old, "metadata.labels"),
+                                kjson_get(cur, "metadata.labels")) ||
+                   old_owner) {
+                enqueue_matching(c, cur);
+        }
+}
+
+static int update_status(struct kclient *kc, const json_t *rs, json_t *status)
+{
+        struct error err = {0};
+        const char *ns = kjson_str(rs, "metadata.namespace") ?: "";
+        const char *name = kjson_str(rs, "metadata.name") ?: "";
+        _cleanup_free_ char *path =
+                xasprintf("/apis/apps/v1/namespaces/%s/replicasets/%s/status", ns, name);
+        json_t *obj = json_deep_copy(rs);
+        json_object_set(obj, "status", status);
+        int r = kclient_update(kc, path, obj, NULL, &err);
+        json_decref(obj);
+        if (r == -ESTALE) {
+                json_t *fresh = NULL;
+                _cleanup_free_ char *gp =
+                        xasprintf("/apis/apps/v1/namespaces/%s/replicasets/%s", ns, name);
+                r = kclient_get(kc, gp, &fresh, &err);
+                if (r == 0) {
+                        json_object_set_new(status, "observedGeneration",
+                                            json_integer(kjson_int(fresh, "metadata.generation", 0)));
+                        json_object_set(fresh, "status", status);
+                        r = kclient_update(kc, path, fresh, NULL, &err);
+                }
+                json_decref(fresh);
+        }
+        if (r < 0 && r != -ENOENT)
+                log_debug(COMP, "status of %s/%s: %s", ns, name, error_msg(&err));
+        return r == -ENOENT ? 0 : r;
+}
+
+/* Create or delete pods; returns 0 or the first error (message in err). */
+static int manage_replicas(struct controller *c, struct kclient *kc, const char *key,
+                           const json_t *rs, json_t *pods, const char **ret_reason,
+                           struct error *err)
+{
+        struct rs_priv *p = c->priv;
+        int64_t want = kjson_int(rs, "spec.replicas", 1);
+        int64_t diff = (int64_t)json_array_size(pods) - want;
+        int r = 0;
+        if (diff < 0) {
+                int64_t n = MIN(-diff, REPLICASET_BURST), done = 0;
+                expectations_expect(p->exp, key, n, NULL);
+                for (int64_t batch = 1; done < n; batch *= 2) {
+                        int64_t b = MIN(batch, n - done);
+                        bool failed = false;
+                        for (int64_t i = 0; i < b; i++) {
+                                json_t *pod = podcontrol_pod_from_template(
+                                        kjson_get(rs, "spec.template"), rs, "apps/v1",
+                                        "ReplicaSet");
+                                json_t *created = NULL;
+                                int cr = podcontrol_create(kc, pod, &created, err);
+                                json_decref(pod);
+                                if (cr < 0) {
+                                        expectations_creation_observed(p->exp, key);
+                                        manager_event(kc, COMP, rs, "Warning", "FailedCreate",
+                                                      "Error creating: %s", error_msg(err));
+                                        if (!r)
+                                                r = cr;
+                                        failed = true;
+                                } else {
+                                        manager_event(kc, COMP, rs, "Normal", "SuccessfulCreate",
+                                                      "Created pod: %s",
+                                                      kjson_str(created, "metadata.name") ?: "");
+                                }
+                                json_decref(created);
+                        }
+                        done += b;
+                        if (failed) {
+                                for (; done < n; done++) /* skipped: not expected any more */
+                                        expectations_creation_observed(p->exp, key);
+                                *ret_reason = "FailedCreate";
+                                break;
+                        }
+                }
+        } else if (diff > 0) {
+                json_t *related = manager_cache_list(c->m, CTL_PODS,
+                                                     kjson_str(rs, "metadata.namespace"));
+                controllers_pods_sort_for_deletion(pods, related);
+                json_decref(related);
+                int64_t n = MIN(diff, REPLICASET_BURST);
+                json_t *dels = json_array();
+                for (int64_t i = 0; i < n; i++) {
+                        char *k = controllers_key(json_array_get(pods, (size_t)i));
+                        json_array_append_new(dels, json_string(k));
+                        free(k);
+                }
+                expectations_expect(p->exp, key, 0, dels);
+                for (int64_t i = 0; i < n; i++) {
+                        const json_t *pod = json_array_get(pods, (size_t)i);
+                        _cleanup_free_ char *path = xasprintf(
+                                "/api/v1/namespaces/%s/pods/%s",
+                                kjson_str(pod, "metadata.namespace") ?: "",
+                                kjson_str(pod, "metadata.name") ?: "");
+                        int dr = kclient_delete(kc, path, NULL, NULL, err);
+                        if (dr == -ENOENT)
+                                dr = 0;
+                        if (dr < 0) {
+                                expectations_deletion_observed(
+                                        p->exp, key, json_string_value(json_array_get(dels, (size_t)i)));
+                                manager_event(kc, COMP, rs, "Warning", "FailedDelete",
+                                              "Error deleting: %s", error_msg(err));
+                                *ret_reason = "FailedDelete";
+                                if (!r)
+                                        r = dr;
+                        } else {
+                                manager_event(kc, COMP, rs, "Normal", "SuccessfulDelete",
+                                              "Deleted pod: %s",
+                                              kjson_str(pod, "metadata.name") ?: "");
+                        }
+                }
+                json_decref(dels);
+        }
+        return r;
+}
+
+static int rs_sync(struct controller *c, struct kclient *kc, const char *key)
+{
+        struct rs_priv *p = c->priv;
+        _cleanup_free_ char *ns = NULL;
+        const char *name;
+        struct error err = {0};
+        controllers_key_split(key, &ns, &name);
+        _cleanup_json_ json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS, ns, name);
+        if (!rs) {
+                expectations_delete(p->exp, key);
+                return 0;
+        }
+        _cleanup_(labels_selector_freep) struct labels_selector *sel = NULL;
+        if (labels_selector_from_json(kjson_get(rs, "spec.selector"), &sel, &err) < 0) {
+                log_debug(COMP, "%s: selector: %s", key, error_msg(&err));
+                return 0;
+        }
+        bool need_sync = expectations_satisfied(p->exp, key);
+        _cleanup_json_ json_t *all = manager_cache_list(c->m, CTL_PODS, ns);
+        _cleanup_json_ json_t *active = json_array();
+        json_t *pod;
+        size_t i;
+        json_array_foreach(all, i, pod) if (controllers_pod_is_active(pod))
+                json_array_append(active, pod);
+        _cleanup_free_ char *coll = xasprintf("/api/v1/namespaces/%s/pods", ns);
+        _cleanup_json_ json_t *pods = labels_selector_is_empty(sel)
+                                              ? json_array()
+                                              : podcontrol_claim(kc, coll, rs, "apps/v1",
+                                                                 "ReplicaSet", sel, active);
+        int mr = 0;
+        const char *reason = NULL;
+        if (need_sync && !kjson_get(rs, "metadata.deletionTimestamp"))
+                mr = manage_replicas(c, kc, key, rs, pods, &reason, &err);
+        /* status counts the pods as the cache shows them: created ones appear via events */
+        json_t *status = replicaset_status_calc(rs, pods, time(NULL), mr < 0 ? error_msg(&err) : NULL,
+                                                reason);
+        int r = 0;
+        if (!kjson_equal(status, kjson_get(rs, "status")))
+                r = update_status(kc, rs, status);
+        int64_t min_ready = kjson_int(rs, "spec.minReadySeconds", 0);
+        if (mr == 0 && r == 0 && min_ready > 0 &&
+            kjson_int(status, "readyReplicas", 0) == kjson_int(rs, "spec.replicas", 1) &&
+            kjson_int(status, "availableReplicas", 0) != kjson_int(rs, "spec.replicas", 1))
+                workqueue_add_after(c->wq, key, min_ready * 1000);
+        json_decref(status);
+        return mr < 0 ? mr : r;
+}
+
+static void priv_free(struct controller *c)
+{
+        struct rs_priv *p = c->priv;
+        expectations_free(p->exp);
+        free(p);
+}
+
+void replicaset_controller_init(struct controller *c)
+{
+        struct rs_priv *p = xcalloc(1, sizeof(*p));
+        p->exp = expectations_new();
+        c->name = "replicaset";
+        c->priv = p;
+        c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS;
+        c->on_event = on_event;
+        c->sync = rs_sync;
+        c->free = priv_free;
+}
