@@ -351,6 +351,183 @@ TEST(container_argv)
         json_decref(c);
 }
 
+/* ---- init containers, probe state, deadline, env sources ---- */
+
+static const char *init_names[] = {"i1", "i2", NULL};
+
+static json_t *pod_with_init(const char *rp)
+{
+        json_t *pod = pod_new(rp, one);
+        json_t *inits = json_array();
+        for (size_t i = 0; init_names[i]; i++)
+                json_array_append_new(
+                        inits, json_pack("{s:s, s:s}", "name", init_names[i], "image", "busybox"));
+        json_object_set_new(json_object_get(pod, "spec"), "initContainers", inits);
+        return pod;
+}
+
+static const char *state_reason(json_t *cs, const char *state)
+{
+        return json_string_value(
+                json_object_get(json_object_get(json_object_get(cs, "state"), state), "reason"));
+}
+
+TEST(init_containers_status)
+{
+        json_t *pod = pod_with_init("Always");
+        struct kubelet_ctr_status inits[2] = {
+                {.name = "i1",
+                 .phase = KUBELET_CTR_TERMINATED,
+                 .term = {.exit_code = 0, .started_at = 1, .finished_at = 2}},
+                {.name = "i2", .phase = KUBELET_CTR_RUNNING, .started_at = 3},
+        };
+        struct kubelet_pod_observed obs = {.init_ctrs = inits, .n_init_ctrs = 2, .now = 10};
+        json_t *st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Pending");
+        CHECK_EQ_STR(cond_field(st, "Initialized", "status"), "False");
+        CHECK_EQ_STR(cond_field(st, "Initialized", "reason"), "ContainersNotInitialized");
+        CHECK_EQ_STR(cond_field(st, "Initialized", "message"),
+                     "containers with incomplete status: [i2]");
+        json_t *ist = json_object_get(st, "initContainerStatuses");
+        CHECK_EQ_INT(json_array_size(ist), 2);
+        CHECK_EQ_STR(state_reason(json_array_get(ist, 0), "terminated"), "Completed");
+        CHECK(json_is_true(json_object_get(json_array_get(ist, 0), "ready")));
+        CHECK(json_is_false(json_object_get(json_array_get(ist, 0), "started")));
+        json_t *cs = json_array_get(json_object_get(st, "containerStatuses"), 0);
+        CHECK_EQ_STR(state_reason(cs, "waiting"), "PodInitializing");
+        json_decref(st);
+
+        /* a failed init container under Never fails the pod */
+        json_decref(pod);
+        pod = pod_with_init("Never");
+        inits[1] = (struct kubelet_ctr_status){
+                .name = "i2", .phase = KUBELET_CTR_TERMINATED, .term = {.exit_code = 3}};
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Failed");
+        CHECK_EQ_STR(cond_field(st, "Ready", "reason"), "PodFailed");
+        json_decref(st);
+        /* ... and under Always it waits (Pending) for the restart */
+        json_decref(pod);
+        pod = pod_with_init("Always");
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Pending");
+        json_decref(st);
+        /* all done: Initialized */
+        inits[1].term.exit_code = 0;
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(cond_field(st, "Initialized", "status"), "True");
+        json_decref(st);
+        json_decref(pod);
+}
+
+TEST(probe_state_and_deadline)
+{
+        json_t *pod = pod_new("Always", one);
+        struct kubelet_ctr_status c = {.name = "app",
+                                       .phase = KUBELET_CTR_RUNNING,
+                                       .started_at = 5,
+                                       .has_probe_state = true,
+                                       .ready = false,
+                                       .started = true};
+        struct kubelet_pod_observed obs = {.ctrs = &c, .n_ctrs = 1, .now = 10};
+        json_t *st = kubelet_status_compute(pod, &obs);
+        json_t *cs = json_array_get(json_object_get(st, "containerStatuses"), 0);
+        CHECK(json_is_false(json_object_get(cs, "ready")));
+        CHECK(json_is_true(json_object_get(cs, "started")));
+        CHECK_EQ_STR(cond_field(st, "Ready", "status"), "False");
+        CHECK_EQ_STR(cond_field(st, "ContainersReady", "message"),
+                     "containers with unready status: [app]");
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Running");
+        json_decref(st);
+
+        obs.failed_reason = "DeadlineExceeded";
+        obs.failed_message = "Pod was active on the node longer than the specified deadline";
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Failed");
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "reason")), "DeadlineExceeded");
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "message")), obs.failed_message);
+        json_decref(st);
+        json_decref(pod);
+}
+
+static int env_lookup_fn(void *ud, const char *kind, const char *name, json_t **ret,
+                         struct error *err)
+{
+        if (!strcmp(kind, "configmap") && !strcmp(name, "cfg")) {
+                *ret = json_pack("{s:s, s:s}", "color", "blue", "size", "3");
+                return 0;
+        }
+        if (!strcmp(kind, "secret") && !strcmp(name, "sec")) {
+                *ret = json_pack("{s:s}", "password", "hunter2");
+                return 0;
+        }
+        return error_set(err, -ENOENT, "%s \"%s\" not found", kind, name);
+}
+
+static const char *env_get(char **v, const char *name)
+{
+        size_t l = strlen(name);
+        for (size_t i = 0; v && v[i]; i++)
+                if (!strncmp(v[i], name, l) && v[i][l] == '=')
+                        return v[i] + l + 1;
+        return NULL;
+}
+
+TEST(env_sources)
+{
+        json_t *pod = pod_new("Always", one);
+        json_t *c = json_loads(
+                "{\"name\": \"app\","
+                " \"resources\": {\"limits\": {\"memory\": \"64Mi\", \"cpu\": \"1500m\"}},"
+                " \"envFrom\": [{\"prefix\": \"X_\", \"configMapRef\": {\"name\": \"cfg\"}},"
+                "  {\"secretRef\": {\"name\": \"nosec\", \"optional\": true}}],"
+                " \"env\": ["
+                "  {\"name\": \"COLOR\", \"valueFrom\": {\"configMapKeyRef\": {\"name\": \"cfg\","
+                "   \"key\": \"color\"}}},"
+                "  {\"name\": \"PASS\", \"valueFrom\": {\"secretKeyRef\": {\"name\": \"sec\","
+                "   \"key\": \"password\"}}},"
+                "  {\"name\": \"OPT\", \"valueFrom\": {\"configMapKeyRef\": {\"name\": \"nope\","
+                "   \"key\": \"x\", \"optional\": true}}},"
+                "  {\"name\": \"MEM\", \"valueFrom\": {\"resourceFieldRef\": {\"resource\":"
+                "   \"limits.memory\", \"divisor\": \"1Mi\"}}},"
+                "  {\"name\": \"A\", \"value\": \"$(B)\"},"
+                "  {\"name\": \"B\", \"value\": \"$(A)-$(X_size)\"},"
+                "  {\"name\": \"CPU\", \"valueFrom\": {\"resourceFieldRef\": {\"resource\":"
+                "   \"limits.cpu\", \"divisor\": \"1\"}}}]}",
+                0, NULL);
+        CHECK(c != NULL);
+        struct kubelet_env_source src = {.lookup = env_lookup_fn};
+        char **v = NULL;
+        struct error err = {0};
+        CHECK_EQ_INT(
+                kubelet_container_env_resolve(pod, c, NULL, "10.0.0.2", "10.0.0.1", &src, &v, &err),
+                0);
+        CHECK_EQ_STR(env_get(v, "X_color"), "blue");
+        CHECK_EQ_STR(env_get(v, "COLOR"), "blue");
+        CHECK_EQ_STR(env_get(v, "PASS"), "hunter2");
+        CHECK(env_get(v, "OPT") == NULL); /* optional and absent: no variable */
+        CHECK_EQ_STR(env_get(v, "MEM"), "64");
+        CHECK_EQ_STR(env_get(v, "CPU"), "2"); /* ceil(1.5) */
+        /* an env "loop" is no loop: one pass, undefined references stay as written */
+        CHECK_EQ_STR(env_get(v, "A"), "$(B)");
+        CHECK_EQ_STR(env_get(v, "B"), "$(B)-3");
+        kubelet_strv_free(v);
+
+        json_t *e0 = json_array_get(json_object_get(c, "env"), 0);
+        json_object_set_new(json_object_get(json_object_get(e0, "valueFrom"), "configMapKeyRef"),
+                            "key", json_string("nokey"));
+        CHECK_EQ_INT(kubelet_container_env_resolve(pod, c, NULL, NULL, NULL, &src, &v, &err),
+                     -ENOENT);
+        CHECK_EQ_STR(error_msg(&err), "couldn't find key nokey in ConfigMap default/cfg");
+        json_object_set_new(json_object_get(json_object_get(e0, "valueFrom"), "configMapKeyRef"),
+                            "name", json_string("gone"));
+        CHECK_EQ_INT(kubelet_container_env_resolve(pod, c, NULL, NULL, NULL, &src, &v, &err),
+                     -ENOENT);
+        CHECK_EQ_STR(error_msg(&err), "configmap \"gone\" not found");
+        json_decref(c);
+        json_decref(pod);
+}
+
 int main(void)
 {
         RUN(pending_when_no_state);
@@ -365,5 +542,8 @@ int main(void)
         RUN(env_expand);
         RUN(container_env);
         RUN(container_argv);
+        RUN(init_containers_status);
+        RUN(probe_state_and_deadline);
+        RUN(env_sources);
         return harness_done();
 }
