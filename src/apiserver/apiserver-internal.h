@@ -16,6 +16,9 @@
 #define APISERVER_COMPACT_MS (5 * 60 * 1000) /* as kube-apiserver: compact every 5 minutes */
 
 struct watcher;
+struct cacher;
+struct labels_selector;
+struct labels_field_selector;
 struct logproxy;
 
 struct apiserver {
@@ -26,6 +29,7 @@ struct apiserver {
         char *kubelet_cert; /* client cert for apiserver -> kubelet */
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
+        struct cacher *cacher;    /* the watch cache (watch.c, cacher.h) */
         unsigned bookmark_ms;     /* BOOKMARK interval */
         int64_t compact_rev;      /* revision seen at the previous compaction tick */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
@@ -74,9 +78,23 @@ void handlers_resource(struct rq *q);
 /* Create the default namespaces if missing. */
 int handlers_bootstrap(struct apiserver *a, struct error *err);
 
-/* ---- watch.c ---- */
+/* Continue tokens: the hex form of "<revision> <last key>" (caller frees). */
+char *apiserver_hex_encode(const char *s);
+
+/* ---- watch.c: watches and cached LISTs, from the watch cache ---- */
 /* Start a watch stream for q (collection GET with watch=true); responds. */
 void watch_start(struct rq *q, const char *label_sel, const char *field_sel);
+/* Serve a LIST from the watch cache if its resourceVersion/match/continue allow it (see
+ * watch.c); true if it responded, false to use the store. */
+bool watch_list_cached(struct rq *q, const struct labels_selector *ls,
+                       const struct labels_field_selector *fs, size_t limit);
+/* Create the watch cache (initial list + store watch; apiserver_new). */
+int watch_cache_start(struct apiserver *a, struct error *err);
+/* Start its periodic drain/relist tick (apiserver_run, loop thread). */
+void watch_cache_run(struct apiserver *a);
+/* Shutdown: stop the store watch before the loop's posts are run, free after the watchers. */
+void watch_cache_detach(struct apiserver *a);
+void watch_cache_free(struct apiserver *a);
 /* Free every watcher (apiserver_free). */
 void watch_free_all(struct apiserver *a);
 

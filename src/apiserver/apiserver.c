@@ -320,6 +320,8 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         int r = handlers_bootstrap(a, err);
         if (r >= 0)
                 r = http_server_new(&hc, on_request, a, &a->http, err);
+        if (r >= 0)
+                r = watch_cache_start(a, err);
         if (r < 0) {
                 apiserver_free(a);
                 return r;
@@ -381,6 +383,7 @@ int apiserver_run(struct apiserver *a)
 {
         a->compact_rev = store_revision(a->store);
         http_server_add_timer(a->http, APISERVER_COMPACT_MS, on_compact, a);
+        watch_cache_run(a);
         log_info(COMP, "serving on port %d", http_server_port(a->http));
         return http_server_run(a->http);
 }
@@ -399,8 +402,10 @@ void apiserver_free(struct apiserver *a)
          * for them so their last posts land before the server is freed (those run in free). */
         for (int i = 0; i < 500 && __atomic_load_n(&a->log_workers, __ATOMIC_SEQ_CST) > 0; i++)
                 usleep(10000);
+        watch_cache_detach(a); /* no wake-up posts from the store watch after this */
         http_server_free(a->http);
         watch_free_all(a);
+        watch_cache_free(a);
         free(a->ca_file);
         free(a->kubelet_cert);
         free(a->kubelet_key);

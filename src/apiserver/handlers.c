@@ -888,7 +888,7 @@ bool apiserver_obj_matches(const json_t *obj, const struct labels_selector *ls,
                labels_field_selector_matches(fs, obj);
 }
 
-static char *hex_encode(const char *s)
+char *apiserver_hex_encode(const char *s)
 {
         size_t n = strlen(s);
         char *out = xmalloc(2 * n + 1);
@@ -924,6 +924,8 @@ static void do_list(struct rq *q)
                 return;
         const char *ls_s = query(q, "limit");
         size_t limit = ls_s ? (size_t)strtoull(ls_s, NULL, 10) : 0;
+        if (watch_list_cached(q, ls, fs, limit))
+                return;
         int64_t at_rev = 0;
         _cleanup_free_ char *start = NULL;
         const char *cont = query(q, "continue");
@@ -995,7 +997,7 @@ static void do_list(struct rq *q)
                 store_list_clear(&l);
                 if (full || (limit && json_array_size(items) == limit && more)) {
                         next = xasprintf("%lld %s", (long long)list_rev, start);
-                        next_token = hex_encode(next);
+                        next_token = apiserver_hex_encode(next);
                         free(next);
                         break;
                 }
