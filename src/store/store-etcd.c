@@ -697,6 +697,28 @@ static int on_stream_data(const char *data, size_t len, void *ud)
         return 0;
 }
 
+int store_etcd_watch_feed(const char *prefix, int64_t from_rev, const char *data, size_t len,
+                          size_t chunk, store_watch_fn fn, void *userdata)
+{
+        struct etcd_store s = {0};
+        struct etcd_watch w = {.s = &s};
+        w.base.prefix = (char *)prefix;
+        w.base.prefix_len = strlen(prefix);
+        w.base.fn = fn;
+        w.base.userdata = userdata;
+        w.base.last_rev = from_rev;
+        pthread_mutex_init(&w.cbmu, NULL);
+        int r = 0;
+        for (size_t off = 0; off < len && r == 0;) {
+                size_t n = chunk ? MIN(chunk, len - off) : len;
+                r = on_stream_data(data + off, n, &w);
+                off += n;
+        }
+        pthread_mutex_destroy(&w.cbmu);
+        free(w.line);
+        return r;
+}
+
 static void watch_unref_locked(struct etcd_store *s, struct etcd_watch *w)
 {
         if (--w->refs > 0)

@@ -89,6 +89,14 @@ int store_etcd_open(const char *endpoints, const struct store_options *opts, str
                     struct error *err);
 /* endpoint starts with http:// or https:// */
 bool store_etcd_is_endpoint(const char *endpoint);
+/* The etcd watch-stream decoder without etcd or a thread (tests, fuzz-etcd-watch): feed bytes of
+ * a /v3/watch response body (one JSON object per line; a partial last line is dropped), in pieces
+ * of chunk bytes (0: at once) as the network would, to a watch on prefix from from_rev; its
+ * events, in order and without duplicates, go to fn. Returns 0, 1
+ * (the stream ended the watch: compacted, after a STORE_EVENT_ERROR), -EAGAIN (malformed: the
+ * real watch reconnects and resumes) or -E2BIG (a line over the cap). */
+int store_etcd_watch_feed(const char *prefix, int64_t from_rev, const char *data, size_t len,
+                          size_t chunk, store_watch_fn fn, void *userdata);
 
 /* Byte-wise bounds of a prefix range: keys k with prefix p satisfy p <= k < *ret_end, where
  * *ret_end is a new string of *ret_end_len bytes; returns false (and *ret_end = NULL) when the

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "http/pki.h"
 #include "store/store.h"
 
 #define ETCD_BIN "/usr/bin/etcd"
@@ -56,8 +57,15 @@ static int free_port(void)
         return port == 18080 ? free_port() : port;
 }
 
+static pid_t etcd_tls_pid; /* the https etcd of the tls case */
+
 static void etcd_stop(void)
 {
+        if (etcd_tls_pid > 0) {
+                kill(etcd_tls_pid, SIGKILL);
+                waitpid(etcd_tls_pid, NULL, 0);
+                etcd_tls_pid = 0;
+        }
         if (etcd_pid > 0) {
                 kill(etcd_pid, SIGKILL);
                 waitpid(etcd_pid, NULL, 0);
@@ -65,16 +73,23 @@ static void etcd_stop(void)
         etcd_pid = 0;
 }
 
-/* Start etcd on client port `port` (the same data dir each time: a restart keeps the data). */
-static int etcd_start(int port)
+/* Start etcd on client port `port` (the same data dir each time: a restart keeps the data).
+ * tls: a separate https member with client certificates (certificates in etcd_dir/tls). */
+static int etcd_start_as(int port, bool tls)
 {
         char client[64], peer[64], cluster[96], log[128];
-        snprintf(client, sizeof(client), "http://127.0.0.1:%d", port);
-        snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", etcd_peer_port);
-        snprintf(cluster, sizeof(cluster), "contract=%s", peer);
+        char tls_dir[96], crt[128], key[128], ca[128];
+        snprintf(client, sizeof(client), "%s://127.0.0.1:%d", tls ? "https" : "http", port);
+        snprintf(tls_dir, sizeof(tls_dir), "%s/tls", etcd_dir);
+        snprintf(crt, sizeof(crt), "%s/etcd.crt", tls_dir);
+        snprintf(key, sizeof(key), "%s/etcd.key", tls_dir);
+        snprintf(ca, sizeof(ca), "%s/ca.crt", tls_dir);
         snprintf(log, sizeof(log), "%s/etcd.log", etcd_dir);
         char data[96];
-        snprintf(data, sizeof(data), "%s/data", etcd_dir);
+        snprintf(data, sizeof(data), "%s/%s", etcd_dir, tls ? "tls-data" : "data");
+        int peer_port = tls ? free_port() : etcd_peer_port;
+        snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", peer_port);
+        snprintf(cluster, sizeof(cluster), "contract=%s", peer);
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
@@ -85,14 +100,30 @@ static int etcd_start(int port)
                         dup2(fd, 1);
                         dup2(fd, 2);
                 }
-                execl(ETCD_BIN, ETCD_BIN, "--name", "contract", "--data-dir", data,
-                      "--listen-client-urls", client, "--advertise-client-urls", client,
-                      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                      "--initial-cluster", cluster, "--log-level", "warn", (char *)NULL);
+                if (tls)
+                        execl(ETCD_BIN, ETCD_BIN, "--name", "contract", "--data-dir", data,
+                              "--listen-client-urls", client, "--advertise-client-urls", client,
+                              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                              "--initial-cluster", cluster, "--log-level", "warn", "--cert-file",
+                              crt, "--key-file", key, "--trusted-ca-file", ca, "--client-cert-auth",
+                              (char *)NULL);
+                else
+                        execl(ETCD_BIN, ETCD_BIN, "--name", "contract", "--data-dir", data,
+                              "--listen-client-urls", client, "--advertise-client-urls", client,
+                              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                              "--initial-cluster", cluster, "--log-level", "warn", (char *)NULL);
                 _exit(127);
         }
-        etcd_pid = pid;
+        if (tls)
+                etcd_tls_pid = pid;
+        else
+                etcd_pid = pid;
         return 0;
+}
+
+static int etcd_start(int port)
+{
+        return etcd_start_as(port, false);
 }
 
 static void etcd_cleanup(void)
@@ -905,6 +936,51 @@ TEST(etcd_bad_endpoints)
         }
 }
 
+/* https with a CA and a client certificate (--datastore-cafile/certfile/keyfile). */
+TEST(etcd_tls)
+{
+        char tls_dir[96];
+        snprintf(tls_dir, sizeof(tls_dir), "%s/tls", etcd_dir);
+        const char *sans[] = {"IP:127.0.0.1", NULL};
+        struct error err = {0};
+        CHECK_EQ_INT(pki_ensure(tls_dir, sans, &err), 0);
+        /* etcd's gateway dials its own gRPC port with the server certificate as the client's:
+         * it needs both usages under --client-cert-auth */
+        char prefix[128];
+        snprintf(prefix, sizeof(prefix), "%s/etcd", tls_dir);
+        CHECK_EQ_INT(pki_issue(tls_dir, prefix, "etcd", NULL, true, true, sans, &err), 0);
+        int port = free_port();
+        CHECK_EQ_INT(etcd_start_as(port, true), 0);
+        char url[64], ca[128], crt[128], key[128];
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
+        snprintf(ca, sizeof(ca), "%s/ca.crt", tls_dir);
+        snprintf(crt, sizeof(crt), "%s/admin.crt", tls_dir);
+        snprintf(key, sizeof(key), "%s/admin.key", tls_dir);
+        struct store_options opts = {.ca_file = ca, .cert_file = crt, .key_file = key};
+        struct store *s = NULL;
+        for (int i = 0; i < 150 && store_open_with(url, &opts, &s, &err) < 0; i++)
+                usleep(100 * 1000);
+        CHECK(s != NULL);
+        if (s) {
+                CHECK(create(s, "/tls/a", "secret") > 0);
+                struct store_kv kv = {0};
+                CHECK_EQ_INT(store_get(s, "/tls/a", &kv, &err), 0);
+                CHECK_EQ_STR(kv.value, "secret");
+                store_kv_clear(&kv);
+                struct collector *c = collector_new();
+                struct store_watch *w = NULL;
+                CHECK_EQ_INT(store_watch(s, "/tls/", 0, collect, c, &w, &err), 0);
+                CHECK_EQ_INT(wait_events(c, 1, 5000), 1);
+                store_watch_cancel(w);
+                collector_free(c);
+                store_close(s);
+        }
+        /* without the client certificate, or without the CA: refused */
+        struct store_options nocert = {.ca_file = ca};
+        CHECK(store_open_with(url, &nocert, &s, &err) < 0);
+        CHECK(store_open_with(url, NULL, &s, &err) < 0);
+}
+
 #define RUN_CASE(fn)                                                                               \
         do {                                                                                       \
                 RUN(sqlite_##fn);                                                                  \
@@ -931,8 +1007,10 @@ int main(void)
         RUN_CASE(watch_cancel_inside);
         RUN_CASE(compaction);
         RUN_CASE(lease_expiry);
-        if (etcd_ok)
+        if (etcd_ok) {
                 RUN(etcd_bad_endpoints);
+                RUN(etcd_tls);
+        }
         RUN_CASE(backend_restart);
         RUN_CASE(watch_compacted_while_broken);
         int r = harness_done();
