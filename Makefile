@@ -15,7 +15,7 @@ BUILD    ?= build
 
 .DEFAULT_GOAL := all
 CC       ?= cc
-PKGS     := libh2o-evloop jansson yaml-0.1 sqlite3 libarchive libcurl openssl libseccomp libcap
+PKGS     := libh2o-evloop jansson yaml-0.1 sqlite3 libarchive libcurl openssl libseccomp libcap zlib
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g

@@ -3,7 +3,7 @@
 # non-interactive, silent when nothing is missing.
 set -eu
 PKGS="make gcc pkg-config libh2o-evloop-dev libwslay-dev libssl-dev libcurl4-openssl-dev
-libyaml-dev libjansson-dev libsqlite3-dev libarchive-dev libseccomp-dev libcap-dev
+libyaml-dev libjansson-dev zlib1g-dev libsqlite3-dev libarchive-dev libseccomp-dev libcap-dev
 libnftables-dev crun runc conmon containernetworking-plugins nftables iptables iproute2
 busybox-static etcd-server etcd-client skopeo umoci jq curl dnsutils python3-kubernetes
 clang procps psmisc util-linux"

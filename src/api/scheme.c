@@ -11,54 +11,132 @@ static const char *const verbs_status[] = {"get", "patch", "update", NULL};
 static const char *const none[] = {NULL};
 static const char *const cat_all[] = {"all", NULL};
 
-static const struct scheme_subresource sub_none[] = {{NULL, NULL, NULL}};
+static const struct scheme_subresource sub_none[] = {{NULL, NULL, NULL, NULL, NULL}};
 static const struct scheme_subresource sub_pods[] = {
-        {"binding", "Binding", verbs_create},
-        {"log", "Pod", verbs_get},
-        {"status", "Pod", verbs_status},
-        {NULL, NULL, NULL},
+        {"binding", "Binding", verbs_create, NULL, NULL},
+        {"log", "Pod", verbs_get, NULL, NULL},
+        {"status", "Pod", verbs_status, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL},
 };
-static const struct scheme_subresource sub_nodes[] = {
-        {"status", "Node", verbs_status},
-        {NULL, NULL, NULL},
-};
-static const struct scheme_subresource sub_namespaces[] = {
-        {"status", "Namespace", verbs_status},
-        {NULL, NULL, NULL},
-};
-static const struct scheme_subresource sub_services[] = {
-        {"status", "Service", verbs_status},
-        {NULL, NULL, NULL},
-};
+#define SUB_STATUS(k)                                                                              \
+        static const struct scheme_subresource sub_##k[] = {                                       \
+                {"status", #k, verbs_status, NULL, NULL},                                          \
+                {NULL, NULL, NULL, NULL, NULL},                                                    \
+        }
+#define SUB_SCALE_STATUS(k)                                                                        \
+        static const struct scheme_subresource sub_##k[] = {                                       \
+                {"scale", "Scale", verbs_status, "autoscaling", "v1"},                             \
+                {"status", #k, verbs_status, NULL, NULL},                                          \
+                {NULL, NULL, NULL, NULL, NULL},                                                    \
+        }
+SUB_STATUS(Node);
+SUB_STATUS(Namespace);
+SUB_STATUS(Service);
+SUB_STATUS(PersistentVolume);
+SUB_STATUS(PersistentVolumeClaim);
+SUB_STATUS(ResourceQuota);
+SUB_SCALE_STATUS(ReplicationController);
+SUB_SCALE_STATUS(Deployment);
+SUB_SCALE_STATUS(ReplicaSet);
+SUB_SCALE_STATUS(StatefulSet);
+SUB_STATUS(DaemonSet);
+SUB_STATUS(Job);
+SUB_STATUS(CronJob);
+SUB_STATUS(Ingress);
+SUB_STATUS(PodDisruptionBudget);
+SUB_STATUS(HorizontalPodAutoscaler);
 
-static const char *const sn_pods[] = {"po", NULL};
-static const char *const sn_nodes[] = {"no", NULL};
-static const char *const sn_ns[] = {"ns", NULL};
-static const char *const sn_ev[] = {"ev", NULL};
-static const char *const sn_cm[] = {"cm", NULL};
-static const char *const sn_svc[] = {"svc", NULL};
-static const char *const sn_sa[] = {"sa", NULL};
-static const char *const sn_ep[] = {"ep", NULL};
+#define SN(n, ...) static const char *const sn_##n[] = {__VA_ARGS__, NULL}
+SN(pods, "po");
+SN(nodes, "no");
+SN(ns, "ns");
+SN(ev, "ev");
+SN(cm, "cm");
+SN(svc, "svc");
+SN(sa, "sa");
+SN(ep, "ep");
+SN(pv, "pv");
+SN(pvc, "pvc");
+SN(limits, "limits");
+SN(quota, "quota");
+SN(rc, "rc");
+SN(deploy, "deploy");
+SN(rs, "rs");
+SN(sts, "sts");
+SN(ds, "ds");
+SN(cj, "cj");
+SN(netpol, "netpol");
+SN(ing, "ing");
+SN(pdb, "pdb");
+SN(sc, "sc");
+SN(hpa, "hpa");
+SN(pc, "pc");
 
+#define RES(g, v, kind, plural, singular, namespaced, sn, cat, sub)                                \
+        {                                                                                          \
+                g, v, #kind, #kind "List", plural, singular, namespaced, sn, cat, verbs_all, sub   \
+        }
+
+/* Discovery order: as a real 1.31 server lists them (core alphabetical, then groups). */
 static const struct scheme_resource resources[] = {
-        {"", "v1", "Pod", "PodList", "pods", "pod", true, sn_pods, cat_all, verbs_all, sub_pods},
-        {"", "v1", "Node", "NodeList", "nodes", "node", false, sn_nodes, none, verbs_all,
-         sub_nodes},
-        {"", "v1", "Namespace", "NamespaceList", "namespaces", "namespace", false, sn_ns, none,
-         verbs_all, sub_namespaces},
-        {"", "v1", "Event", "EventList", "events", "event", true, sn_ev, none, verbs_all, sub_none},
-        {"", "v1", "ConfigMap", "ConfigMapList", "configmaps", "configmap", true, sn_cm, none,
-         verbs_all, sub_none},
-        {"", "v1", "Secret", "SecretList", "secrets", "secret", true, none, none, verbs_all,
-         sub_none},
-        {"", "v1", "ServiceAccount", "ServiceAccountList", "serviceaccounts", "serviceaccount",
-         true, sn_sa, none, verbs_all, sub_none},
-        {"", "v1", "Service", "ServiceList", "services", "service", true, sn_svc, cat_all,
-         verbs_all, sub_services},
+        RES("", "v1", Pod, "pods", "pod", true, sn_pods, cat_all, sub_pods),
+        RES("", "v1", Node, "nodes", "node", false, sn_nodes, none, sub_Node),
+        RES("", "v1", Namespace, "namespaces", "namespace", false, sn_ns, none, sub_Namespace),
+        RES("", "v1", Event, "events", "event", true, sn_ev, none, sub_none),
+        RES("", "v1", ConfigMap, "configmaps", "configmap", true, sn_cm, none, sub_none),
+        RES("", "v1", Secret, "secrets", "secret", true, none, none, sub_none),
+        RES("", "v1", ServiceAccount, "serviceaccounts", "serviceaccount", true, sn_sa, none,
+            sub_none),
+        RES("", "v1", Service, "services", "service", true, sn_svc, cat_all, sub_Service),
         {"", "v1", "Endpoints", "EndpointsList", "endpoints", "endpoints", true, sn_ep, none,
          verbs_all, sub_none},
-        {"coordination.k8s.io", "v1", "Lease", "LeaseList", "leases", "lease", true, none, none,
-         verbs_all, sub_none},
+        RES("", "v1", PersistentVolume, "persistentvolumes", "persistentvolume", false, sn_pv, none,
+            sub_PersistentVolume),
+        RES("", "v1", PersistentVolumeClaim, "persistentvolumeclaims", "persistentvolumeclaim",
+            true, sn_pvc, none, sub_PersistentVolumeClaim),
+        RES("", "v1", LimitRange, "limitranges", "limitrange", true, sn_limits, none, sub_none),
+        RES("", "v1", ResourceQuota, "resourcequotas", "resourcequota", true, sn_quota, none,
+            sub_ResourceQuota),
+        RES("", "v1", ReplicationController, "replicationcontrollers", "replicationcontroller",
+            true, sn_rc, cat_all, sub_ReplicationController),
+        RES("", "v1", PodTemplate, "podtemplates", "podtemplate", true, none, none, sub_none),
+        RES("apps", "v1", Deployment, "deployments", "deployment", true, sn_deploy, cat_all,
+            sub_Deployment),
+        RES("apps", "v1", ReplicaSet, "replicasets", "replicaset", true, sn_rs, cat_all,
+            sub_ReplicaSet),
+        RES("apps", "v1", StatefulSet, "statefulsets", "statefulset", true, sn_sts, cat_all,
+            sub_StatefulSet),
+        RES("apps", "v1", DaemonSet, "daemonsets", "daemonset", true, sn_ds, cat_all,
+            sub_DaemonSet),
+        RES("apps", "v1", ControllerRevision, "controllerrevisions", "controllerrevision", true,
+            none, none, sub_none),
+        RES("batch", "v1", Job, "jobs", "job", true, none, cat_all, sub_Job),
+        RES("batch", "v1", CronJob, "cronjobs", "cronjob", true, sn_cj, cat_all, sub_CronJob),
+        RES("autoscaling", "v2", HorizontalPodAutoscaler, "horizontalpodautoscalers",
+            "horizontalpodautoscaler", true, sn_hpa, cat_all, sub_HorizontalPodAutoscaler),
+        RES("coordination.k8s.io", "v1", Lease, "leases", "lease", true, none, none, sub_none),
+        RES("discovery.k8s.io", "v1", EndpointSlice, "endpointslices", "endpointslice", true, none,
+            none, sub_none),
+        RES("events.k8s.io", "v1", Event, "events", "event", true, sn_ev, none, sub_none),
+        RES("networking.k8s.io", "v1", NetworkPolicy, "networkpolicies", "networkpolicy", true,
+            sn_netpol, none, sub_none),
+        RES("networking.k8s.io", "v1", Ingress, "ingresses", "ingress", true, sn_ing, none,
+            sub_Ingress),
+        RES("networking.k8s.io", "v1", IngressClass, "ingressclasses", "ingressclass", false, none,
+            none, sub_none),
+        RES("policy", "v1", PodDisruptionBudget, "poddisruptionbudgets", "poddisruptionbudget",
+            true, sn_pdb, none, sub_PodDisruptionBudget),
+        RES("rbac.authorization.k8s.io", "v1", ClusterRoleBinding, "clusterrolebindings",
+            "clusterrolebinding", false, none, none, sub_none),
+        RES("rbac.authorization.k8s.io", "v1", ClusterRole, "clusterroles", "clusterrole", false,
+            none, none, sub_none),
+        RES("rbac.authorization.k8s.io", "v1", RoleBinding, "rolebindings", "rolebinding", true,
+            none, none, sub_none),
+        RES("rbac.authorization.k8s.io", "v1", Role, "roles", "role", true, none, none, sub_none),
+        RES("scheduling.k8s.io", "v1", PriorityClass, "priorityclasses", "priorityclass", false,
+            sn_pc, none, sub_none),
+        RES("storage.k8s.io", "v1", StorageClass, "storageclasses", "storageclass", false, sn_sc,
+            none, sub_none),
 };
 
 const struct scheme_resource *scheme_resources(size_t *ret_n)
@@ -113,9 +191,25 @@ const char *scheme_api_version(const struct scheme_resource *r)
 {
         if (!*r->group)
                 return r->version;
-        if (!strcmp(r->group, "coordination.k8s.io"))
-                return "coordination.k8s.io/v1";
-        return r->version; /* every served group is listed above */
+        static const char *const gvs[] = {
+                "apps/v1",
+                "autoscaling/v2",
+                "batch/v1",
+                "coordination.k8s.io/v1",
+                "discovery.k8s.io/v1",
+                "events.k8s.io/v1",
+                "networking.k8s.io/v1",
+                "policy/v1",
+                "rbac.authorization.k8s.io/v1",
+                "scheduling.k8s.io/v1",
+                "storage.k8s.io/v1",
+        };
+        size_t gl = strlen(r->group);
+        for (size_t i = 0; i < ARRAY_SIZE(gvs); i++)
+                if (!strncmp(gvs[i], r->group, gl) && gvs[i][gl] == '/' &&
+                    !strcmp(gvs[i] + gl + 1, r->version))
+                        return gvs[i];
+        return r->version; /* a group missing above: caught by test-scheme */
 }
 
 char *scheme_qualified_resource(const struct scheme_resource *r)

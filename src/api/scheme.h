@@ -9,6 +9,8 @@ struct scheme_subresource {
         const char *name;         /* "status", "log", "binding" */
         const char *kind;         /* response kind ("Pod", "Binding") */
         const char *const *verbs; /* NULL-terminated */
+        const char *group;        /* response group/version when not the parent's ("autoscaling" */
+        const char *version;      /* and "v1" for scale), else NULL */
 };
 
 struct scheme_resource {

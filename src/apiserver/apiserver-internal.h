@@ -100,3 +100,8 @@ void watch_free_all(struct apiserver *a);
 
 /* ---- logs.c ---- */
 void logs_proxy(struct rq *q, const json_t *pod);
+
+/* ---- proxy.c ---- */
+/* pods/exec, pods/attach, pods/portforward (q->sub): relay the upgraded connection to the pod's
+ * kubelet; responds. Its relay threads count in log_workers. */
+void proxy_stream(struct rq *q);

@@ -44,10 +44,13 @@ static json_t *agg_resource(const struct scheme_resource *r)
                 json_t *subs = json_array();
                 for (const struct scheme_subresource *s = r->subresources; s->name; s++) {
                         const char *g = strcmp(s->kind, "Binding") ? r->group : "";
+                        if (s->group)
+                                g = s->group;
                         json_array_append_new(
                                 subs, json_pack("{s:s,s:{s:s,s:s,s:s},s:o}", "subresource", s->name,
-                                                "responseKind", "group", g, "version", r->version,
-                                                "kind", s->kind, "verbs", strv_json(s->verbs)));
+                                                "responseKind", "group", g, "version",
+                                                s->version ? s->version : r->version, "kind",
+                                                s->kind, "verbs", strv_json(s->verbs)));
                 }
                 json_object_set_new(o, "subresources", subs);
         }
@@ -180,6 +183,10 @@ json_t *discovery_resource_list(const char *group, const char *version)
                         json_t *se = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", name,
                                                "singularName", "", "namespaced", r->namespaced,
                                                "kind", s->kind, "verbs", strv_json(s->verbs));
+                        if (s->group) {
+                                json_object_set_new(se, "group", json_string(s->group));
+                                json_object_set_new(se, "version", json_string(s->version));
+                        }
                         json_array_append_new(list, se);
                 }
         }

@@ -2,7 +2,6 @@
  * status and binding subresources (watch.c and logs.c do watch and pods/log). */
 #include "apiserver/apiserver-internal.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -11,6 +10,7 @@
 #include "api/meta.h"
 #include "api/pod.h"
 #include "api/protobuf.h"
+#include "api/strategy.h"
 #include "apiserver/patch.h"
 #include "apiserver/services.h"
 #include "apiserver/status.h"
@@ -225,45 +225,6 @@ static const char *const container_fields[] = {"args",
                                                "workingDir",
                                                NULL};
 
-static const char *const *top_fields(const struct scheme_resource *r)
-{
-        static const char *const spec_status[] = {"spec", "status", NULL};
-        static const char *const event[] = {"involvedObject",
-                                            "reason",
-                                            "message",
-                                            "source",
-                                            "firstTimestamp",
-                                            "lastTimestamp",
-                                            "count",
-                                            "type",
-                                            "eventTime",
-                                            "series",
-                                            "action",
-                                            "related",
-                                            "reportingComponent",
-                                            "reportingInstance",
-                                            NULL};
-        static const char *const cm[] = {"data", "binaryData", "immutable", NULL};
-        static const char *const secret[] = {"data", "stringData", "type", "immutable", NULL};
-        static const char *const sa[] = {"secrets", "imagePullSecrets",
-                                         "automountServiceAccountToken", NULL};
-        static const char *const ep[] = {"subsets", NULL};
-        static const char *const spec_only[] = {"spec", NULL};
-        if (is_res(r, "events"))
-                return event;
-        if (is_res(r, "configmaps"))
-                return cm;
-        if (is_res(r, "secrets"))
-                return secret;
-        if (is_res(r, "serviceaccounts"))
-                return sa;
-        if (is_res(r, "endpoints"))
-                return ep;
-        if (!strcmp(r->resource, "leases"))
-                return spec_only;
-        return spec_status;
-}
-
 static bool in_list(const char *const *l, const char *s)
 {
         for (; *l; l++)
@@ -295,7 +256,7 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
         _cleanup_(json_decrefp) json_t *unknown = json_array();
         const char *k;
         json_t *v;
-        const char *const *top = top_fields(r);
+        const char *const *top = strategy_for(r)->top_fields;
         json_object_foreach((json_t *)obj, k, v)
         {
                 if (strcmp(k, "kind") && strcmp(k, "apiVersion") && strcmp(k, "metadata") &&
@@ -425,66 +386,6 @@ static json_t *new_namespace(const char *name)
         return o;
 }
 
-static void namespace_defaults(json_t *obj)
-{
-        const char *name = kjson_str(obj, "metadata.name");
-        if (name)
-                json_object_set_new(kjson_obj_ensure_path(obj, "metadata.labels"),
-                                    "kubernetes.io/metadata.name", json_string(name));
-        json_t *spec = kjson_obj_ensure(obj, "spec");
-        if (!json_object_get(spec, "finalizers"))
-                json_object_set_new(spec, "finalizers", json_pack("[s]", "kubernetes"));
-        json_object_set_new(kjson_obj_ensure(obj, "status"), "phase", json_string("Active"));
-}
-
-/* Secrets: stringData is write-only, merged into data (base64); type defaults to Opaque. */
-static void secret_defaults(json_t *obj)
-{
-        json_t *sd = json_object_get(obj, "stringData");
-        if (json_is_object(sd)) {
-                json_t *data = kjson_obj_ensure(obj, "data");
-                const char *k;
-                json_t *v;
-                json_object_foreach(sd, k, v)
-                {
-                        const char *str = json_string_value(v);
-                        if (!str)
-                                continue;
-                        size_t n = strlen(str);
-                        char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
-                        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)str, (int)n);
-                        json_object_set_new(data, k, json_string(b64));
-                        free(b64);
-                }
-        }
-        json_object_del(obj, "stringData");
-        if (!json_string_value(json_object_get(obj, "type")))
-                json_object_set_new(obj, "type", json_string("Opaque"));
-}
-
-/* ConfigMap/Secret keys: IsConfigMapKey. */
-static void validate_keys(const json_t *map, const char *field, json_t *causes)
-{
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)map, k, v)
-        {
-                bool ok = *k && strlen(k) <= 253 && strcmp(k, ".") && strcmp(k, "..") &&
-                          strncmp(k, "..", 2);
-                for (const char *c = k; ok && *c; c++)
-                        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                             (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
-                if (ok)
-                        continue;
-                char f[512];
-                snprintf(f, sizeof(f), "%s[%s]", field, k);
-                meta_cause_add(causes, "FieldValueInvalid", f, k,
-                               "a valid config key must consist of alphanumeric characters, "
-                               "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
-                               "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
-        }
-}
-
 /* Every stored Service (for IP and node port allocation). New reference. */
 static json_t *all_services(struct apiserver *a)
 {
@@ -504,33 +405,16 @@ static json_t *all_services(struct apiserver *a)
         return arr;
 }
 
-/* Server-set fields and defaults of a new object. */
+/* Server-set fields and defaults of a new object (the kind's strategy). */
 static void prepare_create(const struct scheme_resource *r, json_t *obj, const char *ns)
 {
-        meta_prepare_create(obj, r->namespaced ? ns : NULL);
-        if (is_res(r, "pods")) {
-                /* Status is not settable on create (PrepareForCreate resets it). */
-                json_object_set_new(obj, "status", json_object());
-                pod_defaults(obj);
-        }
-        if (is_res(r, "namespaces"))
-                namespace_defaults(obj);
-        if (is_res(r, "secrets"))
-                secret_defaults(obj);
+        strategy_prepare_create(strategy_for(r), r, obj, ns);
 }
 
 /* Create and update validation of the whole object (metadata + kind rules). */
 static void validate(const struct scheme_resource *r, const json_t *obj, json_t *causes)
 {
-        meta_validate_object_meta(obj, r->namespaced, is_res(r, "namespaces"), causes);
-        if (is_res(r, "pods"))
-                pod_validate(obj, causes);
-        if (is_res(r, "configmaps")) {
-                validate_keys(json_object_get(obj, "data"), "data", causes);
-                validate_keys(json_object_get(obj, "binaryData"), "binaryData", causes);
-        }
-        if (is_res(r, "secrets"))
-                validate_keys(json_object_get(obj, "data"), "data", causes);
+        strategy_validate(strategy_for(r), r, obj, causes);
 }
 
 int handlers_bootstrap(struct apiserver *a, struct error *err)
@@ -546,8 +430,7 @@ int handlers_bootstrap(struct apiserver *a, struct error *err)
                 if (r != -ENOENT)
                         return r;
                 _cleanup_(json_decrefp) json_t *obj = new_namespace(default_namespaces[i]);
-                meta_prepare_create(obj, NULL);
-                namespace_defaults(obj);
+                prepare_create(nsr, obj, NULL);
                 size_t len;
                 _cleanup_free_ char *val = apiserver_obj_encode(obj, &len);
                 r = store_create(a->store, key, val, len, NULL, err);
@@ -698,6 +581,18 @@ static int delete_obj(struct apiserver *a, const struct scheme_resource *r, cons
         return 0;
 }
 
+/* The reply to an update: the object, or its Scale for the scale subresource. */
+static void respond_updated(struct rq *q, const json_t *obj)
+{
+        if (q->sub && !strcmp(q->sub, "scale")) {
+                _cleanup_(json_decrefp) json_t *scale =
+                        strategy_scale_get(strategy_for(q->res), obj);
+                rq_respond_json(q, 200, scale ? scale : obj);
+                return;
+        }
+        rq_respond_json(q, 200, obj);
+}
+
 /* Common tail of PUT/PATCH: bookkeeping, validation, write. */
 static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old_rev,
                           int64_t expect_rev)
@@ -708,7 +603,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 fail_conflict(q, r, q->name, MODIFIED_MSG);
                 return;
         }
-        meta_prepare_update(newobj, old);
+        const struct strategy *strat = strategy_for(r);
+        strategy_prepare_update(strat, newobj, old);
         json_t *meta = kjson_obj_ensure(newobj, "metadata");
         json_object_set_new(newobj, "kind", json_string(r->kind));
         json_object_set_new(newobj, "apiVersion", json_string(scheme_api_version(r)));
@@ -727,9 +623,7 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 _cleanup_(json_decrefp) json_t *existing = all_services(q->a);
                 services_prepare_update(newobj, old, existing, causes);
         }
-        meta_validate_object_meta_update(newobj, old, causes);
-        if (is_res(r, "pods"))
-                pod_validate_update(newobj, old, causes);
+        strategy_validate_update(strat, newobj, old, causes);
         if (json_array_size(causes)) {
                 fail_invalid(q, r, q->name, causes);
                 return;
@@ -738,11 +632,11 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         json_object_set_new(meta, "resourceVersion",
                             json_string(kjson_str(old, "metadata.resourceVersion")));
         if (json_equal(newobj, old)) {
-                rq_respond_json(q, 200, old);
+                respond_updated(q, old);
                 return;
         }
         if (dry_run(q)) {
-                rq_respond_json(q, 200, newobj);
+                respond_updated(q, newobj);
                 return;
         }
         /* Deletion completes once the finalizers are gone. */
@@ -763,7 +657,7 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 json_object_set_new(meta, "resourceVersion",
                                     json_sprintf("%lld", (long long)prev.mod_rev));
                 store_kv_clear(&prev);
-                rq_respond_json(q, 200, newobj);
+                respond_updated(q, newobj);
                 if (r->namespaced)
                         ns_maybe_finalize(q->a, q->ns);
                 return;
@@ -771,7 +665,7 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         _cleanup_(json_decrefp) json_t *stored = NULL;
         if (write_obj(q, r, q->ns, q->name, newobj, false, old_rev, &stored) < 0)
                 return;
-        rq_respond_json(q, 200, stored);
+        respond_updated(q, stored);
 }
 
 static int64_t parse_rv(const char *s, bool *ok)
@@ -822,46 +716,6 @@ static void do_get(struct rq *q)
         rq_respond_json(q, 200, obj);
 }
 
-static const char *const *field_paths(const struct scheme_resource *r)
-{
-        static const char *const pods[] = {"spec.nodeName",
-                                           "spec.restartPolicy",
-                                           "spec.schedulerName",
-                                           "spec.serviceAccountName",
-                                           "spec.hostNetwork",
-                                           "status.phase",
-                                           "status.podIP",
-                                           "status.nominatedNodeName",
-                                           NULL};
-        static const char *const events[] = {"involvedObject.kind",
-                                             "involvedObject.namespace",
-                                             "involvedObject.name",
-                                             "involvedObject.uid",
-                                             "involvedObject.apiVersion",
-                                             "involvedObject.resourceVersion",
-                                             "involvedObject.fieldPath",
-                                             "reason",
-                                             "reportingComponent",
-                                             "source",
-                                             "type",
-                                             NULL};
-        static const char *const nodes[] = {"spec.unschedulable", NULL};
-        static const char *const ns[] = {"status.phase", NULL};
-        static const char *const secrets[] = {"type", NULL};
-        static const char *const none[] = {NULL};
-        if (is_res(r, "pods"))
-                return pods;
-        if (is_res(r, "events"))
-                return events;
-        if (is_res(r, "nodes"))
-                return nodes;
-        if (is_res(r, "namespaces"))
-                return ns;
-        if (is_res(r, "secrets"))
-                return secrets;
-        return none;
-}
-
 /* Parse selectors; responds and returns <0 on error. */
 static int parse_selectors(struct rq *q, struct labels_selector **ls,
                            struct labels_field_selector **fs)
@@ -872,7 +726,7 @@ static int parse_selectors(struct rq *q, struct labels_selector **ls,
                 return -EBADMSG;
         }
         if (labels_field_selector_parse(query(q, "fieldSelector"), fs, &err) < 0 ||
-            labels_field_selector_check(*fs, field_paths(q->res), &err) < 0) {
+            labels_field_selector_check(*fs, strategy_field_paths(strategy_for(q->res)), &err) < 0) {
                 rq_fail(q, -EBADMSG, NULL, "%s", error_msg(&err));
                 return -EBADMSG;
         }
@@ -1142,10 +996,6 @@ static void do_update(struct rq *q)
                 /* Labels/annotations changes through status are ignored as in Kubernetes. */
         } else {
                 newobj = json_incref(obj);
-                if (is_res(r, "pods"))
-                        pod_defaults(newobj);
-                if (is_res(r, "secrets"))
-                        secret_defaults(newobj);
                 if (has_status_sub(r)) {
                         json_t *st = json_object_get(old, "status");
                         if (st)
@@ -1417,6 +1267,55 @@ static void delete_namespace(struct rq *q, json_t *obj, int64_t rev, bool dry)
         rq_respond_json(q, 200, obj);
 }
 
+/* DeleteOptions.propagationPolicy (or the query parameter, or the older orphanDependents) as
+ * the generic registry does: Orphan and Foreground add the "orphan" / "foregroundDeletion"
+ * finalizer (the garbage collector, src/controllers/gc.c, finishes them), Background drops
+ * both; unset keeps what the object has. Only for objects not yet being deleted. */
+static int gc_finalizers(struct rq *q, json_t *obj, const json_t *opts)
+{
+        const char *pol = kjson_str(opts, "propagationPolicy");
+        if (!pol)
+                pol = query(q, "propagationPolicy");
+        json_t *od = json_object_get(opts, "orphanDependents");
+        if (!pol && json_is_boolean(od))
+                pol = json_is_true(od) ? "Orphan" : "Background";
+        if (!pol || kjson_get(obj, "metadata.deletionTimestamp"))
+                return 0;
+        const char *add = NULL;
+        if (!strcmp(pol, "Orphan"))
+                add = "orphan";
+        else if (!strcmp(pol, "Foreground"))
+                add = "foregroundDeletion";
+        else if (strcmp(pol, "Background")) {
+                rq_fail(q, -EINVAL, NULL,
+                        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported "
+                        "value: \"%s\": supported values: \"Foreground\", \"Background\", "
+                        "\"Orphan\", \"nil\"",
+                        pol);
+                return -EINVAL;
+        }
+        json_t *meta = kjson_obj_ensure(obj, "metadata");
+        json_t *fins = json_array();
+        json_t *f;
+        size_t i;
+        json_array_foreach(json_object_get(meta, "finalizers"), i, f)
+        {
+                const char *s = json_string_value(f);
+                if (s && (!strcmp(s, "orphan") || !strcmp(s, "foregroundDeletion")))
+                        continue;
+                json_array_append(fins, f);
+        }
+        if (add)
+                json_array_append_new(fins, json_string(add));
+        if (json_array_size(fins))
+                json_object_set_new(meta, "finalizers", fins);
+        else {
+                json_decref(fins);
+                json_object_del(meta, "finalizers");
+        }
+        return 0;
+}
+
 static void do_delete(struct rq *q)
 {
         const struct scheme_resource *r = q->res;
@@ -1461,6 +1360,8 @@ static void do_delete(struct rq *q)
                 delete_namespace(q, obj, rev, is_dry(q, opts));
                 return;
         }
+        if (gc_finalizers(q, obj, opts) < 0)
+                return;
         _cleanup_(json_decrefp) json_t *res = NULL;
         rc = delete_obj(q->a, r, q->ns, q->name, obj, rev, grace, is_dry(q, opts), &res, &err);
         if (rc == -ESTALE) {
@@ -1593,12 +1494,112 @@ static void do_binding(struct rq *q)
         rq_respond_json(q, 201, st);
 }
 
+static void not_found_sub(struct rq *q)
+{
+        rq_fail(q, -ENOENT, json_object(), "the server could not find the requested resource");
+}
+
+/* The scale subresource (autoscaling/v1 Scale): GET, PUT, and PATCH of the Scale (kubectl scale
+ * sends a merge patch); the new spec.replicas is written through the normal update path. */
+static void do_scale(struct rq *q)
+{
+        const struct scheme_resource *r = q->res;
+        const struct strategy *strat = strategy_for(r);
+        bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
+        bool put = !strcmp(q->method, "PUT");
+        if (!get && !put && strcmp(q->method, "PATCH")) {
+                rq_fail(q, -EOPNOTSUPP, json_object(),
+                        "the server does not allow this method on the requested resource");
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *obj = NULL;
+        int64_t rev;
+        struct error err = {0};
+        int rc = load(q->a, r, q->ns, q->name, &obj, &rev, &err);
+        if (rc == -ENOENT) {
+                rq_fail_not_found(q, r, q->name);
+                return;
+        }
+        if (rc < 0) {
+                rq_fail_err(q, &err);
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *cur = strategy_scale_get(strat, obj);
+        if (!cur) {
+                not_found_sub(q);
+                return;
+        }
+        if (get) {
+                rq_respond_json(q, 200, cur);
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *scale = NULL;
+        if (put) {
+                if (read_body(q, &scale) < 0)
+                        return;
+        } else {
+                const char *ct = http_req_header(q->req, "content-type");
+                size_t len = 0;
+                const char *body = http_req_body(q->req, &len);
+                _cleanup_(json_decrefp) json_t *patch = NULL;
+                if (!ct || (!strstr(ct, "merge-patch") && !strstr(ct, "json-patch") &&
+                            !strstr(ct, "strategic-merge-patch"))) {
+                        rq_fail(q, -EMEDIUMTYPE, NULL,
+                                "the body of the request was in an unknown format - accepted "
+                                "media types include: application/json-patch+json, "
+                                "application/merge-patch+json, "
+                                "application/strategic-merge-patch+json");
+                        return;
+                }
+                if (!body || !len || len > APISERVER_MAX_BODY ||
+                    kjson_parse(body, len, 0, &patch, &err) < 0) {
+                        rq_fail(q, -EBADMSG, NULL, "error decoding patch: %s",
+                                body && len ? error_msg(&err) : "the request body is empty");
+                        return;
+                }
+                if (strstr(ct, "json-patch"))
+                        rc = patch_json(cur, patch, &scale, &err);
+                else if (strstr(ct, "strategic"))
+                        rc = patch_strategic(cur, patch, &scale, &err);
+                else
+                        rc = patch_merge(cur, patch, &scale, &err);
+                if (rc < 0) {
+                        rq_fail(q, rc, NULL, "%s", error_msg(&err));
+                        return;
+                }
+        }
+        if (!json_is_object(scale)) {
+                rq_fail(q, -EBADMSG, NULL, "the body of the request must be a JSON object");
+                return;
+        }
+        bool ok;
+        int64_t expect = parse_rv(kjson_str(scale, "metadata.resourceVersion"), &ok);
+        if (!ok) {
+                rq_fail(q, -EBADMSG, NULL, "invalid resourceVersion");
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *causes = json_array();
+        _cleanup_(json_decrefp) json_t *newobj = strategy_scale_apply(strat, obj, scale, causes);
+        if (!newobj) {
+                _cleanup_free_ char *msg = meta_causes_message("Scale.autoscaling", q->name, causes);
+                json_t *d = status_details(q->name, "autoscaling", "Scale");
+                json_object_set(d, "causes", causes);
+                rq_fail(q, -EINVAL, d, "%s", msg);
+                return;
+        }
+        finish_update(q, newobj, obj, rev, expect);
+}
+
 void handlers_resource(struct rq *q)
 {
         const char *m = q->method;
         const struct scheme_resource *r = q->res;
         const char *verb = NULL;
         bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
+        if (q->sub && !strcmp(q->sub, "scale")) {
+                do_scale(q);
+                return;
+        }
         if (q->sub && !strcmp(q->sub, "binding")) {
                 if (strcmp(m, "POST"))
                         goto not_allowed;

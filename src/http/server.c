@@ -31,6 +31,7 @@
 
 #include "http/server.h"
 #include "http/websocket.h"
+#include "http/upgrade.h"
 
 #define DEFAULT_MAX_BODY (3 * 1024 * 1024)
 #define SHUTDOWN_GRACE_MS 1000
@@ -107,6 +108,7 @@ struct http_server {
 
         h2o_linklist_t streams;    /* open streams, struct http_stream.link; loop thread */
         h2o_linklist_t websockets; /* open websockets (websocket.c); loop thread */
+        h2o_linklist_t raws;       /* open raw connections (upgrade.c); loop thread */
         struct timer *timers;      /* sorted by deadline; loop thread */
         int next_timer_id;
 };
@@ -795,6 +797,16 @@ void *http_server_ws_list(struct http_server *s)
         return &s->websockets;
 }
 
+void *http_server_raw_list(struct http_server *s)
+{
+        return &s->raws;
+}
+
+void *http_server_evloop(struct http_server *s)
+{
+        return s->loop;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
         struct http_server *s = ((struct srv_handler *)self)->server;
@@ -921,6 +933,7 @@ int http_server_new(const struct http_server_config *cfg, http_handler_fn fn, vo
         s->posts_tail = &s->posts;
         h2o_linklist_init_anchor(&s->streams);
         h2o_linklist_init_anchor(&s->websockets);
+        h2o_linklist_init_anchor(&s->raws);
 
         h2o_config_init(&s->config);
         s->config.server_name = h2o_iovec_init(H2O_STRLIT("timonel"));
@@ -1016,6 +1029,7 @@ static void server_shutdown(struct http_server *s)
         s->shut_down = true;
         close_sock(&s->listener);
         http_ws_shutdown_all(s);
+        http_raw_shutdown_all(s);
         for (l = s->streams.next; l != &s->streams; l = l->next) {
                 struct http_stream *st = H2O_STRUCT_FROM_MEMBER(struct http_stream, link, l);
                 st->abort = true;

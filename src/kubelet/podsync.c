@@ -1530,3 +1530,51 @@ out:
         pthread_mutex_unlock(&ps->lock);
         return r;
 }
+
+int podsync_stream_lookup(struct podsync *ps, const char *ns, const char *name, const char *ctr,
+                          char **ret_uid, char **ret_id, struct error *err)
+{
+        int r = 0;
+        pthread_mutex_lock(&ps->lock);
+        struct kpod *p = ps->pods;
+        for (; p; p = p->next)
+                if (!strcmp(p->ns, ns) && !strcmp(p->name, name) && !p->gone)
+                        break;
+        if (!p) {
+                r = error_set(err, -ENOENT, "pod %s/%s not found", ns, name);
+                goto out;
+        }
+        char *id = NULL;
+        if (ctr) {
+                json_t *cs, *found = NULL;
+                size_t i;
+                json_array_foreach(kjson_get(p->published, "containerStatuses"), i, cs)
+                {
+                        if (!strcmp(kjson_str(cs, "name") ?: "", ctr))
+                                found = cs;
+                }
+                if (!found) {
+                        r = error_set(err, -ENOENT, "container not found (\"%s\")", ctr);
+                        goto out;
+                }
+                if (!kjson_get(found, "state.running")) {
+                        r = error_set(err, -EINVAL, "container %s is not running", ctr);
+                        goto out;
+                }
+                id = runtime_container_id(p->uid, ctr,
+                                          (unsigned)kjson_int(found, "restartCount", 0));
+        }
+        *ret_uid = xstrdup(p->uid);
+        if (ret_id)
+                *ret_id = id;
+        else
+                free(id);
+out:
+        pthread_mutex_unlock(&ps->lock);
+        return r;
+}
+
+struct runtime *podsync_get_runtime(struct podsync *ps)
+{
+        return ps->rt;
+}

@@ -34,6 +34,14 @@ void podsync_stop(struct podsync *ps);
 int podsync_log_lookup(struct podsync *ps, const char *ns, const char *name, const char *ctr,
                        bool previous, char **ret_path, bool *ret_running, struct error *err);
 
+/* For exec/attach/port-forward: the pod's uid (*ret_uid) and, if ctr is not NULL, the runtime id
+ * of its running container ctr (*ret_id; both malloc'd, ret_id may be NULL when ctr is).
+ * Errors: -ENOENT no such pod / container (message), -EINVAL the container is not running. */
+int podsync_stream_lookup(struct podsync *ps, const char *ns, const char *name, const char *ctr,
+                          char **ret_uid, char **ret_id, struct error *err);
+/* The runtime the pods run on (borrowed). */
+struct runtime *podsync_get_runtime(struct podsync *ps);
+
 /* Number of pods currently handled (for diagnostics). */
 size_t podsync_count(struct podsync *ps);
 

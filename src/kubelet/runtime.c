@@ -1309,3 +1309,20 @@ char **runtime_container_exec_argv(struct runtime *rt, const char *id, bool tty,
         v[k] = NULL;
         return v;
 }
+
+int runtime_sandbox_netns(struct runtime *rt, const char *uid, char **ret, struct error *err)
+{
+        _cleanup_free_ char *pd = pod_dir(rt, uid);
+        _cleanup_free_ char *sbp = xasprintf("%s/sandbox.json", pd);
+        json_t *sb = read_json(sbp);
+        if (!sb)
+                return error_set(err, -ENOENT, "no sandbox for pod %s", uid);
+        *ret = dup_or_null(json_string_value(json_object_get(sb, "netns")));
+        json_decref(sb);
+        return 0;
+}
+
+char *runtime_container_attach_socket(struct runtime *rt, const char *id)
+{
+        return xasprintf("%s/%s/attach", rt->sock_dir, id);
+}

@@ -183,3 +183,9 @@ void runtime_container_info_free(struct container_info *a, size_t n);
  * spawns it with its own pipes/pty. */
 char **runtime_container_exec_argv(struct runtime *rt, const char *id, bool tty,
                                    const char *const *cmd);
+
+/* The network namespace path of pod uid's sandbox (*ret malloc'd), or *ret = NULL for a
+ * host-network pod. -ENOENT no sandbox. (kubectl port-forward connects inside it.) */
+int runtime_sandbox_netns(struct runtime *rt, const char *uid, char **ret, struct error *err);
+/* conmon's attach socket of container id (SOCK_SEQPACKET; caller frees the path). */
+char *runtime_container_attach_socket(struct runtime *rt, const char *id);

@@ -11,6 +11,8 @@
 #include "common/timefmt.h"
 #include "http/server.h"
 #include "kubelet/logs.h"
+#include "kubelet/exec.h"
+#include "kubelet/portforward.h"
 
 #define COMP "kubelet"
 #define LOGS_MAX_READ (64u << 20) /* a non-follow answer reads at most the last 64 MiB */
@@ -288,6 +290,14 @@ static void handle(struct http_req *req, void *ud)
         }
         if (!http_req_user(req) && s->cert_file) {
                 respond_text(req, 401, "Unauthorized");
+                return;
+        }
+        if (!strncmp(path, "/exec/", 6) || !strncmp(path, "/attach/", 8)) {
+                kubelet_exec_serve(req, s->ps, path + (path[1] == 'e' ? 6 : 8), path[1] == 'a');
+                return;
+        }
+        if (!strncmp(path, "/portForward/", 13)) {
+                kubelet_portforward_serve(req, s->ps, path + 13);
                 return;
         }
         if (strcmp(method, "GET")) {

@@ -4,6 +4,8 @@
  *   GET /containerLogs/NS/POD/CONTAINER           CRI log of the container, rendered by logs.h;
  *       ?tailLines=N&timestamps=true&limitBytes=N&sinceSeconds=N&sinceTime=RFC3339&previous=true
  *       &follow=true (streams new lines, 100 ms polling, until the container stops)
+ *   GET|POST /exec/NS/POD/CONTAINER, /attach/NS/POD/CONTAINER   exec.h (WebSocket or SPDY)
+ *   POST /portForward/NS/POD                      portforward.h (SPDY)
  * Everything but /healthz requires a client certificate verified against client_ca_file (the
  * API server presents kubelet-client.crt): 401 otherwise. */
 #pragma once
