@@ -17,6 +17,11 @@
 
 struct watcher;
 struct cacher;
+struct authn;
+struct authz;
+struct metrics;
+struct authn_user;
+struct authz_attrs;
 struct labels_selector;
 struct labels_field_selector;
 struct logproxy;
@@ -33,6 +38,9 @@ struct apiserver {
         unsigned bookmark_ms;     /* BOOKMARK interval */
         int64_t compact_rev;      /* revision seen at the previous compaction tick */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
+        struct authn *authenticator; /* authn.h (TLS mode only) */
+        struct authz *authorizer;    /* authz.h: RBAC (TLS mode only) */
+        struct metrics *metrics;     /* metrics.h: /metrics (loop thread) */
 };
 
 /* One request being handled (loop thread). */
@@ -47,6 +55,8 @@ struct rq {
         char *name; /* object name or NULL */
         char *sub;  /* subresource or NULL */
         int status; /* HTTP status sent (audit) */
+        struct authn_user *auth;   /* who is asking (authn.h) */
+        struct authz_attrs *attrs; /* what they ask for (authz.h) */
 };
 
 /* ---- apiserver.c: responses and shared helpers ---- */
@@ -75,6 +85,9 @@ void apiserver_housekeeping(struct apiserver *a);
 
 /* ---- handlers.c ---- */
 void handlers_resource(struct rq *q);
+/* Decode the request body (JSON, YAML or protobuf, size-capped); responds and returns < 0 on
+ * failure. */
+int rq_read_body(struct rq *q, json_t **ret);
 /* Create the default namespaces if missing. */
 int handlers_bootstrap(struct apiserver *a, struct error *err);
 
@@ -105,3 +118,11 @@ void logs_proxy(struct rq *q, const json_t *pod);
 /* pods/exec, pods/attach, pods/portforward (q->sub): relay the upgraded connection to the pod's
  * kubelet; responds. Its relay threads count in log_workers. */
 void proxy_stream(struct rq *q);
+
+/* ---- reviews.c / serviceaccount.c: the authentication and authorization APIs ---- */
+/* SelfSubjectReview, TokenReview, SelfSubjectAccessReview, SubjectAccessReview,
+ * LocalSubjectAccessReview, SelfSubjectRulesReview and serviceaccounts/token: true if q is one
+ * of them (then it has responded). */
+bool reviews_route(struct rq *q);
+/* POST serviceaccounts/NAME/token (TokenRequest); responds. */
+void serviceaccount_token(struct rq *q);

@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "apiserver/audit.h"
+#include "apiserver/authn.h"
+#include "apiserver/authz.h"
 #include "apiserver/discovery.h"
+#include "apiserver/metrics.h"
 #include "apiserver/status.h"
 #include "common/kjson.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "common/timefmt.h"
 
 #define COMP "apiserver"
@@ -186,8 +191,11 @@ static void route(struct rq *q)
                 rq_respond_text(q, 200, "text/plain; charset=utf-8", "ok");
                 return;
         }
-        if (q->a->authn && !q->user) {
-                rq_fail(q, -EPERM, NULL, "Unauthorized");
+        if (reviews_route(q))
+                return;
+        if (!strcmp(p, "/metrics") && (!strcmp(q->method, "GET") || !strcmp(q->method, "HEAD"))) {
+                _cleanup_free_ char *text = metrics_render(q->a->metrics);
+                rq_respond_text(q, 200, "text/plain; version=0.0.4; charset=utf-8", text);
                 return;
         }
         char buf[2048];
@@ -272,22 +280,98 @@ static double now_ms(void)
         return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Authentication and authorization (kube-apiserver's filter chain); responds and returns false
+ * when the request may not proceed. Plain HTTP (unit tests) has neither: the user is
+ * system:unsecured in system:masters, as on kube-apiserver's old insecure port. */
+static bool authenticate_authorize(struct rq *q)
+{
+        struct apiserver *a = q->a;
+        if (!a->authn) {
+                *q->auth = (struct authn_user){
+                        .name = xstrdup("system:unsecured"),
+                        .groups = strv_push(strv_push(NULL, "system:masters"),
+                                            "system:authenticated"),
+                };
+                return true;
+        }
+        struct error err = {0};
+        int r = authn_request(a->authenticator, http_req_user(q->req), http_req_groups(q->req),
+                              http_req_header(q->req, "authorization"), q->auth, &err);
+        if (r < 0) {
+                log_debug(COMP, "authentication failed from %s: %s", http_req_remote(q->req),
+                          error_msg(&err));
+                authn_user_anonymous(q->auth);
+                rq_fail(q, -EPERM, NULL, "Unauthorized");
+                return false;
+        }
+        if (authz_allows(a->authorizer, q->auth, q->attrs, NULL))
+                return true;
+        if (r == 0) {
+                /* anonymous and not a public path: 401 (anonymous requests are rejected) */
+                rq_fail(q, -EPERM, NULL, "Unauthorized");
+                return false;
+        }
+        _cleanup_free_ char *msg = authz_forbidden_message(q->auth, q->attrs);
+        const struct authz_attrs *at = q->attrs;
+        json_t *d = at->resource_request
+                            ? status_details(at->name, at->group, at->resource)
+                            : json_object();
+        rq_fail(q, -EACCES, d, "%s", msg);
+        return false;
+}
+
+static bool is_mutating(const char *method)
+{
+        return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
 static void on_request(struct http_req *req, void *userdata)
 {
         struct apiserver *a = userdata;
         double t0 = now_ms();
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        const char *query = http_req_query_raw(req);
+        struct authn_user user = {0};
+        struct authz_attrs attrs = {0};
         struct rq q = {
                 .a = a,
                 .req = req,
                 .method = http_req_method(req),
                 .path = http_req_path(req),
-                .user = http_req_user(req),
+                .auth = &user,
+                .attrs = &attrs,
         };
-        route(&q);
-        const char *query = http_req_query_raw(req);
-        log_info(COMP, "%s %s%s%s user=%s code=%d %.1fms", q.method, q.path,
-                 query && *query ? "?" : "", query ? query : "", q.user ? q.user : "-", q.status,
-                 now_ms() - t0);
+        authz_request_info_parse(q.method, q.path, query, &attrs);
+        bool mutating = is_mutating(q.method);
+        metrics_inflight_add(a->metrics, mutating, 1);
+        bool ok = authenticate_authorize(&q);
+        q.user = user.name;
+        if (ok)
+                route(&q);
+        metrics_inflight_add(a->metrics, mutating, -1);
+        double ms = now_ms() - t0;
+        if (attrs.resource_request) {
+                struct metrics_labels ml;
+                metrics_labels_from_attrs(&attrs, http_req_header(req, "content-type"),
+                                          http_req_query(req, "dryRun") != NULL, &ml);
+                metrics_request_observe(a->metrics, &ml, q.status, ms / 1000.0);
+        }
+        struct audit_record ar = {
+                .ts = wall,
+                .user = &user,
+                .attrs = &attrs,
+                .method = q.method,
+                .path = q.path,
+                .query = query,
+                .remote = http_req_remote(req),
+                .user_agent = http_req_header(req, "user-agent"),
+                .code = q.status,
+                .latency_ms = ms,
+        };
+        audit_log(&ar);
+        authn_user_clear(&user);
+        authz_attrs_clear(&attrs);
         free(q.ns);
         free(q.name);
         free(q.sub);
@@ -317,7 +401,19 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
                 hc.client_ca_file = a->ca_file;
                 a->authn = true;
         }
-        int r = handlers_bootstrap(a, err);
+        a->metrics = metrics_new();
+        struct authn_config ac = {
+                .tls_dir = cfg->tls_dir,
+                .token_auth_file = cfg->token_auth_file,
+                .store = cfg->store,
+        };
+        int r = authn_new(&ac, &a->authenticator, err);
+        if (r >= 0)
+                r = handlers_bootstrap(a, err);
+        if (r >= 0)
+                r = authz_bootstrap(a->store, err);
+        if (r >= 0 && a->authn)
+                r = authz_new(a->store, &a->authorizer, err);
         if (r >= 0)
                 r = http_server_new(&hc, on_request, a, &a->http, err);
         if (r >= 0)
@@ -406,6 +502,9 @@ void apiserver_free(struct apiserver *a)
         http_server_free(a->http);
         watch_free_all(a);
         watch_cache_free(a);
+        authz_free(a->authorizer);
+        authn_free(a->authenticator);
+        metrics_free(a->metrics);
         free(a->ca_file);
         free(a->kubelet_cert);
         free(a->kubelet_key);

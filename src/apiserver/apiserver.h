@@ -30,6 +30,7 @@ struct apiserver_config {
         int port;                 /* 0 = ephemeral (see apiserver_port) */
         const char *tls_dir;      /* DATA/server/tls, NULL = plain HTTP, no authn (tests) */
         struct store *store;      /* borrowed; must outlive the server */
+        const char *token_auth_file; /* --token-auth-file (authn.h), NULL = none */
 };
 
 /* Create the server: binds the port, creates the default namespaces (default, kube-system,

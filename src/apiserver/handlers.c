@@ -142,6 +142,11 @@ static int read_body(struct rq *q, json_t **ret)
         return 0;
 }
 
+int rq_read_body(struct rq *q, json_t **ret)
+{
+        return read_body(q, ret);
+}
+
 static const char *const meta_fields[] = {"name",
                                           "generateName",
                                           "namespace",

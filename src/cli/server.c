@@ -38,6 +38,7 @@ struct server_opts {
         int kubelet_port;
         const char *runtime_path;
         const char *cluster_cidr; /* the node's pod CIDR on a single node */
+        const char *token_auth_file; /* static bearer tokens (CSV, as kube-apiserver) */
         const char *cni_bin_dir;
 };
 
@@ -64,6 +65,7 @@ static void server_usage(FILE *f)
               "  --container-runtime PATH     OCI runtime (default crun, runc as fallback)\n"
               "  --cluster-cidr CIDR          pod CIDR of this node (default 10.42.0.0/24)\n"
               "  --cni-bin-dir DIR            CNI plugins (default /usr/lib/cni)\n"
+              "  --token-auth-file FILE       bearer tokens, CSV: token,user,uid[,\"group1,group2\"]\n"
               "  -v, --verbose                debug logging\n",
               f);
 }
@@ -96,6 +98,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 O_RT,
                 O_CIDR,
                 O_CNI,
+                O_TOKENS,
         };
         static const struct option longopts[] = {
                 {"data-dir", required_argument, NULL, O_DATA},
@@ -113,6 +116,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 {"container-runtime", required_argument, NULL, O_RT},
                 {"cluster-cidr", required_argument, NULL, O_CIDR},
                 {"cni-bin-dir", required_argument, NULL, O_CNI},
+                {"token-auth-file", required_argument, NULL, O_TOKENS},
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -156,6 +160,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 case O_RT: o->runtime_path = optarg; break;
                 case O_CIDR: o->cluster_cidr = optarg; break;
                 case O_CNI: o->cni_bin_dir = optarg; break;
+                case O_TOKENS: o->token_auth_file = optarg; break;
                 case 'v': log_set_level(LOG_DEBUG); break;
                 case 'h': server_usage(stdout); return 1;
                 default:
@@ -261,6 +266,7 @@ int cli_server_main(int argc, char **argv)
                 .port = o.port,
                 .tls_dir = tls_dir,
                 .store = store,
+                .token_auth_file = o.token_auth_file,
         };
         struct apiserver *api = NULL;
         if (apiserver_new(&acfg, &api, &err) < 0) {

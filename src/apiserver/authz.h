@@ -1,0 +1,84 @@
+/* authz.h — what a user may do: request attributes (kube-apiserver's RequestInfo) and RBAC.
+ *
+ * authz_request_info_parse() turns method + path + query into the attributes RBAC matches on,
+ * exactly as k8s.io/apiserver's RequestInfoFactory does: /api/v1/... and /apis/G/V/... with at
+ * least one segment after the version are resource requests (verb get/list/watch/create/update/
+ * patch/delete/deletecollection, /watch/ prefixed paths are watches, a list or watch whose
+ * fieldSelector pins metadata.name carries that name); everything else (/api, /apis/G/V,
+ * /healthz, /metrics, ...) is a non-resource request whose verb is the lower-case HTTP method.
+ *
+ * The decision (authz_policy_allows) follows RBAC: members of system:masters are always allowed;
+ * otherwise a ClusterRoleBinding grants its ClusterRole's rules everywhere, a RoleBinding grants
+ * its Role's or ClusterRole's rules in its namespace only. Rules match on verbs, apiGroups,
+ * resources ("*", "pods", "pods/log", and "*" + "/scale" for every scale subresource; a
+ * resource followed by "/" + "*" matches nothing, as in Kubernetes), resourceNames,
+ * nonResourceURLs (exact, or a prefix ending in "*"). Subjects: User, Group, ServiceAccount. Aggregation rules are
+ * not evaluated.
+ *
+ * The policy is a snapshot of the four RBAC kinds read from the store; struct authz keeps one
+ * and reloads it after any write under /registry/{cluster,}role{,binding}s/ (store watches set a
+ * flag; the reload happens on the next decision, on the caller's thread). */
+#pragma once
+#include <jansson.h>
+
+#include "apiserver/authn.h"
+#include "common/base.h"
+#include "common/error.h"
+
+struct store;
+
+struct authz_attrs {
+        bool resource_request;
+        char *verb; /* never NULL */
+        char *path; /* the request path */
+        char *api_prefix, *group, *version, *resource, *subresource, *ns, *name; /* or NULL */
+};
+void authz_attrs_clear(struct authz_attrs *at);
+/* Parse; query_raw is the undecoded query string (may be NULL). Always succeeds. */
+void authz_request_info_parse(const char *method, const char *path, const char *query_raw,
+                              struct authz_attrs *ret);
+
+/* ---- policy (pure) ---- */
+struct authz_policy {
+        json_t *cluster_roles;    /* {"name": [rules]} */
+        json_t *roles;            /* {"ns/name": [rules]} */
+        json_t *cluster_bindings; /* [ClusterRoleBinding objects] */
+        json_t *bindings;         /* [RoleBinding objects] */
+};
+void authz_policy_init(struct authz_policy *p);
+void authz_policy_clear(struct authz_policy *p);
+/* Add one stored object of kind ClusterRole, Role, ClusterRoleBinding or RoleBinding. */
+void authz_policy_add(struct authz_policy *p, const char *kind, const json_t *obj);
+/* The decision. *ret_reason (may be NULL) receives kube-apiserver's reason text for an allow
+ * ("RBAC: allowed by ClusterRoleBinding \"x\" of ClusterRole \"y\" to Group \"z\""), or "" for a
+ * deny; caller frees. */
+bool authz_policy_allows(const struct authz_policy *p, const struct authn_user *u,
+                         const struct authz_attrs *at, char **ret_reason);
+/* Every rule that applies to u in namespace ns (NULL/"" = cluster bindings only), as
+ * SelfSubjectRulesReview lists them: {"resourceRules":[...],"nonResourceRules":[...]} (new
+ * reference). */
+json_t *authz_policy_rules(const struct authz_policy *p, const struct authn_user *u,
+                           const char *ns);
+/* Does one PolicyRule (JSON) match the attributes? */
+bool authz_rule_matches(const json_t *rule, const struct authz_attrs *at);
+
+/* The 403 text kube-apiserver sends ("pods is forbidden: User \"x\" cannot list resource
+ * \"pods\" in API group \"\" in the namespace \"default\"", "forbidden: User \"x\" cannot get
+ * path \"/metrics\""). Caller frees. */
+char *authz_forbidden_message(const struct authn_user *u, const struct authz_attrs *at);
+
+/* ---- bootstrap ---- */
+/* The default ClusterRoles and ClusterRoleBindings kube-apiserver creates (cluster-admin, admin,
+ * edit, view, system:basic-user, system:discovery, system:public-info-viewer, system:monitoring
+ * and their bindings), created in the store when missing (existing objects are kept). */
+int authz_bootstrap(struct store *st, struct error *err);
+
+/* ---- the authorizer ---- */
+struct authz;
+int authz_new(struct store *st, struct authz **ret, struct error *err);
+void authz_free(struct authz *z);
+/* Decide for u and at (reloads the policy snapshot if RBAC objects changed). */
+bool authz_allows(struct authz *z, const struct authn_user *u, const struct authz_attrs *at,
+                  char **ret_reason);
+/* authz_policy_rules on the current snapshot. */
+json_t *authz_rules(struct authz *z, const struct authn_user *u, const char *ns);
