@@ -671,6 +671,39 @@ static void watch_resume(const struct backend *be, struct store *s, const char *
         collector_free(c);
 }
 
+/* A watch from a future revision sees only the events after it; an empty prefix watches every
+ * key. */
+static void watch_future_and_all(const struct backend *be, struct store *s, const char *p)
+{
+        _cleanup_free_ char *a = k(p, "a");
+        struct error err = {0};
+        int64_t future = store_revision(s) + 2;
+        struct collector *c = collector_new(), *all = collector_new();
+        struct store_watch *w = NULL, *wall = NULL;
+        CHECK_EQ_INT(store_watch(s, p, future, collect, c, &w, &err), 0);
+        CHECK_EQ_INT(store_watch(s, "", store_revision(s), collect, all, &wall, &err), 0);
+        int64_t revs[4];
+        revs[0] = create(s, a, "1");
+        for (int i = 1; i < 4; i++)
+                revs[i] = update(s, a, i == 1 ? "2" : i == 2 ? "3" : "4");
+        CHECK_EQ_INT(wait_events(c, 2, 5000), 2);
+        CHECK_EQ_INT(wait_events(all, 4, 5000), 4);
+        usleep(100 * 1000);
+        CHECK_EQ_INT(c->n, 2);
+        if (c->n == 2) {
+                CHECK_EQ_INT(c->recs[0].rev, future + 1);
+                CHECK_EQ_INT(c->recs[0].rev, revs[2]);
+                CHECK_EQ_STR(c->recs[0].prev, "2");
+        }
+        CHECK_EQ_INT(all->n, 4);
+        for (size_t i = 0; i < all->n && i < 4; i++)
+                CHECK_EQ_INT(all->recs[i].rev, revs[i]);
+        store_watch_cancel(w);
+        store_watch_cancel(wall);
+        collector_free(c);
+        collector_free(all);
+}
+
 /* A callback cancels its own watch; another thread's cancel waits out a running callback. */
 static void watch_cancel_inside(const struct backend *be, struct store *s, const char *p)
 {
@@ -905,6 +938,7 @@ CASE(pagination_under_writes)
 CASE(watch_events)
 CASE(watch_resume)
 CASE(watch_cancel_inside)
+CASE(watch_future_and_all)
 CASE(compaction)
 CASE(lease_expiry)
 CASE(backend_restart)
@@ -1005,6 +1039,7 @@ int main(void)
         RUN_CASE(watch_events);
         RUN_CASE(watch_resume);
         RUN_CASE(watch_cancel_inside);
+        RUN_CASE(watch_future_and_all);
         RUN_CASE(compaction);
         RUN_CASE(lease_expiry);
         if (etcd_ok) {
