@@ -1,9 +1,9 @@
 /* apiserver.h — the Kubernetes API server: HTTPS (h2o adapter) in front of the store.
  *
  * Everything runs on one event-loop thread (apiserver_run's caller): handlers, store calls
- * (synchronous), watch fan-out (store watch callbacks arrive on the loop thread because every write
- * goes through this server), timers. Only the pods/log proxy uses worker threads (libcurl) that
- * hand data back with http_server_post().
+ * (synchronous), the watch cache and watch fan-out (cacher.h: the store's watch callback may run
+ * on any thread; it queues and posts to the loop), timers. The pods/log proxy uses worker threads
+ * (libcurl) that hand data back with http_server_post().
  *
  * TLS material is read from cfg->tls_dir: server.crt/server.key (serving), ca.crt (client certs
  * are verified against it; the CN is the user), kubelet-client.crt/.key (apiserver -> kubelet).
@@ -15,7 +15,8 @@
  * where <resource> is the plural resource name (unique across the groups we serve; for a
  * non-core group it is the same as Kubernetes' etcd layout, e.g. /registry/leases/...).
  * resourceVersions are store revisions; the server compacts the store's history every 5 minutes
- * to the revision seen at the previous tick (older watch/list resourceVersions get 410), and
+ * to the revision seen at the previous tick (older Exact/continue list resourceVersions get 410;
+ * watches get 410 below the watch cache's window of 1,000 events per resource), and
  * deletes Events older than one hour at the same tick. Services get cluster IPs from
  * 10.43.0.0/16 and node ports from 30000-32767 (apiserver/services.h). */
 #pragma once
