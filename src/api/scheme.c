@@ -8,13 +8,17 @@ static const char *const verbs_all[] = {
 static const char *const verbs_get[] = {"get", NULL};
 static const char *const verbs_create[] = {"create", NULL};
 static const char *const verbs_status[] = {"get", "patch", "update", NULL};
+static const char *const verbs_connect[] = {"create", "get", NULL};
 static const char *const none[] = {NULL};
 static const char *const cat_all[] = {"all", NULL};
 
 static const struct scheme_subresource sub_none[] = {{NULL, NULL, NULL, NULL, NULL}};
 static const struct scheme_subresource sub_pods[] = {
+        {"attach", "PodAttachOptions", verbs_connect, NULL, NULL},
         {"binding", "Binding", verbs_create, NULL, NULL},
+        {"exec", "PodExecOptions", verbs_connect, NULL, NULL},
         {"log", "Pod", verbs_get, NULL, NULL},
+        {"portforward", "PodPortForwardOptions", verbs_connect, NULL, NULL},
         {"status", "Pod", verbs_status, NULL, NULL},
         {NULL, NULL, NULL, NULL, NULL},
 };

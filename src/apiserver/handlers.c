@@ -1613,6 +1613,13 @@ void handlers_resource(struct rq *q)
         }
         if (q->sub && !strcmp(q->sub, "log") && !get)
                 goto not_allowed;
+        if (q->sub && (!strcmp(q->sub, "exec") || !strcmp(q->sub, "attach") ||
+                       !strcmp(q->sub, "portforward"))) {
+                if (!get && strcmp(m, "POST"))
+                        goto not_allowed;
+                proxy_stream(q);
+                return;
+        }
         if (!q->name) {
                 if (get) {
                         if (apiserver_parse_bool(http_req_query(q->req, "watch"))) {
