@@ -306,7 +306,8 @@ int cli_server_main(int argc, char **argv)
                 goto out_stop;
         }
         struct manager *cm = NULL;
-        struct manager_config mcfg = {.kubeconfig = admin_kc, .identity = host.hostname};
+        struct manager_config mcfg = {
+                .kubeconfig = admin_kc, .identity = host.hostname, .state_dir = server_dir};
         if (manager_start(&mcfg, &cm, &err) < 0) {
                 fprintf(stderr, "timonel server: controller manager: %s\n", error_msg(&err));
                 goto out_sched;

@@ -183,7 +183,8 @@ struct ctx {
         struct kclient *kc;
         json_t *d; /* working copy of the deployment */
         char *ns;
-        json_t *rss; /* the ReplicaSets it controls (working copies, updated in place) */
+        json_t *rss;  /* the ReplicaSets it controls (working copies, updated in place) */
+        json_t *dead; /* replaced elements of rss, kept alive for borrowed pointers */
 };
 
 static void enqueue_owner_of_rs(struct controller *c, const json_t *rs)
@@ -375,6 +376,7 @@ static int put_rs(struct ctx *x, json_t *rs)
         json_array_foreach(x->rss, i, o)
         {
                 if (!strcmp(kjson_str(o, "metadata.name") ?: "", kjson_str(ret, "metadata.name") ?: "")) {
+                        json_array_append(x->dead, o);
                         json_array_set(x->rss, i, ret);
                         break;
                 }
@@ -1058,7 +1060,7 @@ static int check_paused(struct ctx *x)
 static int d_sync(struct controller *c, struct kclient *kc, const char *key)
 {
         struct error err = {0};
-        struct ctx x = {.c = c, .kc = kc};
+        struct ctx x = {.c = c, .kc = kc, .dead = json_array()};
         const char *name;
         controllers_key_split(key, &x.ns, &name);
         _cleanup_(labels_selector_freep) struct labels_selector *sel = NULL;
@@ -1106,6 +1108,7 @@ static int d_sync(struct controller *c, struct kclient *kc, const char *key)
 out:
         json_decref(x.d);
         json_decref(x.rss);
+        json_decref(x.dead);
         free(x.ns);
         return r;
 }

@@ -352,6 +352,23 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
         char uid[37];
         int r = 0;
         meta_uid_new(uid);
+        if (cfg->state_dir) {
+                _cleanup_free_ char *path = xasprintf("%s/controller-manager.id", cfg->state_dir);
+                FILE *f = fopen(path, "re");
+                char buf[64] = "";
+                if (f) {
+                        if (!fgets(buf, sizeof(buf), f))
+                                buf[0] = 0;
+                        fclose(f);
+                }
+                buf[strcspn(buf, "\n")] = 0;
+                if (strlen(buf) == 36) {
+                        memcpy(uid, buf, sizeof(uid));
+                } else if ((f = fopen(path, "we"))) {
+                        fprintf(f, "%s\n", uid);
+                        fclose(f);
+                }
+        }
         m->kubeconfig = xstrdup(cfg->kubeconfig);
         m->identity = xasprintf("%s_%s", cfg->identity ? cfg->identity : "timonel", uid);
         pthread_mutex_init(&m->lock, NULL);

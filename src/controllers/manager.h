@@ -22,6 +22,10 @@ struct manager;
 struct manager_config {
         const char *kubeconfig; /* required */
         const char *identity;   /* lease holder prefix (host name); "_<uuid>" is appended */
+        /* Optional: keep the uuid in <state_dir>/controller-manager.id so that a restarted
+         * server is the same holder and resumes at once instead of waiting out its own lease
+         * (the lease cannot be released at shutdown: the API server has stopped by then). */
+        const char *state_dir;
 };
 
 /* Start informers, the leader elector and the controllers' workers; returns at once (the API

@@ -2,6 +2,7 @@
 #include "kubelet/oci.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 static const char *const default_caps[] = {
         "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
@@ -52,6 +53,109 @@ static const char *const all_caps[] = {
         "CAP_BLOCK_SUSPEND",
         "CAP_AUDIT_READ",
 };
+
+/* The syscalls the default profiles of container runtimes refuse (EPERM). */
+static const char *const seccomp_denied[] = {
+        "acct",
+        "add_key",
+        "bpf",
+        "clock_adjtime",
+        "clock_settime",
+        "create_module",
+        "delete_module",
+        "finit_module",
+        "fsconfig",
+        "fsmount",
+        "fsopen",
+        "fspick",
+        "get_kernel_syms",
+        "init_module",
+        "ioperm",
+        "iopl",
+        "kcmp",
+        "kexec_file_load",
+        "kexec_load",
+        "keyctl",
+        "lookup_dcookie",
+        "mount",
+        "mount_setattr",
+        "move_mount",
+        "name_to_handle_at",
+        "nfsservctl",
+        "open_by_handle_at",
+        "open_tree",
+        "perf_event_open",
+        "pivot_root",
+        "process_vm_readv",
+        "process_vm_writev",
+        "ptrace",
+        "query_module",
+        "quotactl",
+        "reboot",
+        "request_key",
+        "setns",
+        "settimeofday",
+        "stime",
+        "swapoff",
+        "swapon",
+        "sysfs",
+        "_sysctl",
+        "umount",
+        "umount2",
+        "unshare",
+        "uselib",
+        "userfaultfd",
+        "ustat",
+        "vm86",
+        "vm86old",
+};
+
+json_t *oci_seccomp_default(void)
+{
+        json_t *names = json_array();
+        for (size_t i = 0; i < ARRAY_SIZE(seccomp_denied); i++)
+                json_array_append_new(names, json_string(seccomp_denied[i]));
+        return json_pack("{s:s, s:[s, s, s], s:[{s:o, s:s, s:i}]}", "defaultAction",
+                         "SCMP_ACT_ALLOW", "architectures", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                         "SCMP_ARCH_X32", "syscalls", "names", names, "action", "SCMP_ACT_ERRNO",
+                         "errnoRet", 1 /* EPERM */);
+}
+
+static bool cap_eq(const char *a, const char *b)
+{
+        if (!strncasecmp(a, "CAP_", 4))
+                a += 4;
+        if (!strncasecmp(b, "CAP_", 4))
+                b += 4;
+        return !strcasecmp(a, b);
+}
+
+/* capabilities.add / drop as the kubelet applies them to the runtime's defaults */
+static void caps_adjust(json_t *caps, const char *const *add, const char *const *drop)
+{
+        for (size_t i = 0; drop && drop[i]; i++) {
+                if (!strcasecmp(drop[i], "ALL")) {
+                        json_array_clear(caps);
+                        break;
+                }
+                for (size_t k = json_array_size(caps); k-- > 0;)
+                        if (cap_eq(json_string_value(json_array_get(caps, k)), drop[i]))
+                                json_array_remove(caps, k);
+        }
+        for (size_t i = 0; add && add[i]; i++) {
+                bool all = !strcasecmp(add[i], "ALL");
+                for (size_t c = 0; c < ARRAY_SIZE(all_caps); c++) {
+                        if (!all && !cap_eq(all_caps[c], add[i]))
+                                continue;
+                        bool have = false;
+                        for (size_t k = 0; k < json_array_size(caps); k++)
+                                if (cap_eq(json_string_value(json_array_get(caps, k)), all_caps[c]))
+                                        have = true;
+                        if (!have)
+                                json_array_append_new(caps, json_string(all_caps[c]));
+                }
+        }
+}
 
 static json_t *str_array(const char *const *v, size_t n)
 {
@@ -139,6 +243,8 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_object_set_new(proc, "cwd", json_string(cwd));
         json_t *caps = p->privileged ? str_array(all_caps, ARRAY_SIZE(all_caps))
                                      : str_array(default_caps, ARRAY_SIZE(default_caps));
+        if (!p->privileged)
+                caps_adjust(caps, p->caps_add, p->caps_drop);
         json_object_set_new(proc, "capabilities",
                             json_pack("{s:O, s:O, s:O}", "bounding", caps, "effective", caps,
                                       "permitted", caps));
@@ -147,11 +253,19 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_object_set_new(proc, "rlimits",
                             json_pack("[{s:s, s:I, s:I}]", "type", "RLIMIT_NOFILE", "hard",
                                       (json_int_t)hard, "soft", (json_int_t)MIN(hard, 1024)));
-        json_object_set_new(proc, "noNewPrivileges", json_boolean(!p->privileged));
+        json_object_set_new(proc, "noNewPrivileges",
+                            json_boolean(p->no_new_privs ? p->no_new_privs > 0 : !p->privileged));
+        if (p->n_additional_gids) {
+                json_t *g = json_array();
+                for (size_t i = 0; i < p->n_additional_gids; i++)
+                        json_array_append_new(g, json_integer(p->additional_gids[i]));
+                json_object_set_new(json_object_get(proc, "user"), "additionalGids", g);
+        }
         json_object_set_new(proc, "oomScoreAdj", json_integer(1000));
 
-        json_object_set_new(root, "root",
-                            json_pack("{s:s, s:b}", "path", p->rootfs, "readonly", 0));
+        json_object_set_new(
+                root, "root",
+                json_pack("{s:s, s:b}", "path", p->rootfs, "readonly", p->readonly_rootfs));
         if (p->hostname)
                 json_object_set_new(root, "hostname", json_string(p->hostname));
 
@@ -236,6 +350,8 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
                 json_object_set_new(lx, "maskedPaths", strv_array(masked));
                 json_object_set_new(lx, "readonlyPaths", strv_array(ro));
         }
+        if (p->seccomp_runtime_default && !p->privileged)
+                json_object_set_new(lx, "seccomp", oci_seccomp_default());
         json_object_set_new(root, "linux", lx);
         *ret = json_incref(root);
         return 0;

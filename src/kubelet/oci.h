@@ -28,7 +28,20 @@ struct oci_params {
         uint64_t cpu_shares;  /* 0 = runtime default */
         uint64_t nofile_hard; /* RLIMIT_NOFILE hard (soft = min(1024, hard)); 0 = 1048576 */
         bool privileged;      /* all capabilities, all devices, rw /sys */
+        /* securityContext */
+        const char *const *caps_add;  /* NULL-terminated, "NET_ADMIN" / "CAP_NET_ADMIN" / "ALL" */
+        const char *const *caps_drop; /* same; "ALL" drops every default capability */
+        bool readonly_rootfs;
+        int no_new_privs; /* 0: default (set unless privileged), 1: set, -1: not set */
+        const uint32_t *additional_gids; /* fsGroup + supplementalGroups */
+        size_t n_additional_gids;
+        bool seccomp_runtime_default; /* the default seccomp profile (RuntimeDefault) */
 };
+
+/* Pure: the RuntimeDefault seccomp profile (OCI linux.seccomp): allow by default, EPERM for
+ * the syscalls container runtimes' default profiles refuse (kernel modules, keyrings, mount,
+ * namespaces, ptrace, clock setting, reboot, bpf, perf...). New reference. */
+json_t *oci_seccomp_default(void);
 
 /* Build the spec. -EINVAL (message in err) for missing/invalid fields. *ret is a new ref. */
 int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err);

@@ -43,6 +43,7 @@ struct kterm {
 struct kctr {
         char *name;
         bool is_init;
+        bool start_error; /* the last run failed to start: term holds StartError, id is NULL */
         char *id;         /* runtime id of the current run, NULL if none */
         unsigned attempt; /* attempt of id */
         int restart_count;
@@ -466,6 +467,88 @@ static int run_hook(struct podsync *ps, struct kpod *p, json_t *spec_ctr, const 
         return -EIO;
 }
 
+/* securityContext of a container (pod-level values as defaults) into the runtime config. */
+struct security {
+        const char **caps_add, **caps_drop;
+        uint32_t *gids;
+};
+
+static void security_clear(struct security *s)
+{
+        free(s->caps_add);
+        free(s->caps_drop);
+        free(s->gids);
+}
+
+static const char **strv_of(json_t *arr)
+{
+        size_t n = json_array_size(arr);
+        if (!n)
+                return NULL;
+        const char **v = xcalloc(n + 1, sizeof(char *));
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (json_is_string(json_array_get(arr, i)))
+                        v[k++] = json_string_value(json_array_get(arr, i));
+        return v;
+}
+
+static int security_apply(json_t *pod, struct kpod *p, json_t *spec_ctr, const char *image_user,
+                          struct container_config *cc, struct security *s, struct error *err)
+{
+        json_t *psc = kjson_get(pod, "spec.securityContext");
+        json_t *csc = json_object_get(spec_ctr, "securityContext");
+        const char *name = kjson_str(spec_ctr, "name") ?: "";
+        json_t *nr = json_object_get(csc, "runAsNonRoot") ?: json_object_get(psc, "runAsNonRoot");
+        if (json_is_true(nr)) {
+                json_t *ru = json_object_get(csc, "runAsUser") ?: json_object_get(psc, "runAsUser");
+                uint32_t u;
+                _cleanup_free_ char *user = xstrdup(image_user ? image_user : "");
+                char *colon = strchr(user, ':');
+                if (colon)
+                        *colon = '\0';
+                if (ru && cc->uid == 0)
+                        return error_set(err, -EINVAL,
+                                         "container's runAsUser breaks non-root policy (pod: "
+                                         "\"%s_%s(%s)\", container: %s)",
+                                         p->name, p->ns, p->uid, name);
+                if (!ru && *user && !parse_uint(user, &u))
+                        return error_set(err, -EINVAL,
+                                         "container has runAsNonRoot and image has non-numeric "
+                                         "user (%s), cannot verify user is non-root (pod: "
+                                         "\"%s_%s(%s)\", container: %s)",
+                                         user, p->name, p->ns, p->uid, name);
+                if (cc->uid == 0)
+                        return error_set(err, -EINVAL,
+                                         "container has runAsNonRoot and image will run as root "
+                                         "(pod: \"%s_%s(%s)\", container: %s)",
+                                         p->name, p->ns, p->uid, name);
+        }
+        s->caps_add = strv_of(kjson_get(csc, "capabilities.add"));
+        s->caps_drop = strv_of(kjson_get(csc, "capabilities.drop"));
+        cc->caps_add = s->caps_add;
+        cc->caps_drop = s->caps_drop;
+        cc->readonly_rootfs = kjson_bool(csc, "readOnlyRootFilesystem", false);
+        /* the kubelet sets no_new_privs only for allowPrivilegeEscalation: false */
+        json_t *ape = json_object_get(csc, "allowPrivilegeEscalation");
+        cc->no_new_privs = cc->privileged ? 0 : json_is_false(ape) ? 1 : -1;
+        json_t *sup = json_object_get(psc, "supplementalGroups");
+        json_t *fsg = json_object_get(psc, "fsGroup");
+        s->gids = xcalloc(json_array_size(sup) + 2, sizeof(uint32_t));
+        size_t n = 0;
+        if (json_is_integer(fsg))
+                s->gids[n++] = (uint32_t)json_integer_value(fsg);
+        for (size_t i = 0; i < json_array_size(sup); i++)
+                if (json_is_integer(json_array_get(sup, i)))
+                        s->gids[n++] = (uint32_t)json_integer_value(json_array_get(sup, i));
+        cc->additional_gids = s->gids;
+        cc->n_additional_gids = n;
+        const char *sp =
+                kjson_str(csc, "seccompProfile.type") ?: kjson_str(psc, "seccompProfile.type");
+        cc->seccomp_runtime_default = sp && !strcmp(sp, "RuntimeDefault");
+        return 0;
+}
+
 /* Start a new run of container c. Returns 0, or < 0 with c set to a waiting state. */
 static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
                            json_t *spec_ctr, struct kctr *c)
@@ -479,6 +562,7 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         struct runtime_mount *mounts = NULL;
         size_t n_mounts = 0;
         char **spec_env = NULL, **env = NULL, **argv = NULL;
+        struct security sec = {0};
         int r = images_resolve(ps->images_dir, image, &info, &err);
         if (r < 0) {
                 _cleanup_free_ char *msg = NULL;
@@ -547,6 +631,14 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                 .privileged = kjson_bool(spec_ctr, "securityContext.privileged", false),
         };
         pick_user(pod, spec_ctr, info.user, &cc.uid, &cc.gid);
+        if (security_apply(pod, p, spec_ctr, info.user, &cc, &sec, &err) < 0) {
+                set_waiting(c, "CreateContainerConfigError", error_msg(&err));
+                if (c->start_failures == 0)
+                        emit_event(ps, kc, p, field, "Warning", "Failed", "Error: %s",
+                                   error_msg(&err));
+                r = -EINVAL;
+                goto out;
+        }
         lp = log_path(ps, p, c->name, cc.attempt);
         cc.log_path = lp;
         /* terminationMessagePath: a fresh host file bind-mounted writable */
@@ -581,8 +673,27 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
         if (r < 0) {
                 log_warn(COMP, "pod %s/%s container %s: %s", p->ns, p->name, c->name,
                          error_msg(&err));
-                set_waiting(c, "RunContainerError", error_msg(&err));
                 emit_event(ps, kc, p, field, "Warning", "Failed", "Error: %s", error_msg(&err));
+                if (r == -EINVAL) {
+                        set_waiting(c, "CreateContainerError", error_msg(&err));
+                        goto out;
+                }
+                /* the runtime could not start the process (executable not found, a memory
+                 * limit too low for the init...): like containerd's StartError, a terminated
+                 * run with exit code 128 that restarts per restartPolicy with back-off */
+                _cleanup_free_ char *fid = runtime_container_id(p->uid, c->name, cc.attempt);
+                memset(&c->term, 0, sizeof(c->term));
+                c->term.exit_code = 128;
+                snprintf(c->term.reason, sizeof(c->term.reason), "StartError");
+                snprintf(c->term.message, sizeof(c->term.message), "%s", error_msg(&err));
+                c->term.finished_at = now_s();
+                snprintf(c->term.cid, sizeof(c->term.cid), "%s://%s", ps->rt_name, fid);
+                free(c->id);
+                c->id = NULL;
+                c->attempt = cc.attempt;
+                c->phase = KUBELET_CTR_TERMINATED;
+                c->start_error = true;
+                r = 0; /* handled as an exit by sync_container */
                 goto out;
         }
         free(c->id);
@@ -613,6 +724,7 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                 probes_container_add(ps->probes, p->uid, c->name, id, spec_ctr, p->pod_ip,
                                      c->started_at);
 out:
+        security_clear(&sec);
         volumes_mounts_free(mounts, n_mounts);
         kubelet_strv_free(argv);
         kubelet_strv_free(env);
@@ -690,9 +802,11 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
         const char *rp = kjson_str(pod, "spec.restartPolicy") ?: "Always";
         int64_t now = now_s();
 
-        if (c->id) {
+        if (c->id || c->start_error) {
                 struct container_state st = {0};
-                int r = runtime_container_status(ps->rt, c->id, &st, &err);
+                int r = c->start_error ? 0 : runtime_container_status(ps->rt, c->id, &st, &err);
+                if (c->start_error)
+                        st.state = CONTAINER_EXITED; /* c->term is filled already */
                 if (r == -ENOENT) {
                         /* vanished under us: run it again as a new attempt */
                         log_warn(COMP, "pod %s/%s: container %s (%s) vanished", p->ns, p->name,
@@ -745,7 +859,8 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         }
                         if (!c->restart_at) {
                                 if (!c->backoff_s ||
-                                    c->term.finished_at - c->term.started_at >= BACKOFF_RESET_S) {
+                                    (c->term.started_at &&
+                                     c->term.finished_at - c->term.started_at >= BACKOFF_RESET_S)) {
                                         c->backoff_s = BACKOFF_MIN_S;
                                         c->restart_at = now; /* first restart: at once */
                                 } else {
@@ -775,7 +890,9 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         /* restart now: the old run becomes lastState */
                         c->has_last = true;
                         c->last = c->term;
-                        runtime_container_remove(ps->rt, c->id, NULL);
+                        c->start_error = false;
+                        if (c->id)
+                                runtime_container_remove(ps->rt, c->id, NULL);
                         free(c->id);
                         c->id = NULL;
                         c->restart_count++;
@@ -1007,6 +1124,126 @@ static bool is_terminal(json_t *pod)
         return ph && (!strcmp(ph, "Succeeded") || !strcmp(ph, "Failed"));
 }
 
+/* dnsPolicy / dnsConfig / hostAliases for the sandbox (strings borrowed from the spec or owned
+ * by host_lines). NULL lists keep the runtime's ClusterFirst defaults. */
+struct dns {
+        const char **servers, **searches, **options;
+        struct runtime_host_alias *aliases;
+        size_t n_aliases;
+        char **host_lines; /* words read from the host's resolv.conf */
+};
+
+static void dns_clear(struct dns *d)
+{
+        free(d->servers);
+        free(d->searches);
+        free(d->options);
+        for (size_t i = 0; i < d->n_aliases; i++)
+                free((void *)d->aliases[i].hostnames);
+        free(d->aliases);
+        kubelet_strv_free(d->host_lines);
+}
+
+static void strv_add(const char ***v, const char *s)
+{
+        size_t n = 0;
+        while (*v && (*v)[n])
+                n++;
+        *v = xrealloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = s;
+        (*v)[n + 1] = NULL;
+}
+
+static void dns_from_spec(json_t *spec, struct dns *d)
+{
+        const char *policy = kjson_str(spec, "dnsPolicy") ?: "ClusterFirst";
+        json_t *cfg = json_object_get(spec, "dnsConfig"), *x;
+        size_t i;
+        bool host_net = kjson_bool(spec, "hostNetwork", false);
+        if (!strcmp(policy, "Default") || (host_net && !strcmp(policy, "ClusterFirst"))) {
+                /* the node's resolv.conf */
+                FILE *f = fopen("/etc/resolv.conf", "re");
+                char line[512];
+                size_t n = 0;
+                d->host_lines = xcalloc(64, sizeof(char *));
+                d->servers = xcalloc(1, sizeof(char *));
+                d->searches = xcalloc(1, sizeof(char *));
+                while (f && fgets(line, sizeof(line), f) && n < 60) {
+                        char *save = NULL, *kw = strtok_r(line, " \t\n", &save), *w;
+                        if (!kw || (strcmp(kw, "nameserver") && strcmp(kw, "search")))
+                                continue;
+                        while ((w = strtok_r(NULL, " \t\n", &save)) && n < 60) {
+                                d->host_lines[n] = xstrdup(w);
+                                strv_add(kw[0] == 'n' ? &d->servers : &d->searches,
+                                         d->host_lines[n++]);
+                        }
+                }
+                if (f)
+                        fclose(f);
+                d->options = xcalloc(1, sizeof(char *));
+        } else if (!strcmp(policy, "None")) {
+                d->servers = xcalloc(1, sizeof(char *));
+                d->searches = xcalloc(1, sizeof(char *));
+                d->options = xcalloc(1, sizeof(char *));
+        }
+        json_array_foreach(json_object_get(cfg, "nameservers"), i, x)
+        {
+                if (!d->servers)
+                        break; /* ClusterFirst: the cluster DNS stays (merge not supported) */
+                if (json_is_string(x))
+                        strv_add(&d->servers, json_string_value(x));
+        }
+        json_array_foreach(json_object_get(cfg, "searches"), i, x)
+        {
+                if (d->searches && json_is_string(x))
+                        strv_add(&d->searches, json_string_value(x));
+        }
+        if (json_array_size(json_object_get(cfg, "options"))) {
+                if (!d->options) {
+                        d->options = xcalloc(1, sizeof(char *));
+                        bool has_ndots = false;
+                        json_array_foreach(json_object_get(cfg, "options"), i, x)
+                        {
+                                has_ndots |= !strcmp(kjson_str(x, "name") ?: "", "ndots");
+                        }
+                        if (!has_ndots)
+                                strv_add(&d->options, "ndots:5");
+                }
+                json_array_foreach(json_object_get(cfg, "options"), i, x)
+                {
+                        const char *n = kjson_str(x, "name"), *v = kjson_str(x, "value");
+                        if (!n)
+                                continue;
+                        /* "name:value" must outlive the sandbox call: keep it in host_lines */
+                        size_t k = kubelet_strv_length(d->host_lines);
+                        d->host_lines = xrealloc(d->host_lines, (k + 2) * sizeof(char *));
+                        d->host_lines[k] = v ? xasprintf("%s:%s", n, v) : xstrdup(n);
+                        d->host_lines[k + 1] = NULL;
+                        strv_add(&d->options, d->host_lines[k]);
+                }
+        }
+        json_t *ha = json_object_get(spec, "hostAliases");
+        d->aliases = xcalloc(json_array_size(ha) + 1, sizeof(*d->aliases));
+        json_array_foreach(ha, i, x)
+        {
+                const char **names = NULL;
+                json_t *h;
+                size_t k;
+                json_array_foreach(json_object_get(x, "hostnames"), k, h)
+                {
+                        if (json_is_string(h))
+                                strv_add(&names, json_string_value(h));
+                }
+                if (!names || !kjson_str(x, "ip")) {
+                        free(names);
+                        continue;
+                }
+                d->aliases[d->n_aliases].ip = kjson_str(x, "ip");
+                d->aliases[d->n_aliases].hostnames = names;
+                d->n_aliases++;
+        }
+}
+
 /* Returns the delay (ms) until the next sync, -1 for none, or -2 when the record is finished. */
 static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
                         bool gone)
@@ -1046,6 +1283,10 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
         bool terminal =
                 is_terminal(pod) ||
                 (sent_phase && (!strcmp(sent_phase, "Succeeded") || !strcmp(sent_phase, "Failed")));
+        /* a pod that was terminal before a kubelet restart: its status is final, and we no
+         * longer know its containers (they may have been removed), so leave it alone */
+        if (is_terminal(pod) && !p->sent)
+                return -1;
         if (!p->sandbox && !terminal) {
                 /* first sight: report Pending/ContainerCreating before the slow part */
                 if (!p->start_time)
@@ -1056,6 +1297,8 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         return (p->sandbox_retry_at - now_s()) * 1000;
                 json_t *spec = kjson_get(pod, "spec");
                 const char *qos = kubelet_status_qos(pod);
+                _cleanup_(dns_clear) struct dns dns = {0};
+                dns_from_spec(spec, &dns);
                 struct sandbox_config sc = {
                         .uid = p->uid,
                         .ns = p->ns,
@@ -1063,6 +1306,11 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         .hostname = kjson_str(spec, "hostname"),
                         .subdomain = kjson_str(spec, "subdomain"),
                         .host_network = kjson_bool(spec, "hostNetwork", false),
+                        .dns_servers = dns.servers,
+                        .dns_searches = dns.searches,
+                        .dns_options = dns.options,
+                        .host_aliases = dns.aliases,
+                        .n_host_aliases = dns.n_aliases,
                         .qos = !strcmp(qos, "Guaranteed")  ? RUNTIME_QOS_GUARANTEED
                                : !strcmp(qos, "Burstable") ? RUNTIME_QOS_BURSTABLE
                                                            : RUNTIME_QOS_BESTEFFORT,

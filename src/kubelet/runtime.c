@@ -981,6 +981,13 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                                       : 2,
                 .nofile_hard = rt->nofile_hard,
                 .privileged = cfg->privileged,
+                .caps_add = cfg->caps_add,
+                .caps_drop = cfg->caps_drop,
+                .readonly_rootfs = cfg->readonly_rootfs,
+                .no_new_privs = cfg->no_new_privs,
+                .additional_gids = cfg->additional_gids,
+                .n_additional_gids = cfg->n_additional_gids,
+                .seccomp_runtime_default = cfg->seccomp_runtime_default,
         };
         json_t *spec = NULL;
         r = oci_config_build(&op, &spec, err);

@@ -128,6 +128,14 @@ struct container_config {
         const struct runtime_mount *mounts;
         size_t n_mounts;
         bool privileged;
+        /* securityContext (see oci_params) */
+        const char *const *caps_add;
+        const char *const *caps_drop;
+        bool readonly_rootfs;
+        int no_new_privs; /* 0: default (set unless privileged), 1: set, -1: not set */
+        const uint32_t *additional_gids;
+        size_t n_additional_gids;
+        bool seccomp_runtime_default;
 };
 
 /* Create and start one container in the pod's sandbox; returns once the process runs (the

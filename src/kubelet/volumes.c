@@ -560,6 +560,13 @@ int volumes_setup(json_t *pod, const char *pod_dir, const struct kubelet_env_sou
                 json_t *s;
                 if ((s = json_object_get(vol, "emptyDir"))) {
                         r = setup_empty_dir(s, dir, &e2);
+                        json_t *fsg = kjson_get(pod, "spec.securityContext.fsGroup");
+                        if (r >= 0 && json_is_integer(fsg)) {
+                                /* fsGroup: group-owned, setgid, as the kubelet's SetVolumeOwnership
+                                 */
+                                if (chown(dir, (uid_t)-1, (gid_t)json_integer_value(fsg)) == 0)
+                                        chmod(dir, 02777);
+                        }
                 } else if ((s = json_object_get(vol, "hostPath"))) {
                         r = setup_host_path(s, &e2);
                 } else if (is_projection(vol)) {
