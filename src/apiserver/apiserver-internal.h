@@ -17,9 +17,6 @@
 
 struct watcher;
 struct cacher;
-struct labels_selector;
-struct labels_field_selector;
-struct cacher;
 struct authn;
 struct authz;
 struct metrics;
@@ -37,7 +34,6 @@ struct apiserver {
         char *kubelet_cert; /* client cert for apiserver -> kubelet */
         char *kubelet_key;
         struct watcher *watchers; /* every watcher not yet freed (loop thread) */
-        struct cacher *cacher;    /* the watch cache (watch.c, cacher.h) */
         struct cacher *cacher;    /* the watch cache (watch.c, cacher.h) */
         unsigned bookmark_ms;     /* BOOKMARK interval */
         int64_t compact_rev;      /* revision seen at the previous compaction tick */

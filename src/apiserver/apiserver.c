@@ -499,10 +499,8 @@ void apiserver_free(struct apiserver *a)
         for (int i = 0; i < 500 && __atomic_load_n(&a->log_workers, __ATOMIC_SEQ_CST) > 0; i++)
                 usleep(10000);
         watch_cache_detach(a); /* no wake-up posts from the store watch after this */
-        watch_cache_detach(a); /* no wake-up posts from the store watch after this */
         http_server_free(a->http);
         watch_free_all(a);
-        watch_cache_free(a);
         watch_cache_free(a);
         authz_free(a->authorizer);
         authn_free(a->authenticator);
