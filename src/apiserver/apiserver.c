@@ -304,6 +304,22 @@ static bool authenticate_authorize(struct rq *q)
                 rq_fail(q, -EPERM, NULL, "Unauthorized");
                 return false;
         }
+        const char *as_user = http_req_header(q->req, "impersonate-user");
+        const char *as_group = http_req_header(q->req, "impersonate-group");
+        const char *as_uid = http_req_header(q->req, "impersonate-uid");
+        if (r > 0 && (as_user || as_group || as_uid)) {
+                struct authn_user as = {0};
+                _cleanup_free_ char *msg = NULL;
+                int ir = authz_impersonate(a->authorizer, q->auth, as_user, as_group, as_uid,
+                                           &as, &msg);
+                if (ir < 0) {
+                        rq_fail(q, ir == -EACCES ? -EACCES : -EBADMSG,
+                                ir == -EACCES ? json_object() : NULL, "%s", msg);
+                        return false;
+                }
+                authn_user_clear(q->auth);
+                *q->auth = as;
+        }
         if (authz_allows(a->authorizer, q->auth, q->attrs, NULL))
                 return true;
         if (r == 0) {

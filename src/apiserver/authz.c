@@ -782,3 +782,70 @@ bool authz_allows(struct authz *z, const struct authn_user *u, const struct auth
         refresh(z);
         return authz_policy_allows(&z->policy, u, at, ret_reason);
 }
+
+/* May requester impersonate resource/name (in ns)? Fills *ret_msg when not. */
+static bool may_impersonate(struct authz *z, const struct authn_user *requester,
+                            const char *group, const char *resource, const char *ns,
+                            const char *name, char **ret_msg)
+{
+        struct authz_attrs at = {
+                .resource_request = true,
+                .verb = xstrdup("impersonate"),
+                .path = xstrdup(""),
+                .group = xstrdup(group),
+                .resource = xstrdup(resource),
+                .ns = ns ? xstrdup(ns) : NULL,
+                .name = xstrdup(name),
+        };
+        bool ok = authz_allows(z, requester, &at, NULL);
+        if (!ok)
+                *ret_msg = authz_forbidden_message(requester, &at);
+        authz_attrs_clear(&at);
+        return ok;
+}
+
+int authz_impersonate(struct authz *z, const struct authn_user *requester, const char *user,
+                      const char *group, const char *uid, struct authn_user *ret, char **ret_msg)
+{
+        if (!user || !*user) {
+                *ret_msg = xasprintf("requested impersonation of %s%s%s without impersonating a "
+                                     "user",
+                                     group ? "group " : "", group ? group : "",
+                                     uid ? " and a uid" : "");
+                return -EINVAL;
+        }
+        const char *sa = "system:serviceaccount:";
+        bool is_sa = !strncmp(user, sa, strlen(sa)) && strchr(user + strlen(sa), ':');
+        if (is_sa) {
+                _cleanup_free_ char *ns = xstrdup(user + strlen(sa));
+                char *colon = strchr(ns, ':');
+                *colon = 0;
+                if (!may_impersonate(z, requester, "", "serviceaccounts", ns, colon + 1, ret_msg))
+                        return -EACCES;
+        } else if (!may_impersonate(z, requester, "", "users", NULL, user, ret_msg)) {
+                return -EACCES;
+        }
+        if (group && *group && !may_impersonate(z, requester, "", "groups", NULL, group, ret_msg))
+                return -EACCES;
+        if (uid && *uid &&
+            !may_impersonate(z, requester, "authentication.k8s.io", "uids", NULL, uid, ret_msg))
+                return -EACCES;
+        struct authn_user u = {
+                .name = xstrdup(user),
+                .uid = uid && *uid ? xstrdup(uid) : NULL,
+                .groups = strv_new(),
+        };
+        if (group && *group)
+                u.groups = strv_push(u.groups, group);
+        if (is_sa && !(group && *group)) {
+                _cleanup_free_ char *ns = xstrdup(user + strlen(sa));
+                *strchr(ns, ':') = 0;
+                _cleanup_free_ char *g = xasprintf("system:serviceaccounts:%s", ns);
+                u.groups = strv_push(u.groups, "system:serviceaccounts");
+                u.groups = strv_push(u.groups, g);
+        }
+        if (strcmp(user, "system:anonymous") && !strv_contains(u.groups, "system:authenticated"))
+                u.groups = strv_push(u.groups, "system:authenticated");
+        *ret = u;
+        return 0;
+}

@@ -82,3 +82,14 @@ bool authz_allows(struct authz *z, const struct authn_user *u, const struct auth
                   char **ret_reason);
 /* authz_policy_rules on the current snapshot. */
 json_t *authz_rules(struct authz *z, const struct authn_user *u, const char *ns);
+
+/* Impersonation (Impersonate-User / -Group / -Uid headers, kubectl --as/--as-group/--as-uid):
+ * the requester needs the verb "impersonate" on users/NAME (or serviceaccounts/NAME in its
+ * namespace for "system:serviceaccount:NS:NAME"), groups/NAME and uids/UID
+ * (authentication.k8s.io), as kube-apiserver's impersonation filter checks. On success *ret is
+ * the impersonated user (system:authenticated added unless it is system:anonymous; a
+ * ServiceAccount without groups gets its ServiceAccount groups) and 0 is returned; -EACCES with
+ * *ret_msg (the Forbidden text, caller frees) when not allowed; -EINVAL with *ret_msg when a group
+ * or uid is given without a user. */
+int authz_impersonate(struct authz *z, const struct authn_user *requester, const char *user,
+                      const char *group, const char *uid, struct authn_user *ret, char **ret_msg);

@@ -337,6 +337,45 @@ TEST(bootstrap_and_reload)
         CHECK_EQ_INT(store_delete(st, "/registry/rolebindings/default/bob-edit", 0, NULL, &err), 0);
         CHECK(!can_z(z, &bob, "GET", "/api/v1/namespaces/default/pods"));
 
+        /* impersonation */
+        struct authn_user root = user("root", "system:masters");
+        struct authn_user as = {0};
+        char *msg = NULL;
+        CHECK_EQ_INT(authz_impersonate(z, &bob, "alice", NULL, NULL, &as, &msg), -EACCES);
+        CHECK_EQ_STR(msg, "users \"alice\" is forbidden: User \"bob\" cannot impersonate "
+                          "resource \"users\" in API group \"\" at the cluster scope");
+        free(msg);
+        msg = NULL;
+        CHECK_EQ_INT(authz_impersonate(z, &root, "alice", "qa", NULL, &as, &msg), 0);
+        CHECK_EQ_STR(as.name, "alice");
+        CHECK_EQ_INT(strv_len(as.groups), 2);
+        CHECK(authn_user_in_group(&as, "qa") && authn_user_in_group(&as, "system:authenticated"));
+        authn_user_clear(&as);
+        CHECK_EQ_INT(authz_impersonate(z, &root, "system:serviceaccount:ns1:sa", NULL, NULL, &as,
+                                       &msg),
+                     0);
+        CHECK(authn_user_in_group(&as, "system:serviceaccounts:ns1"));
+        authn_user_clear(&as);
+        CHECK_EQ_INT(authz_impersonate(z, &root, NULL, "qa", NULL, &as, &msg), -EINVAL);
+        free(msg);
+        /* bob with "impersonate" on serviceaccounts in ns1 (edit has it) */
+        const char *rb2 = "{\"metadata\":{\"name\":\"bob-edit\",\"namespace\":\"ns1\"},"
+                          "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"edit\"},"
+                          "\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}]}";
+        CHECK_EQ_INT(store_create(st, "/registry/rolebindings/ns1/bob-edit", rb2, strlen(rb2),
+                                  NULL, &err),
+                     0);
+        msg = NULL;
+        CHECK_EQ_INT(authz_impersonate(z, &bob, "system:serviceaccount:ns1:sa", NULL, NULL, &as,
+                                       &msg),
+                     0);
+        authn_user_clear(&as);
+        CHECK_EQ_INT(authz_impersonate(z, &bob, "system:serviceaccount:ns2:sa", NULL, NULL, &as,
+                                       &msg),
+                     -EACCES);
+        free(msg);
+        authn_user_clear(&root);
+
         authn_user_clear(&anon);
         authn_user_clear(&bob);
         authn_user_clear(&mon);
