@@ -62,7 +62,7 @@ struct etcd_store {
         struct http_client_options opts; /* strings owned below */
         char *ca_file, *cert_file, *key_file;
 
-        /* mu protects: idle, cur, watches, n_threads, closing (also read atomically). */
+        /* mu protects: idle, cur, watches, n_threads, closing (also read atomically), lease_*. */
         pthread_mutex_t mu;
         pthread_cond_t threads_done;
         struct pooled_client *idle;
@@ -72,6 +72,10 @@ struct etcd_store {
         bool closing;
 
         int64_t rev; /* highest revision seen in a response header; __atomic */
+
+        /* under mu: the lease shared by create_ttl calls (see lease_for) */
+        int64_t lease_id, lease_ttl;
+        time_t lease_granted; /* CLOCK_MONOTONIC seconds */
 };
 
 struct etcd_watch {
@@ -475,18 +479,55 @@ static int etcd_create(struct store *base, const char *key, const char *value, s
         return create_with_lease(ES(base), key, value, len, 0, ret_rev, err);
 }
 
-static int etcd_create_ttl(struct store *base, const char *key, const char *value, size_t len,
-                           int64_t ttl_s, int64_t *ret_rev, struct error *err)
+/* Keys with the same TTL created within a short window share one lease, as kube-apiserver's
+ * lease manager does (a lease per Event would load etcd): the lease is granted for ttl plus that
+ * window (5% of ttl), so each key lives between ttl and ttl * 1.05 seconds. */
+static int lease_for(struct etcd_store *s, int64_t ttl_s, bool fresh, int64_t *ret,
+                     struct error *err)
 {
-        struct etcd_store *s = ES(base);
-        _cleanup_json_ json_t *req = json_pack("{s:o}", "TTL", jrev(ttl_s));
+        int64_t reuse_s = (ttl_s + 19) / 20;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        pthread_mutex_lock(&s->mu);
+        bool hit = !fresh && s->lease_id && s->lease_ttl == ttl_s &&
+                   now.tv_sec - s->lease_granted < reuse_s;
+        int64_t id = s->lease_id;
+        pthread_mutex_unlock(&s->mu);
+        if (hit) {
+                *ret = id;
+                return 0;
+        }
+        _cleanup_json_ json_t *req = json_pack("{s:o}", "TTL", jrev(ttl_s + reuse_s));
         _cleanup_json_ json_t *resp = NULL;
         int r = call(s, "/v3/lease/grant", req, false, &resp, err);
         if (r < 0)
                 return r;
-        int64_t lease = jint(resp, "ID");
-        if (!lease)
+        id = jint(resp, "ID");
+        if (!id)
                 return error_set(err, -EIO, "etcd lease grant: no lease ID in the reply");
+        pthread_mutex_lock(&s->mu);
+        s->lease_id = id;
+        s->lease_ttl = ttl_s;
+        s->lease_granted = now.tv_sec;
+        pthread_mutex_unlock(&s->mu);
+        *ret = id;
+        return 0;
+}
+
+static int etcd_create_ttl(struct store *base, const char *key, const char *value, size_t len,
+                           int64_t ttl_s, int64_t *ret_rev, struct error *err)
+{
+        struct etcd_store *s = ES(base);
+        int64_t lease = 0;
+        int r = lease_for(s, ttl_s, false, &lease, err);
+        if (r < 0)
+                return r;
+        r = create_with_lease(s, key, value, len, lease, ret_rev, err);
+        if (r != -ENOENT) /* ENOENT: the shared lease is gone (revoked, etcd restored) */
+                return r;
+        r = lease_for(s, ttl_s, true, &lease, err);
+        if (r < 0)
+                return r;
         return create_with_lease(s, key, value, len, lease, ret_rev, err);
 }
 
@@ -561,52 +602,84 @@ static int watch_cancel_hook(void *ud)
         return watch_stopping(ud);
 }
 
-static void deliver(struct etcd_watch *w, const struct store_event *ev)
+/* A decoded event; key/value/prev_value owned (freed by decoded_clear). */
+struct decoded {
+        struct store_event ev;
+        char *key, *value, *prev_value;
+};
+
+static void decoded_clear(struct decoded *d)
 {
-        pthread_mutex_lock(&w->cbmu);
-        store_watch_deliver(&w->base, ev);
-        pthread_mutex_unlock(&w->cbmu);
+        free(d->key);
+        free(d->value);
+        free(d->prev_value);
 }
 
 /* One event object of a watch response. */
-static int handle_event(struct etcd_watch *w, const json_t *e)
+static int decode_event(const json_t *e, struct decoded *d)
 {
         const char *type = kjson_str(e, "type");
         const json_t *kv = kjson_get(e, "kv");
         const json_t *prev = kjson_get(e, "prev_kv");
-        _cleanup_free_ char *key = NULL, *value = NULL, *prev_value = NULL;
         size_t value_len = 0, prev_len = 0;
-        struct store_event ev = {.rev = jint(kv, "mod_revision")};
-        if (b64_decode(kjson_str(kv, "key"), &key, NULL) < 0)
+        *d = (struct decoded){.ev.rev = jint(kv, "mod_revision")};
+        if (d->ev.rev <= 0 || b64_decode(kjson_str(kv, "key"), &d->key, NULL) < 0)
                 return -EPROTO;
         if (prev) {
                 const char *pv = kjson_str(prev, "value");
-                if (b64_decode(pv ? pv : "", &prev_value, &prev_len) < 0)
+                if (b64_decode(pv ? pv : "", &d->prev_value, &prev_len) < 0)
                         return -EPROTO;
         }
+        d->ev.key = d->key;
         if (type && strcmp(type, "DELETE") == 0) {
-                ev.type = STORE_EVENT_DELETE;
-                ev.value = prev_value ? prev_value : "";
-                ev.value_len = prev_len;
-                ev.create_rev = jint(prev, "create_revision");
-        } else {
-                const char *v = kjson_str(kv, "value");
-                if (b64_decode(v ? v : "", &value, &value_len) < 0)
-                        return -EPROTO;
-                ev.type = STORE_EVENT_PUT;
-                ev.value = value;
-                ev.value_len = value_len;
-                ev.create_rev = jint(kv, "create_revision");
-                if (prev && jint(kv, "version") > 1) {
-                        ev.prev_value = prev_value;
-                        ev.prev_len = prev_len;
-                }
+                d->ev.type = STORE_EVENT_DELETE;
+                d->ev.value = d->prev_value ? d->prev_value : "";
+                d->ev.value_len = prev_len;
+                d->ev.create_rev = jint(prev, "create_revision");
+                return 0;
         }
-        ev.key = key;
-        if (ev.rev <= 0)
+        const char *v = kjson_str(kv, "value");
+        if (b64_decode(v ? v : "", &d->value, &value_len) < 0)
                 return -EPROTO;
-        deliver(w, &ev);
+        d->ev.type = STORE_EVENT_PUT;
+        d->ev.value = d->value;
+        d->ev.value_len = value_len;
+        d->ev.create_rev = jint(kv, "create_revision");
+        if (prev && jint(kv, "version") > 1) {
+                d->ev.prev_value = d->prev_value;
+                d->ev.prev_len = prev_len;
+        }
         return 0;
+}
+
+/* The events of one watch response. etcd keeps the events of one revision in one response (a
+ * transaction, such as a lease revocation deleting several keys, gives several events with the
+ * same revision), so last_rev advances per response and a resumed stream starts after it: not
+ * store_watch_deliver, which drops a second event of the same revision. All are decoded before
+ * any is delivered, so a malformed response (reconnect, resume) never delivers twice. */
+static int handle_events(struct etcd_watch *w, const json_t *events)
+{
+        size_t n = json_array_size(events);
+        struct decoded *d = xcalloc(n, sizeof(*d));
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = decode_event(json_array_get(events, i), &d[i]);
+        if (r == 0) {
+                pthread_mutex_lock(&w->cbmu);
+                int64_t after = w->base.last_rev, max = after;
+                for (size_t i = 0; i < n && !w->base.cancelled; i++) {
+                        if (d[i].ev.rev <= after)
+                                continue;
+                        w->base.fn(&d[i].ev, w->base.userdata);
+                        max = MAX(max, d[i].ev.rev);
+                }
+                w->base.last_rev = max;
+                pthread_mutex_unlock(&w->cbmu);
+        }
+        for (size_t i = 0; i < n; i++)
+                decoded_clear(&d[i]);
+        free(d);
+        return r;
 }
 
 /* One line of the watch stream. Returns 0 to go on, 1 to end the stream (compacted: the watch
@@ -643,16 +716,9 @@ static int handle_line(struct etcd_watch *w, const char *line, size_t len)
         }
         json_t *events = kjson_get(res, "events");
         if (json_is_array(events) && json_array_size(events) > 0) {
-                size_t i;
-                json_t *e;
-                json_array_foreach(events, i, e)
-                {
-                        if (handle_event(w, e) < 0)
-                                return -EAGAIN;
-                        if (watch_stopping(w))
-                                return 1;
-                }
-                return 0;
+                if (handle_events(w, events) < 0)
+                        return -EAGAIN;
+                return watch_stopping(w) ? 1 : 0;
         }
         /* A progress notification: every event up to its revision has been sent. */
         int64_t rev = jint(res, "header.revision");

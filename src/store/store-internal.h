@@ -4,8 +4,8 @@
  * A backend allocates a struct that begins with `struct store` (ops pointer) and fills a
  * `struct store_ops`; store.c forwards every public call through it. Backends: store-sqlite.c
  * (uses the watcher hub below) and store-etcd.c (one etcd watch stream and thread per
- * store_watch; it reuses struct store_watch and store_watch_deliver for prefix match and
- * duplicate suppression, but no hub: each stream feeds exactly one watcher). */
+ * store_watch; it reuses struct store_watch but no hub: each stream feeds exactly one watcher,
+ * and etcd may send several events with one revision, which store_watch_deliver would drop). */
 #pragma once
 #include <pthread.h>
 
