@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/events.h"
 #include "apiserver/audit.h"
 #include "apiserver/authn.h"
 #include "apiserver/authz.h"
@@ -81,6 +82,12 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
                 json_decref(obj);
                 return NULL;
         }
+        if (!strcmp(r->group, "events.k8s.io")) {
+                /* stored in the core/v1 form (one storage for both Event APIs) */
+                json_t *conv = events_from_core(obj);
+                json_decref(obj);
+                obj = conv;
+        }
         json_object_set_new(obj, "kind", json_string(r->kind));
         json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
         char buf[32];
@@ -91,7 +98,9 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
 
 char *apiserver_obj_encode(const json_t *obj, size_t *ret_len)
 {
-        json_t *copy = json_copy((json_t *)obj);
+        const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+        json_t *copy = av && !strcmp(av, "events.k8s.io/v1") ? events_to_core(obj)
+                                                              : json_copy((json_t *)obj);
         json_t *meta = json_object_get(copy, "metadata");
         if (json_is_object(meta)) {
                 json_t *m2 = json_copy(meta);
