@@ -57,10 +57,18 @@ static int free_port(void)
         return port == 18080 ? free_port() : port;
 }
 
-static pid_t etcd_tls_pid; /* the https etcd of the tls case */
+static pid_t etcd_tls_pid;        /* the https etcd of the tls case */
+static pid_t etcd_member_pids[3]; /* the three-member cluster of the failover case */
 
 static void etcd_stop(void)
 {
+        for (size_t i = 0; i < ARRAY_SIZE(etcd_member_pids); i++) {
+                if (etcd_member_pids[i] > 0) {
+                        kill(etcd_member_pids[i], SIGKILL);
+                        waitpid(etcd_member_pids[i], NULL, 0);
+                }
+                etcd_member_pids[i] = 0;
+        }
         if (etcd_tls_pid > 0) {
                 kill(etcd_tls_pid, SIGKILL);
                 waitpid(etcd_tls_pid, NULL, 0);
@@ -979,6 +987,104 @@ TEST(etcd_bad_endpoints)
         }
 }
 
+/* A three-member etcd cluster; the store is given all three client URLs. The member it uses is
+ * killed: calls move to another member, the watch resumes there without a gap. */
+TEST(etcd_cluster_failover)
+{
+        int client[3], peer[3];
+        char urls[3][64], cluster[256], all[256];
+        size_t nc = 0, na = 0;
+        for (int i = 0; i < 3; i++) {
+                client[i] = free_port();
+                peer[i] = free_port();
+                snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d", client[i]);
+                nc += (size_t)snprintf(cluster + nc, sizeof(cluster) - nc,
+                                       "%sm%d=http://127.0.0.1:%d", i ? "," : "", i, peer[i]);
+                na += (size_t)snprintf(all + na, sizeof(all) - na, "%s%s", i ? "," : "", urls[i]);
+        }
+        for (int i = 0; i < 3; i++) {
+                char name[8], data[96], log[128], purl[64];
+                snprintf(name, sizeof(name), "m%d", i);
+                snprintf(data, sizeof(data), "%s/m%d", etcd_dir, i);
+                snprintf(log, sizeof(log), "%s/m%d.log", etcd_dir, i);
+                snprintf(purl, sizeof(purl), "http://127.0.0.1:%d", peer[i]);
+                pid_t pid = fork();
+                if (pid == 0) {
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                        if (fd >= 0) {
+                                dup2(fd, 1);
+                                dup2(fd, 2);
+                        }
+                        execl(ETCD_BIN, ETCD_BIN, "--name", name, "--data-dir", data,
+                              "--listen-client-urls", urls[i], "--advertise-client-urls", urls[i],
+                              "--listen-peer-urls", purl, "--initial-advertise-peer-urls", purl,
+                              "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                              "--log-level", "warn", (char *)NULL);
+                        _exit(127);
+                }
+                etcd_member_pids[i] = pid;
+        }
+        struct store *s = NULL;
+        struct error err = {0};
+        for (int i = 0; i < 200 && store_open(all, &s, &err) < 0; i++)
+                usleep(100 * 1000);
+        CHECK(s != NULL);
+        if (!s) {
+                printf("# %s\n", error_msg(&err));
+                return;
+        }
+        /* wait until the cluster has a leader and takes writes */
+        int64_t r1 = -1;
+        for (int i = 0; i < 100 && r1 < 0; i++) {
+                if (store_create(s, "/f/a", "v1", 2, &r1, NULL) < 0) {
+                        r1 = -1;
+                        usleep(100 * 1000);
+                }
+        }
+        CHECK(r1 > 0);
+        struct collector *c = collector_new();
+        struct store_watch *w = NULL;
+        CHECK_EQ_INT(store_watch(s, "/f/", r1, collect, c, &w, &err), 0);
+        int64_t r2 = update(s, "/f/a", "v2");
+        CHECK_EQ_INT(wait_events(c, 1, 5000), 1);
+
+        /* the first URL is the one in use: kill that member */
+        kill(etcd_member_pids[0], SIGKILL);
+        waitpid(etcd_member_pids[0], NULL, 0);
+        etcd_member_pids[0] = 0;
+        int64_t r3 = -1;
+        for (int i = 0; i < 100 && r3 < 0; i++) { /* a new leader may take a moment */
+                if (store_update(s, "/f/a", "v3", 2, 0, &r3, &err) < 0) {
+                        r3 = -1;
+                        usleep(100 * 1000);
+                }
+        }
+        CHECK(r3 > r2);
+        struct store_kv kv = {0};
+        CHECK_EQ_INT(store_get(s, "/f/a", &kv, &err), 0);
+        CHECK_EQ_STR(kv.value, "v3");
+        store_kv_clear(&kv);
+        int64_t r4 = update(s, "/f/a", "v4");
+        CHECK_EQ_INT(wait_events(c, 3, 15000), 3);
+        usleep(100 * 1000);
+        CHECK_EQ_INT(c->n, 3);
+        if (c->n == 3) {
+                CHECK_EQ_INT(c->recs[0].rev, r2);
+                CHECK_EQ_INT(c->recs[1].rev, r3);
+                CHECK_EQ_STR(c->recs[1].prev, "v2");
+                CHECK_EQ_INT(c->recs[2].rev, r4);
+        }
+        store_watch_cancel(w);
+        collector_free(c);
+        store_close(s);
+        for (int i = 1; i < 3; i++) {
+                kill(etcd_member_pids[i], SIGKILL);
+                waitpid(etcd_member_pids[i], NULL, 0);
+                etcd_member_pids[i] = 0;
+        }
+}
+
 /* https with a CA and a client certificate (--datastore-cafile/certfile/keyfile). */
 TEST(etcd_tls)
 {
@@ -1054,6 +1160,7 @@ int main(void)
         if (etcd_ok) {
                 RUN(etcd_bad_endpoints);
                 RUN(etcd_tls);
+                RUN(etcd_cluster_failover);
         }
         RUN_CASE(backend_restart);
         RUN_CASE(watch_compacted_while_broken);
