@@ -232,6 +232,24 @@ void metrics_longrunning_add(struct metrics *m, const struct metrics_labels *l, 
                 s->value += delta;
 }
 
+struct metrics_series *metrics_longrunning_begin(struct metrics *m, const struct metrics_labels *l)
+{
+        char buf[1024];
+        if (!render_labels(buf, sizeof(buf), l, -1, false))
+                return NULL;
+        struct series *s = lookup(m, &m->longrunning, S_GAUGE, buf);
+        if (s)
+                s->value += 1;
+        return (struct metrics_series *)s;
+}
+
+void metrics_longrunning_end(struct metrics_series *h)
+{
+        struct series *s = (struct series *)h;
+        if (s)
+                s->value -= 1;
+}
+
 /* ---- rendering ---- */
 
 struct out {

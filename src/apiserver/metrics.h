@@ -44,6 +44,11 @@ void metrics_request_observe(struct metrics *m, const struct metrics_labels *l, 
 void metrics_inflight_add(struct metrics *m, bool mutating, int delta);
 /* Long-running requests (watches): +1 when one starts, -1 when it ends. */
 void metrics_longrunning_add(struct metrics *m, const struct metrics_labels *l, int delta);
+/* The same with a handle: +1 now, -1 at metrics_longrunning_end (handles stay valid until
+ * metrics_free; NULL, returned when the series cap is hit, is ignored by _end). */
+struct metrics_series;
+struct metrics_series *metrics_longrunning_begin(struct metrics *m, const struct metrics_labels *l);
+void metrics_longrunning_end(struct metrics_series *s);
 
 /* The exposition text (caller frees). */
 char *metrics_render(struct metrics *m);

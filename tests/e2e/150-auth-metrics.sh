@@ -176,6 +176,14 @@ check "POST serviceaccounts/token counted" grep -q '^apiserver_request_total{cod
 check "inflight gauge" grep -q '^apiserver_current_inflight_requests{request_kind="readOnly"} 1$' "$W/metrics.txt"
 check "process_resident_memory_bytes > 1 MiB" bash -c "awk '/^process_resident_memory_bytes / { exit !(\$2 > 1048576) }' $W/metrics.txt"
 check "every sample line parses" bash -c "! grep -Ev '^(#.*|[a-z_]+(\{[^}]*\})? [-+0-9.eE]+(Inf)?)$' $W/metrics.txt | grep -q ."
+WATCH_G='apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="namespace",subresource="",verb="WATCH",version="v1"}'
+$K get configmaps -n kube-public -w >/dev/null 2>&1 &
+WPID=$!
+on_exit "kill $WPID"
+gauge_is() { [ "$(metric "$WATCH_G")" = "$1" ]; }
+check "an open watch shows in apiserver_longrunning_requests" wait_for 5 gauge_is 1
+kill $WPID
+check "and leaves it when it ends" wait_for 5 gauge_is 0
 token_kc "$W/prom.yaml" prom-token
 check "group system:monitoring may read /metrics" \
         bash -c "$KBIN/kubectl.1.31 --kubeconfig $W/prom.yaml --cache-dir $W/cache-prom get --raw /metrics >/dev/null"

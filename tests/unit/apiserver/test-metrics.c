@@ -151,7 +151,15 @@ TEST(longrunning)
         metrics_longrunning_add(m, &l, 1);
         metrics_longrunning_add(m, &l, 1);
         metrics_longrunning_add(m, &l, -1);
+        l.resource = "nodes";
+        struct metrics_series *h1 = metrics_longrunning_begin(m, &l);
+        struct metrics_series *h2 = metrics_longrunning_begin(m, &l);
+        metrics_longrunning_end(h1);
+        metrics_longrunning_end(NULL);
+        (void)h2;
         char *t = metrics_render(m);
+        CHECK(strstr(t, "resource=\"nodes\",scope=\"cluster\",subresource=\"\",verb=\"WATCH\","
+                        "version=\"v1\"} 1\n"));
         CHECK(strstr(t, "apiserver_longrunning_requests{component=\"apiserver\",group=\"\","
                         "resource=\"pods\",scope=\"cluster\",subresource=\"\",verb=\"WATCH\","
                         "version=\"v1\"} 1\n"));
