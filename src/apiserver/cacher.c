@@ -32,7 +32,8 @@ struct cres {
         size_t n_objs, cap_objs;
         struct cacher_event **ring; /* circular, ring_max entries */
         size_t ring_start, ring_n;
-        int64_t floor; /* every event with rev > floor is in the ring */
+        size_t ring_bytes; /* object bytes the ring's events hold */
+        int64_t floor;     /* every event with rev > floor is in the ring */
         struct cacher_watch *watches;
 };
 
@@ -54,6 +55,7 @@ struct cacher {
         void (*wake)(void *ud);
         void *wake_ud;
         size_t ring_max;
+        size_t ring_bytes_max;
         struct cres *res;
         size_t n_res;
 
@@ -64,6 +66,7 @@ struct cacher {
         struct store_watch *sw;
         int dispatching;
         bool reap;
+        int64_t stuck_rev; /* a wait for this revision timed out */
 
         pthread_mutex_t mu; /* protects the fields below */
         pthread_cond_t cond;
@@ -168,8 +171,8 @@ const char *cacher_event_line(struct cacher_event *ev, enum cacher_line_type t, 
         static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
         assert((size_t)t < ARRAY_SIZE(names) && ev->obj);
         if (!ev->lines[t]) {
-                ev->lines[t] = xasprintf("{\"type\":\"%s\",\"object\":%s}\n", names[t],
-                                         ev->obj->json);
+                ev->lines[t] =
+                        xasprintf("{\"type\":\"%s\",\"object\":%s}\n", names[t], ev->obj->json);
                 ev->line_lens[t] = strlen(ev->lines[t]);
         }
         *ret_len = ev->line_lens[t];
@@ -246,17 +249,32 @@ static struct cacher_event *ring_at(struct cacher *c, struct cres *res, size_t i
         return res->ring[(res->ring_start + i) % c->ring_max];
 }
 
+static size_t event_bytes(const struct cacher_event *ev)
+{
+        return ev->obj->len + (ev->prev ? ev->prev->len : 0);
+}
+
+static void ring_pop(struct cacher *c, struct cres *res)
+{
+        struct cacher_event *old = res->ring[res->ring_start];
+        res->floor = old->rev;
+        res->ring_bytes -= event_bytes(old);
+        event_unref(old);
+        res->ring_start = (res->ring_start + 1) % c->ring_max;
+        res->ring_n--;
+}
+
+/* Append ev (reference taken over), dropping the oldest events beyond the count and byte caps
+ * (the newest event always stays). */
 static void ring_push(struct cacher *c, struct cres *res, struct cacher_event *ev)
 {
-        if (res->ring_n == c->ring_max) {
-                struct cacher_event *old = res->ring[res->ring_start];
-                res->floor = old->rev;
-                event_unref(old);
-                res->ring_start = (res->ring_start + 1) % c->ring_max;
-                res->ring_n--;
-        }
+        if (res->ring_n == c->ring_max)
+                ring_pop(c, res);
         res->ring[(res->ring_start + res->ring_n) % c->ring_max] = ev;
         res->ring_n++;
+        res->ring_bytes += event_bytes(ev);
+        while (res->ring_n > 1 && res->ring_bytes > c->ring_bytes_max)
+                ring_pop(c, res);
 }
 
 static void ring_reset(struct cacher *c, struct cres *res, int64_t floor)
@@ -264,6 +282,7 @@ static void ring_reset(struct cacher *c, struct cres *res, int64_t floor)
         for (size_t i = 0; i < res->ring_n; i++)
                 event_unref(ring_at(c, res, i));
         res->ring_start = res->ring_n = 0;
+        res->ring_bytes = 0;
         res->floor = floor;
 }
 
@@ -495,8 +514,7 @@ void cacher_drain(struct cacher *c)
                 next = p->next;
                 if (!broken && !c->need_relist) {
                         if (p->type == STORE_EVENT_ERROR) {
-                                log_warn(COMP,
-                                         "store watch ended (%s, revision %lld): relisting",
+                                log_warn(COMP, "store watch ended (%s, revision %lld): relisting",
                                          strerror(-p->error), (long long)p->rev);
                                 broken = true;
                         } else {
@@ -533,6 +551,7 @@ int cacher_new(const struct cacher_config *cfg, struct cacher **ret, struct erro
         c->wake = cfg->wake;
         c->wake_ud = cfg->wake_ud;
         c->ring_max = cfg->ring_max ? cfg->ring_max : CACHER_RING_MAX;
+        c->ring_bytes_max = cfg->ring_bytes_max ? cfg->ring_bytes_max : CACHER_RING_BYTES_MAX;
         pthread_mutex_init(&c->mu, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
@@ -620,9 +639,11 @@ bool cacher_wait_fresh(struct cacher *c, int64_t rev, unsigned timeout_ms)
                 dl.tv_nsec -= 1000000000L;
         }
         pthread_mutex_lock(&c->mu);
-        while (c->queued_rev < rev) {
-                if (pthread_cond_timedwait(&c->cond, &c->mu, &dl) == ETIMEDOUT)
+        while (c->queued_rev < rev && rev > c->stuck_rev) {
+                if (pthread_cond_timedwait(&c->cond, &c->mu, &dl) == ETIMEDOUT) {
+                        c->stuck_rev = rev;
                         break;
+                }
         }
         pthread_mutex_unlock(&c->mu);
         cacher_drain(c);
@@ -630,8 +651,7 @@ bool cacher_wait_fresh(struct cacher *c, int64_t rev, unsigned timeout_ms)
 }
 
 struct cacher_obj *const *cacher_objects(struct cacher *c, const struct scheme_resource *r,
-                                         const char *prefix, const char *start_after,
-                                         size_t *ret_n)
+                                         const char *prefix, const char *start_after, size_t *ret_n)
 {
         struct cres *res = res_of(c, r);
         if (!res)

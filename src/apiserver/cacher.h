@@ -29,7 +29,9 @@
 #include "common/error.h"
 #include "store/store.h"
 
-#define CACHER_RING_MAX 1000 /* recent events kept per resource (kube-apiserver's default: 100+) */
+/* Recent events kept per resource ring, and at most this many object bytes in it. */
+#define CACHER_RING_MAX 1000
+#define CACHER_RING_BYTES_MAX (64u * 1024 * 1024)
 #define CACHER_KEY_PREFIX "/registry/"
 
 struct cacher;
@@ -81,7 +83,8 @@ struct cacher_config {
          * loop thread soon. May be NULL (the owner drains by itself). */
         void (*wake)(void *ud);
         void *wake_ud;
-        size_t ring_max; /* per resource; 0 = CACHER_RING_MAX */
+        size_t ring_max;       /* events per resource; 0 = CACHER_RING_MAX */
+        size_t ring_bytes_max; /* object bytes per resource ring; 0 = CACHER_RING_BYTES_MAX */
 };
 
 /* Create the cache: with a store, list "/registry/" into it and start the store watch from the
@@ -106,7 +109,8 @@ int64_t cacher_revision(struct cacher *c);
 /* False while a relist is pending (the cache may miss events; serve from the store). */
 bool cacher_ready(struct cacher *c);
 /* Loop thread: block up to timeout_ms until every event up to rev has been queued, then drain.
- * True if cacher_revision(c) >= rev afterwards. */
+ * True if cacher_revision(c) >= rev afterwards. Once a wait for rev timed out (a revision with
+ * no event under /registry/), later calls for revisions up to it do not wait again. */
 bool cacher_wait_fresh(struct cacher *c, int64_t rev, unsigned timeout_ms);
 
 /* The current objects of r whose key has the prefix (scheme_prefix of r, with or without a

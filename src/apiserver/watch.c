@@ -11,7 +11,6 @@
 
 #include "api/labels.h"
 #include "apiserver/cacher.h"
-#include "apiserver/metrics.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -39,7 +38,6 @@ struct watcher {
         enum table_include inc;
         bool bookmarks;
         bool ending;
-        struct metrics_series *gauge; /* apiserver_longrunning_requests (metrics.h) */
 };
 
 static void watcher_unref(struct watcher *w)
@@ -47,7 +45,6 @@ static void watcher_unref(struct watcher *w)
         if (--w->refs > 0)
                 return;
         cacher_watch_stop(w->cw);
-        metrics_longrunning_end(w->gauge);
         if (w->prev)
                 w->prev->next = w->next;
         else
@@ -128,7 +125,8 @@ static void send_obj(struct watcher *w, enum cacher_line_type t, struct cacher_o
                 send_bytes(w, s, n);
                 return;
         }
-        _cleanup_free_ char *s = xasprintf("{\"type\":\"%s\",\"object\":%s}\n", line_names[t], o->json);
+        _cleanup_free_ char *s =
+                xasprintf("{\"type\":\"%s\",\"object\":%s}\n", line_names[t], o->json);
         send_bytes(w, s, strlen(s));
 }
 
@@ -204,7 +202,8 @@ static void on_bookmark(void *userdata)
         _cleanup_(json_decrefp) json_t *obj =
                 json_pack("{s:s,s:s,s:{s:s}}", "kind", w->res->kind, "apiVersion",
                           scheme_api_version(w->res), "metadata", "resourceVersion", rv);
-        _cleanup_(json_decrefp) json_t *ev = json_pack("{s:s,s:O}", "type", "BOOKMARK", "object", obj);
+        _cleanup_(json_decrefp) json_t *ev =
+                json_pack("{s:s,s:O}", "type", "BOOKMARK", "object", obj);
         send_json_line(w, ev);
         http_server_add_timer(w->a->http, w->a->bookmark_ms, on_bookmark, w); /* keeps ref */
 }
@@ -287,9 +286,6 @@ void watch_start(struct rq *q, const char *label_sel, const char *field_sel)
                 return;
         }
         w->refs++; /* held for the rest of this function */
-        struct metrics_labels ml;
-        metrics_labels_from_attrs(q->attrs, NULL, false, &ml);
-        w->gauge = metrics_longrunning_begin(a->metrics, &ml);
         watch_begin(q, w, initial, consistent, sie && apiserver_parse_bool(sie), from);
         watcher_unref(w);
 }
@@ -394,8 +390,8 @@ bool watch_list_cached(struct rq *q, const struct labels_selector *ls,
                         continue;
                 if (limit && n_sel == limit) {
                         /* More remain: continue after the last one sent, at this revision. */
-                        _cleanup_free_ char *raw = xasprintf("%lld %s", (long long)rev,
-                                                             sel[n_sel - 1]->key);
+                        _cleanup_free_ char *raw =
+                                xasprintf("%lld %s", (long long)rev, sel[n_sel - 1]->key);
                         token = apiserver_hex_encode(raw);
                         break;
                 }
@@ -426,11 +422,12 @@ bool watch_list_cached(struct rq *q, const struct labels_selector *ls,
                 return true;
         }
         /* The list envelope around the cached bytes: no object is re-encoded. */
-        _cleanup_free_ char *head = xasprintf(
-                "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%s\"%s%s%s},"
-                "\"items\":[",
-                q->res->list_kind, scheme_api_version(q->res), rvbuf, token ? ",\"continue\":\"" : "",
-                token ? token : "", token ? "\"" : "");
+        _cleanup_free_ char *head =
+                xasprintf("{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                          "\"resourceVersion\":\"%s\"%s%s%s},"
+                          "\"items\":[",
+                          q->res->list_kind, scheme_api_version(q->res), rvbuf,
+                          token ? ",\"continue\":\"" : "", token ? token : "", token ? "\"" : "");
         size_t hlen = strlen(head);
         _cleanup_free_ char *body = xmalloc(hlen + total + 3);
         memcpy(body, head, hlen);

@@ -26,8 +26,11 @@ static const struct scheme_resource *pods(void)
 static void feed(struct cacher *c, enum store_event_type t, const char *key, const char *value,
                  int64_t rev)
 {
-        struct store_event ev = {.type = t, .key = key, .value = value,
-                                 .value_len = value ? strlen(value) : 0, .rev = rev};
+        struct store_event ev = {.type = t,
+                                 .key = key,
+                                 .value = value,
+                                 .value_len = value ? strlen(value) : 0,
+                                 .rev = rev};
         cacher_store_event(&ev, c);
 }
 
@@ -136,17 +139,16 @@ TEST(ring_history_and_floor)
         CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 1, on_ev, &r, &w, &floor),
                      -ERANGE);
         CHECK_EQ_INT(floor, 2);
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 2, on_ev, &r, &w, &floor),
-                     0);
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 2, on_ev, &r, &w, &floor), 0);
         CHECK_EQ_INT(r.n, 3);
         CHECK_EQ_INT(r.revs[0], 3);
         CHECK_EQ_INT(r.revs[2], 5);
         /* live: a modification (prev set), a pod in another namespace, a delete */
         struct rec r2 = {0};
         struct cacher_watch *w2 = NULL;
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/other/", 5, on_ev, &r2, &w2,
-                                        NULL),
-                     0);
+        CHECK_EQ_INT(
+                cacher_watch_start(c, pods(), "/registry/pods/other/", 5, on_ev, &r2, &w2, NULL),
+                0);
         put_pod(c, "ns", "p1", "y", 6);
         put_pod(c, "other", "q", "y", 7);
         feed(c, STORE_EVENT_DELETE, "/registry/pods/ns/p2", "{\"metadata\":{\"name\":\"p2\"}}", 8);
@@ -182,6 +184,30 @@ TEST(ring_history_and_floor)
         cacher_free(c);
 }
 
+TEST(ring_byte_cap)
+{
+        struct cacher *c = NULL;
+        struct cacher_config cfg = {.ring_bytes_max = 1}; /* only the newest event stays */
+        CHECK_EQ_INT(cacher_new(&cfg, &c, NULL), 0);
+        put_pod(c, "ns", "a", "x", 1);
+        put_pod(c, "ns", "b", "x", 2);
+        put_pod(c, "ns", "c", "x", 3);
+        cacher_drain(c);
+        struct rec r = {0};
+        struct cacher_watch *w = NULL;
+        int64_t floor = 0;
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 1, on_ev, &r, &w, &floor),
+                     -ERANGE);
+        CHECK_EQ_INT(floor, 2);
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 2, on_ev, &r, &w, &floor), 0);
+        CHECK_EQ_INT(r.n, 1);
+        size_t n;
+        cacher_objects(c, pods(), "/registry/pods/", NULL, &n);
+        CHECK_EQ_INT(n, 3); /* the objects themselves are all kept */
+        cacher_watch_stop(w);
+        cacher_free(c);
+}
+
 /* Stops its own watch from inside the callback. */
 static struct cacher_watch *self_w;
 static int self_n;
@@ -196,8 +222,8 @@ TEST(stop_inside_callback)
         struct cacher *c = NULL;
         struct cacher_config cfg = {0};
         CHECK_EQ_INT(cacher_new(&cfg, &c, NULL), 0);
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 0, on_ev_stop, NULL,
-                                        &self_w, NULL),
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 0, on_ev_stop, NULL, &self_w,
+                                        NULL),
                      0);
         put_pod(c, "ns", "a", "x", 1);
         put_pod(c, "ns", "b", "x", 2);
@@ -235,8 +261,7 @@ TEST(events_from_another_thread)
         CHECK_EQ_INT(cacher_new(&cfg, &c, NULL), 0);
         struct rec r = {0};
         struct cacher_watch *w = NULL;
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 150, on_ev, &r, &w, NULL),
-                     0);
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 150, on_ev, &r, &w, NULL), 0);
         pthread_t t;
         pthread_create(&t, NULL, writer_thread, c);
         /* blocks until revision 200 was queued (or 5 s), then applies everything */
@@ -251,6 +276,12 @@ TEST(events_from_another_thread)
                 ordered = ordered && r.revs[i] == 151 + i;
         CHECK(ordered);
         CHECK(!cacher_wait_fresh(c, 201, 10));
+        /* a revision that never came is not waited for twice */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK(!cacher_wait_fresh(c, 201, 2000));
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK(t1.tv_sec - t0.tv_sec < 1);
         cacher_watch_stop(w);
         cacher_free(c);
 }
@@ -284,11 +315,13 @@ TEST(relist_after_broken_watch)
         CHECK_EQ_INT(n, 2);
         struct rec r = {0};
         struct cacher_watch *w = NULL;
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", rev, on_ev, &r, &w, NULL),
-                     0);
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", rev, on_ev, &r, &w, NULL), 0);
         /* the watch breaks (as when etcd compacted past it while away) */
-        struct store_event broken = {.type = STORE_EVENT_ERROR, .key = CACHER_KEY_PREFIX,
-                                     .value = "", .rev = rev, .error = -ERANGE};
+        struct store_event broken = {.type = STORE_EVENT_ERROR,
+                                     .key = CACHER_KEY_PREFIX,
+                                     .value = "",
+                                     .rev = rev,
+                                     .error = -ERANGE};
         cacher_store_event(&broken, c);
         CHECK_EQ_INT(store_delete(s, "/registry/pods/ns/a", 0, NULL, &err), 0);
         cacher_drain(c);
@@ -305,8 +338,8 @@ TEST(relist_after_broken_watch)
         CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", rev, on_ev, &r2, &w2, &floor),
                      -ERANGE);
         CHECK_EQ_INT(floor, store_revision(s));
-        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", store_revision(s), on_ev,
-                                        &r2, &w2, NULL),
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", store_revision(s), on_ev, &r2,
+                                        &w2, NULL),
                      0);
         v = pod_json("ns", "c", "x");
         CHECK_EQ_INT(store_create(s, "/registry/pods/ns/c", v, strlen(v), &rev, &err), 0);
@@ -445,8 +478,8 @@ TEST(http_list_and_watch)
         CURL *h = curl_easy_init();
         struct curl_slist *hd =
                 curl_slist_append(NULL, "Accept: application/json;as=Table;v=v1;g=meta.k8s.io");
-        snprintf(path, sizeof(path), "http://127.0.0.1:%d/api/v1/namespaces/l/pods?resourceVersion=0",
-                 port);
+        snprintf(path, sizeof(path),
+                 "http://127.0.0.1:%d/api/v1/namespaces/l/pods?resourceVersion=0", port);
         struct buf b = {calloc(1, 1), 0};
         curl_easy_setopt(h, CURLOPT_URL, path);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
@@ -494,6 +527,7 @@ int main(void)
                 return 1;
         RUN(objects_in_key_order);
         RUN(ring_history_and_floor);
+        RUN(ring_byte_cap);
         RUN(stop_inside_callback);
         RUN(events_from_another_thread);
         RUN(relist_after_broken_watch);
