@@ -534,8 +534,11 @@ static int security_apply(json_t *pod, struct kpod *p, json_t *spec_ctr, const c
         cc->no_new_privs = cc->privileged ? 0 : json_is_false(ape) ? 1 : -1;
         json_t *sup = json_object_get(psc, "supplementalGroups");
         json_t *fsg = json_object_get(psc, "fsGroup");
-        s->gids = xcalloc(json_array_size(sup) + 2, sizeof(uint32_t));
+        s->gids = xcalloc(json_array_size(sup) + 3, sizeof(uint32_t));
         size_t n = 0;
+        /* containerd's WithAdditionalGIDs: the primary group comes first */
+        if (json_is_integer(fsg) || json_array_size(sup))
+                s->gids[n++] = cc->gid;
         if (json_is_integer(fsg))
                 s->gids[n++] = (uint32_t)json_integer_value(fsg);
         for (size_t i = 0; i < json_array_size(sup); i++)

@@ -393,20 +393,26 @@ static void *probe_main(void *ud)
                                 notify = true;
                         }
                         bool changed = probes_result_apply(&e->res[k], &e->t[k], ok);
-                        if (changed) {
+                        struct probes_result *res = &e->res[k];
+                        if (changed)
                                 notify = true;
-                                if (k == PROBES_STARTUP && e->res[k].state_ok) {
-                                        e->startup_done = true;
-                                        for (int j = 0; j < 2; j++)
-                                                e->due_ms[j] = mono_ms();
-                                }
-                                if ((k == PROBES_LIVENESS || k == PROBES_STARTUP) &&
-                                    !e->res[k].state_ok) {
-                                        e->kill = true;
-                                        e->kill_kind = (enum probes_kind)k;
-                                        snprintf(e->message, sizeof(e->message), "%s",
-                                                 out ? out : "");
-                                }
+                        /* startup: done after successThreshold successes; liveness and startup:
+                         * failureThreshold failures in a row restart the container */
+                        if (k == PROBES_STARTUP && ok && res->run >= e->t[k].success_threshold) {
+                                e->startup_done = true;
+                                notify = true;
+                                for (int j = 0; j < 2; j++)
+                                        e->due_ms[j] = MAX(
+                                                mono_ms(),
+                                                e->started_ms +
+                                                        (int64_t)e->t[j].initial_delay_s * 1000);
+                        }
+                        if ((k == PROBES_LIVENESS || k == PROBES_STARTUP) && !ok &&
+                            res->run >= e->t[k].failure_threshold) {
+                                e->kill = true;
+                                e->kill_kind = (enum probes_kind)k;
+                                snprintf(e->message, sizeof(e->message), "%s", out ? out : "");
+                                notify = true;
                         }
                 }
                 _cleanup_free_ char *uid = notify ? xstrdup(e->uid) : NULL;
