@@ -8,12 +8,15 @@
  * tty some background process still holds): the Status goes out, then the connection closes.
  *
  * attach: conmon (runtime.c starts it with --socket-dir-path A/run/sock) serves
- * A/run/sock/<id>/attach, a SOCK_SEQPACKET socket whose packets to the client carry the pipe
- * (1 stdout, 2 stderr) in their first byte; our containers are started without -i, so attach
- * relays output only (stdin is accepted and dropped). */
+ * A/run/sock/<id>/attach, a SOCK_SEQPACKET socket whose packets to the client carry the pipe in
+ * their first byte (conmon's stdpipe_t: 2 stdout, 3 stderr) and at most 8 KiB of data. A stream
+ * reader would merge or truncate packets, so a small thread per attach reads whole packets and
+ * re-frames them as [pipe][len:2][data] on a socketpair the loop reads. Our containers are
+ * started without conmon -i, so attach relays output only (stdin is accepted and dropped). */
 #include "kubelet/exec.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@
 #define IN_MAX (64u << 20) /* stdin queued for the process above this: drop the session */
 #define STREAMS_TIMEOUT_MS 30000
 #define TTY_DRAIN_MS 1000
+#define ATTACH_PKT_MAX 65535 /* conmon sends <= 8 KiB; the frame length field is 16 bits */
 
 enum { CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_ERROR = 3, CH_RESIZE = 4, CH_N = 5 };
 
@@ -61,6 +65,8 @@ struct xsess {
         char resize_buf[512];
         size_t resize_len;
         char *attach_path;
+        uint8_t att_buf[3 + ATTACH_PKT_MAX]; /* one re-framed attach packet being collected */
+        size_t att_len;
 };
 
 static void sess_unref(struct xsess *x)
@@ -316,19 +322,73 @@ static void on_in_close(void *ud)
         sess_unref(x);
 }
 
-/* Attach packets: [pipe][data...] */
+/* Re-framed attach packets from attach_main: [pipe][len:2][data] (a stream; may split). */
 static void on_attach_data(void *ud, const uint8_t *data, size_t len)
 {
         struct xsess *x = ud;
-        /* a SOCK_SEQPACKET read may hold several packets only if h2o's read loop concatenated
-         * them; conmon writes at most 8 KiB + 1 per packet, each starting with the pipe byte */
-        if (len < 1)
-                return;
-        int ch = data[0] == 2 ? CH_STDERR : CH_STDOUT;
-        if (ch == CH_STDERR && !x->want[CH_STDERR])
-                ch = CH_STDOUT;
-        send_ch(x, ch, data + 1, len - 1, false);
+        for (size_t i = 0; i < len;) {
+                if (x->att_len < 3) {
+                        x->att_buf[x->att_len++] = data[i++];
+                        continue;
+                }
+                size_t want = (size_t)x->att_buf[1] << 8 | x->att_buf[2];
+                size_t have = x->att_len - 3;
+                size_t n = want - have < len - i ? want - have : len - i;
+                memcpy(x->att_buf + x->att_len, data + i, n);
+                x->att_len += n;
+                i += n;
+                if (x->att_len - 3 == want) {
+                        int ch = x->att_buf[0] == 3 && x->want[CH_STDERR] ? CH_STDERR : CH_STDOUT;
+                        if (want)
+                                send_ch(x, ch, x->att_buf + 3, want, false);
+                        x->att_len = 0;
+                }
+        }
         after_output(x);
+}
+
+struct attach_pump {
+        int seq, out;
+};
+
+/* Read whole SOCK_SEQPACKET packets from conmon and write them framed to the socketpair;
+ * ends when either side closes. */
+static void *attach_main(void *ud)
+{
+        struct attach_pump *p = ud;
+        uint8_t buf[3 + ATTACH_PKT_MAX];
+        for (;;) {
+                struct pollfd pf[2] = {{.fd = p->seq, .events = POLLIN},
+                                       {.fd = p->out, .events = POLLRDHUP}};
+                if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+                        break;
+                if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                ssize_t n = recv(p->seq, buf + 2, ATTACH_PKT_MAX + 1, 0);
+                if (n <= 0)
+                        break;
+                /* buf[2] is the pipe byte: move it to the front, then the length */
+                buf[0] = buf[2];
+                size_t dl = (size_t)n - 1;
+                buf[1] = (uint8_t)(dl >> 8);
+                buf[2] = (uint8_t)dl;
+                size_t off = 0, total = 3 + dl;
+                while (off < total) {
+                        ssize_t w = write(p->out, buf + off, total - off);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                goto out;
+                        off += (size_t)w;
+                }
+        }
+out:
+        close(p->seq);
+        close(p->out);
+        free(p);
+        return NULL;
 }
 
 struct waiter {
@@ -490,13 +550,31 @@ static int start_attach(struct xsess *x, struct error *err)
                 return error_set(err, -ENAMETOOLONG, "attach socket path too long");
         }
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", x->attach_path);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int sp[2];
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
                 int e = errno;
                 close(fd);
                 return error_set(err, -e, "attach %s: %s", x->attach_path, strerror(e));
         }
+        struct attach_pump *p = xcalloc(1, sizeof(*p));
+        p->seq = fd;
+        p->out = sp[1];
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int r = pthread_create(&t, &attr, attach_main, p);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                close(fd);
+                close(sp[0]);
+                close(sp[1]);
+                free(p);
+                return error_set(err, -r, "attach: thread");
+        }
         x->refs++;
-        x->out = http_raw_from_fd(x->srv, fd, on_attach_data, on_out_close, x);
+        x->out = http_raw_from_fd(x->srv, sp[0], on_attach_data, on_out_close, x);
         return 0;
 }
 
