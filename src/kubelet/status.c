@@ -294,6 +294,38 @@ static void add_condition(json_t *conds, json_t *pod, const char *type, bool sta
         json_array_append_new(conds, c);
 }
 
+/* The kubelet's ReadinessGatesNotReady message, or NULL when every gate is satisfied. */
+static char *readiness_gates_message(json_t *pod)
+{
+        json_t *gates = json_object_get(json_object_get(pod, "spec"), "readinessGates"), *g;
+        size_t i;
+        char *msg = NULL;
+        json_array_foreach(gates, i, g)
+        {
+                const char *type = json_string_value(json_object_get(g, "conditionType"));
+                if (!type)
+                        continue;
+                json_t *c = old_condition(pod, type);
+                const char *st = json_string_value(json_object_get(c, "status"));
+                char *one = NULL;
+                if (!c)
+                        one = xasprintf("corresponding condition of pod readiness gate \"%s\" does "
+                                        "not exist.",
+                                        type);
+                else if (!st || strcmp(st, "True"))
+                        one = xasprintf("the status of pod readiness gate \"%s\" is not \"True\", "
+                                        "but %s",
+                                        type, st ? st : "");
+                if (!one)
+                        continue;
+                char *joined = msg ? xasprintf("%s, %s", msg, one) : xstrdup(one);
+                free(msg);
+                free(one);
+                msg = joined;
+        }
+        return msg;
+}
+
 char *kubelet_status_init_pending(json_t *pod, const struct kubelet_pod_observed *obs)
 {
         json_t *inits = json_object_get(json_object_get(pod, "spec"), "initContainers");
@@ -373,11 +405,29 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
         add_condition(conds, pod, "Initialized", initialized,
                       initialized ? NULL : "ContainersNotInitialized",
                       initialized ? NULL : init_msg, now);
-        add_condition(conds, pod, "Ready", ready, ready_reason,
-                      ready || completed ? NULL : ready_msg, now);
+        /* readinessGates: with the containers ready, every gate's condition must be True */
+        _cleanup_free_ char *gate_msg = ready ? readiness_gates_message(pod) : NULL;
+        bool pod_ready = ready && !gate_msg;
+        add_condition(conds, pod, "Ready", pod_ready,
+                      gate_msg ? "ReadinessGatesNotReady" : ready_reason,
+                      gate_msg ? gate_msg : (ready || completed ? NULL : ready_msg), now);
         add_condition(conds, pod, "ContainersReady", ready, ready_reason,
                       ready || completed ? NULL : ready_msg, now);
         add_condition(conds, pod, "PodScheduled", true, NULL, NULL, now);
+        /* conditions owned by others (readiness gates, DisruptionTarget...) are kept */
+        json_t *oc;
+        size_t oi;
+        json_array_foreach(json_object_get(json_object_get(pod, "status"), "conditions"), oi, oc)
+        {
+                const char *t = json_string_value(json_object_get(oc, "type"));
+                static const char *const ours[] = {"PodReadyToStartContainers", "Initialized",
+                                                   "Ready", "ContainersReady", "PodScheduled"};
+                bool mine = !t;
+                for (size_t k = 0; t && k < ARRAY_SIZE(ours); k++)
+                        mine |= !strcmp(t, ours[k]);
+                if (!mine)
+                        json_array_append(conds, oc);
+        }
 
         json_object_set_new(st, "phase", json_string(phase));
         json_object_set_new(st, "conditions", conds);

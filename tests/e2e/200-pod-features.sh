@@ -137,6 +137,28 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: hookhttp}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: web
+    image: busybox:1.36
+    command: [sh, -c, 'mkdir -p /www/cgi-bin; printf "#!/bin/sh\\necho stopped-by-http > /hp/http-prestop\\necho Content-Type: text/plain\\necho\\necho ok\\n" > /www/cgi-bin/stop; chmod +x /www/cgi-bin/stop; exec httpd -f -p 8080 -h /www']
+    lifecycle:
+      preStop: {httpGet: {path: /cgi-bin/stop, port: 8080}}
+    volumeMounts: [{name: hp, mountPath: /hp}]
+  volumes: [{name: hp, hostPath: {path: $HP, type: DirectoryOrCreate}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gate}
+spec:
+  terminationGracePeriodSeconds: 1
+  readinessGates: [{conditionType: example.com/lb}]
+  containers: [{name: app, image: busybox:1.36, command: [sleep, "3600"]}]
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: oom}
 spec:
   restartPolicy: Never
@@ -411,6 +433,13 @@ check "nocmd: message names the executable" bash -c "$K get pod nocmd -o jsonpat
 expect_status nocmd 20 CrashLoopBackOff
 expect "onebyte: StartError, exit 128" 15 onebyte '{.status.containerStatuses[0].lastState.terminated.reason} {.status.containerStatuses[0].lastState.terminated.exitCode}' "StartError 128"
 
+# ---- readinessGates ----
+expect "gate: containers ready, pod not Ready" 15 gate '{.status.conditions[?(@.type=="ContainersReady")].status} {.status.conditions[?(@.type=="Ready")].reason}' "True ReadinessGatesNotReady"
+check "gate: message" is gate '{.status.conditions[?(@.type=="Ready")].message}' 'corresponding condition of pod readiness gate "example.com/lb" does not exist.'
+$K patch pod gate --subresource=status --type=strategic -p '{"status":{"conditions":[{"type":"example.com/lb","status":"True"}]}}' >/dev/null 2>&1
+expect "gate: Ready once the gate's condition is True" 10 gate '{.status.conditions[?(@.type=="Ready")].status}' True
+check "gate: the gate's condition is kept" is gate '{.status.conditions[?(@.type=="example.com/lb")].status}' True
+
 # ---- the rest of the node is fine ----
 check "init-ok untouched (Running, no restarts)" is init-ok '{.status.phase} {.status.containerStatuses[0].restartCount}' "Running 0"
 check "node still Ready" node_ready
@@ -419,4 +448,7 @@ check "node still Ready" node_ready
 out=$($K delete pod hooks --wait=true 2>&1)
 check "delete hooks pod ($out)" test "$out" = 'pod "hooks" deleted'
 check "preStop exec hook ran before the stop" bash -c "[ \"\$(cat $HP/prestop 2>/dev/null)\" = prestop-ran ]"
+out=$($K delete pod hookhttp --wait=true 2>&1)
+check "delete hookhttp pod ($out)" test "$out" = 'pod "hookhttp" deleted'
+check "preStop httpGet hook ran before the stop" bash -c "[ \"\$(cat $HP/http-prestop 2>/dev/null)\" = stopped-by-http ]"
 $K delete pods --all --wait=false >/dev/null 2>&1

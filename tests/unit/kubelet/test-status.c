@@ -528,6 +528,40 @@ TEST(env_sources)
         json_decref(pod);
 }
 
+TEST(readiness_gates)
+{
+        json_t *pod = pod_new("Always", one);
+        json_object_set_new(json_object_get(pod, "spec"), "readinessGates",
+                            json_pack("[{s:s}]", "conditionType", "example.com/lb"));
+        struct kubelet_ctr_status c = {.name = "app", .phase = KUBELET_CTR_RUNNING};
+        struct kubelet_pod_observed obs = {.ctrs = &c, .n_ctrs = 1, .now = 10};
+        json_t *st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(cond_field(st, "ContainersReady", "status"), "True");
+        CHECK_EQ_STR(cond_field(st, "Ready", "status"), "False");
+        CHECK_EQ_STR(cond_field(st, "Ready", "reason"), "ReadinessGatesNotReady");
+        CHECK_EQ_STR(cond_field(st, "Ready", "message"),
+                     "corresponding condition of pod readiness gate \"example.com/lb\" does not "
+                     "exist.");
+        json_decref(st);
+        /* a controller set the gate's condition False, then True: kept and honoured */
+        json_object_set_new(pod, "status",
+                            json_pack("{s:[{s:s, s:s}]}", "conditions", "type", "example.com/lb",
+                                      "status", "False"));
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(cond_field(st, "Ready", "message"),
+                     "the status of pod readiness gate \"example.com/lb\" is not \"True\", but "
+                     "False");
+        CHECK_EQ_STR(cond_field(st, "example.com/lb", "status"), "False");
+        json_decref(st);
+        json_object_set_new(pod, "status",
+                            json_pack("{s:[{s:s, s:s}]}", "conditions", "type", "example.com/lb",
+                                      "status", "True"));
+        st = kubelet_status_compute(pod, &obs);
+        CHECK_EQ_STR(cond_field(st, "Ready", "status"), "True");
+        json_decref(st);
+        json_decref(pod);
+}
+
 int main(void)
 {
         RUN(pending_when_no_state);
@@ -545,5 +579,6 @@ int main(void)
         RUN(init_containers_status);
         RUN(probe_state_and_deadline);
         RUN(env_sources);
+        RUN(readiness_gates);
         return harness_done();
 }
