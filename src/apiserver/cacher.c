@@ -366,14 +366,8 @@ static void expire_all(struct cacher *c, int64_t floor)
 
 /* ---- applying events (loop thread) ---- */
 
-static void apply(struct cacher *c, const struct pending *p)
+static void apply_to(struct cacher *c, struct cres *res, const struct pending *p)
 {
-        if (p->rev <= c->rev)
-                return; /* already applied (a rewatch resumes at the listing's revision) */
-        c->rev = p->rev;
-        struct cres *res = res_of_key(c, p->key);
-        if (!res)
-                return;
         struct cacher_obj *o = cacher_obj_new(res->r, p->key, p->value, p->value_len, p->rev);
         if (!o) {
                 log_warn(COMP, "skipping corrupt object %s at revision %lld", p->key,
@@ -393,6 +387,18 @@ static void apply(struct cacher *c, const struct pending *p)
         }
         ring_push(c, res, ev);
         fan_out(c, res, ev);
+}
+
+/* Every resource whose prefix the key has gets the event (two versions of a resource share the
+ * storage, each with its own kind/apiVersion in the bytes). */
+static void apply(struct cacher *c, const struct pending *p)
+{
+        if (p->rev <= c->rev)
+                return; /* already applied (a rewatch resumes at the listing's revision) */
+        c->rev = p->rev;
+        for (size_t i = 0; i < c->n_res; i++)
+                if (!strncmp(p->key, c->res[i].prefix, c->res[i].prefix_len))
+                        apply_to(c, &c->res[i], p);
 }
 
 static void pending_free(struct pending *p)
@@ -469,15 +475,17 @@ static int relist(struct cacher *c, struct error *err)
                 at = l.rev;
                 for (size_t i = 0; i < l.n_items; i++) {
                         struct store_kv *kv = &l.items[i];
-                        struct cres *res = res_of_key(c, kv->key);
-                        if (!res)
-                                continue;
-                        struct cacher_obj *o = cacher_obj_new(res->r, kv->key, kv->value,
-                                                              kv->value_len, kv->mod_rev);
-                        if (o)
-                                cacher_obj_unref(obj_put(res, o));
-                        else
-                                log_warn(COMP, "skipping corrupt object %s", kv->key);
+                        for (size_t j = 0; j < c->n_res; j++) {
+                                struct cres *res = &c->res[j];
+                                if (strncmp(kv->key, res->prefix, res->prefix_len))
+                                        continue;
+                                struct cacher_obj *o = cacher_obj_new(res->r, kv->key, kv->value,
+                                                                      kv->value_len, kv->mod_rev);
+                                if (o)
+                                        cacher_obj_unref(obj_put(res, o));
+                                else
+                                        log_warn(COMP, "skipping corrupt object %s", kv->key);
+                        }
                 }
                 if (l.n_items) {
                         free(after);
@@ -563,16 +571,9 @@ int cacher_new(const struct cacher_config *cfg, struct cacher **ret, struct erro
         const struct scheme_resource *rs = scheme_resources(&n);
         c->res = xcalloc(n, sizeof(*c->res));
         for (size_t i = 0; i < n; i++) {
-                /* Two versions of one resource share the storage (and the cache). */
-                _cleanup_free_ char *prefix = scheme_prefix(&rs[i], NULL);
-                bool dup = false;
-                for (size_t j = 0; j < c->n_res; j++)
-                        dup = dup || !strcmp(c->res[j].prefix, prefix);
-                if (dup)
-                        continue;
                 struct cres *res = &c->res[c->n_res++];
                 res->r = &rs[i];
-                res->prefix = TAKE_PTR(prefix);
+                res->prefix = scheme_prefix(&rs[i], NULL);
                 res->prefix_len = strlen(res->prefix);
                 res->ring = xcalloc(c->ring_max, sizeof(*res->ring));
         }

@@ -14,6 +14,9 @@
  * Kubernetes' ConsistentListFromCache) and bookmarks valid for every resource, and it costs one
  * etcd watch stream instead of one per resource.
  *
+ * Each served resource has its own cache, also when two group-versions share one storage prefix
+ * (events and events.k8s.io/v1 events): the bytes carry the kind and apiVersion of the one asked.
+ *
  * Objects and events are reference counted and immutable once built: LIST copies an object's
  * bytes into the response and watches send one pre-built line per event type, so nothing is
  * re-encoded per client (except for Table watchers).

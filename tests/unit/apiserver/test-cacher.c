@@ -184,6 +184,29 @@ TEST(ring_history_and_floor)
         cacher_free(c);
 }
 
+TEST(shared_storage_two_versions)
+{
+        const struct scheme_resource *core = scheme_lookup("", "v1", "events");
+        const struct scheme_resource *ev1 = scheme_lookup("events.k8s.io", "v1", "events");
+        if (!core || !ev1)
+                return; /* not served (yet) */
+        struct cacher *c = NULL;
+        struct cacher_config cfg = {0};
+        CHECK_EQ_INT(cacher_new(&cfg, &c, NULL), 0);
+        feed(c, STORE_EVENT_PUT, "/registry/events/ns/e1", "{\"metadata\":{\"name\":\"e1\"}}", 1);
+        cacher_drain(c);
+        size_t n1, n2;
+        struct cacher_obj *const *a = cacher_objects(c, core, "/registry/events/", NULL, &n1);
+        struct cacher_obj *const *b = cacher_objects(c, ev1, "/registry/events/", NULL, &n2);
+        CHECK_EQ_INT(n1, 1);
+        CHECK_EQ_INT(n2, 1);
+        if (n1 == 1 && n2 == 1) {
+                CHECK(strstr(a[0]->json, "\"apiVersion\":\"v1\""));
+                CHECK(strstr(b[0]->json, "\"apiVersion\":\"events.k8s.io/v1\""));
+        }
+        cacher_free(c);
+}
+
 TEST(ring_byte_cap)
 {
         struct cacher *c = NULL;
@@ -527,6 +550,7 @@ int main(void)
                 return 1;
         RUN(objects_in_key_order);
         RUN(ring_history_and_floor);
+        RUN(shared_storage_two_versions);
         RUN(ring_byte_cap);
         RUN(stop_inside_callback);
         RUN(events_from_another_thread);

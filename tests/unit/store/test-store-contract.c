@@ -494,14 +494,14 @@ static void list_at_revision(const struct backend *be, struct store *s, const ch
 struct churn {
         struct store *s;
         const char *p;
-        volatile bool stop;
-        int writes;
+        bool stop;  /* __atomic */
+        int writes; /* __atomic */
 };
 
 static void *churn_thread(void *ud)
 {
         struct churn *c = ud;
-        for (int i = 0; !c->stop && i < 2000; i++) {
+        for (int i = 0; !__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE) && i < 2000; i++) {
                 char name[32];
                 snprintf(name, sizeof(name), "k%03d", (i * 7) % 60);
                 _cleanup_free_ char *key = k(c->p, name);
@@ -517,7 +517,7 @@ static void *churn_thread(void *ud)
                 } else {
                         store_create(c->s, key, v, strlen(v), NULL, NULL);
                 }
-                c->writes++;
+                __atomic_fetch_add(&c->writes, 1, __ATOMIC_RELEASE);
         }
         return NULL;
 }
@@ -533,7 +533,7 @@ static void pagination_under_writes(const struct backend *be, struct store *s, c
         struct churn c = {.s = s, .p = p};
         pthread_t t;
         pthread_create(&t, NULL, churn_thread, &c);
-        while (c.writes < 5)
+        while (__atomic_load_n(&c.writes, __ATOMIC_ACQUIRE) < 5)
                 usleep(1000);
 
         /* Page through with limit 7 at the first page's revision, as the API server does. */
@@ -571,7 +571,7 @@ static void pagination_under_writes(const struct backend *be, struct store *s, c
                         break;
         }
         free(after);
-        c.stop = true;
+        __atomic_store_n(&c.stop, true, __ATOMIC_RELEASE);
         pthread_join(t, NULL);
         CHECK(pages > 2);
         /* The pages together are exactly the state at that revision. */
