@@ -132,6 +132,24 @@ out=$($K create token robot --duration=5m 2>&1)
 check "a duration under 10 minutes is invalid ($out)" bash -c "grep -q 'spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes' <<<'$out'"
 out=$($K create token nobody 2>&1)
 check "token for a missing ServiceAccount ($out)" test "$out" = 'error: failed to create token: serviceaccounts "nobody" not found'
+# a token bound to a pod lives as long as the pod
+cat >"$W/bp.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: bp, namespace: default}
+spec:
+  serviceAccountName: robot
+  containers: [{name: c, image: busybox:1.36}]
+YAML
+check "create pod bp running as robot" $K apply -f "$W/bp.yaml"
+BT=$($K create token robot --bound-object-kind=Pod --bound-object-name=bp 2>&1)
+check "a pod-bound token authenticates" test "$(code GET /api -H "Authorization: Bearer $BT")" = 200
+out=$($K create token robot --bound-object-kind=Pod --bound-object-name=bp --bound-object-uid=123 2>&1)
+check "a wrong bound uid is a Conflict ($out)" test "$out" = 'error: failed to create token: Operation cannot be fulfilled on Pod "bp": the UID in the bound object reference (123) does not match the UID in record. The object might have been deleted and then recreated'
+out=$($K create token robot --bound-object-kind=Pod --bound-object-name=nope 2>&1)
+check "binding to a missing pod ($out)" test "$out" = 'error: failed to create token: pods "nope" not found'
+check "delete pod bp" $K delete pod bp --grace-period=0 --force
+check "the pod-bound token dies with the pod" test "$(code GET /api -H "Authorization: Bearer $BT")" = 401
 check "delete serviceaccount robot" $K delete serviceaccount robot
 out=$($KR get configmaps 2>&1)
 check "the token dies with its ServiceAccount ($out)" test "$out" = 'error: You must be logged in to the server (Unauthorized)'
