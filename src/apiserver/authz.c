@@ -849,3 +849,207 @@ int authz_impersonate(struct authz *z, const struct authn_user *requester, const
         *ret = u;
         return 0;
 }
+
+/* ---- escalation prevention ---- */
+
+/* A growable string for the missing-rights text. */
+struct strbuf_like {
+        char *p;
+        size_t n;
+};
+
+static void sb_add(struct strbuf_like *b, const char *s)
+{
+        size_t l = strlen(s);
+        b->p = xrealloc(b->p, b->n + l + 1);
+        memcpy(b->p + b->n, s, l + 1);
+        b->n += l;
+}
+
+static void quoted_list(struct strbuf_like *b, const char *key, const json_t *arr)
+{
+        sb_add(b, key);
+        sb_add(b, ":[");
+        size_t i;
+        json_t *v;
+        json_array_foreach (arr, i, v) {
+                if (i)
+                        sb_add(b, " ");
+                sb_add(b, "\"");
+                sb_add(b, json_string_value(v) ? json_string_value(v) : "");
+                sb_add(b, "\"");
+        }
+        sb_add(b, "]");
+}
+
+/* Is one atomic permission held? resource may be "pods/log". */
+static bool holds(struct authz *z, const struct authn_user *u, const char *ns, const char *verb,
+                  const char *group, const char *resource, const char *name, const char *url)
+{
+        struct authz_attrs at = {
+                .resource_request = url == NULL,
+                .verb = xstrdup(verb),
+                .path = xstrdup(url ? url : ""),
+        };
+        if (!url) {
+                at.group = xstrdup(group);
+                const char *slash = strchr(resource, '/');
+                at.resource = slash ? xstrndup(resource, (size_t)(slash - resource))
+                                    : xstrdup(resource);
+                at.subresource = slash ? xstrdup(slash + 1) : NULL;
+                at.ns = ns && *ns ? xstrdup(ns) : NULL;
+                at.name = name ? xstrdup(name) : NULL;
+        }
+        bool ok = authz_allows(z, u, &at, NULL);
+        authz_attrs_clear(&at);
+        return ok;
+}
+
+/* Append to missing (a text, one compact rule per line) every atomic right of rules not held. */
+static void missing_rights(struct authz *z, const struct authn_user *u, const char *ns,
+                           const json_t *rules, struct strbuf_like *missing)
+{
+        size_t i, a, b, c, d;
+        json_t *r, *verb, *g, *res, *name;
+        json_array_foreach (rules, i, r) {
+                json_t *verbs = json_object_get(r, "verbs");
+                json_t *urls = json_object_get(r, "nonResourceURLs");
+                json_array_foreach (urls, a, g) {
+                        json_array_foreach (verbs, b, verb) {
+                                if (!json_is_string(g) || !json_is_string(verb) ||
+                                    holds(z, u, NULL, json_string_value(verb), NULL, NULL, NULL,
+                                          json_string_value(g)))
+                                        continue;
+                                json_t *one_u = json_pack("[O]", g), *one_v = json_pack("[O]", verb);
+                                sb_add(missing, "\n{");
+                                quoted_list(missing, "NonResourceURLs", one_u);
+                                sb_add(missing, ", ");
+                                quoted_list(missing, "Verbs", one_v);
+                                sb_add(missing, "}");
+                                json_decref(one_u);
+                                json_decref(one_v);
+                        }
+                }
+                json_t *names = json_object_get(r, "resourceNames");
+                json_t *none = json_pack("[n]");
+                json_t *name_list = json_array_size(names) ? names : none;
+                json_array_foreach (json_object_get(r, "apiGroups"), a, g) {
+                        json_array_foreach (json_object_get(r, "resources"), b, res) {
+                                json_array_foreach (name_list, c, name) {
+                                        json_array_foreach (verbs, d, verb) {
+                                                if (!json_is_string(g) || !json_is_string(res) ||
+                                                    !json_is_string(verb) ||
+                                                    holds(z, u, ns, json_string_value(verb),
+                                                          json_string_value(g),
+                                                          json_string_value(res),
+                                                          json_string_value(name), NULL))
+                                                        continue;
+                                                json_t *lg = json_pack("[O]", g);
+                                                json_t *lr = json_pack("[O]", res);
+                                                json_t *lv = json_pack("[O]", verb);
+                                                sb_add(missing, "\n{");
+                                                quoted_list(missing, "APIGroups", lg);
+                                                sb_add(missing, ", ");
+                                                quoted_list(missing, "Resources", lr);
+                                                if (json_is_string(name)) {
+                                                        json_t *ln = json_pack("[O]", name);
+                                                        sb_add(missing, ", ");
+                                                        quoted_list(missing, "ResourceNames", ln);
+                                                        json_decref(ln);
+                                                }
+                                                sb_add(missing, ", ");
+                                                quoted_list(missing, "Verbs", lv);
+                                                sb_add(missing, "}");
+                                                json_decref(lg);
+                                                json_decref(lr);
+                                                json_decref(lv);
+                                        }
+                                }
+                        }
+                }
+                json_decref(none);
+        }
+}
+
+static char *escalation_message(const struct authn_user *u, const struct authz_attrs *at,
+                                const char *name, const char *missing)
+{
+        struct strbuf_like groups = {0};
+        sb_add(&groups, "[");
+        for (char **g = u->groups; g && *g; g++) {
+                if (g != u->groups)
+                        sb_add(&groups, " ");
+                sb_add(&groups, "\"");
+                sb_add(&groups, *g);
+                sb_add(&groups, "\"");
+        }
+        sb_add(&groups, "]");
+        char *m = xasprintf("%s.%s \"%s\" is forbidden: user \"%s\" (groups=%s) is attempting to "
+                            "grant RBAC permissions not currently held:%s",
+                            at->resource, at->group, name ? name : "", u->name ? u->name : "",
+                            groups.p, missing);
+        free(groups.p);
+        return m;
+}
+
+int authz_check_escalation(struct authz *z, const struct authn_user *u,
+                           const struct authz_attrs *at, const json_t *obj, char **ret_msg)
+{
+        if (!at->resource_request || !at->group || strcmp(at->group, "rbac.authorization.k8s.io") ||
+            at->subresource || !at->resource ||
+            (strcmp(at->verb, "create") && strcmp(at->verb, "update")) ||
+            authn_user_in_group(u, "system:masters"))
+                return 0;
+        bool role = !strcmp(at->resource, "roles") || !strcmp(at->resource, "clusterroles");
+        bool binding = !strcmp(at->resource, "rolebindings") ||
+                       !strcmp(at->resource, "clusterrolebindings");
+        if (!role && !binding)
+                return 0;
+        bool cluster = at->resource[0] == 'c';
+        const char *ns = cluster ? NULL : at->ns;
+        const char *name = kjson_str(obj, "metadata.name");
+        if (!name)
+                name = at->name;
+        const json_t *rules = NULL;
+        if (role) {
+                if (holds(z, u, ns, "escalate", "rbac.authorization.k8s.io", at->resource, name,
+                          NULL))
+                        return 0;
+                rules = json_object_get(obj, "rules");
+        } else {
+                const char *rk = kjson_str(obj, "roleRef.kind");
+                const char *rn = kjson_str(obj, "roleRef.name");
+                if (!rk || !rn)
+                        return 0; /* validation answers it */
+                bool ref_cluster = !strcmp(rk, "ClusterRole");
+                if (holds(z, u, ref_cluster ? NULL : ns, "bind", "rbac.authorization.k8s.io",
+                          ref_cluster ? "clusterroles" : "roles", rn, NULL))
+                        return 0;
+                refresh(z);
+                if (ref_cluster) {
+                        rules = json_object_get(z->policy.cluster_roles, rn);
+                } else if (ns) {
+                        _cleanup_free_ char *k = xasprintf("%s/%s", ns, rn);
+                        rules = json_object_get(z->policy.roles, k);
+                }
+                if (!rules) {
+                        _cleanup_free_ char *why = xasprintf(
+                                "\n%s \"%s\" not found (binding it needs the verb bind)",
+                                ref_cluster ? "clusterroles.rbac.authorization.k8s.io"
+                                            : "roles.rbac.authorization.k8s.io",
+                                rn);
+                        *ret_msg = escalation_message(u, at, name, why);
+                        return -EACCES;
+                }
+        }
+        struct strbuf_like missing = {0};
+        sb_add(&missing, "");
+        missing_rights(z, u, ns, rules, &missing);
+        if (!missing.n) {
+                free(missing.p);
+                return 0;
+        }
+        *ret_msg = escalation_message(u, at, name, missing.p);
+        free(missing.p);
+        return -EACCES;
+}
