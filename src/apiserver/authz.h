@@ -93,13 +93,3 @@ json_t *authz_rules(struct authz *z, const struct authn_user *u, const char *ns)
  * or uid is given without a user. */
 int authz_impersonate(struct authz *z, const struct authn_user *requester, const char *user,
                       const char *group, const char *uid, struct authn_user *ret, char **ret_msg);
-
-/* RBAC escalation prevention (kube-apiserver's ConfirmNoEscalation/BindingAuthorized): creating
- * or updating a Role/ClusterRole needs the verb "escalate" on it or every rule it grants held by
- * the requester (in the Role's namespace; cluster-wide for ClusterRoles); a RoleBinding/
- * ClusterRoleBinding needs "bind" on the referenced role or all of that role's rules. at is the
- * request (verb create or update, group rbac.authorization.k8s.io), obj the new object. Returns 0
- * when allowed (also for any other request), -EACCES with *ret_msg (Forbidden text, caller frees)
- * when not. */
-int authz_check_escalation(struct authz *z, const struct authn_user *u,
-                           const struct authz_attrs *at, const json_t *obj, char **ret_msg);

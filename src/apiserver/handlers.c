@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/fields.h"
 #include "api/labels.h"
 #include "api/meta.h"
 #include "api/pod.h"
@@ -262,18 +263,28 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
         const char *k;
         json_t *v;
         const char *const *top = strategy_for(r)->top_fields;
-        json_object_foreach((json_t *)obj, k, v)
+        /* Every field, at any depth, for the kinds with a struct-tag table; else the top level
+         * and metadata (and a Pod's spec and containers). */
+        _cleanup_(json_decrefp) json_t *paths = json_array();
+        bool table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
+        size_t pi;
+        json_t *pv;
+        json_array_foreach(paths, pi, pv)
+        {
+                unknown_add(unknown, "%s", json_string_value(pv));
+        }
+        json_object_foreach(table ? NULL : (json_t *)obj, k, v)
         {
                 if (strcmp(k, "kind") && strcmp(k, "apiVersion") && strcmp(k, "metadata") &&
                     !in_list(top, k))
                         unknown_add(unknown, "%s", k);
         }
-        json_object_foreach(json_object_get(obj, "metadata"), k, v)
+        json_object_foreach(table ? NULL : json_object_get(obj, "metadata"), k, v)
         {
                 if (!in_list(meta_fields, k))
                         unknown_add(unknown, "metadata.%s", k);
         }
-        if (is_res(r, "pods")) {
+        if (!table && is_res(r, "pods")) {
                 const json_t *spec = json_object_get(obj, "spec");
                 json_object_foreach((json_t *)spec, k, v)
                 {

@@ -491,7 +491,22 @@ YAML
         check "[$V] invalid role: apiGroups" grep -qF 'rules[0].apiGroups: Required value: resource rules must supply at least one api group' <<<"$out"
         out=$($K create priorityclass system-bad --value=2000000000 2>&1)
         check "[$V] invalid priorityclass (${out//$'\n'/ })" grep -qF "value: Forbidden: maximum allowed value of a user defined priority is 1000000000" <<<"$out"
-        check "[$V] nothing invalid was stored" bash -c "! $K get deploy/bad job/bad cj/bad role/broken -n $NS 2>/dev/null | grep -q ."
+        # unknown fields at any depth: 400 under Strict (kubectl's default), nothing stored
+        out=$($K apply -f - 2>&1 <<YAML
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: typo, namespace: $NS}
+spec:
+  schedule: "@hourly"
+  jobTemplate:
+    spec:
+      backoffLimt: 2
+      template:
+        spec: {restartPolicy: Never, containers: [{name: c, image: busybox, imagePolicy: Always}]}
+YAML
+)
+        check "[$V] unknown fields under Strict (${out//$'\n'/ })" grep -qF 'CronJob in version "v1" cannot be handled as a CronJob: strict decoding error: unknown field "spec.jobTemplate.spec.backoffLimt", unknown field "spec.jobTemplate.spec.template.spec.containers[0].imagePolicy"' <<<"$out"
+        check "[$V] nothing invalid was stored" bash -c "! $K get deploy/bad job/bad cj/bad cj/typo role/broken -n $NS 2>/dev/null | grep -q ."
 
         # ---- create generators (1.32+ send protobuf bodies) ----
         G=gen-$SFX

@@ -135,6 +135,103 @@ TEST(other_rows)
                     "p\",\"\",\"default-scheduler\",\"ok\",\"60s\",1,\"p.1\"]");
 }
 
+/* The workload and cluster kinds (printers.go: printDeployment, printJob, printCronJob, ...). */
+TEST(kind_rows)
+{
+        CHECK_CELLS(
+                "deployments",
+                "{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":\"2025-12-31T23:00:00Z\"},"
+                "\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+                "\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\"},"
+                "{\"name\":\"b\",\"image\":\"y:2\"}]}}},\"status\":{\"readyReplicas\":2,"
+                "\"updatedReplicas\":3,\"availableReplicas\":2}}",
+                "[\"web\",\"2/3\",3,2,\"60m\",\"a,b\",\"x:1,y:2\",\"app=web\"]");
+        CHECK_CELLS(
+                "jobs",
+                "{\"metadata\":{\"name\":\"pi\",\"creationTimestamp\":\"2025-12-31T23:59:00Z\"},"
+                "\"spec\":{\"completions\":3,\"template\":{\"spec\":{\"containers\":[{\"name\":"
+                "\"c\",\"image\":\"perl\"}]}}},\"status\":{\"succeeded\":3,\"startTime\":"
+                "\"2025-12-31T23:59:00Z\",\"completionTime\":\"2025-12-31T23:59:42Z\","
+                "\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}}",
+                "[\"pi\",\"Complete\",\"3/3\",\"42s\",\"60s\",\"c\",\"perl\",\"<none>\"]");
+        CHECK_CELLS(
+                "cronjobs",
+                "{\"metadata\":{\"name\":\"t\",\"creationTimestamp\":\"2025-12-31T23:59:00Z\"},"
+                "\"spec\":{\"schedule\":\"@hourly\",\"suspend\":false,\"jobTemplate\":{"
+                "\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+                "\"busybox\"}]}}}}},\"status\":{\"active\":[{}]}}",
+                "[\"t\",\"@hourly\",\"<none>\",\"False\",1,\"<none>\",\"60s\",\"c\",\"busybox\","
+                "\"<none>\"]");
+        CHECK_CELLS(
+                "persistentvolumes",
+                "{\"metadata\":{\"name\":\"pv\"},\"spec\":{\"capacity\":{\"storage\":\"1024Mi\"},"
+                "\"accessModes\":[\"ReadWriteMany\",\"ReadWriteOnce\"],"
+                "\"persistentVolumeReclaimPolicy\":\"Retain\",\"claimRef\":{\"namespace\":\"d\","
+                "\"name\":\"c\"},\"storageClassName\":\"fast\"},\"status\":{\"phase\":\"Bound\"}}",
+                "[\"pv\",\"1Gi\",\"RWO,RWX\",\"Retain\",\"Bound\",\"d/"
+                "c\",\"fast\",\"<unset>\",\"\","
+                "\"<unknown>\",\"<unset>\"]");
+        CHECK_CELLS("resourcequotas",
+                    "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"hard\":{\"pods\":\"10\","
+                    "\"limits.memory\":\"2Gi\",\"requests.cpu\":\"500m\"}},\"status\":{\"used\":{"
+                    "\"pods\":\"1\"}}}",
+                    "[\"q\",\"<unknown>\",\"pods: 1/10, requests.cpu: 0/500m\",\"limits.memory: "
+                    "0/2Gi\"]");
+        CHECK_CELLS(
+                "endpointslices",
+                "{\"metadata\":{\"name\":\"e\"},\"addressType\":\"IPv4\",\"ports\":[{\"port\":80},"
+                "{\"name\":\"x\"}],\"endpoints\":[{\"addresses\":[\"1.1.1.1\",\"2.2.2.2\"]},{"
+                "\"addresses\":[\"3.3.3.3\",\"4.4.4.4\"]}]}",
+                "[\"e\",\"IPv4\",\"80,x\",\"1.1.1.1,2.2.2.2,3.3.3.3 + 1 more...\",\"<unknown>\"]");
+        CHECK_CELLS(
+                "ingresses",
+                "{\"metadata\":{\"name\":\"i\"},\"spec\":{\"tls\":[{}],\"rules\":[{\"host\":"
+                "\"a\"},{\"host\":\"b\"},{\"host\":\"c\"},{\"host\":\"d\"}]},\"status\":{"
+                "\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.0.0.1\"}]}}}",
+                "[\"i\",\"<none>\",\"a,b,c + 1 more...\",\"10.0.0.1\",\"80, 443\",\"<unknown>\"]");
+        CHECK_CELLS(
+                "rolebindings",
+                "{\"metadata\":{\"name\":\"rb\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":"
+                "\"view\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"a\"},{\"kind\":\"User\","
+                "\"name\":\"b\"},{\"kind\":\"ServiceAccount\",\"name\":\"sa\",\"namespace\":"
+                "\"ns\"}]}",
+                "[\"rb\",\"ClusterRole/view\",\"<unknown>\",\"a, b\",\"\",\"ns/sa\"]");
+        CHECK_CELLS(
+                "roles",
+                "{\"metadata\":{\"name\":\"r\",\"creationTimestamp\":\"2025-12-31T23:00:00Z\"}}",
+                "[\"r\",\"2025-12-31T23:00:00Z\"]");
+        CHECK_CELLS("pdb", "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"minAvailable\":\"50%\"}}",
+                    "[\"p\",\"50%\",\"N/A\",0,\"<unknown>\"]");
+        CHECK_CELLS("hpa",
+                    "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"scaleTargetRef\":{\"kind\":"
+                    "\"Deployment\",\"name\":\"web\"},\"maxReplicas\":4,\"metrics\":[{\"type\":"
+                    "\"Resource\",\"resource\":{\"name\":\"memory\",\"target\":{\"type\":"
+                    "\"AverageValue\",\"averageValue\":\"100Mi\"}}}]},\"status\":{"
+                    "\"currentReplicas\":2}}",
+                    "[\"h\",\"Deployment/web\",\"memory: <unknown>/100Mi\",\"<unset>\",4,2,"
+                    "\"<unknown>\"]");
+        CHECK_CELLS(
+                "controllerrevisions",
+                "{\"metadata\":{\"name\":\"c\",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+                "\"kind\":\"DaemonSet\",\"name\":\"ds\",\"controller\":true}]},\"revision\":2}",
+                "[\"c\",\"daemonset.apps/ds\",2,\"<unknown>\"]");
+        CHECK_CELLS("storageclasses",
+                    "{\"metadata\":{\"name\":\"s\",\"annotations\":{"
+                    "\"storageclass.kubernetes.io/is-default-class\":\"true\"}},\"provisioner\":"
+                    "\"p\",\"allowVolumeExpansion\":true}",
+                    "[\"s (default)\",\"p\",\"Delete\",\"Immediate\",true,\"<unknown>\"]");
+        /* columns: priority 1 for the template columns */
+        json_t *cols = table_columns(scheme_lookup_any("deploy"));
+        CHECK_EQ_INT(json_array_size(cols), 8);
+        CHECK_EQ_INT(kjson_int(json_array_get(cols, 5), "priority", 0), 1);
+        CHECK_EQ_STR(kjson_str(json_array_get(cols, 2), "name"), "Up-to-date");
+        json_decref(cols);
+        cols = table_columns(scheme_lookup_any("clusterroles"));
+        CHECK_EQ_STR(kjson_str(json_array_get(cols, 1), "name"), "Created At");
+        CHECK_EQ_STR(kjson_str(json_array_get(cols, 1), "type"), "date");
+        json_decref(cols);
+}
+
 TEST(table_shape)
 {
         const struct scheme_resource *r = scheme_lookup("", "v1", "pods");
@@ -181,6 +278,7 @@ int main(void)
         RUN(pod_rows);
         RUN(node_rows);
         RUN(other_rows);
+        RUN(kind_rows);
         RUN(table_shape);
         RUN(status_map);
         return harness_done();

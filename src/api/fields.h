@@ -1,0 +1,17 @@
+/* fields.h — the JSON fields each built-in kind accepts (from the k8s.io/api struct tags in the
+ * generated protobuf schema tables, api/protobuf.h), for strict field validation: the unknown
+ * fields of an object, named as kube-apiserver's strict decoder names them
+ * ("spec.replica", "spec.template.spec.containers[0].imagePolicy"). Pure. */
+#pragma once
+#include <jansson.h>
+
+#include "common/base.h"
+
+/* Append (as JSON strings) the paths of obj's unknown fields to out, at most max in all
+ * (apiVersion and kind are always known). Returns 0, or -ENOENT if apiVersion/kind has no
+ * table (the caller falls back to a top-level check). */
+int fields_unknown(const char *api_version, const char *kind, const json_t *obj, json_t *out,
+                   size_t max);
+
+/* Whether apiVersion/kind has a field table. */
+bool fields_known_kind(const char *api_version, const char *kind);

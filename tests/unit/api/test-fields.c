@@ -1,0 +1,96 @@
+/* test-fields.c — unknown fields at any depth, named as kube-apiserver's strict decoder does. */
+#include "harness.h"
+
+#include "api/fields.h"
+#include "common/kjson.h"
+
+static json_t *J(const char *s)
+{
+        json_t *j = NULL;
+        if (kjson_parse(s, strlen(s), 0, &j, NULL) < 0)
+                return json_object();
+        return j;
+}
+
+static char *joined(const json_t *a)
+{
+        char *out = xstrdup("");
+        size_t i;
+        json_t *v;
+        json_array_foreach(a, i, v)
+        {
+                char *n = xasprintf("%s%s%s", out, i ? "," : "", json_string_value(v));
+                free(out);
+                out = n;
+        }
+        return out;
+}
+
+TEST(deployment)
+{
+        json_t *d = J("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":"
+                      "\"x\",\"labelz\":{}},\"spec\":{\"replica\":1,\"selector\":{\"matchLabels\":"
+                      "{\"a\":\"b\"}},\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}},"
+                      "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"ports\":[{"
+                      "\"containerPort\":80,\"proto\":\"TCP\"}]},{\"name\":\"d\",\"imagePolicy\":"
+                      "\"x\"}]}},\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"25%\"}}},"
+                      "\"status\":{},\"extra\":1}");
+        json_t *out = json_array();
+        CHECK_EQ_INT(fields_unknown("apps/v1", "Deployment", d, out, 32), 0);
+        char *s = joined(out);
+        CHECK_EQ_STR(s, "metadata.labelz,spec.replica,spec.template.spec.containers[0].ports[0]."
+                        "proto,spec.template.spec.containers[1].imagePolicy,extra");
+        free(s);
+        json_decref(out);
+        /* the cap */
+        out = json_array();
+        fields_unknown("apps/v1", "Deployment", d, out, 2);
+        CHECK_EQ_INT(json_array_size(out), 2);
+        json_decref(out);
+        json_decref(d);
+}
+
+TEST(valid_and_inline)
+{
+        /* imagePullSecrets items embed LocalObjectReference (inline "name"); maps of strings
+         * and IntOrString values are leaves */
+        json_t *p = J("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                      "\"annotations\":{\"any.key/x\":\"v\"}},\"spec\":{\"imagePullSecrets\":[{"
+                      "\"name\":\"reg\"}],\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+                      "\"resources\":{\"limits\":{\"cpu\":\"1\"}},\"readinessProbe\":{"
+                      "\"httpGet\":{\"port\":\"http\",\"path\":\"/\"}}}],\"volumes\":[{\"name\":"
+                      "\"v\",\"configMap\":{\"name\":\"cm\",\"items\":[{\"key\":\"k\",\"path\":"
+                      "\"p\"}]}}]}}");
+        json_t *out = json_array();
+        CHECK_EQ_INT(fields_unknown("v1", "Pod", p, out, 32), 0);
+        CHECK_EQ_INT(json_array_size(out), 0);
+        json_decref(out);
+        json_decref(p);
+        json_t *cr = J("{\"roleRef\":{\"kind\":\"Role\",\"nme\":\"x\"},\"subjects\":[]}");
+        out = json_array();
+        CHECK_EQ_INT(fields_unknown("rbac.authorization.k8s.io/v1", "RoleBinding", cr, out, 32), 0);
+        char *s = joined(out);
+        CHECK_EQ_STR(s, "roleRef.nme");
+        free(s);
+        json_decref(out);
+        json_decref(cr);
+}
+
+TEST(unknown_kind)
+{
+        json_t *o = J("{\"a\":1}");
+        json_t *out = json_array();
+        CHECK_EQ_INT(fields_unknown("example.com/v1", "Widget", o, out, 32), -ENOENT);
+        CHECK(!fields_known_kind("example.com/v1", "Widget"));
+        CHECK(fields_known_kind("batch/v1", "CronJob"));
+        json_decref(out);
+        json_decref(o);
+}
+
+int main(void)
+{
+        RUN(deployment);
+        RUN(valid_and_inline);
+        RUN(unknown_kind);
+        return harness_done();
+}
