@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/labels.h"
 #include "api/meta.h"
 #include "common/kjson.h"
 #include "common/strv.h"
@@ -239,6 +240,7 @@ void authz_policy_init(struct authz_policy *p)
         p->roles = json_object();
         p->cluster_bindings = json_array();
         p->bindings = json_array();
+        p->aggregating = json_object();
 }
 
 void authz_policy_clear(struct authz_policy *p)
@@ -247,6 +249,7 @@ void authz_policy_clear(struct authz_policy *p)
         json_decref(p->roles);
         json_decref(p->cluster_bindings);
         json_decref(p->bindings);
+        json_decref(p->aggregating);
         *p = (struct authz_policy){0};
 }
 
@@ -262,6 +265,14 @@ void authz_policy_add(struct authz_policy *p, const char *kind, const json_t *ob
         if (!strcmp(kind, "ClusterRole")) {
                 json_object_set_new(p->cluster_roles, name, rules ? json_deep_copy(rules)
                                                                   : json_array());
+                json_t *sel = kjson_get(obj, "aggregationRule.clusterRoleSelectors");
+                json_t *labels = kjson_get(obj, "metadata.labels");
+                if (json_is_array(sel) || json_is_object(labels))
+                        json_object_set_new(p->aggregating, name,
+                                            json_pack("{s:O,s:O}", "labels",
+                                                      json_is_object(labels) ? labels : json_null(),
+                                                      "selectors",
+                                                      json_is_array(sel) ? sel : json_null()));
         } else if (!strcmp(kind, "Role") && ns) {
                 _cleanup_free_ char *k = xasprintf("%s/%s", ns, name);
                 json_object_set_new(p->roles, k, rules ? json_deep_copy(rules) : json_array());
@@ -269,6 +280,69 @@ void authz_policy_add(struct authz_policy *p, const char *kind, const json_t *ob
                 json_array_append_new(p->cluster_bindings, json_deep_copy(obj));
         } else if (!strcmp(kind, "RoleBinding") && ns) {
                 json_array_append_new(p->bindings, json_deep_copy(obj));
+        }
+}
+
+static bool rules_contain(const json_t *rules, const json_t *rule)
+{
+        size_t i;
+        json_t *r;
+        json_array_foreach (rules, i, r)
+                if (json_equal(r, (json_t *)rule))
+                        return true;
+        return false;
+}
+
+void authz_policy_aggregate(struct authz_policy *p)
+{
+        const char *name;
+        json_t *info;
+        for (int pass = 0; pass < 8; pass++) {
+                bool changed = false;
+                json_object_foreach (p->aggregating, name, info) {
+                        json_t *sels = json_object_get(info, "selectors");
+                        if (!json_is_array(sels))
+                                continue;
+                        json_t *agg = json_array();
+                        const char *other;
+                        json_t *oinfo;
+                        json_object_foreach (p->aggregating, other, oinfo) {
+                                if (!strcmp(other, name))
+                                        continue;
+                                json_t *labels = json_object_get(oinfo, "labels");
+                                if (!json_is_object(labels))
+                                        continue;
+                                bool match = false;
+                                size_t i;
+                                json_t *sel;
+                                json_array_foreach (sels, i, sel) {
+                                        struct labels_selector *ls = NULL;
+                                        /* an empty selector matches nothing here, as the
+                                         * aggregation controller skips it */
+                                        if (!json_object_size(sel) ||
+                                            labels_selector_from_json(sel, &ls, NULL) < 0)
+                                                continue;
+                                        match = labels_selector_matches(ls, labels);
+                                        labels_selector_free(ls);
+                                        if (match)
+                                                break;
+                                }
+                                if (!match)
+                                        continue;
+                                json_t *r;
+                                json_array_foreach (json_object_get(p->cluster_roles, other), i, r)
+                                        if (!rules_contain(agg, r))
+                                                json_array_append(agg, r);
+                        }
+                        if (!json_equal(agg, json_object_get(p->cluster_roles, name))) {
+                                json_object_set_new(p->cluster_roles, name, agg);
+                                changed = true;
+                        } else {
+                                json_decref(agg);
+                        }
+                }
+                if (!changed)
+                        break;
         }
 }
 
@@ -534,7 +608,7 @@ static void view_rules(json_t *r)
         rule(r, R_READ, "networking.k8s.io", "ingresses ingresses/status networkpolicies", NULL);
 }
 
-static void edit_rules(json_t *r)
+static void edit_only_rules(json_t *r)
 {
         rule(r, "impersonate", "-", "serviceaccounts", NULL);
         rule(r, R_WRITE, "-", "pods pods/attach pods/exec pods/portforward pods/proxy", NULL);
@@ -556,6 +630,11 @@ static void edit_rules(json_t *r)
         rule(r, R_READ, "-", "pods/attach pods/exec pods/portforward pods/proxy secrets "
                              "services/proxy",
              NULL);
+}
+
+static void edit_rules(json_t *r)
+{
+        edit_only_rules(r);
         view_rules(r);
 }
 
@@ -582,11 +661,24 @@ static int put_missing(struct store *st, const char *resource, const char *kind,
         return r == -EEXIST ? 0 : r;
 }
 
-static int cluster_role(struct store *st, const char *name, void (*fill)(json_t *),
-                        const char *urls, struct error *err)
+#define AGG "rbac.authorization.k8s.io/aggregate-to-"
+
+/* A default ClusterRole; label (may be NULL) is added with value "true", aggregate_from (may be
+ * NULL) becomes an aggregationRule selecting that label = "true" (its stored rules are then the
+ * aggregated ones, as the aggregation controller would write them). */
+static int cluster_role_agg(struct store *st, const char *name, void (*fill)(json_t *),
+                            const char *urls, const char *label, const char *aggregate_from,
+                            struct error *err)
 {
         _cleanup_(json_decrefp) json_t *o = json_object();
         json_object_set_new(o, "metadata", bootstrap_meta(name));
+        if (label)
+                json_object_set_new(kjson_obj_ensure_path(o, "metadata.labels"), label,
+                                    json_string("true"));
+        if (aggregate_from)
+                json_object_set_new(o, "aggregationRule",
+                                    json_pack("{s:[{s:{s:s}}]}", "clusterRoleSelectors",
+                                              "matchLabels", aggregate_from, "true"));
         json_t *rules = json_array();
         if (fill)
                 fill(rules);
@@ -594,6 +686,12 @@ static int cluster_role(struct store *st, const char *name, void (*fill)(json_t 
                 rule(rules, "get", NULL, NULL, urls);
         json_object_set_new(o, "rules", rules);
         return put_missing(st, "clusterroles", "ClusterRole", o, err);
+}
+
+static int cluster_role(struct store *st, const char *name, void (*fill)(json_t *),
+                        const char *urls, struct error *err)
+{
+        return cluster_role_agg(st, name, fill, urls, NULL, NULL, err);
 }
 
 static int cluster_binding(struct store *st, const char *name, const char *role,
@@ -620,11 +718,16 @@ static void cluster_admin_rules(json_t *r)
         rule(r, "*", NULL, NULL, "*");
 }
 
-static void admin_rules(json_t *r)
+static void admin_only_rules(json_t *r)
 {
         rule(r, "create", "authorization.k8s.io", "localsubjectaccessreviews", NULL);
         rule(r, R_WRITE " get list watch", "rbac.authorization.k8s.io", "rolebindings roles",
              NULL);
+}
+
+static void admin_rules(json_t *r)
+{
+        admin_only_rules(r);
         edit_rules(r);
 }
 
@@ -641,11 +744,20 @@ int authz_bootstrap(struct store *st, struct error *err)
         if (r >= 0)
                 r = cluster_role(st, "cluster-admin", cluster_admin_rules, NULL, err);
         if (r >= 0)
-                r = cluster_role(st, "admin", admin_rules, NULL, err);
+                r = cluster_role_agg(st, "admin", admin_rules, NULL, NULL, AGG "admin", err);
         if (r >= 0)
-                r = cluster_role(st, "edit", edit_rules, NULL, err);
+                r = cluster_role_agg(st, "edit", edit_rules, NULL, AGG "admin", AGG "edit", err);
         if (r >= 0)
-                r = cluster_role(st, "view", view_rules, NULL, err);
+                r = cluster_role_agg(st, "view", view_rules, NULL, AGG "edit", AGG "view", err);
+        if (r >= 0)
+                r = cluster_role_agg(st, "system:aggregate-to-admin", admin_only_rules, NULL,
+                                     AGG "admin", NULL, err);
+        if (r >= 0)
+                r = cluster_role_agg(st, "system:aggregate-to-edit", edit_only_rules, NULL,
+                                     AGG "edit", NULL, err);
+        if (r >= 0)
+                r = cluster_role_agg(st, "system:aggregate-to-view", view_rules, NULL, AGG "view",
+                                     NULL, err);
         if (r >= 0)
                 r = cluster_role(st, "system:basic-user", basic_user_rules, NULL, err);
         if (r >= 0)
@@ -723,6 +835,7 @@ static int reload(struct authz *z, struct error *err)
                 }
                 store_list_clear(&l);
         }
+        authz_policy_aggregate(&p);
         authz_policy_clear(&z->policy);
         z->policy = p;
         return 0;
@@ -848,4 +961,208 @@ int authz_impersonate(struct authz *z, const struct authn_user *requester, const
                 u.groups = strv_push(u.groups, "system:authenticated");
         *ret = u;
         return 0;
+}
+
+/* ---- escalation prevention ---- */
+
+/* A growable string for the missing-rights text. */
+struct strbuf_like {
+        char *p;
+        size_t n;
+};
+
+static void sb_add(struct strbuf_like *b, const char *s)
+{
+        size_t l = strlen(s);
+        b->p = xrealloc(b->p, b->n + l + 1);
+        memcpy(b->p + b->n, s, l + 1);
+        b->n += l;
+}
+
+static void quoted_list(struct strbuf_like *b, const char *key, const json_t *arr)
+{
+        sb_add(b, key);
+        sb_add(b, ":[");
+        size_t i;
+        json_t *v;
+        json_array_foreach (arr, i, v) {
+                if (i)
+                        sb_add(b, " ");
+                sb_add(b, "\"");
+                sb_add(b, json_string_value(v) ? json_string_value(v) : "");
+                sb_add(b, "\"");
+        }
+        sb_add(b, "]");
+}
+
+/* Is one atomic permission held? resource may be "pods/log". */
+static bool holds(struct authz *z, const struct authn_user *u, const char *ns, const char *verb,
+                  const char *group, const char *resource, const char *name, const char *url)
+{
+        struct authz_attrs at = {
+                .resource_request = url == NULL,
+                .verb = xstrdup(verb),
+                .path = xstrdup(url ? url : ""),
+        };
+        if (!url) {
+                at.group = xstrdup(group);
+                const char *slash = strchr(resource, '/');
+                at.resource = slash ? xstrndup(resource, (size_t)(slash - resource))
+                                    : xstrdup(resource);
+                at.subresource = slash ? xstrdup(slash + 1) : NULL;
+                at.ns = ns && *ns ? xstrdup(ns) : NULL;
+                at.name = name ? xstrdup(name) : NULL;
+        }
+        bool ok = authz_allows(z, u, &at, NULL);
+        authz_attrs_clear(&at);
+        return ok;
+}
+
+/* Append to missing (a text, one compact rule per line) every atomic right of rules not held. */
+static void missing_rights(struct authz *z, const struct authn_user *u, const char *ns,
+                           const json_t *rules, struct strbuf_like *missing)
+{
+        size_t i, a, b, c, d;
+        json_t *r, *verb, *g, *res, *name;
+        json_array_foreach (rules, i, r) {
+                json_t *verbs = json_object_get(r, "verbs");
+                json_t *urls = json_object_get(r, "nonResourceURLs");
+                json_array_foreach (urls, a, g) {
+                        json_array_foreach (verbs, b, verb) {
+                                if (!json_is_string(g) || !json_is_string(verb) ||
+                                    holds(z, u, NULL, json_string_value(verb), NULL, NULL, NULL,
+                                          json_string_value(g)))
+                                        continue;
+                                json_t *one_u = json_pack("[O]", g), *one_v = json_pack("[O]", verb);
+                                sb_add(missing, "\n{");
+                                quoted_list(missing, "NonResourceURLs", one_u);
+                                sb_add(missing, ", ");
+                                quoted_list(missing, "Verbs", one_v);
+                                sb_add(missing, "}");
+                                json_decref(one_u);
+                                json_decref(one_v);
+                        }
+                }
+                json_t *names = json_object_get(r, "resourceNames");
+                json_t *none = json_pack("[n]");
+                json_t *name_list = json_array_size(names) ? names : none;
+                json_array_foreach (json_object_get(r, "apiGroups"), a, g) {
+                        json_array_foreach (json_object_get(r, "resources"), b, res) {
+                                json_array_foreach (name_list, c, name) {
+                                        json_array_foreach (verbs, d, verb) {
+                                                if (!json_is_string(g) || !json_is_string(res) ||
+                                                    !json_is_string(verb) ||
+                                                    holds(z, u, ns, json_string_value(verb),
+                                                          json_string_value(g),
+                                                          json_string_value(res),
+                                                          json_string_value(name), NULL))
+                                                        continue;
+                                                json_t *lg = json_pack("[O]", g);
+                                                json_t *lr = json_pack("[O]", res);
+                                                json_t *lv = json_pack("[O]", verb);
+                                                sb_add(missing, "\n{");
+                                                quoted_list(missing, "APIGroups", lg);
+                                                sb_add(missing, ", ");
+                                                quoted_list(missing, "Resources", lr);
+                                                if (json_is_string(name)) {
+                                                        json_t *ln = json_pack("[O]", name);
+                                                        sb_add(missing, ", ");
+                                                        quoted_list(missing, "ResourceNames", ln);
+                                                        json_decref(ln);
+                                                }
+                                                sb_add(missing, ", ");
+                                                quoted_list(missing, "Verbs", lv);
+                                                sb_add(missing, "}");
+                                                json_decref(lg);
+                                                json_decref(lr);
+                                                json_decref(lv);
+                                        }
+                                }
+                        }
+                }
+                json_decref(none);
+        }
+}
+
+static char *escalation_message(const struct authn_user *u, const struct authz_attrs *at,
+                                const char *name, const char *missing)
+{
+        struct strbuf_like groups = {0};
+        sb_add(&groups, "[");
+        for (char **g = u->groups; g && *g; g++) {
+                if (g != u->groups)
+                        sb_add(&groups, " ");
+                sb_add(&groups, "\"");
+                sb_add(&groups, *g);
+                sb_add(&groups, "\"");
+        }
+        sb_add(&groups, "]");
+        char *m = xasprintf("%s.%s \"%s\" is forbidden: user \"%s\" (groups=%s) is attempting to "
+                            "grant RBAC permissions not currently held:%s",
+                            at->resource, at->group, name ? name : "", u->name ? u->name : "",
+                            groups.p, missing);
+        free(groups.p);
+        return m;
+}
+
+int authz_check_escalation(struct authz *z, const struct authn_user *u,
+                           const struct authz_attrs *at, const json_t *obj, char **ret_msg)
+{
+        if (!at->resource_request || !at->group || strcmp(at->group, "rbac.authorization.k8s.io") ||
+            at->subresource || !at->resource ||
+            (strcmp(at->verb, "create") && strcmp(at->verb, "update")) ||
+            authn_user_in_group(u, "system:masters"))
+                return 0;
+        bool role = !strcmp(at->resource, "roles") || !strcmp(at->resource, "clusterroles");
+        bool binding = !strcmp(at->resource, "rolebindings") ||
+                       !strcmp(at->resource, "clusterrolebindings");
+        if (!role && !binding)
+                return 0;
+        bool cluster = at->resource[0] == 'c';
+        const char *ns = cluster ? NULL : at->ns;
+        const char *name = kjson_str(obj, "metadata.name");
+        if (!name)
+                name = at->name;
+        const json_t *rules = NULL;
+        if (role) {
+                if (holds(z, u, ns, "escalate", "rbac.authorization.k8s.io", at->resource, name,
+                          NULL))
+                        return 0;
+                rules = json_object_get(obj, "rules");
+        } else {
+                const char *rk = kjson_str(obj, "roleRef.kind");
+                const char *rn = kjson_str(obj, "roleRef.name");
+                if (!rk || !rn)
+                        return 0; /* validation answers it */
+                bool ref_cluster = !strcmp(rk, "ClusterRole");
+                if (holds(z, u, ref_cluster ? NULL : ns, "bind", "rbac.authorization.k8s.io",
+                          ref_cluster ? "clusterroles" : "roles", rn, NULL))
+                        return 0;
+                refresh(z);
+                if (ref_cluster) {
+                        rules = json_object_get(z->policy.cluster_roles, rn);
+                } else if (ns) {
+                        _cleanup_free_ char *k = xasprintf("%s/%s", ns, rn);
+                        rules = json_object_get(z->policy.roles, k);
+                }
+                if (!rules) {
+                        _cleanup_free_ char *why = xasprintf(
+                                "\n%s \"%s\" not found (binding it needs the verb bind)",
+                                ref_cluster ? "clusterroles.rbac.authorization.k8s.io"
+                                            : "roles.rbac.authorization.k8s.io",
+                                rn);
+                        *ret_msg = escalation_message(u, at, name, why);
+                        return -EACCES;
+                }
+        }
+        struct strbuf_like missing = {0};
+        sb_add(&missing, "");
+        missing_rights(z, u, ns, rules, &missing);
+        if (!missing.n) {
+                free(missing.p);
+                return 0;
+        }
+        *ret_msg = escalation_message(u, at, name, missing.p);
+        free(missing.p);
+        return -EACCES;
 }

@@ -44,11 +44,17 @@ struct authz_policy {
         json_t *roles;            /* {"ns/name": [rules]} */
         json_t *cluster_bindings; /* [ClusterRoleBinding objects] */
         json_t *bindings;         /* [RoleBinding objects] */
+        json_t *aggregating;      /* {"name": {"labels":{...},"selectors":[...]}} (ClusterRoles) */
 };
 void authz_policy_init(struct authz_policy *p);
 void authz_policy_clear(struct authz_policy *p);
 /* Add one stored object of kind ClusterRole, Role, ClusterRoleBinding or RoleBinding. */
 void authz_policy_add(struct authz_policy *p, const char *kind, const json_t *obj);
+/* After the last add: ClusterRoles with an aggregationRule get the union of the rules of every
+ * ClusterRole whose labels match one of its clusterRoleSelectors (what kube-controller-manager's
+ * clusterrole-aggregation controller writes into them), repeated until nothing changes so chains
+ * (view -> edit -> admin) resolve. */
+void authz_policy_aggregate(struct authz_policy *p);
 /* The decision. *ret_reason (may be NULL) receives kube-apiserver's reason text for an allow
  * ("RBAC: allowed by ClusterRoleBinding \"x\" of ClusterRole \"y\" to Group \"z\""), or "" for a
  * deny; caller frees. */
@@ -93,3 +99,13 @@ json_t *authz_rules(struct authz *z, const struct authn_user *u, const char *ns)
  * or uid is given without a user. */
 int authz_impersonate(struct authz *z, const struct authn_user *requester, const char *user,
                       const char *group, const char *uid, struct authn_user *ret, char **ret_msg);
+
+/* RBAC escalation prevention (kube-apiserver's ConfirmNoEscalation/BindingAuthorized): creating
+ * or updating a Role/ClusterRole needs the verb "escalate" on it or every rule it grants held by
+ * the requester (in the Role's namespace; cluster-wide for ClusterRoles); a RoleBinding/
+ * ClusterRoleBinding needs "bind" on the referenced role or all of that role's rules. at is the
+ * request (verb create or update, group rbac.authorization.k8s.io), obj the new object. Returns 0
+ * when allowed (also for any other request), -EACCES with *ret_msg (Forbidden text, caller frees)
+ * when not. */
+int authz_check_escalation(struct authz *z, const struct authn_user *u,
+                           const struct authz_attrs *at, const json_t *obj, char **ret_msg);

@@ -111,6 +111,17 @@ check "admin deletes the RoleBinding" $K delete rolebinding dev-read
 out=$($KA get pods 2>&1)
 check "alice is forbidden again" test "${out#Error from server (Forbidden)}" != "$out"
 
+# ---- no escalation: alice as admin of namespace team ----
+check "create namespace team" $K create namespace team
+check "alice is admin in team" $K create rolebinding alice-admin -n team --clusterrole=admin --user=alice
+check "alice may create a Role within her rights" wait_for 5 $KA -n team create role r1 --verb=get --resource=pods
+out=$($KA -n team create role r2 --verb=get --resource=nodes 2>&1)
+check "but not one granting more ($out)" test "$out" = 'Error from server (Forbidden): roles.rbac.authorization.k8s.io "r2" is forbidden: user "alice" (groups=["dev" "qa" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}'
+check "alice may bind view in team" $KA -n team create rolebinding b1 --clusterrole=view --user=bob
+out=$($KA -n team create rolebinding b2 --clusterrole=cluster-admin --user=bob 2>&1)
+check "but not cluster-admin" bash -c "grep -q 'is attempting to grant RBAC permissions not currently held' <<<'$out'"
+
 # ---- ServiceAccount tokens ----
 check "create serviceaccount robot" $K create serviceaccount robot
 TOK=$($K create token robot 2>"$W/err")

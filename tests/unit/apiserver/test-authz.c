@@ -334,6 +334,20 @@ TEST(bootstrap_and_reload)
         CHECK(!can_z(z, &bob, "GET", "/api/v1/namespaces/kube-system/pods"));
         CHECK(!can_z(z, &bob, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
                                       "roles")); /* edit has no RBAC */
+        /* aggregation: a ClusterRole labelled aggregate-to-view reaches view, edit and admin */
+        CHECK(!can_z(z, &bob, "GET", "/apis/example.com/v1/namespaces/default/widgets/w"));
+        const char *cr = "{\"metadata\":{\"name\":\"widget-viewer\",\"labels\":{"
+                         "\"rbac.authorization.k8s.io/aggregate-to-view\":\"true\"}},"
+                         "\"rules\":[{\"verbs\":[\"get\"],\"apiGroups\":[\"example.com\"],"
+                         "\"resources\":[\"widgets\"]}]}";
+        CHECK_EQ_INT(store_create(st, "/registry/clusterroles/widget-viewer", cr, strlen(cr), NULL,
+                                  &err),
+                     0);
+        CHECK(can_z(z, &bob, "GET", "/apis/example.com/v1/namespaces/default/widgets/w"));
+        CHECK(!can_z(z, &bob, "DELETE", "/apis/example.com/v1/namespaces/default/widgets/w"));
+        CHECK_EQ_INT(store_delete(st, "/registry/clusterroles/widget-viewer", 0, NULL, &err), 0);
+        CHECK(!can_z(z, &bob, "GET", "/apis/example.com/v1/namespaces/default/widgets/w"));
+        CHECK(can_z(z, &bob, "GET", "/api/v1/namespaces/default/pods"));
         CHECK_EQ_INT(store_delete(st, "/registry/rolebindings/default/bob-edit", 0, NULL, &err), 0);
         CHECK(!can_z(z, &bob, "GET", "/api/v1/namespaces/default/pods"));
 
@@ -374,6 +388,41 @@ TEST(bootstrap_and_reload)
                                        &msg),
                      -EACCES);
         free(msg);
+        /* escalation: bob holds edit in ns1 */
+        struct authz_attrs at;
+        authz_request_info_parse("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ns1/roles",
+                                 NULL, &at);
+        json_t *ok_role = J("{\"metadata\":{\"name\":\"r\"},\"rules\":[{\"verbs\":[\"get\"],"
+                            "\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"pods/log\"]}]}");
+        json_t *bad_role = J("{\"metadata\":{\"name\":\"r\"},\"rules\":[{\"verbs\":[\"get\"],"
+                             "\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"nodes\"]}]}");
+        msg = NULL;
+        CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, ok_role, &msg), 0);
+        CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, bad_role, &msg), -EACCES);
+        CHECK_EQ_STR(msg, "roles.rbac.authorization.k8s.io \"r\" is forbidden: user \"bob\" "
+                          "(groups=[\"system:authenticated\"]) is attempting to grant RBAC "
+                          "permissions not currently held:\n{APIGroups:[\"\"], "
+                          "Resources:[\"nodes\"], Verbs:[\"get\"]}");
+        free(msg);
+        CHECK_EQ_INT(authz_check_escalation(z, &root, &at, bad_role, &msg), 0);
+        authz_attrs_clear(&at);
+        authz_request_info_parse("POST",
+                                 "/apis/rbac.authorization.k8s.io/v1/namespaces/ns1/rolebindings",
+                                 NULL, &at);
+        json_t *bind_view = J("{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"kind\":"
+                              "\"ClusterRole\",\"name\":\"view\"},\"subjects\":[]}");
+        json_t *bind_admin = J("{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"kind\":"
+                               "\"ClusterRole\",\"name\":\"admin\"},\"subjects\":[]}");
+        CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, bind_view, &msg), 0);
+        msg = NULL;
+        CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, bind_admin, &msg), -EACCES);
+        CHECK(msg && strstr(msg, "{APIGroups:[\"rbac.authorization.k8s.io\"], Resources:[\"roles\"]"));
+        free(msg);
+        authz_attrs_clear(&at);
+        json_decref(ok_role);
+        json_decref(bad_role);
+        json_decref(bind_view);
+        json_decref(bind_admin);
         authn_user_clear(&root);
 
         authn_user_clear(&anon);
