@@ -135,6 +135,7 @@ static CURL *handle_new(void)
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L); /* a hung server fails the run, not hangs it */
         if (O.tls) {
                 _cleanup_free_ char *ca = xasprintf("%s/ca.crt", O.tls);
                 _cleanup_free_ char *crt = xasprintf("%s/admin.crt", O.tls);
@@ -209,7 +210,7 @@ static void *load_thread(void *ud)
                 } else { /* etcd-put: the same pod JSON as value */
                         method = "POST";
                         url = xasprintf("%s/v3/kv/put", O.url);
-                        _cleanup_free_ char *k = xasprintf("/registry/pods/%s/%s", O.ns, name);
+                        _cleanup_free_ char *k = xasprintf("/bench-raw/pods/%s/%s", O.ns, name);
                         _cleanup_free_ char *v = pod_json(O.ns, name, now_ns(), i);
                         _cleanup_free_ char *kb = b64(k), *vb = b64(v);
                         body = xasprintf("{\"key\":\"%s\",\"value\":\"%s\"}", kb, vb);
@@ -222,6 +223,8 @@ static void *load_thread(void *ud)
                 } else {
                         L->lat[i] = -1;
                         atomic_fetch_add(&L->failed, 1);
+                        if (code == 0) /* server gone or hung: stop the run */
+                                atomic_store(&L->next, O.n);
                         pthread_mutex_lock(&L->mu);
                         if (!L->first_error[0])
                                 snprintf(L->first_error, sizeof(L->first_error),
@@ -241,6 +244,8 @@ static int run_load(void)
         struct load L = {0};
         pthread_mutex_init(&L.mu, NULL);
         L.lat = xcalloc((size_t)O.n, sizeof(double));
+        for (long i = 0; i < O.n; i++)
+                L.lat[i] = -1; /* not issued (a run stops at the first transport failure) */
         pthread_t *th = xcalloc((size_t)O.conns, sizeof(pthread_t));
         double t0 = now_ms();
         for (long i = 0; i < O.conns; i++)
@@ -411,6 +416,7 @@ static int run_watch(void)
         struct curl_slist *whdrs = curl_slist_append(NULL, "Accept: application/json");
         for (long i = 0; i < O.watchers; i++) {
                 ws[i].h = handle_new();
+                curl_easy_setopt(ws[i].h, CURLOPT_TIMEOUT, 0L);
                 curl_easy_setopt(ws[i].h, CURLOPT_URL, wurl);
                 curl_easy_setopt(ws[i].h, CURLOPT_HTTPHEADER, whdrs);
                 curl_easy_setopt(ws[i].h, CURLOPT_WRITEFUNCTION, watch_write);
@@ -541,13 +547,16 @@ static int run_store(void)
         for (long i = 0; i < O.conns; i++)
                 pthread_join(th[i], NULL);
         double secs = (now_ms() - t0) / 1e3;
-        store_close(B.s);
+        /* Sizes while open (database + WAL, as a running server has them) and after close. */
         _cleanup_free_ char *wal = xasprintf("%s-wal", O.db);
+        long long open_total = file_size(O.db) + file_size(wal);
+        store_close(B.s);
         long long db = file_size(O.db), w = file_size(wal);
-        printf("op=store conns=%ld n=%ld objects=%ld failed=%ld secs=%.2f rate=%.0f db_mb=%.2f "
-               "wal_mb=%.2f total_mb=%.2f\n",
+        printf("op=store conns=%ld n=%ld objects=%ld failed=%ld secs=%.2f rate=%.0f "
+               "open_mb=%.2f db_mb=%.2f wal_mb=%.2f total_mb=%.2f\n",
                O.conns, O.n, O.objects, atomic_load(&B.failed), secs, (double)O.n / secs,
-               (double)db / 1048576.0, (double)w / 1048576.0, (double)(db + w) / 1048576.0);
+               (double)open_total / 1048576.0, (double)db / 1048576.0, (double)w / 1048576.0,
+               (double)(db + w) / 1048576.0);
         free(th);
         return atomic_load(&B.failed) ? 1 : 0;
 }

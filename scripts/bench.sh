@@ -79,6 +79,7 @@ start_server() {
         "$TIMONEL" server --data-dir "$d" --https-listen-port "$p" --kubelet-port "$kp" \
                 --disable-agent --write-kubeconfig "$d/kc.yaml" "$@" >"$W/$name.log" 2>&1 &
         PIDS+=($!)
+        eval "SPID_$name=$!"
         local tls=$d/server/tls
         local c=(curl -sf --cacert "$tls/ca.crt" --cert "$tls/admin.crt" --key "$tls/admin.key")
         if ! wait_for 30 "${c[@]}" "https://127.0.0.1:$p/readyz"; then
@@ -98,7 +99,7 @@ run() {
         local key=$1; shift
         local out
         log "$key: bench-api $*"
-        out=$("$B" "$@" 2>"$W/err") || { log "$key failed: $(cat "$W/err")"; }
+        out=$(timeout 240 "$B" "$@" 2>"$W/err") || { log "$key failed: $(cat "$W/err")"; }
         R[$key]=$out
         log "  $out"
 }
@@ -116,7 +117,15 @@ api_suite() {
         run "$k.list" list "${a[@]}" --runs 5
         run "$k.list0" list "${a[@]}" --runs 5 --rv0
         run "$k.watch" watch "${a[@]}" --ns bench-w --watchers 100 --events "$(scale 200)"
+        local pid_var=SPID_$k
+        if ! kill -0 "${!pid_var}" 2>/dev/null; then
+                wait "${!pid_var}" 2>/dev/null
+                log "server $k DIED during the run (exit $?); its log ends:"
+                grep -v ' I apiserver: ' "$W/$k.log" | tail -n 15 >&2
+                DIED="$DIED $k"
+        fi
 }
+DIED=""
 
 T0=$SECONDS
 run etcd.put1 load --url "$ETCD" --op etcd-put --conns 1 --n "$(scale 2000)" --objects 100
@@ -158,7 +167,7 @@ e() { if [ $E = 1 ]; then g "etcd.$1" "$2"; else echo "n/a"; fi; }
 twice() { awk -v p="$1" 'BEGIN { if (p == "-") print "-"; else printf "%.0f", 2 * p }'; }
 
 echo
-echo "timonel datastore benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, data on $(df -T "$W" | awk 'NR==2 {print $2}')"
+echo "timonel datastore benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d" " -f1-3 /proc/loadavg) at the end, data on $(df -T "$W" | awk 'NR==2 {print $2}')"
 echo "client: bench-api (libcurl, HTTP/1.1 keep-alive, 1 connection per thread); pods ~600 B JSON"
 echo
 row "figure" "timonel/sqlite" "timonel/etcd" "peer: raw etcd" "target" "sqlite"
@@ -176,10 +185,12 @@ row "LIST rv=0 (watch cache) $(g sqlite.list0 items) pods, ms" "$L" "$(e list0 p
 WP=$(g sqlite.watch p99_ms)
 row "watch write->watcher p50/p99 ms, 100 watchers" "$(g sqlite.watch p50_ms)/$WP" "$(e watch p50_ms)/$(e watch p99_ms)" "" "p99 < 10 ms" "$(verdict "$WP" lt 10)"
 row "  watch events delivered / expected" "$(g sqlite.watch delivered)/$(g sqlite.watch expected)" "$(e watch delivered)/$(e watch expected)" "" "all" ""
-DB=$(g sqlite.dbsize total_mb)
-row "DB MB after $(g sqlite.dbsize n) updates of 100 objects" "$DB" "" "" "< 50 MB" "$(verdict "$DB" lt 50)"
+DB=$(g sqlite.dbsize open_mb)
+row "DB+WAL MB after $(g sqlite.dbsize n) updates of 100 objects" "$DB" "" "" "< 50 MB" "$(verdict "$DB" lt 50)"
+row "  (after close: WAL checkpointed)" "$(g sqlite.dbsize total_mb)" "" "" "" ""
 row "  (store-level, 8 threads: updates/s)" "$(g sqlite.dbsize rate)" "" "" "" ""
 echo
 [ $HAVE_ETCD_BACKEND = 1 ] || echo "timonel/etcd: n/a (no src/store/store-etcd.c in this tree yet)"
+[ -z "$DIED" ] || echo "SERVER DIED during the run:$DIED (figures after that are failures, see stderr)"
 echo "watch latency is measured from just before the PUT is sent (includes its commit): an upper bound."
 echo "bench took $((SECONDS - T0)) s"
