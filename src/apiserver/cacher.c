@@ -67,6 +67,9 @@ struct cacher {
         int dispatching;
         bool reap;
         int64_t stuck_rev; /* a wait for this revision timed out */
+        bool busy;         /* inside drain(): events raised meanwhile only queue */
+        bool has_owner;    /* owner: the loop thread (cacher_set_owner) */
+        pthread_t owner;
 
         pthread_mutex_t mu; /* protects the fields below */
         pthread_cond_t cond;
@@ -408,6 +411,8 @@ static void pending_free(struct pending *p)
         free(p);
 }
 
+static void drain(struct cacher *c, bool may_relist);
+
 void cacher_store_event(const struct store_event *ev, void *userdata)
 {
         struct cacher *c = userdata;
@@ -431,6 +436,13 @@ void cacher_store_event(const struct store_event *ev, void *userdata)
         c->woken = true;
         pthread_cond_broadcast(&c->cond);
         pthread_mutex_unlock(&c->mu);
+        /* A write made on the loop thread itself (a request handler): apply and fan out now,
+         * saving the wake-up's trip through the loop. */
+        if (c->has_owner && !c->busy && !c->detached && !c->dispatching &&
+            pthread_equal(pthread_self(), c->owner)) {
+                drain(c, false);
+                return;
+        }
         if (wake && c->wake)
                 c->wake(c->wake_ud);
 }
@@ -514,8 +526,13 @@ fail:
         return error_wrap(err, -EIO, "watch cache");
 }
 
-void cacher_drain(struct cacher *c)
+/* Apply the queue; relist if the store watch broke and may_relist (not from inside a store
+ * callback: a new store watch cannot be started there). */
+static void drain(struct cacher *c, bool may_relist)
 {
+        if (c->busy)
+                return; /* re-entered (a relist's history replay): the queue waits */
+        c->busy = true;
         struct pending *q = take_queue(c);
         bool broken = false;
         for (struct pending *p = q, *next; p; p = next) {
@@ -537,17 +554,29 @@ void cacher_drain(struct cacher *c)
                 for (size_t i = 0; i < c->n_res; i++)
                         objs_clear(&c->res[i]);
         }
-        if (c->need_relist && c->store && !c->detached) {
+        if (may_relist && c->need_relist && c->store && !c->detached) {
                 struct error err = {0};
                 int64_t before = c->rev;
                 if (relist(c, &err) < 0) {
                         log_warn(COMP, "%s (retrying)", error_msg(&err));
-                        return;
+                } else {
+                        log_info(COMP, "relisted at revision %lld (was %lld)", (long long)c->rev,
+                                 (long long)before);
+                        expire_all(c, c->rev);
                 }
-                log_info(COMP, "relisted at revision %lld (was %lld)", (long long)c->rev,
-                         (long long)before);
-                expire_all(c, c->rev);
         }
+        c->busy = false;
+}
+
+void cacher_drain(struct cacher *c)
+{
+        drain(c, true);
+}
+
+void cacher_set_owner(struct cacher *c)
+{
+        c->owner = pthread_self();
+        c->has_owner = true;
 }
 
 /* ---- public ---- */

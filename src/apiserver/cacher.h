@@ -100,12 +100,17 @@ void cacher_free(struct cacher *c);
  * For shutdown, before the loop's pending posts are run. */
 void cacher_detach(struct cacher *c);
 
-/* The store watch callback (any thread): queue a copy of ev and wake. Exported for tests. */
+/* The store watch callback (any thread): queue a copy of ev and wake; on the owner thread
+ * (outside a drain) apply the queue at once instead. Exported for tests. */
 void cacher_store_event(const struct store_event *ev, void *userdata);
 
 /* Loop thread: apply every queued event (see the header comment) and fan out; retry a pending
- * relist. */
+ * relist. A no-op when called from inside a drain. */
 void cacher_drain(struct cacher *c);
+/* Declare the calling thread the loop thread: store events raised on it (the server's own
+ * writes) are applied from inside the store's callback, before the write returns, instead of
+ * after a wake-up. */
+void cacher_set_owner(struct cacher *c);
 
 /* The revision of the newest applied event (or of the initial listing). */
 int64_t cacher_revision(struct cacher *c);
@@ -118,7 +123,7 @@ bool cacher_wait_fresh(struct cacher *c, int64_t rev, unsigned timeout_ms);
 
 /* The current objects of r whose key has the prefix (scheme_prefix of r, with or without a
  * namespace) and sorts after start_after (NULL: from the first), in key order: a borrowed array
- * of *ret_n objects, valid until the next cacher_drain. */
+ * of *ret_n objects, valid until the next cacher_drain or store write on the owner thread. */
 struct cacher_obj *const *cacher_objects(struct cacher *c, const struct scheme_resource *r,
                                          const char *prefix, const char *start_after,
                                          size_t *ret_n);

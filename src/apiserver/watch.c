@@ -474,6 +474,7 @@ int watch_cache_start(struct apiserver *a, struct error *err)
 
 void watch_cache_run(struct apiserver *a)
 {
+        cacher_set_owner(a->cacher); /* this is the loop thread */
         http_server_add_timer(a->http, 1000, on_tick, a);
 }
 

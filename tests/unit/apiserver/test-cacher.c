@@ -309,6 +309,38 @@ TEST(events_from_another_thread)
         cacher_free(c);
 }
 
+static void *other_thread_put(void *ud)
+{
+        put_pod(ud, "ns", "other", "x", 3);
+        return NULL;
+}
+
+TEST(owner_thread_applies_at_once)
+{
+        struct wake_count wc = {0};
+        struct cacher *c = NULL;
+        struct cacher_config cfg = {.wake = count_wake, .wake_ud = &wc};
+        CHECK_EQ_INT(cacher_new(&cfg, &c, NULL), 0);
+        cacher_set_owner(c);
+        struct rec r = {0};
+        struct cacher_watch *w = NULL;
+        CHECK_EQ_INT(cacher_watch_start(c, pods(), "/registry/pods/", 0, on_ev, &r, &w, NULL), 0);
+        put_pod(c, "ns", "a", "x", 1); /* raised on the owner thread: delivered before it returns */
+        CHECK_EQ_INT(r.n, 1);
+        put_pod(c, "ns", "a", "y", 2);
+        CHECK_EQ_INT(r.n, 2);
+        CHECK_EQ_INT(cacher_revision(c), 2);
+        pthread_t t; /* another thread's event waits for the drain */
+        pthread_create(&t, NULL, other_thread_put, c);
+        pthread_join(t, NULL);
+        CHECK_EQ_INT(r.n, 2);
+        CHECK_EQ_INT(wc.n, 1);
+        cacher_drain(c);
+        CHECK_EQ_INT(r.n, 3);
+        cacher_watch_stop(w);
+        cacher_free(c);
+}
+
 TEST(relist_after_broken_watch)
 {
         char db[256];
@@ -554,6 +586,7 @@ int main(void)
         RUN(ring_byte_cap);
         RUN(stop_inside_callback);
         RUN(events_from_another_thread);
+        RUN(owner_thread_applies_at_once);
         RUN(relist_after_broken_watch);
 
         char db[256];
