@@ -11,6 +11,7 @@
 
 #include "api/labels.h"
 #include "apiserver/cacher.h"
+#include "apiserver/metrics.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -38,6 +39,7 @@ struct watcher {
         enum table_include inc;
         bool bookmarks;
         bool ending;
+        struct metrics_series *gauge; /* apiserver_longrunning_requests (metrics.h) */
 };
 
 static void watcher_unref(struct watcher *w)
@@ -45,6 +47,7 @@ static void watcher_unref(struct watcher *w)
         if (--w->refs > 0)
                 return;
         cacher_watch_stop(w->cw);
+        metrics_longrunning_end(w->gauge);
         if (w->prev)
                 w->prev->next = w->next;
         else
@@ -286,6 +289,9 @@ void watch_start(struct rq *q, const char *label_sel, const char *field_sel)
                 return;
         }
         w->refs++; /* held for the rest of this function */
+        struct metrics_labels ml;
+        metrics_labels_from_attrs(q->attrs, NULL, false, &ml);
+        w->gauge = metrics_longrunning_begin(a->metrics, &ml);
         watch_begin(q, w, initial, consistent, sie && apiserver_parse_bool(sie), from);
         watcher_unref(w);
 }
