@@ -271,6 +271,8 @@ int probes_handler_run(struct runtime *rt, const char *ctr_id, json_t *handler, 
 
 /* ---- the manager ---- */
 
+#define PROBE_WORKERS 4 /* probe runs in parallel (exec probes block on the runtime) */
+
 struct pentry {
         struct pentry *next;
         char *uid, *name, *id, *pod_ip;
@@ -280,6 +282,7 @@ struct pentry {
         struct probes_timing t[3];
         struct probes_result res[3];
         int64_t due_ms[3];
+        bool running[3]; /* queued or running on a worker: not freed, not queued again */
         bool startup_done;
         bool kill;
         enum probes_kind kill_kind;
@@ -287,15 +290,25 @@ struct pentry {
         bool removed;
 };
 
+struct pjob {
+        struct pjob *next;
+        struct pentry *e;
+        int k;
+};
+
+/* One timer thread decides what is due and queues it; PROBE_WORKERS threads run the probes. */
 struct probes {
         struct runtime *rt;
         void (*changed)(void *ud, const char *uid);
         void *ud;
         pthread_t thread;
+        pthread_t workers[PROBE_WORKERS];
         pthread_mutex_t lock;
-        pthread_cond_t cond;
+        pthread_cond_t cond;      /* wakes the timer */
+        pthread_cond_t work_cond; /* wakes the workers */
         /* protected by lock: */
         struct pentry *list;
+        struct pjob *queue, *queue_tail;
         json_t *events; /* {uid: [{container, message}]} */
         bool stopping;
 };
@@ -322,45 +335,63 @@ static bool kind_active(struct pentry *e, int k)
         return e->startup_done;
 }
 
-static void *probe_main(void *ud)
+/* Apply one outcome of probe k of e (lock held); returns whether the pod must be told. */
+static bool apply_locked(struct probes *pm, struct pentry *e, int k, bool ok, const char *out)
+{
+        bool notify = false;
+        if (!ok) {
+                /* an Unhealthy event per failed run, as the kubelet records */
+                json_t *evs = json_object_get(pm->events, e->uid);
+                if (!evs) {
+                        evs = json_array();
+                        json_object_set_new(pm->events, e->uid, evs);
+                }
+                if (json_array_size(evs) < PROBE_EVENTS_MAX) {
+                        _cleanup_free_ char *m =
+                                xasprintf("%s probe failed: %s", kind_names[k], out);
+                        json_array_append_new(
+                                evs, json_pack("{s:s, s:s}", "container", e->name, "message", m));
+                }
+                notify = true;
+        }
+        struct probes_result *res = &e->res[k];
+        if (probes_result_apply(res, &e->t[k], ok))
+                notify = true;
+        /* startup: done after successThreshold successes; liveness and startup: failureThreshold
+         * failures in a row restart the container */
+        if (k == PROBES_STARTUP && ok && res->run >= e->t[k].success_threshold) {
+                e->startup_done = true;
+                notify = true;
+                for (int j = 0; j < 2; j++)
+                        e->due_ms[j] = MAX(mono_ms(),
+                                           e->started_ms + (int64_t)e->t[j].initial_delay_s * 1000);
+        }
+        if ((k == PROBES_LIVENESS || k == PROBES_STARTUP) && !ok &&
+            res->run >= e->t[k].failure_threshold) {
+                e->kill = true;
+                e->kill_kind = (enum probes_kind)k;
+                snprintf(e->message, sizeof(e->message), "%s", out);
+                notify = true;
+        }
+        return notify;
+}
+
+static void *worker_main(void *ud)
 {
         struct probes *pm = ud;
         pthread_mutex_lock(&pm->lock);
         while (!pm->stopping) {
-                int64_t now = mono_ms(), next = now + 1000;
-                struct pentry *due = NULL;
-                int due_k = 0;
-                for (struct pentry *e = pm->list; e && !due; e = e->next) {
-                        if (e->kill)
-                                continue;
-                        for (int k = 0; k < 3; k++) {
-                                if (!kind_active(e, k))
-                                        continue;
-                                if (e->due_ms[k] <= now) {
-                                        due = e;
-                                        due_k = k;
-                                        break;
-                                }
-                                next = MIN(next, e->due_ms[k]);
-                        }
-                }
-                if (!due) {
-                        struct timespec ts;
-                        clock_gettime(CLOCK_REALTIME, &ts);
-                        int64_t wait = MAX(next - now, 10);
-                        ts.tv_sec += wait / 1000;
-                        ts.tv_nsec += (wait % 1000) * 1000000L;
-                        if (ts.tv_nsec >= 1000000000L) {
-                                ts.tv_sec++;
-                                ts.tv_nsec -= 1000000000L;
-                        }
-                        pthread_cond_timedwait(&pm->cond, &pm->lock, &ts);
+                struct pjob *j = pm->queue;
+                if (!j) {
+                        pthread_cond_wait(&pm->work_cond, &pm->lock);
                         continue;
                 }
-                /* run it unlocked; the entry stays alive (removal only marks it) */
-                struct pentry *e = due;
-                int k = due_k;
-                e->due_ms[k] = now + (int64_t)e->t[k].period_s * 1000;
+                pm->queue = j->next;
+                if (!pm->queue)
+                        pm->queue_tail = NULL;
+                struct pentry *e = j->e;
+                int k = j->k;
+                free(j);
                 _cleanup_free_ char *id = xstrdup(e->id);
                 _cleanup_free_ char *ip = e->pod_ip ? xstrdup(e->pod_ip) : NULL;
                 json_t *probe = json_incref(e->probe[k]);
@@ -371,67 +402,72 @@ static void *probe_main(void *ud)
                 int r = probes_handler_run(pm->rt, id, probe, spec, ip, timeout, &out);
                 json_decref(probe);
                 json_decref(spec);
-                bool ok = r == 0;
                 pthread_mutex_lock(&pm->lock);
-                bool notify = false;
-                if (!e->removed) {
-                        if (!ok) {
-                                /* an Unhealthy event per failed run, as the kubelet records */
-                                json_t *evs = json_object_get(pm->events, e->uid);
-                                if (!evs) {
-                                        evs = json_array();
-                                        json_object_set_new(pm->events, e->uid, evs);
-                                }
-                                if (json_array_size(evs) < PROBE_EVENTS_MAX) {
-                                        _cleanup_free_ char *m =
-                                                xasprintf("%s probe failed: %s", kind_names[k],
-                                                          out ? out : "");
-                                        json_array_append_new(evs,
-                                                              json_pack("{s:s, s:s}", "container",
-                                                                        e->name, "message", m));
-                                }
-                                notify = true;
-                        }
-                        bool changed = probes_result_apply(&e->res[k], &e->t[k], ok);
-                        struct probes_result *res = &e->res[k];
-                        if (changed)
-                                notify = true;
-                        /* startup: done after successThreshold successes; liveness and startup:
-                         * failureThreshold failures in a row restart the container */
-                        if (k == PROBES_STARTUP && ok && res->run >= e->t[k].success_threshold) {
-                                e->startup_done = true;
-                                notify = true;
-                                for (int j = 0; j < 2; j++)
-                                        e->due_ms[j] = MAX(
-                                                mono_ms(),
-                                                e->started_ms +
-                                                        (int64_t)e->t[j].initial_delay_s * 1000);
-                        }
-                        if ((k == PROBES_LIVENESS || k == PROBES_STARTUP) && !ok &&
-                            res->run >= e->t[k].failure_threshold) {
-                                e->kill = true;
-                                e->kill_kind = (enum probes_kind)k;
-                                snprintf(e->message, sizeof(e->message), "%s", out ? out : "");
-                                notify = true;
-                        }
-                }
-                _cleanup_free_ char *uid = notify ? xstrdup(e->uid) : NULL;
-                /* drop entries marked removed */
-                for (struct pentry **pp = &pm->list; *pp;) {
-                        if ((*pp)->removed) {
-                                struct pentry *d = *pp;
-                                *pp = d->next;
-                                pentry_free(d);
-                        } else {
-                                pp = &(*pp)->next;
-                        }
-                }
+                bool notify = !e->removed && apply_locked(pm, e, k, r == 0, out ? out : "");
+                e->running[k] = false;
                 free(out);
+                _cleanup_free_ char *uid = notify ? xstrdup(e->uid) : NULL;
+                pthread_cond_broadcast(&pm->cond); /* the timer may free a removed entry */
                 if (uid) {
                         pthread_mutex_unlock(&pm->lock);
                         pm->changed(pm->ud, uid);
                         pthread_mutex_lock(&pm->lock);
                 }
+        }
+        pthread_mutex_unlock(&pm->lock);
+        return NULL;
+}
+
+static void *probe_main(void *ud)
+{
+        struct probes *pm = ud;
+        pthread_mutex_lock(&pm->lock);
+        while (!pm->stopping) {
+                int64_t now = mono_ms(), next = now + 1000;
+                /* free removed entries no worker holds */
+                for (struct pentry **pp = &pm->list; *pp;) {
+                        struct pentry *d = *pp;
+                        if (d->removed && !d->running[0] && !d->running[1] && !d->running[2]) {
+                                *pp = d->next;
+                                pentry_free(d);
+                        } else {
+                                pp = &d->next;
+                        }
+                }
+                for (struct pentry *e = pm->list; e; e = e->next) {
+                        if (e->kill || e->removed)
+                                continue;
+                        for (int k = 0; k < 3; k++) {
+                                if (!kind_active(e, k) || e->running[k])
+                                        continue;
+                                if (e->due_ms[k] > now) {
+                                        next = MIN(next, e->due_ms[k]);
+                                        continue;
+                                }
+                                e->due_ms[k] = now + (int64_t)e->t[k].period_s * 1000;
+                                e->running[k] = true;
+                                struct pjob *j = xcalloc(1, sizeof(*j));
+                                j->e = e;
+                                j->k = k;
+                                if (pm->queue_tail)
+                                        pm->queue_tail->next = j;
+                                else
+                                        pm->queue = j;
+                                pm->queue_tail = j;
+                                pthread_cond_signal(&pm->work_cond);
+                                next = MIN(next, e->due_ms[k]);
+                        }
+                }
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int64_t wait = MAX(next - now, 10);
+                ts.tv_sec += wait / 1000;
+                ts.tv_nsec += (wait % 1000) * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&pm->cond, &pm->lock, &ts);
         }
         pthread_mutex_unlock(&pm->lock);
         return NULL;
@@ -447,12 +483,15 @@ int probes_new(struct runtime *rt, void (*changed)(void *ud, const char *pod_uid
         pm->events = json_object();
         pthread_mutex_init(&pm->lock, NULL);
         pthread_cond_init(&pm->cond, NULL);
+        pthread_cond_init(&pm->work_cond, NULL);
         int r = pthread_create(&pm->thread, NULL, probe_main, pm);
         if (r) {
                 json_decref(pm->events);
                 free(pm);
                 return -r;
         }
+        for (int i = 0; i < PROBE_WORKERS; i++)
+                pthread_create(&pm->workers[i], NULL, worker_main, pm);
         *ret = pm;
         return 0;
 }
@@ -464,8 +503,16 @@ void probes_free(struct probes *pm)
         pthread_mutex_lock(&pm->lock);
         pm->stopping = true;
         pthread_cond_broadcast(&pm->cond);
+        pthread_cond_broadcast(&pm->work_cond);
         pthread_mutex_unlock(&pm->lock);
         pthread_join(pm->thread, NULL);
+        for (int i = 0; i < PROBE_WORKERS; i++)
+                pthread_join(pm->workers[i], NULL);
+        while (pm->queue) {
+                struct pjob *j = pm->queue;
+                pm->queue = j->next;
+                free(j);
+        }
         while (pm->list) {
                 struct pentry *e = pm->list;
                 pm->list = e->next;
@@ -474,6 +521,7 @@ void probes_free(struct probes *pm)
         json_decref(pm->events);
         pthread_mutex_destroy(&pm->lock);
         pthread_cond_destroy(&pm->cond);
+        pthread_cond_destroy(&pm->work_cond);
         free(pm);
 }
 

@@ -1,9 +1,10 @@
 /* probes.h — container probes (liveness, readiness, startup) and lifecycle hook handlers (exec,
  * httpGet, tcpSocket) of the node agent.
  *
- * One timer thread runs every probe of the node when due (exec probes through the runtime's
- * exec, httpGet with libcurl from the host into the pod IP, tcpSocket by a non-blocking
- * connect), applies initialDelaySeconds/periodSeconds/timeoutSeconds/successThreshold/
+ * One timer thread decides which probes of the node are due and queues them to a small pool of
+ * probe workers (exec probes through the runtime's exec, httpGet with libcurl from the host into
+ * the pod IP, tcpSocket by a non-blocking connect), so a slow exec never delays the others; it
+ * applies initialDelaySeconds/periodSeconds/timeoutSeconds/successThreshold/
  * failureThreshold like the kubelet's probe workers, and tells the pod workers through a
  * callback when a result changed or a container must be restarted. The threshold logic is pure
  * (probes_result_apply) and unit-tested in tests/unit/kubelet/test-probes.c. */

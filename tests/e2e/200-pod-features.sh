@@ -31,7 +31,7 @@ stop_server() {
 bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
 check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
 "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
-        --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
+        --write-kubeconfig "$KC" --cluster-cidr "10.42.$((100 + RANDOM % 100)).0/24" >>"$LOG" 2>&1 &
 SERVER_PID=$!
 check "kubeconfig written" wait_for 10 test -s "$KC"
 K="/usr/lib/google-cloud-sdk/bin/kubectl.1.31 --kubeconfig $KC --cache-dir $W/cache"
@@ -79,8 +79,8 @@ kind: Pod
 metadata: {name: init-ok}
 spec:
   initContainers:
-  - {name: i1, image: busybox:1.36, command: [sh, -c, "sleep 3; echo one > /work/a"], volumeMounts: [{name: w, mountPath: /work}]}
-  - {name: i2, image: busybox:1.36, command: [sh, -c, "sleep 3; echo two >> /work/a"], volumeMounts: [{name: w, mountPath: /work}]}
+  - {name: i1, image: busybox:1.36, command: [sh, -c, "sleep 5; echo one > /work/a"], volumeMounts: [{name: w, mountPath: /work}]}
+  - {name: i2, image: busybox:1.36, command: [sh, -c, "sleep 5; echo two >> /work/a"], volumeMounts: [{name: w, mountPath: /work}]}
   containers:
   - {name: app, image: busybox:1.36, command: [sh, -c, "cat /work/a; exec sleep 3600"], volumeMounts: [{name: w, mountPath: /work}]}
   terminationGracePeriodSeconds: 1
@@ -173,7 +173,7 @@ spec:
   containers:
   - name: ready
     image: busybox:1.36
-    command: [sh, -c, "sleep 8; touch /tmp/ready; exec sleep 3600"]
+    command: [sh, -c, "sleep 15; touch /tmp/ready; exec sleep 3600"]
     readinessProbe: {exec: {command: [cat, /tmp/ready]}, periodSeconds: 1}
   - name: live
     image: busybox:1.36
@@ -338,13 +338,13 @@ out=$($K apply -f "$W/pods.yaml" 2>&1)
 check "apply the feature pods" test $? -eq 0
 printf '%s\n' "$out" | sed 's/^/# /'
 
-probes_started() { is probes '{.status.containerStatuses[?(@.name=="ready")].state.running.startedAt}' "$(jp probes '{.status.containerStatuses[?(@.name=="ready")].state.running.startedAt}')" && [ -n "$(jp probes '{.status.containerStatuses[?(@.name=="ready")].state.running.startedAt}')" ]; }
-wait_for 10 probes_started
-check "probes: readiness false at first (Running, ContainersNotReady)" is probes '{.status.containerStatuses[?(@.name=="ready")].ready} {.status.conditions[?(@.type=="ContainersReady")].reason}' "false ContainersNotReady"
-
 # ---- 1. init containers, lifecycle ----
 expect_status init-ok 10 Init:0/2
 expect_status init-ok 10 Init:1/2
+probes_started() { [ -n "$(jp probes '{.status.containerStatuses[?(@.name=="ready")].state.running.startedAt}')" ]; }
+wait_for 10 probes_started
+check "probes: readiness false at first (Running, ContainersNotReady)" is probes '{.status.containerStatuses[?(@.name=="ready")].ready} {.status.conditions[?(@.type=="ContainersReady")].reason}' "false ContainersNotReady"
+
 expect_status init-ok 15 Running
 check "init-ok: init containers ran in order" wait_for 5 bash -c "$K logs init-ok | tr '\n' ' ' | grep -qx 'one two '"
 check "init-ok: initContainerStatuses Completed/ready" is init-ok '{.status.initContainerStatuses[*].state.terminated.reason}/{.status.initContainerStatuses[*].ready}' "Completed Completed/true true"
@@ -369,16 +369,17 @@ expect "oom: OOMKilled" 20 oom '{.status.containerStatuses[0].state.terminated.r
 check "oom: exit code 137" is oom '{.status.containerStatuses[0].state.terminated.exitCode}' 137
 
 # ---- 2. probes ----
-expect "probes: exec readiness turns ready" 15 probes '{.status.containerStatuses[?(@.name=="ready")].ready}' true
+expect "probes: exec readiness turns ready" 20 probes '{.status.containerStatuses[?(@.name=="ready")].ready}' true
 expect "probes: httpGet readiness (named port, header) ready" 10 probes '{.status.containerStatuses[?(@.name=="web")].ready}' true
-expect "probes: liveness failure restarts the container" 20 probes '{.status.containerStatuses[?(@.name=="live")].restartCount}' 1
+restarted() { [ "$(jp "$1" "{.status.containerStatuses[?(@.name==\"$2\")].restartCount}")" -ge 1 ] 2>/dev/null; }
+check "probes: liveness failure restarts the container" wait_for 20 restarted probes live
 expect_event probes Unhealthy "^Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory" 5
 expect_event probes Killing '^Container live failed liveness probe, will be restarted$' 5
 check "probes: the httpGet/tcpSocket container never restarted" is probes '{.status.containerStatuses[?(@.name=="web")].restartCount}' 0
 expect "noport: Running but not ready" 10 noport '{.status.phase} {.status.containerStatuses[0].ready}' "Running false"
 check "noport: Ready condition False, ContainersNotReady" is noport '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}' "False ContainersNotReady"
 expect_event noport Unhealthy '^Readiness probe failed: dial tcp [0-9.]+:9999: connect: connection refused$' 10
-expect "startup: failing startup probe restarts" 20 startup '{.status.containerStatuses[0].restartCount}' 1
+check "startup: failing startup probe restarts" wait_for 20 restarted startup app
 expect_event startup Killing '^Container app failed startup probe, will be restarted$' 5
 check "startup: started false while the startup probe fails" is startup '{.status.containerStatuses[0].started}' false
 check "startup: liveness never ran before startup succeeded" bash -c "! $K get events --field-selector involvedObject.name=startup -o jsonpath='{.items[*].message}' | grep -q 'Liveness probe failed'"

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -156,6 +157,77 @@ TEST(bad_port)
         json_decref(h);
 }
 
+static int changes;
+static pthread_mutex_t changes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_change(void *ud, const char *uid)
+{
+        pthread_mutex_lock(&changes_lock);
+        changes++;
+        pthread_mutex_unlock(&changes_lock);
+}
+
+TEST(manager)
+{
+        struct probes *pm = NULL;
+        CHECK_EQ_INT(probes_new(NULL, on_change, NULL, &pm), 0);
+        int open_port, closed_port;
+        int fd = listen_loopback(&open_port);
+        int fd2 = listen_loopback(&closed_port);
+        close(fd2); /* nothing listens there any more */
+        json_t *ctr = json_pack("{s:s, s:{s:{s:i}, s:i}, s:{s:{s:i}, s:i, s:i}}", "name", "app",
+                                "readinessProbe", "tcpSocket", "port", open_port, "periodSeconds",
+                                1, "livenessProbe", "tcpSocket", "port", closed_port,
+                                "periodSeconds", 1, "failureThreshold", 2);
+        probes_container_add(pm, "uid-1", "app", "ctr-1", ctr, "127.0.0.1", (int64_t)time(NULL));
+        struct probes_state st;
+        CHECK(probes_container_state(pm, "uid-1", "app", false, &st));
+        CHECK(!st.ready);  /* readiness starts failed */
+        CHECK(st.started); /* no startup probe */
+        bool ready = false, killed = false;
+        for (int i = 0; i < 40 && !ready; i++) {
+                usleep(100000);
+                ready = probes_container_state(pm, "uid-1", "app", false, &st) && st.ready;
+        }
+        CHECK(ready); /* through the open port */
+        for (int i = 0; i < 40 && !killed; i++) {
+                usleep(100000);
+                /* peeking never takes the kill */
+                probes_container_state(pm, "uid-1", "app", false, &st);
+                CHECK(!st.kill);
+                killed = probes_container_state(pm, "uid-1", "app", true, &st) && st.kill;
+        }
+        CHECK(killed); /* 2 failures of the liveness probe */
+        CHECK_EQ_INT(st.kill_kind, PROBES_LIVENESS);
+        char want[128];
+        snprintf(want, sizeof(want), "dial tcp 127.0.0.1:%d: connect: connection refused",
+                 closed_port);
+        CHECK_EQ_STR(st.message, want);
+        /* taken: the entry is gone until the next run registers */
+        CHECK(!probes_container_state(pm, "uid-1", "app", true, &st));
+        json_t *evs = probes_take_events(pm, "uid-1");
+        CHECK(json_array_size(evs) >= 2);
+        snprintf(want, sizeof(want),
+                 "Liveness probe failed: dial tcp 127.0.0.1:%d: connect: connection refused",
+                 closed_port);
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(evs, 0), "message")), want);
+        json_decref(evs);
+        pthread_mutex_lock(&changes_lock);
+        CHECK(changes >= 2);
+        pthread_mutex_unlock(&changes_lock);
+        /* a container without probes registers nothing */
+        json_t *plain = json_pack("{s:s}", "name", "plain");
+        probes_container_add(pm, "uid-1", "plain", "ctr-2", plain, "127.0.0.1", 0);
+        CHECK(!probes_container_state(pm, "uid-1", "plain", false, &st));
+        probes_container_add(pm, "uid-2", "app", "ctr-3", ctr, "127.0.0.1", 0);
+        probes_container_remove(pm, "uid-2", NULL);
+        CHECK(!probes_container_state(pm, "uid-2", "app", false, &st));
+        json_decref(plain);
+        json_decref(ctr);
+        close(fd);
+        probes_free(pm);
+}
+
 int main(void)
 {
         RUN(timing_defaults);
@@ -163,5 +235,6 @@ int main(void)
         RUN(tcp_socket);
         RUN(http_get);
         RUN(bad_port);
+        RUN(manager);
         return harness_done();
 }
