@@ -167,6 +167,23 @@ check "the token dies with its ServiceAccount ($out)" test "$out" = 'error: You 
 check "recreate robot (new uid)" $K create serviceaccount robot
 check "the old token stays invalid" test "$(code GET /api -H "Authorization: Bearer $TOK")" = 401
 
+# ---- TokenReview and SubjectAccessReview (as a webhook or an aggregated server would call) ----
+T2=$($K create token robot)
+ADMIN_CERT="--cert $D/server/tls/admin.crt --key $D/server/tls/admin.key"
+printf '{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"%s"}}' "$T2" >"$W/tr.json"
+check "TokenReview is 201" test "$(code POST /apis/authentication.k8s.io/v1/tokenreviews $ADMIN_CERT -H 'Content-Type: application/json' --data-binary @$W/tr.json)" = 201
+check "TokenReview authenticates the ServiceAccount" jq -e '.status.authenticated == true and .status.user.username == "system:serviceaccount:default:robot" and (.status.user.groups | index("system:serviceaccounts:default"))' "$W/body"
+echo '{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"garbage"}}' >"$W/tr2.json"
+code POST /apis/authentication.k8s.io/v1/tokenreviews $ADMIN_CERT -H 'Content-Type: application/json' --data-binary @"$W/tr2.json" >/dev/null
+check "TokenReview of garbage is not authenticated" jq -e '(.status.authenticated // false) == false' "$W/body"
+echo '{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1","spec":{"user":"alice","groups":["dev"],"resourceAttributes":{"namespace":"team","verb":"list","resource":"pods"}}}' >"$W/sar.json"
+code POST /apis/authorization.k8s.io/v1/subjectaccessreviews $ADMIN_CERT -H 'Content-Type: application/json' --data-binary @"$W/sar.json" >/dev/null
+check "SubjectAccessReview: alice may list pods in team" jq -e '.status.allowed == true' "$W/body"
+echo '{"kind":"SubjectAccessReview","apiVersion":"authorization.k8s.io/v1","spec":{"user":"bob","nonResourceAttributes":{"path":"/metrics","verb":"get"}}}' >"$W/sar2.json"
+code POST /apis/authorization.k8s.io/v1/subjectaccessreviews $ADMIN_CERT -H 'Content-Type: application/json' --data-binary @"$W/sar2.json" >/dev/null
+check "SubjectAccessReview: bob may not get /metrics" jq -e '.status.allowed == false' "$W/body"
+check "alice may not create a SubjectAccessReview" test "$(code POST /apis/authorization.k8s.io/v1/subjectaccessreviews -H 'Authorization: Bearer alice-token' -H 'Content-Type: application/json' --data-binary @$W/sar.json)" = 403
+
 # ---- impersonation ----
 check "admin: can-i list pods --as=bob is no" test "$($K auth can-i list pods --as=bob 2>&1)" = no
 $K auth whoami --as=bob --as-group=qa >"$W/whoami" 2>&1
