@@ -373,7 +373,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
 {
         FILE *f = fopen(path, "re");
         if (!f)
-                return error_set(err, -errno, "%s: %m", path);
+                return error_set(err, -errno, "%m"); /* the caller names the file */
         size_t cap = 4096, n = 0;
         char *buf = xmalloc(cap);
         size_t k;
@@ -382,7 +382,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
                 if (n > AUTHN_TOKEN_FILE_MAX) {
                         fclose(f);
                         free(buf);
-                        return error_set(err, -E2BIG, "%s: larger than %u bytes", path,
+                        return error_set(err, -E2BIG, "larger than %u bytes",
                                          AUTHN_TOKEN_FILE_MAX);
                 }
                 if (cap - n < 2)
