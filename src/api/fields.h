@@ -15,3 +15,12 @@ int fields_unknown(const char *api_version, const char *kind, const json_t *obj,
 
 /* Whether apiVersion/kind has a field table. */
 bool fields_known_kind(const char *api_version, const char *kind);
+
+/* OpenAPI v3 schemas for group/version/kind and every message it reaches, added to schemas (an
+ * object: name -> schema, "#/components/schemas/<name>" refs between them); field types from
+ * the tables (no descriptions). names is the caller's scratch object (message -> schema name),
+ * shared by the calls that fill one schemas object. The top schema gets apiVersion/kind
+ * properties and x-kubernetes-group-version-kind; its name goes to ret_name. Returns 0, or
+ * -ENOENT if the kind has no table. */
+int fields_openapi_schemas(const char *group, const char *version, const char *kind,
+                           json_t *schemas, json_t *names, char *ret_name, size_t size);

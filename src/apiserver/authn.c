@@ -211,7 +211,9 @@ int authn_token_file_parse(const char *text, size_t len, struct authn_token_entr
                 }
                 *e = (struct authn_token_entry){
                         .token = xstrdup(f[0]),
-                        .user = {.name = xstrdup(f[1]), .uid = xstrdup(f[2]), .groups = strv_new()},
+                        .user = {.name = xstrdup(f[1]),
+                                 .uid = xstrdup(f[2]),
+                                 .groups = strv_new()},
                 };
                 if (nf >= 4) {
                         _cleanup_strv_free_ char **g = strv_split(f[3], ',');
@@ -304,7 +306,8 @@ int authn_b64url_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 
 /* ---- the service-account key ---- */
 
-static int write_pem_file(const char *path, mode_t mode, EVP_PKEY *k, bool priv, struct error *err)
+static int write_pem_file(const char *path, mode_t mode, EVP_PKEY *k, bool priv,
+                          struct error *err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -370,7 +373,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
 {
         FILE *f = fopen(path, "re");
         if (!f)
-                return error_set(err, -errno, "%m"); /* the caller names the file */
+                return error_set(err, -errno, "%s: %m", path);
         size_t cap = 4096, n = 0;
         char *buf = xmalloc(cap);
         size_t k;
@@ -379,7 +382,8 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
                 if (n > AUTHN_TOKEN_FILE_MAX) {
                         fclose(f);
                         free(buf);
-                        return error_set(err, -E2BIG, "larger than %u bytes", AUTHN_TOKEN_FILE_MAX);
+                        return error_set(err, -E2BIG, "%s: larger than %u bytes", path,
+                                         AUTHN_TOKEN_FILE_MAX);
                 }
                 if (cap - n < 2)
                         buf = xrealloc(buf, cap *= 2);
@@ -478,7 +482,8 @@ int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, cons
 {
         if (!a->sa_key)
                 return error_set(err, -ENODEV, "no service-account signing key");
-        _cleanup_(json_decrefp) json_t *hdr = json_pack("{s:s,s:s}", "alg", "ES256", "kid", a->kid);
+        _cleanup_(json_decrefp) json_t *hdr = json_pack("{s:s,s:s}", "alg", "ES256", "kid",
+                                                        a->kid);
         json_t *aud = json_array();
         for (char *const *p = audiences; p && *p; p++)
                 json_array_append_new(aud, json_string(*p));
@@ -496,9 +501,9 @@ int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, cons
                                               bound->uid ? bound->uid : ""));
         }
         _cleanup_(json_decrefp) json_t *claims = json_pack(
-                "{s:o,s:I,s:I,s:s,s:s,s:o,s:I,s:s}", "aud", aud, "exp",
-                (json_int_t)(now + exp_seconds), "iat", (json_int_t)now, "iss", AUTHN_ISSUER, "jti",
-                jti, "kubernetes.io", k8s, "nbf", (json_int_t)now, "sub", sub);
+                "{s:o,s:I,s:I,s:s,s:s,s:o,s:I,s:s}", "aud", aud, "exp", (json_int_t)(now + exp_seconds),
+                "iat", (json_int_t)now, "iss", AUTHN_ISSUER, "jti", jti, "kubernetes.io", k8s,
+                "nbf", (json_int_t)now, "sub", sub);
         _cleanup_free_ char *hs = kjson_dump(hdr), *cs = kjson_dump(claims);
         _cleanup_free_ char *h64 = authn_b64url_encode(hs, strlen(hs));
         _cleanup_free_ char *c64 = authn_b64url_encode(cs, strlen(cs));
@@ -527,8 +532,9 @@ static bool aud_matches(const json_t *aud)
                 return !strcmp(json_string_value(aud), AUTHN_ISSUER);
         size_t i;
         json_t *v;
-        json_array_foreach(aud, i, v) if (json_is_string(v) &&
-                                          !strcmp(json_string_value(v), AUTHN_ISSUER)) return true;
+        json_array_foreach (aud, i, v)
+                if (json_is_string(v) && !strcmp(json_string_value(v), AUTHN_ISSUER))
+                        return true;
         return false;
 }
 
@@ -615,8 +621,9 @@ static int sa_authenticate(struct authn *a, const char *token, struct authn_user
         const char *secret = kjson_str(k8s, "secret.name");
         const char *secret_uid = kjson_str(k8s, "secret.uid");
         if (pod || secret) {
-                _cleanup_free_ char *bkey = xasprintf(
-                        "/registry/%s/%s/%s", pod ? "pods" : "secrets", ns, pod ? pod : secret);
+                _cleanup_free_ char *bkey = xasprintf("/registry/%s/%s/%s",
+                                                      pod ? "pods" : "secrets", ns,
+                                                      pod ? pod : secret);
                 _cleanup_free_ char *bu = stored_uid(a->store, bkey);
                 const char *want = pod ? pod_uid : secret_uid;
                 if (!bu || (want && *want && strcmp(want, bu)))

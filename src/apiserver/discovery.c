@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "api/fields.h"
 #include "api/scheme.h"
 
 #define MAX_GV 32
@@ -287,7 +288,20 @@ json_t *openapi_group_version(const char *path)
                 json_decref(paths);
                 return NULL;
         }
-        return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:{}}}", "openapi", "3.0.0", "info", "title",
+        /* Schemas from the k8s.io/api struct tags (kubectl explain walks them). The operations
+         * carry no requestBody, so kubectl apply keeps its compiled-in patch strategies. */
+        json_t *schemas = json_object();
+        json_t *names = json_object();
+        for (size_t i = 0; i < n; i++) {
+                const struct scheme_resource *r = &rs[i];
+                char p[160], name[128];
+                gv_path(p, sizeof(p), r->group, r->version);
+                if (!strcmp(p, path))
+                        (void)fields_openapi_schemas(r->group, r->version, r->kind, schemas, names,
+                                                     name, sizeof(name));
+        }
+        json_decref(names);
+        return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:o}}", "openapi", "3.0.0", "info", "title",
                          "Kubernetes", "version", "v1.31.0", "paths", paths, "components",
-                         "schemas");
+                         "schemas", schemas);
 }

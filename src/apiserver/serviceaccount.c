@@ -13,7 +13,8 @@
 #include "common/timefmt.h"
 
 /* The stored object at /registry/<resource>/<ns>/<name> (new reference) or NULL. */
-static json_t *load_obj(struct apiserver *a, const char *resource, const char *ns, const char *name)
+static json_t *load_obj(struct apiserver *a, const char *resource, const char *ns,
+                        const char *name)
 {
         _cleanup_free_ char *key = xasprintf("/registry/%s/%s/%s", resource, ns, name);
         struct store_kv kv = {0};
@@ -71,8 +72,8 @@ void serviceaccount_token(struct rq *q)
                 meta_cause_add_json(causes, "FieldValueInvalid", "spec.expirationSeconds", exp,
                                     "may not specify a duration larger than 2^32 seconds");
         if (json_array_size(causes)) {
-                _cleanup_free_ char *msg =
-                        meta_causes_message("TokenRequest.authentication.k8s.io", name, causes);
+                _cleanup_free_ char *msg = meta_causes_message("TokenRequest.authentication.k8s.io",
+                                                               name, causes);
                 json_t *d = status_details(name, "authentication.k8s.io", "TokenRequest");
                 json_object_set(d, "causes", causes);
                 rq_fail(q, -EINVAL, d, "%s", msg);
@@ -83,8 +84,9 @@ void serviceaccount_token(struct rq *q)
         json_t *ja = json_object_get(spec, "audiences");
         size_t i;
         json_t *v;
-        json_array_foreach(ja, i, v) if (json_is_string(v) && *json_string_value(v)) aud =
-                strv_push(aud, json_string_value(v));
+        json_array_foreach (ja, i, v)
+                if (json_is_string(v) && *json_string_value(v))
+                        aud = strv_push(aud, json_string_value(v));
         if (!strv_len(aud)) {
                 aud = strv_push(aud, AUTHN_ISSUER);
                 json_object_set_new(spec, "audiences", json_pack("[s]", AUTHN_ISSUER));
@@ -98,7 +100,7 @@ void serviceaccount_token(struct rq *q)
                 const char *bapi = kjson_str(ref, "apiVersion");
                 const char *buid = kjson_str(ref, "uid");
                 bool core = !bapi || !*bapi || !strcmp(bapi, "v1");
-                const char *bres = !core || !bkind            ? NULL
+                const char *bres = !core || !bkind     ? NULL
                                    : !strcmp(bkind, "Pod")    ? "pods"
                                    : !strcmp(bkind, "Secret") ? "secrets"
                                                               : NULL;
@@ -157,7 +159,7 @@ void serviceaccount_token(struct rq *q)
         json_object_set_new(meta, "namespace", json_string(ns));
         if (!json_object_get(meta, "creationTimestamp"))
                 json_object_set_new(meta, "creationTimestamp", json_null());
-        json_object_set_new(req, "status",
-                            json_pack("{s:s,s:s}", "token", token, "expirationTimestamp", ts));
+        json_object_set_new(req, "status", json_pack("{s:s,s:s}", "token", token,
+                                                     "expirationTimestamp", ts));
         rq_respond_json(q, 201, req);
 }

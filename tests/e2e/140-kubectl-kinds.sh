@@ -416,6 +416,12 @@ EOF
         check "[$V] default storageclass row" test "$(row sc fast-$SFX | cut -d' ' -f1,2)" = "fast-$SFX (default)"
         $K annotate sc fast-$SFX storageclass.kubernetes.io/is-default-class- >/dev/null
 
+        # ---- explain (OpenAPI v3 schemas from the struct tags; no descriptions) ----
+        out=$($K explain deployment.spec.replicas 2>&1 | tr -s ' ' | tr '\n' '|')
+        check "[$V] explain deployment.spec.replicas (${out})" grep -qF 'GROUP: apps|KIND: Deployment|VERSION: v1||FIELD: replicas <integer>|' <<<"$out"
+        out=$($K explain cronjob.spec.jobTemplate.spec.template.spec.containers.image 2>&1 | grep FIELD)
+        check "[$V] explain a deep field (${out})" test "$out" = "FIELD: image <string>"
+
         # ---- output modes ----
         check "[$V] -o name" test "$($K get deploy,sts,cj -n $NS -o name | tr '\n' ' ')" = "deployment.apps/web statefulset.apps/db cronjob.batch/tick "
         check "[$V] -o json" bash -c "$K get deploy web -n $NS -o json | jq -e '.kind == \"Deployment\" and .apiVersion == \"apps/v1\" and .spec.replicas == 3' >/dev/null"

@@ -87,10 +87,46 @@ TEST(unknown_kind)
         json_decref(o);
 }
 
+TEST(openapi)
+{
+        json_t *schemas = json_object(), *names = json_object();
+        char name[128];
+        CHECK_EQ_INT(fields_openapi_schemas("apps", "v1", "Deployment", schemas, names, name,
+                                            sizeof(name)),
+                     0);
+        CHECK_EQ_STR(name, "Deployment");
+        CHECK_EQ_INT(fields_openapi_schemas("apps", "v1", "ReplicaSet", schemas, names, name,
+                                            sizeof(name)),
+                     0);
+        json_t *d = json_object_get(schemas, "Deployment");
+        CHECK_EQ_STR(
+                kjson_str(json_array_get(json_object_get(d, "x-kubernetes-group-version-kind"), 0),
+                          "kind"),
+                "Deployment");
+        json_t *spec = kjson_get(json_object_get(d, "properties"), "spec");
+        CHECK_EQ_STR(kjson_str(json_array_get(json_object_get(spec, "allOf"), 0), "$ref"),
+                     "#/components/schemas/DeploymentSpec");
+        json_t *ds = json_object_get(schemas, "DeploymentSpec");
+        CHECK_EQ_STR(kjson_str(ds, "properties.replicas.type"), "integer");
+        CHECK_EQ_STR(kjson_str(ds, "properties.replicas.format"), "int32");
+        /* one ObjectMeta shared by both kinds; maps and lists typed */
+        CHECK(json_object_get(schemas, "ObjectMeta") && !json_object_get(schemas, "ObjectMeta2"));
+        json_t *om = json_object_get(schemas, "ObjectMeta");
+        CHECK_EQ_STR(kjson_str(om, "properties.labels.type"), "object");
+        CHECK_EQ_STR(kjson_str(om, "properties.labels.additionalProperties.type"), "string");
+        CHECK_EQ_STR(kjson_str(om, "properties.finalizers.items.type"), "string");
+        CHECK_EQ_INT(fields_openapi_schemas("example.com", "v1", "Widget", schemas, names, name,
+                                            sizeof(name)),
+                     -ENOENT);
+        json_decref(names);
+        json_decref(schemas);
+}
+
 int main(void)
 {
         RUN(deployment);
         RUN(valid_and_inline);
         RUN(unknown_kind);
+        RUN(openapi);
         return harness_done();
 }

@@ -40,7 +40,8 @@ TEST(token_file)
         const char *bad[] = {"tok,user\n", "\"tok,user,uid\n", "tok,,uid\n", "to\"k,u,1\n"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 t = NULL;
-                CHECK_EQ_INT(authn_token_file_parse(bad[i], strlen(bad[i]), &t, &n, &err), -EINVAL);
+                CHECK_EQ_INT(authn_token_file_parse(bad[i], strlen(bad[i]), &t, &n, &err),
+                             -EINVAL);
         }
         const char *groups = "t,u,1,\"g1,g2,g3\"\n";
         CHECK_EQ_INT(authn_token_file_parse(groups, strlen(groups), &t, &n, &err), 1);
@@ -274,9 +275,9 @@ TEST(key_persists)
         time_t now = time(NULL);
         struct error err = {0};
         char *tok = NULL;
-        CHECK_EQ_INT(
-                authn_sa_token_issue(an, "ns1", "robot", "u", NULL, 3600, NULL, now, &tok, &err),
-                0);
+        CHECK_EQ_INT(authn_sa_token_issue(an, "ns1", "robot", "u", NULL, 3600, NULL, now, &tok,
+                                          &err),
+                     0);
         struct authn *again = NULL;
         struct authn_config cfg = {.tls_dir = tmpdir, .store = st};
         CHECK_EQ_INT(authn_new(&cfg, &again, &err), 0);
