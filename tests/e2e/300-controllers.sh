@@ -265,6 +265,83 @@ for i in 0 1 2; do
         check "job idx: pod $p prints index=$i" bash -c "$K logs $p -n $NS | grep -qx index=$i"
 done
 
+# Recreate with pause/resume: nothing rolls while paused; old pods go before new ones start
+NS=more
+check "create namespace $NS" quiet $K create namespace $NS
+sa() { $K get serviceaccount default -n $NS >/dev/null 2>&1; }
+check "a new namespace gets its default ServiceAccount" wait_for 10 sa
+deployment_yaml rec $NS 2 busybox:1.36 | sed 's/^spec:$/spec:\n  strategy: {type: Recreate}/' >"$W/rec.yaml"
+check "Recreate deployment" quiet $K apply -f "$W/rec.yaml"
+check "Recreate rolled out" quiet $K rollout status deploy/rec -n $NS --timeout=60s
+check "rollout pause" quiet $K rollout pause deploy/rec -n $NS
+check "set image while paused" quiet $K set image deploy/rec c=docker.io/library/busybox:1.36 -n $NS
+sleep 2
+check "paused: no new ReplicaSet" test "$($K get rs -n $NS -l app=rec --no-headers | wc -l)" = 1
+check "paused: Progressing reason DeploymentPaused" test "$($K get deploy rec -n $NS -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}')" = DeploymentPaused
+: >"$W/rec-samples"
+$K rollout resume deploy/rec -n $NS >/dev/null
+for _ in $(seq 200); do
+        $K get pods -n $NS -l app=rec -o jsonpath='{range .items[*]}{.spec.containers[0].image}{" "}{.status.phase}{"\n"}{end}' | sort -u | tr '\n' ';' >>"$W/rec-samples"
+        echo >>"$W/rec-samples"
+        [ "$($K get deploy rec -n $NS -o jsonpath='{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}')" = 2/2/2 ] && break
+        sleep 0.2
+done
+check "resumed Recreate rolled out" quiet $K rollout status deploy/rec -n $NS --timeout=60s
+mixed=$(grep -c 'busybox:1.36 Running.*docker.io/library/busybox:1.36 Running\|docker.io/library/busybox:1.36 Running.*busybox:1.36 Running' "$W/rec-samples")
+check "Recreate never ran old and new pods together ($mixed mixed samples)" test "$mixed" = 0
+# a Job with ttlSecondsAfterFinished goes away with its pods; a suspended Job starts on resume
+cat >"$W/more-jobs.yaml" <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: ttl, namespace: $NS}
+spec:
+  ttlSecondsAfterFinished: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox:1.36, command: ["true"]}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: sus, namespace: $NS}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox:1.36, command: ["true"]}]
+YAML
+check "apply ttl and suspended jobs" quiet $K apply -f "$W/more-jobs.yaml"
+ttl_gone() { ! $K get job ttl -n $NS >/dev/null 2>&1 && [ -z "$($K get pods -n $NS -l job-name=ttl -o name)" ]; }
+check "finished job deleted after ttlSecondsAfterFinished, pods too" wait_for 30 ttl_gone
+check "suspended job: Suspended condition" test "$($K get job sus -n $NS -o jsonpath='{.status.conditions[?(@.type=="Suspended")].status}')" = True
+check "suspended job: no pods" test -z "$($K get pods -n $NS -l job-name=sus -o name)"
+check "resume the job" quiet $K patch job sus -n $NS -p '{"spec":{"suspend":false}}'
+check "resumed job completes" quiet $K wait --for=condition=complete job/sus -n $NS --timeout=60s
+# a CronJob fires (every 5 s, on Berlin's wall clock), names its job <cronjob>-<minutes>
+cat >"$W/cron.yaml" <<YAML
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick, namespace: $NS}
+spec:
+  schedule: "@every 5s"
+  timeZone: Europe/Berlin
+  successfulJobsHistoryLimit: 1
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox:1.36, command: ["true"]}]
+YAML
+check "apply cronjob" quiet $K apply -f "$W/cron.yaml"
+fired() { $K get jobs -n $NS -o name | grep -q '^job.batch/tick-[0-9]*$'; }
+check "CronJob fired a Job" wait_for 30 fired
+check "CronJob lastScheduleTime set" wait_for 10 bash -c "[ -n \"\$($K get cronjob tick -n $NS -o jsonpath='{.status.lastScheduleTime}')\" ]"
+tsa=$($K get jobs -n $NS -o jsonpath='{.items[?(@.metadata.ownerReferences[0].kind=="CronJob")].metadata.annotations.batch\.kubernetes\.io/cronjob-scheduled-timestamp}')
+check "scheduled-timestamp annotation in Berlin time ($tsa)" grep -Eq '\+0[12]:00' <<<"$tsa"
+check "suspend the CronJob" quiet $K patch cronjob tick -n $NS -p '{"spec":{"suspend":true}}'
+
 # kill -9 right after a Deployment is created: after the restart exactly 4 pods, one RS
 NS=crash
 check "create namespace $NS" quiet $K create namespace $NS
