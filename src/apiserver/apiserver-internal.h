@@ -126,3 +126,6 @@ void proxy_stream(struct rq *q);
 bool reviews_route(struct rq *q);
 /* POST serviceaccounts/NAME/token (TokenRequest); responds. */
 void serviceaccount_token(struct rq *q);
+/* After a successful write of a Secret: fill a kubernetes.io/service-account-token Secret's
+ * token, ca.crt and namespace (a store update) when it has none yet. */
+void serviceaccount_secret_written(struct rq *q);

@@ -403,8 +403,10 @@ static void on_request(struct http_req *req, void *userdata)
         metrics_inflight_add(a->metrics, mutating, 1);
         bool ok = authenticate_authorize(&q);
         q.user = user.name;
-        if (ok)
+        if (ok) {
                 route(&q);
+                serviceaccount_secret_written(&q);
+        }
         metrics_inflight_add(a->metrics, mutating, -1);
         double ms = now_ms() - t0;
         if (attrs.resource_request) {

@@ -211,9 +211,7 @@ int authn_token_file_parse(const char *text, size_t len, struct authn_token_entr
                 }
                 *e = (struct authn_token_entry){
                         .token = xstrdup(f[0]),
-                        .user = {.name = xstrdup(f[1]),
-                                 .uid = xstrdup(f[2]),
-                                 .groups = strv_new()},
+                        .user = {.name = xstrdup(f[1]), .uid = xstrdup(f[2]), .groups = strv_new()},
                 };
                 if (nf >= 4) {
                         _cleanup_strv_free_ char **g = strv_split(f[3], ',');
@@ -306,8 +304,7 @@ int authn_b64url_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 
 /* ---- the service-account key ---- */
 
-static int write_pem_file(const char *path, mode_t mode, EVP_PKEY *k, bool priv,
-                          struct error *err)
+static int write_pem_file(const char *path, mode_t mode, EVP_PKEY *k, bool priv, struct error *err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -373,7 +370,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
 {
         FILE *f = fopen(path, "re");
         if (!f)
-                return error_set(err, -errno, "%s: %m", path);
+                return error_set(err, -errno, "%m"); /* the caller names the file */
         size_t cap = 4096, n = 0;
         char *buf = xmalloc(cap);
         size_t k;
@@ -382,8 +379,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct error
                 if (n > AUTHN_TOKEN_FILE_MAX) {
                         fclose(f);
                         free(buf);
-                        return error_set(err, -E2BIG, "%s: larger than %u bytes", path,
-                                         AUTHN_TOKEN_FILE_MAX);
+                        return error_set(err, -E2BIG, "larger than %u bytes", AUTHN_TOKEN_FILE_MAX);
                 }
                 if (cap - n < 2)
                         buf = xrealloc(buf, cap *= 2);
@@ -475,6 +471,8 @@ static bool es256_verify(EVP_PKEY *k, const char *msg, size_t len, const unsigne
         return ok;
 }
 
+static int sign_claims(struct authn *a, const json_t *claims, char **ret_token, struct error *err);
+
 int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, const char *uid,
                          char *const *audiences, int64_t exp_seconds,
                          const struct authn_bound_ref *bound, time_t now, char **ret_token,
@@ -482,8 +480,6 @@ int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, cons
 {
         if (!a->sa_key)
                 return error_set(err, -ENODEV, "no service-account signing key");
-        _cleanup_(json_decrefp) json_t *hdr = json_pack("{s:s,s:s}", "alg", "ES256", "kid",
-                                                        a->kid);
         json_t *aud = json_array();
         for (char *const *p = audiences; p && *p; p++)
                 json_array_append_new(aud, json_string(*p));
@@ -501,9 +497,30 @@ int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, cons
                                               bound->uid ? bound->uid : ""));
         }
         _cleanup_(json_decrefp) json_t *claims = json_pack(
-                "{s:o,s:I,s:I,s:s,s:s,s:o,s:I,s:s}", "aud", aud, "exp", (json_int_t)(now + exp_seconds),
-                "iat", (json_int_t)now, "iss", AUTHN_ISSUER, "jti", jti, "kubernetes.io", k8s,
-                "nbf", (json_int_t)now, "sub", sub);
+                "{s:o,s:I,s:I,s:s,s:s,s:o,s:I,s:s}", "aud", aud, "exp",
+                (json_int_t)(now + exp_seconds), "iat", (json_int_t)now, "iss", AUTHN_ISSUER, "jti",
+                jti, "kubernetes.io", k8s, "nbf", (json_int_t)now, "sub", sub);
+        return sign_claims(a, claims, ret_token, err);
+}
+
+int authn_sa_token_issue_legacy(struct authn *a, const char *ns, const char *name, const char *uid,
+                                const char *secret, char **ret_token, struct error *err)
+{
+        if (!a->sa_key)
+                return error_set(err, -ENODEV, "no service-account signing key");
+        _cleanup_free_ char *sub = xasprintf("system:serviceaccount:%s:%s", ns, name);
+        _cleanup_(json_decrefp) json_t *claims = json_pack(
+                "{s:s,s:s,s:s,s:s,s:s,s:s}", "iss", AUTHN_LEGACY_ISSUER,
+                "kubernetes.io/serviceaccount/namespace", ns,
+                "kubernetes.io/serviceaccount/secret.name", secret,
+                "kubernetes.io/serviceaccount/service-account.name", name,
+                "kubernetes.io/serviceaccount/service-account.uid", uid ? uid : "", "sub", sub);
+        return sign_claims(a, claims, ret_token, err);
+}
+
+static int sign_claims(struct authn *a, const json_t *claims, char **ret_token, struct error *err)
+{
+        _cleanup_(json_decrefp) json_t *hdr = json_pack("{s:s,s:s}", "alg", "ES256", "kid", a->kid);
         _cleanup_free_ char *hs = kjson_dump(hdr), *cs = kjson_dump(claims);
         _cleanup_free_ char *h64 = authn_b64url_encode(hs, strlen(hs));
         _cleanup_free_ char *c64 = authn_b64url_encode(cs, strlen(cs));
@@ -532,14 +549,14 @@ static bool aud_matches(const json_t *aud)
                 return !strcmp(json_string_value(aud), AUTHN_ISSUER);
         size_t i;
         json_t *v;
-        json_array_foreach (aud, i, v)
-                if (json_is_string(v) && !strcmp(json_string_value(v), AUTHN_ISSUER))
-                        return true;
+        json_array_foreach(aud, i, v) if (json_is_string(v) &&
+                                          !strcmp(json_string_value(v), AUTHN_ISSUER)) return true;
         return false;
 }
 
-int authn_sa_token_verify(struct authn *a, const char *token, time_t now, json_t **ret_claims,
-                          struct error *err)
+/* Decode a compact ES256 JWT and check its signature; *ret_claims = the payload. */
+static int jwt_verify_signature(struct authn *a, const char *token, json_t **ret_claims,
+                                struct error *err)
 {
         if (!a->sa_key)
                 return error_set(err, -EPERM, "no service-account key");
@@ -562,6 +579,13 @@ int authn_sa_token_verify(struct authn *a, const char *token, time_t now, json_t
         if (authn_b64url_decode(d2 + 1, strlen(d2 + 1), &sig, &slen) < 0 || slen != 64 ||
             !es256_verify(a->sa_key, token, (size_t)(d2 - token), (unsigned char *)sig))
                 return error_set(err, -EPERM, "invalid signature");
+        *ret_claims = TAKE_PTR(claims);
+        return 0;
+}
+
+/* The claims of a (signature-checked) bound token at time now. */
+static int check_claims(const json_t *claims, time_t now, struct error *err)
+{
         const char *iss = kjson_str(claims, "iss");
         if (!iss || strcmp(iss, AUTHN_ISSUER))
                 return error_set(err, -EPERM, "wrong issuer");
@@ -578,8 +602,45 @@ int authn_sa_token_verify(struct authn *a, const char *token, time_t now, json_t
         if (!sub || strncmp(sub, "system:serviceaccount:", 22) || !kjson_str(k8s, "namespace") ||
             !kjson_str(k8s, "serviceaccount.name"))
                 return error_set(err, -EPERM, "not a service-account token");
+        return 0;
+}
+
+int authn_sa_token_verify(struct authn *a, const char *token, time_t now, json_t **ret_claims,
+                          struct error *err)
+{
+        _cleanup_(json_decrefp) json_t *claims = NULL;
+        int r = jwt_verify_signature(a, token, &claims, err);
+        if (r >= 0)
+                r = check_claims(claims, now, err);
+        if (r < 0)
+                return r;
         *ret_claims = TAKE_PTR(claims);
         return 0;
+}
+
+/* A string member by its literal key (keys with dots, which kjson_str would split). */
+static const char *kjson_str_key(const json_t *o, const char *key)
+{
+        return json_string_value(json_object_get(o, key));
+}
+
+/* Standard padded base64 (a Secret's data value) to a NUL-terminated string, or NULL. */
+static char *authn_b64_decode_std(const char *s)
+{
+        size_t len = strlen(s);
+        if (len % 4 || len > 4 * AUTHN_TOKEN_MAX)
+                return NULL;
+        unsigned char *out = xmalloc(len / 4 * 3 + 1);
+        int n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
+        if (n < 0) {
+                free(out);
+                return NULL;
+        }
+        /* EVP_DecodeBlock counts the padding as zero bytes */
+        for (size_t i = len; i > 0 && s[i - 1] == '='; i--)
+                n--;
+        out[n] = 0;
+        return (char *)out;
 }
 
 /* The stored object's metadata.uid, or NULL if the key is absent (caller frees). */
@@ -599,11 +660,58 @@ static char *stored_uid(struct store *st, const char *key)
         return uid;
 }
 
+/* A legacy token (kubernetes.io/service-account-token Secret): valid while the Secret exists
+ * holding exactly this token and the ServiceAccount exists with the token's uid. */
+static int legacy_authenticate(struct authn *a, const char *token, const json_t *c,
+                               struct authn_user *ret, struct error *err)
+{
+        const char *ns = kjson_str_key(c, "kubernetes.io/serviceaccount/namespace");
+        const char *name = kjson_str_key(c, "kubernetes.io/serviceaccount/service-account.name");
+        const char *uid = kjson_str_key(c, "kubernetes.io/serviceaccount/service-account.uid");
+        const char *secret = kjson_str_key(c, "kubernetes.io/serviceaccount/secret.name");
+        if (!ns || !name || !secret)
+                return error_set(err, -EPERM, "malformed legacy service-account token");
+        _cleanup_free_ char *key = xasprintf("/registry/serviceaccounts/%s/%s", ns, name);
+        _cleanup_free_ char *have = stored_uid(a->store, key);
+        if (!have || (uid && strcmp(uid, have)))
+                return error_set(err, -EPERM, "serviceaccount %s/%s is gone", ns, name);
+        _cleanup_free_ char *skey = xasprintf("/registry/secrets/%s/%s", ns, secret);
+        struct store_kv kv = {0};
+        if (!a->store || store_get(a->store, skey, &kv, NULL) < 0)
+                return error_set(err, -EPERM, "secret %s/%s is gone", ns, secret);
+        json_t *o = NULL;
+        bool same = false;
+        if (kjson_parse(kv.value, kv.value_len, 0, &o, NULL) == 0) {
+                const char *b64 = kjson_str(json_object_get(o, "data"), "token");
+                _cleanup_free_ char *stored = b64 ? authn_b64_decode_std(b64) : NULL;
+                same = stored && !strcmp(stored, token);
+        }
+        json_decref(o);
+        store_kv_clear(&kv);
+        if (!same)
+                return error_set(err, -EPERM, "secret %s/%s no longer holds the token", ns, secret);
+        *ret = (struct authn_user){
+                .name = xasprintf("system:serviceaccount:%s:%s", ns, name),
+                .uid = xstrdup(have),
+                .groups = strv_push(NULL, "system:serviceaccounts"),
+        };
+        _cleanup_free_ char *nsg = xasprintf("system:serviceaccounts:%s", ns);
+        ret->groups = strv_push(ret->groups, nsg);
+        add_authenticated(ret);
+        return 1;
+}
+
 static int sa_authenticate(struct authn *a, const char *token, struct authn_user *ret,
                            struct error *err)
 {
         _cleanup_(json_decrefp) json_t *c = NULL;
-        int r = authn_sa_token_verify(a, token, time(NULL), &c, err);
+        int r = jwt_verify_signature(a, token, &c, err);
+        if (r < 0)
+                return r;
+        const char *iss = kjson_str(c, "iss");
+        if (iss && !strcmp(iss, AUTHN_LEGACY_ISSUER))
+                return legacy_authenticate(a, token, c, ret, err);
+        r = check_claims(c, time(NULL), err);
         if (r < 0)
                 return r;
         const json_t *k8s = json_object_get(c, "kubernetes.io");
@@ -621,9 +729,8 @@ static int sa_authenticate(struct authn *a, const char *token, struct authn_user
         const char *secret = kjson_str(k8s, "secret.name");
         const char *secret_uid = kjson_str(k8s, "secret.uid");
         if (pod || secret) {
-                _cleanup_free_ char *bkey = xasprintf("/registry/%s/%s/%s",
-                                                      pod ? "pods" : "secrets", ns,
-                                                      pod ? pod : secret);
+                _cleanup_free_ char *bkey = xasprintf(
+                        "/registry/%s/%s/%s", pod ? "pods" : "secrets", ns, pod ? pod : secret);
                 _cleanup_free_ char *bu = stored_uid(a->store, bkey);
                 const char *want = pod ? pod_uid : secret_uid;
                 if (!bu || (want && *want && strcmp(want, bu)))

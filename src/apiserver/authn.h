@@ -26,8 +26,9 @@ struct store;
 struct authn;
 
 #define AUTHN_ISSUER "https://kubernetes.default.svc.cluster.local"
-#define AUTHN_TOKEN_MAX 16384            /* longer bearer tokens are rejected */
-#define AUTHN_TOKEN_FILE_MAX (16u << 20) /* token files above this are refused */
+#define AUTHN_LEGACY_ISSUER "kubernetes/serviceaccount" /* Secret-based tokens */
+#define AUTHN_TOKEN_MAX 16384                           /* longer bearer tokens are rejected */
+#define AUTHN_TOKEN_FILE_MAX (16u << 20)                /* token files above this are refused */
 #define AUTHN_TOKEN_EXPIRATION_DEFAULT 3600
 #define AUTHN_TOKEN_EXPIRATION_MIN 600
 #define AUTHN_TOKEN_EXPIRATION_MAX (INT64_C(1) << 32)
@@ -99,6 +100,13 @@ int authn_sa_token_issue(struct authn *a, const char *ns, const char *name, cons
                          char *const *audiences, int64_t exp_seconds,
                          const struct authn_bound_ref *bound, time_t now, char **ret_token,
                          struct error *err);
+/* A legacy (never expiring) token for a kubernetes.io/service-account-token Secret, as
+ * kube-controller-manager's tokens controller signs them (iss "kubernetes/serviceaccount",
+ * claims kubernetes.io/serviceaccount/{namespace,secret.name,service-account.name,
+ * service-account.uid}). It authenticates while that Secret holds it and the ServiceAccount
+ * exists with that uid. Same errors as authn_sa_token_issue. */
+int authn_sa_token_issue_legacy(struct authn *a, const char *ns, const char *name, const char *uid,
+                                const char *secret, char **ret_token, struct error *err);
 /* Verify a token's signature and time/audience/issuer claims at time now, without looking at
  * the store. On success *ret_claims is the payload (new reference). -EPERM (message in err). */
 int authn_sa_token_verify(struct authn *a, const char *token, time_t now, json_t **ret_claims,

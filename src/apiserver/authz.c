@@ -39,8 +39,8 @@ static char *lower(const char *s)
 
 static bool parse_bool(const char *s)
 {
-        return s && (!strcmp(s, "1") || !strcmp(s, "t") || !strcmp(s, "T") ||
-                     !strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True"));
+        return s && (!strcmp(s, "1") || !strcmp(s, "t") || !strcmp(s, "T") || !strcmp(s, "true") ||
+                     !strcmp(s, "TRUE") || !strcmp(s, "True"));
 }
 
 /* metadata.name=X (or ==X) among the field selector's requirements, else NULL. */
@@ -137,8 +137,8 @@ void authz_request_info_parse(const char *method, const char *path, const char *
                 at.verb = xstrdup(parse_bool(w) ? "watch" : "list");
         }
         if (!at.name && (!strcmp(at.verb, "list") || !strcmp(at.verb, "watch"))) {
-                _cleanup_free_ char *fs = query_raw ? http_query_get(query_raw, "fieldSelector")
-                                                    : NULL;
+                _cleanup_free_ char *fs =
+                        query_raw ? http_query_get(query_raw, "fieldSelector") : NULL;
                 at.name = field_selector_name(fs);
         }
         if (!at.name && !strcmp(at.verb, "delete")) {
@@ -165,9 +165,8 @@ static bool str_in(const json_t *arr, const char *s)
 {
         size_t i;
         json_t *v;
-        json_array_foreach (arr, i, v)
-                if (json_is_string(v) && !strcmp(json_string_value(v), s))
-                        return true;
+        json_array_foreach(arr, i, v) if (json_is_string(v) &&
+                                          !strcmp(json_string_value(v), s)) return true;
         return false;
 }
 
@@ -180,7 +179,8 @@ static bool resource_matches(const json_t *arr, const char *combined, const char
 {
         size_t i;
         json_t *v;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 const char *r = json_string_value(v);
                 if (!r)
                         continue;
@@ -199,7 +199,8 @@ static bool url_matches(const json_t *arr, const char *path)
 {
         size_t i;
         json_t *v;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 const char *u = json_string_value(v);
                 if (!u)
                         continue;
@@ -221,9 +222,9 @@ bool authz_rule_matches(const json_t *rule, const struct authz_attrs *at)
         if (!has_star_or(json_object_get(rule, "apiGroups"), at->group))
                 return false;
         _cleanup_free_ char *combined =
-                at->subresource ? xasprintf("%s/%s", at->resource ? at->resource : "",
-                                            at->subresource)
-                                : xstrdup(at->resource ? at->resource : "");
+                at->subresource
+                        ? xasprintf("%s/%s", at->resource ? at->resource : "", at->subresource)
+                        : xstrdup(at->resource ? at->resource : "");
         if (!resource_matches(json_object_get(rule, "resources"), combined, at->subresource))
                 return false;
         const json_t *names = json_object_get(rule, "resourceNames");
@@ -263,8 +264,8 @@ void authz_policy_add(struct authz_policy *p, const char *kind, const json_t *ob
         if (!json_is_array(rules))
                 rules = NULL;
         if (!strcmp(kind, "ClusterRole")) {
-                json_object_set_new(p->cluster_roles, name, rules ? json_deep_copy(rules)
-                                                                  : json_array());
+                json_object_set_new(p->cluster_roles, name,
+                                    rules ? json_deep_copy(rules) : json_array());
                 json_t *sel = kjson_get(obj, "aggregationRule.clusterRoleSelectors");
                 json_t *labels = kjson_get(obj, "metadata.labels");
                 if (json_is_array(sel) || json_is_object(labels))
@@ -287,9 +288,7 @@ static bool rules_contain(const json_t *rules, const json_t *rule)
 {
         size_t i;
         json_t *r;
-        json_array_foreach (rules, i, r)
-                if (json_equal(r, (json_t *)rule))
-                        return true;
+        json_array_foreach(rules, i, r) if (json_equal(r, (json_t *)rule)) return true;
         return false;
 }
 
@@ -299,14 +298,16 @@ void authz_policy_aggregate(struct authz_policy *p)
         json_t *info;
         for (int pass = 0; pass < 8; pass++) {
                 bool changed = false;
-                json_object_foreach (p->aggregating, name, info) {
+                json_object_foreach(p->aggregating, name, info)
+                {
                         json_t *sels = json_object_get(info, "selectors");
                         if (!json_is_array(sels))
                                 continue;
                         json_t *agg = json_array();
                         const char *other;
                         json_t *oinfo;
-                        json_object_foreach (p->aggregating, other, oinfo) {
+                        json_object_foreach(p->aggregating, other, oinfo)
+                        {
                                 if (!strcmp(other, name))
                                         continue;
                                 json_t *labels = json_object_get(oinfo, "labels");
@@ -315,7 +316,8 @@ void authz_policy_aggregate(struct authz_policy *p)
                                 bool match = false;
                                 size_t i;
                                 json_t *sel;
-                                json_array_foreach (sels, i, sel) {
+                                json_array_foreach(sels, i, sel)
+                                {
                                         struct labels_selector *ls = NULL;
                                         /* an empty selector matches nothing here, as the
                                          * aggregation controller skips it */
@@ -330,9 +332,9 @@ void authz_policy_aggregate(struct authz_policy *p)
                                 if (!match)
                                         continue;
                                 json_t *r;
-                                json_array_foreach (json_object_get(p->cluster_roles, other), i, r)
-                                        if (!rules_contain(agg, r))
-                                                json_array_append(agg, r);
+                                json_array_foreach(json_object_get(p->cluster_roles, other), i,
+                                                   r) if (!rules_contain(agg, r))
+                                        json_array_append(agg, r);
                         }
                         if (!json_equal(agg, json_object_get(p->cluster_roles, name))) {
                                 json_object_set_new(p->cluster_roles, name, agg);
@@ -382,9 +384,7 @@ static bool rules_allow(const json_t *rules, const struct authz_attrs *at)
 {
         size_t i;
         json_t *r;
-        json_array_foreach (rules, i, r)
-                if (authz_rule_matches(r, at))
-                        return true;
+        json_array_foreach(rules, i, r) if (authz_rule_matches(r, at)) return true;
         return false;
 }
 
@@ -396,7 +396,8 @@ static const json_t *binding_allows(const struct authz_policy *p, const json_t *
         const json_t *subject = NULL;
         size_t i;
         json_t *s;
-        json_array_foreach (json_object_get(b, "subjects"), i, s) {
+        json_array_foreach(json_object_get(b, "subjects"), i, s)
+        {
                 if (subject_applies(s, u, bns)) {
                         subject = s;
                         break;
@@ -427,7 +428,8 @@ bool authz_policy_allows(const struct authz_policy *p, const struct authn_user *
         }
         size_t i;
         json_t *b;
-        json_array_foreach (p->cluster_bindings, i, b) {
+        json_array_foreach(p->cluster_bindings, i, b)
+        {
                 const json_t *s = binding_allows(p, b, u, at, "");
                 if (s) {
                         if (ret_reason) {
@@ -442,7 +444,8 @@ bool authz_policy_allows(const struct authz_policy *p, const struct authn_user *
                 }
         }
         if (at->resource_request && at->ns && *at->ns) {
-                json_array_foreach (p->bindings, i, b) {
+                json_array_foreach(p->bindings, i, b)
+                {
                         const char *bns = kjson_str(b, "metadata.namespace");
                         if (!bns || strcmp(bns, at->ns))
                                 continue;
@@ -471,7 +474,8 @@ static void add_rules(json_t *out, const json_t *rules)
 {
         size_t i;
         json_t *r;
-        json_array_foreach (rules, i, r) {
+        json_array_foreach(rules, i, r)
+        {
                 json_t *urls = json_object_get(r, "nonResourceURLs");
                 if (json_array_size(urls)) {
                         json_array_append_new(json_object_get(out, "nonResourceRules"),
@@ -491,14 +495,15 @@ static void add_rules(json_t *out, const json_t *rules)
         }
 }
 
-json_t *authz_policy_rules(const struct authz_policy *p, const struct authn_user *u,
-                           const char *ns)
+json_t *authz_policy_rules(const struct authz_policy *p, const struct authn_user *u, const char *ns)
 {
         json_t *out = json_pack("{s:[],s:[]}", "resourceRules", "nonResourceRules");
         size_t i, j;
         json_t *b, *s;
-        json_array_foreach (p->cluster_bindings, i, b) {
-                json_array_foreach (json_object_get(b, "subjects"), j, s) {
+        json_array_foreach(p->cluster_bindings, i, b)
+        {
+                json_array_foreach(json_object_get(b, "subjects"), j, s)
+                {
                         if (!subject_applies(s, u, ""))
                                 continue;
                         const char *rk = kjson_str(b, "roleRef.kind");
@@ -510,11 +515,13 @@ json_t *authz_policy_rules(const struct authz_policy *p, const struct authn_user
         }
         if (!ns || !*ns)
                 return out;
-        json_array_foreach (p->bindings, i, b) {
+        json_array_foreach(p->bindings, i, b)
+        {
                 const char *bns = kjson_str(b, "metadata.namespace");
                 if (!bns || strcmp(bns, ns))
                         continue;
-                json_array_foreach (json_object_get(b, "subjects"), j, s) {
+                json_array_foreach(json_object_get(b, "subjects"), j, s)
+                {
                         if (!subject_applies(s, u, bns))
                                 continue;
                         const char *rk = kjson_str(b, "roleRef.kind");
@@ -538,8 +545,8 @@ char *authz_forbidden_message(const struct authn_user *u, const struct authz_att
                 return xasprintf("forbidden: User \"%s\" cannot %s path \"%s\"", user, at->verb,
                                  at->path);
         const char *res = at->resource ? at->resource : "";
-        _cleanup_free_ char *combined = at->subresource ? xasprintf("%s/%s", res, at->subresource)
-                                                        : xstrdup(res);
+        _cleanup_free_ char *combined =
+                at->subresource ? xasprintf("%s/%s", res, at->subresource) : xstrdup(res);
         _cleanup_free_ char *why = NULL;
         if (at->ns && *at->ns)
                 why = xasprintf("User \"%s\" cannot %s resource \"%s\" in API group \"%s\" in the "
@@ -552,8 +559,8 @@ char *authz_forbidden_message(const struct authn_user *u, const struct authz_att
         /* apierrors.NewForbidden(GroupResource{group, resource}, name, err) */
         if (!*res && !(at->group && *at->group))
                 return xasprintf("forbidden: %s", why);
-        _cleanup_free_ char *gr = at->group && *at->group ? xasprintf("%s.%s", res, at->group)
-                                                          : xstrdup(res);
+        _cleanup_free_ char *gr =
+                at->group && *at->group ? xasprintf("%s.%s", res, at->group) : xstrdup(res);
         if (at->name && *at->name)
                 return xasprintf("%s \"%s\" is forbidden: %s", gr, at->name, why);
         return xasprintf("%s is forbidden: %s", gr, why);
@@ -627,8 +634,9 @@ static void edit_only_rules(json_t *r)
         rule(r, R_WRITE, "networking.k8s.io", "ingresses networkpolicies", NULL);
         rule(r, R_WRITE, "policy", "poddisruptionbudgets", NULL);
         rule(r, R_WRITE, "discovery.k8s.io", "endpointslices", NULL);
-        rule(r, R_READ, "-", "pods/attach pods/exec pods/portforward pods/proxy secrets "
-                             "services/proxy",
+        rule(r, R_READ, "-",
+             "pods/attach pods/exec pods/portforward pods/proxy secrets "
+             "services/proxy",
              NULL);
 }
 
@@ -645,8 +653,8 @@ static json_t *bootstrap_meta(const char *name)
         timefmt_rfc3339(ts, time(NULL));
         return json_pack("{s:s,s:s,s:s,s:{s:s},s:{s:s}}", "name", name, "uid", uid,
                          "creationTimestamp", ts, "labels", "kubernetes.io/bootstrapping",
-                         "rbac-defaults", "annotations", "rbac.authorization.kubernetes.io/autoupdate",
-                         "true");
+                         "rbac-defaults", "annotations",
+                         "rbac.authorization.kubernetes.io/autoupdate", "true");
 }
 
 static int put_missing(struct store *st, const char *resource, const char *kind, json_t *obj,
@@ -694,8 +702,8 @@ static int cluster_role(struct store *st, const char *name, void (*fill)(json_t 
         return cluster_role_agg(st, name, fill, urls, NULL, NULL, err);
 }
 
-static int cluster_binding(struct store *st, const char *name, const char *role,
-                           const char *groups, struct error *err)
+static int cluster_binding(struct store *st, const char *name, const char *role, const char *groups,
+                           struct error *err)
 {
         _cleanup_(json_decrefp) json_t *o = json_object();
         json_object_set_new(o, "metadata", bootstrap_meta(name));
@@ -706,8 +714,8 @@ static int cluster_binding(struct store *st, const char *name, const char *role,
         _cleanup_strv_free_ char **g = strv_split(groups, ' ');
         for (char **x = g; *x; x++)
                 json_array_append_new(subj, json_pack("{s:s,s:s,s:s}", "apiGroup",
-                                                      "rbac.authorization.k8s.io", "kind",
-                                                      "Group", "name", *x));
+                                                      "rbac.authorization.k8s.io", "kind", "Group",
+                                                      "name", *x));
         json_object_set_new(o, "subjects", subj);
         return put_missing(st, "clusterrolebindings", "ClusterRoleBinding", o, err);
 }
@@ -721,8 +729,7 @@ static void cluster_admin_rules(json_t *r)
 static void admin_only_rules(json_t *r)
 {
         rule(r, "create", "authorization.k8s.io", "localsubjectaccessreviews", NULL);
-        rule(r, R_WRITE " get list watch", "rbac.authorization.k8s.io", "rolebindings roles",
-             NULL);
+        rule(r, R_WRITE " get list watch", "rbac.authorization.k8s.io", "rolebindings roles", NULL);
 }
 
 static void admin_rules(json_t *r)
@@ -733,8 +740,8 @@ static void admin_rules(json_t *r)
 
 static void basic_user_rules(json_t *r)
 {
-        rule(r, "create", "authorization.k8s.io", "selfsubjectaccessreviews selfsubjectrulesreviews",
-             NULL);
+        rule(r, "create", "authorization.k8s.io",
+             "selfsubjectaccessreviews selfsubjectrulesreviews", NULL);
         rule(r, "create", "authentication.k8s.io", "selfsubjectreviews", NULL);
 }
 
@@ -849,8 +856,8 @@ int authz_new(struct store *st, struct authz **ret, struct error *err)
         int r = 0;
         int64_t rev = store_revision(st);
         for (size_t k = 0; r >= 0 && k < ARRAY_SIZE(rbac_prefixes); k++)
-                r = store_watch(st, rbac_prefixes[k].prefix, rev, on_rbac_event, z,
-                                &z->watches[k], err);
+                r = store_watch(st, rbac_prefixes[k].prefix, rev, on_rbac_event, z, &z->watches[k],
+                                err);
         if (r >= 0)
                 r = reload(z, err);
         if (r < 0) {
@@ -897,9 +904,8 @@ bool authz_allows(struct authz *z, const struct authn_user *u, const struct auth
 }
 
 /* May requester impersonate resource/name (in ns)? Fills *ret_msg when not. */
-static bool may_impersonate(struct authz *z, const struct authn_user *requester,
-                            const char *group, const char *resource, const char *ns,
-                            const char *name, char **ret_msg)
+static bool may_impersonate(struct authz *z, const struct authn_user *requester, const char *group,
+                            const char *resource, const char *ns, const char *name, char **ret_msg)
 {
         struct authz_attrs at = {
                 .resource_request = true,
@@ -985,7 +991,8 @@ static void quoted_list(struct strbuf_like *b, const char *key, const json_t *ar
         sb_add(b, ":[");
         size_t i;
         json_t *v;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 if (i)
                         sb_add(b, " ");
                 sb_add(b, "\"");
@@ -1007,8 +1014,8 @@ static bool holds(struct authz *z, const struct authn_user *u, const char *ns, c
         if (!url) {
                 at.group = xstrdup(group);
                 const char *slash = strchr(resource, '/');
-                at.resource = slash ? xstrndup(resource, (size_t)(slash - resource))
-                                    : xstrdup(resource);
+                at.resource =
+                        slash ? xstrndup(resource, (size_t)(slash - resource)) : xstrdup(resource);
                 at.subresource = slash ? xstrdup(slash + 1) : NULL;
                 at.ns = ns && *ns ? xstrdup(ns) : NULL;
                 at.name = name ? xstrdup(name) : NULL;
@@ -1024,16 +1031,20 @@ static void missing_rights(struct authz *z, const struct authn_user *u, const ch
 {
         size_t i, a, b, c, d;
         json_t *r, *verb, *g, *res, *name;
-        json_array_foreach (rules, i, r) {
+        json_array_foreach(rules, i, r)
+        {
                 json_t *verbs = json_object_get(r, "verbs");
                 json_t *urls = json_object_get(r, "nonResourceURLs");
-                json_array_foreach (urls, a, g) {
-                        json_array_foreach (verbs, b, verb) {
+                json_array_foreach(urls, a, g)
+                {
+                        json_array_foreach(verbs, b, verb)
+                        {
                                 if (!json_is_string(g) || !json_is_string(verb) ||
                                     holds(z, u, NULL, json_string_value(verb), NULL, NULL, NULL,
                                           json_string_value(g)))
                                         continue;
-                                json_t *one_u = json_pack("[O]", g), *one_v = json_pack("[O]", verb);
+                                json_t *one_u = json_pack("[O]", g),
+                                       *one_v = json_pack("[O]", verb);
                                 sb_add(missing, "\n{");
                                 quoted_list(missing, "NonResourceURLs", one_u);
                                 sb_add(missing, ", ");
@@ -1046,10 +1057,14 @@ static void missing_rights(struct authz *z, const struct authn_user *u, const ch
                 json_t *names = json_object_get(r, "resourceNames");
                 json_t *none = json_pack("[n]");
                 json_t *name_list = json_array_size(names) ? names : none;
-                json_array_foreach (json_object_get(r, "apiGroups"), a, g) {
-                        json_array_foreach (json_object_get(r, "resources"), b, res) {
-                                json_array_foreach (name_list, c, name) {
-                                        json_array_foreach (verbs, d, verb) {
+                json_array_foreach(json_object_get(r, "apiGroups"), a, g)
+                {
+                        json_array_foreach(json_object_get(r, "resources"), b, res)
+                        {
+                                json_array_foreach(name_list, c, name)
+                                {
+                                        json_array_foreach(verbs, d, verb)
+                                        {
                                                 if (!json_is_string(g) || !json_is_string(res) ||
                                                     !json_is_string(verb) ||
                                                     holds(z, u, ns, json_string_value(verb),
@@ -1146,11 +1161,11 @@ int authz_check_escalation(struct authz *z, const struct authn_user *u,
                         rules = json_object_get(z->policy.roles, k);
                 }
                 if (!rules) {
-                        _cleanup_free_ char *why = xasprintf(
-                                "\n%s \"%s\" not found (binding it needs the verb bind)",
-                                ref_cluster ? "clusterroles.rbac.authorization.k8s.io"
-                                            : "roles.rbac.authorization.k8s.io",
-                                rn);
+                        _cleanup_free_ char *why =
+                                xasprintf("\n%s \"%s\" not found (binding it needs the verb bind)",
+                                          ref_cluster ? "clusterroles.rbac.authorization.k8s.io"
+                                                      : "roles.rbac.authorization.k8s.io",
+                                          rn);
                         *ret_msg = escalation_message(u, at, name, why);
                         return -EACCES;
                 }

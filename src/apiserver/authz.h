@@ -12,8 +12,8 @@
  * its Role's or ClusterRole's rules in its namespace only. Rules match on verbs, apiGroups,
  * resources ("*", "pods", "pods/log", and "*" + "/scale" for every scale subresource; a
  * resource followed by "/" + "*" matches nothing, as in Kubernetes), resourceNames,
- * nonResourceURLs (exact, or a prefix ending in "*"). Subjects: User, Group, ServiceAccount. Aggregation rules are
- * not evaluated.
+ * nonResourceURLs (exact, or a prefix ending in "*"). Subjects: User, Group, ServiceAccount.
+ * Aggregation rules are not evaluated.
  *
  * The policy is a snapshot of the four RBAC kinds read from the store; struct authz keeps one
  * and reloads it after any write under /registry/{cluster,}role{,binding}s/ (store watches set a

@@ -438,8 +438,9 @@ void cacher_store_event(const struct store_event *ev, void *userdata)
         pthread_mutex_unlock(&c->mu);
         /* A write made on the loop thread itself (a request handler): apply and fan out now,
          * saving the wake-up's trip through the loop. */
-        if (c->has_owner && !c->busy && !c->detached && !c->dispatching &&
-            pthread_equal(pthread_self(), c->owner)) {
+        if (__atomic_load_n(&c->has_owner, __ATOMIC_ACQUIRE) &&
+            pthread_equal(pthread_self(), c->owner) && !c->busy && !c->detached &&
+            !c->dispatching) {
                 drain(c, false);
                 return;
         }
@@ -576,7 +577,7 @@ void cacher_drain(struct cacher *c)
 void cacher_set_owner(struct cacher *c)
 {
         c->owner = pthread_self();
-        c->has_owner = true;
+        __atomic_store_n(&c->has_owner, true, __ATOMIC_RELEASE); /* read by store threads */
 }
 
 /* ---- public ---- */

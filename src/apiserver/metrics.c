@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 static const double buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2,
-                                 3,     4,     5,    6,   8,   10,  15,  20,  30,  45,  60};
+                                 3,     4,     5,    6,   8,   10,  15,  20,  30,  45,   60};
 #define N_BUCKETS ARRAY_SIZE(buckets)
 
 enum series_kind { S_COUNTER, S_HISTOGRAM, S_GAUGE };
@@ -109,7 +109,10 @@ static bool put_label(char *buf, size_t size, size_t *pos, const char *name, con
                 return false;
         p += (size_t)n;
         for (const char *c = v ? v : ""; *c; c++) {
-                const char *esc = *c == '\\' ? "\\\\" : *c == '"' ? "\\\"" : *c == '\n' ? "\\n" : NULL;
+                const char *esc = *c == '\\'   ? "\\\\"
+                                  : *c == '"'  ? "\\\""
+                                  : *c == '\n' ? "\\n"
+                                               : NULL;
                 size_t need = esc ? 2 : 1;
                 if (p + need + 2 >= size)
                         return false;
@@ -145,8 +148,8 @@ static bool render_labels(char *buf, size_t size, const struct metrics_labels *l
                put_label(buf, size, &p, "version", l->version);
 }
 
-void metrics_labels_from_attrs(const struct authz_attrs *at, const char *content_type,
-                               bool dry_run, struct metrics_labels *ret)
+void metrics_labels_from_attrs(const struct authz_attrs *at, const char *content_type, bool dry_run,
+                               struct metrics_labels *ret)
 {
         const char *v = at->verb;
         const char *mv = "";
@@ -290,8 +293,7 @@ static struct series **sorted(const struct family *f)
         return v;
 }
 
-static void render_family(struct out *o, const struct family *f, const char *help,
-                          const char *type)
+static void render_family(struct out *o, const struct family *f, const char *help, const char *type)
 {
         outf(o, "# HELP %s %s\n# TYPE %s %s\n", f->name, help, f->name, type);
         _cleanup_free_ struct series **v = sorted(f);

@@ -34,8 +34,8 @@ void metrics_free(struct metrics *m);
 
 /* The labels for request attributes at (borrowed strings point into at): the metric verb
  * (content_type decides APPLY for PATCH; may be NULL) and scope. */
-void metrics_labels_from_attrs(const struct authz_attrs *at, const char *content_type,
-                               bool dry_run, struct metrics_labels *ret);
+void metrics_labels_from_attrs(const struct authz_attrs *at, const char *content_type, bool dry_run,
+                               struct metrics_labels *ret);
 
 /* Count one finished request with HTTP status code and latency. */
 void metrics_request_observe(struct metrics *m, const struct metrics_labels *l, int code,

@@ -73,9 +73,8 @@ static void token_review(struct rq *q)
         _cleanup_free_ char *hdr = xasprintf("Bearer %s", tok);
         struct authn_user u = {0};
         struct error err = {0};
-        int r = q->a->authenticator
-                        ? authn_request(q->a->authenticator, NULL, NULL, hdr, &u, &err)
-                        : -EPERM;
+        int r = q->a->authenticator ? authn_request(q->a->authenticator, NULL, NULL, hdr, &u, &err)
+                                    : -EPERM;
         json_t *st = json_object();
         if (r > 0) {
                 json_object_set_new(st, "authenticated", json_true());
@@ -99,8 +98,7 @@ static char *dup_or_null(const json_t *o, const char *path)
 
 /* spec.resourceAttributes / nonResourceAttributes -> attributes; false (and responds) if
  * neither or both are given. */
-static bool spec_attrs(struct rq *q, const json_t *spec, const char *kind,
-                       struct authz_attrs *ret)
+static bool spec_attrs(struct rq *q, const json_t *spec, const char *kind, struct authz_attrs *ret)
 {
         const json_t *ra = json_object_get(spec, "resourceAttributes");
         const json_t *na = json_object_get(spec, "nonResourceAttributes");
@@ -153,8 +151,7 @@ static void access_review(struct rq *q, const char *kind, bool self, bool local)
         if (local && (!at.resource_request || !is(at.ns, q->attrs->ns))) {
                 authz_attrs_clear(&at);
                 rq_fail(q, -EBADMSG, NULL,
-                        "spec.resourceAttributes.namespace must match namespace: %s",
-                        q->attrs->ns);
+                        "spec.resourceAttributes.namespace must match namespace: %s", q->attrs->ns);
                 return;
         }
         struct authn_user other = {0};
@@ -165,9 +162,8 @@ static void access_review(struct rq *q, const char *kind, bool self, bool local)
                 other.groups = strv_new();
                 size_t i;
                 json_t *g;
-                json_array_foreach (json_object_get(spec, "groups"), i, g)
-                        if (json_is_string(g))
-                                other.groups = strv_push(other.groups, json_string_value(g));
+                json_array_foreach(json_object_get(spec, "groups"), i, g) if (json_is_string(g))
+                        other.groups = strv_push(other.groups, json_string_value(g));
                 u = &other;
         }
         _cleanup_free_ char *reason = NULL;
@@ -192,8 +188,8 @@ static void rules_review(struct rq *q)
                 st = authz_rules(q->a->authorizer, q->auth, ns);
         } else {
                 st = json_pack("{s:[{s:[s],s:[s],s:[s]}],s:[{s:[s],s:[s]}]}", "resourceRules",
-                               "verbs", "*", "apiGroups", "*", "resources", "*",
-                               "nonResourceRules", "verbs", "*", "nonResourceURLs", "*");
+                               "verbs", "*", "apiGroups", "*", "resources", "*", "nonResourceRules",
+                               "verbs", "*", "nonResourceURLs", "*");
         }
         json_object_set_new(st, "incomplete", json_false());
         json_object_set_new(obj, "status", st);

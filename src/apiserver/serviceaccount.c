@@ -1,20 +1,24 @@
 /* serviceaccount.c — serviceaccounts/token: TokenRequest (authentication.k8s.io/v1), as
- * kube-apiserver's pkg/registry/core/serviceaccount/storage/token.go. */
+ * kube-apiserver's pkg/registry/core/serviceaccount/storage/token.go; and the legacy token
+ * Secrets (type kubernetes.io/service-account-token) filled in after they are written, as
+ * kube-controller-manager's tokens controller does. */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "api/meta.h"
+#include "api/protobuf.h"
 #include "apiserver/apiserver-internal.h"
 #include "apiserver/authn.h"
 #include "apiserver/authz.h"
 #include "apiserver/status.h"
 #include "common/kjson.h"
+#include "common/kyaml.h"
 #include "common/strv.h"
 #include "common/timefmt.h"
 
 /* The stored object at /registry/<resource>/<ns>/<name> (new reference) or NULL. */
-static json_t *load_obj(struct apiserver *a, const char *resource, const char *ns,
-                        const char *name)
+static json_t *load_obj(struct apiserver *a, const char *resource, const char *ns, const char *name)
 {
         _cleanup_free_ char *key = xasprintf("/registry/%s/%s/%s", resource, ns, name);
         struct store_kv kv = {0};
@@ -72,8 +76,8 @@ void serviceaccount_token(struct rq *q)
                 meta_cause_add_json(causes, "FieldValueInvalid", "spec.expirationSeconds", exp,
                                     "may not specify a duration larger than 2^32 seconds");
         if (json_array_size(causes)) {
-                _cleanup_free_ char *msg = meta_causes_message("TokenRequest.authentication.k8s.io",
-                                                               name, causes);
+                _cleanup_free_ char *msg =
+                        meta_causes_message("TokenRequest.authentication.k8s.io", name, causes);
                 json_t *d = status_details(name, "authentication.k8s.io", "TokenRequest");
                 json_object_set(d, "causes", causes);
                 rq_fail(q, -EINVAL, d, "%s", msg);
@@ -84,9 +88,8 @@ void serviceaccount_token(struct rq *q)
         json_t *ja = json_object_get(spec, "audiences");
         size_t i;
         json_t *v;
-        json_array_foreach (ja, i, v)
-                if (json_is_string(v) && *json_string_value(v))
-                        aud = strv_push(aud, json_string_value(v));
+        json_array_foreach(ja, i, v) if (json_is_string(v) && *json_string_value(v)) aud =
+                strv_push(aud, json_string_value(v));
         if (!strv_len(aud)) {
                 aud = strv_push(aud, AUTHN_ISSUER);
                 json_object_set_new(spec, "audiences", json_pack("[s]", AUTHN_ISSUER));
@@ -100,7 +103,7 @@ void serviceaccount_token(struct rq *q)
                 const char *bapi = kjson_str(ref, "apiVersion");
                 const char *buid = kjson_str(ref, "uid");
                 bool core = !bapi || !*bapi || !strcmp(bapi, "v1");
-                const char *bres = !core || !bkind     ? NULL
+                const char *bres = !core || !bkind            ? NULL
                                    : !strcmp(bkind, "Pod")    ? "pods"
                                    : !strcmp(bkind, "Secret") ? "secrets"
                                                               : NULL;
@@ -159,7 +162,111 @@ void serviceaccount_token(struct rq *q)
         json_object_set_new(meta, "namespace", json_string(ns));
         if (!json_object_get(meta, "creationTimestamp"))
                 json_object_set_new(meta, "creationTimestamp", json_null());
-        json_object_set_new(req, "status", json_pack("{s:s,s:s}", "token", token,
-                                                     "expirationTimestamp", ts));
+        json_object_set_new(req, "status",
+                            json_pack("{s:s,s:s}", "token", token, "expirationTimestamp", ts));
         rq_respond_json(q, 201, req);
+}
+
+/* ---- legacy ServiceAccount token Secrets (kube-controller-manager's tokens controller) ---- */
+
+static char *b64_std(const void *buf, size_t len)
+{
+        char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+        EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
+        return out;
+}
+
+static char *read_small_file(const char *path, size_t *ret_len)
+{
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        char *buf = xmalloc(65536);
+        size_t n = fread(buf, 1, 65535, f);
+        fclose(f);
+        buf[n] = 0;
+        *ret_len = n;
+        return buf;
+}
+
+/* Fill a kubernetes.io/service-account-token Secret ns/name (data.token, ca.crt, namespace and
+ * the uid annotation) if it names an existing ServiceAccount and has no token yet. */
+static void secret_sync(struct apiserver *a, const char *ns, const char *name)
+{
+        _cleanup_free_ char *key = xasprintf("/registry/secrets/%s/%s", ns, name);
+        struct store_kv kv = {0};
+        if (store_get(a->store, key, &kv, NULL) < 0)
+                return;
+        _cleanup_(json_decrefp) json_t *s = NULL;
+        int64_t rev = kv.mod_rev;
+        int r = kjson_parse(kv.value, kv.value_len, 0, &s, NULL);
+        store_kv_clear(&kv);
+        if (r < 0 || !json_is_object(s))
+                return;
+        const char *type = kjson_str(s, "type");
+        json_t *ann = kjson_get(s, "metadata.annotations");
+        const char *sa_name =
+                json_string_value(json_object_get(ann, "kubernetes.io/service-account.name"));
+        const char *want_uid =
+                json_string_value(json_object_get(ann, "kubernetes.io/service-account.uid"));
+        json_t *data = json_object_get(s, "data");
+        const char *have = json_string_value(json_object_get(data, "token"));
+        if (!type || strcmp(type, "kubernetes.io/service-account-token") || !sa_name ||
+            (have && *have) || kjson_str(s, "metadata.deletionTimestamp"))
+                return;
+        _cleanup_(json_decrefp) json_t *sa = load_obj(a, "serviceaccounts", ns, sa_name);
+        const char *sa_uid = sa ? kjson_str(sa, "metadata.uid") : NULL;
+        if (!sa_uid || (want_uid && *want_uid && strcmp(want_uid, sa_uid)))
+                return;
+        _cleanup_free_ char *token = NULL;
+        struct error err = {0};
+        if (!a->authenticator || authn_sa_token_issue_legacy(a->authenticator, ns, sa_name, sa_uid,
+                                                             name, &token, &err) < 0)
+                return;
+        if (!json_is_object(data)) {
+                data = json_object();
+                json_object_set_new(s, "data", data);
+        }
+        _cleanup_free_ char *t64 = b64_std(token, strlen(token));
+        _cleanup_free_ char *n64 = b64_std(ns, strlen(ns));
+        json_object_set_new(data, "token", json_string(t64));
+        json_object_set_new(data, "namespace", json_string(n64));
+        size_t clen = 0;
+        _cleanup_free_ char *ca = a->ca_file ? read_small_file(a->ca_file, &clen) : NULL;
+        if (ca) {
+                _cleanup_free_ char *c64 = b64_std(ca, clen);
+                json_object_set_new(data, "ca.crt", json_string(c64));
+        }
+        json_object_set_new(kjson_obj_ensure_path(s, "metadata.annotations"),
+                            "kubernetes.io/service-account.uid", json_string(sa_uid));
+        size_t len = 0;
+        _cleanup_free_ char *text = apiserver_obj_encode(s, &len);
+        (void)store_update(a->store, key, text, len, rev, NULL, NULL);
+}
+
+void serviceaccount_secret_written(struct rq *q)
+{
+        const struct authz_attrs *at = q->attrs;
+        if (!at || !at->resource_request || !at->group || *at->group || !at->resource ||
+            strcmp(at->resource, "secrets") || at->subresource || !at->ns ||
+            (q->status != 200 && q->status != 201) ||
+            (strcmp(at->verb, "create") && strcmp(at->verb, "update") && strcmp(at->verb, "patch")))
+                return;
+        if (at->name) {
+                secret_sync(q->a, at->ns, at->name);
+                return;
+        }
+        /* a create: the name is in the body (generateName is resolved only in the response) */
+        size_t len = 0;
+        const char *body = http_req_body(q->req, &len);
+        const char *ct = http_req_header(q->req, "content-type");
+        _cleanup_(json_decrefp) json_t *obj = NULL;
+        if (!body || !len || len > APISERVER_MAX_BODY)
+                return;
+        int r = ct && strstr(ct, "protobuf") ? protobuf_decode_k8s(body, len, &obj, NULL)
+                : ct && strstr(ct, "yaml")   ? kyaml_parse_one(body, len, &obj, NULL)
+                                             : kjson_parse(body, len, 0, &obj, NULL);
+        const char *name = r == 0 ? kjson_str(obj, "metadata.name") : NULL;
+        if (name && *name)
+                secret_sync(q->a, at->ns, name);
 }

@@ -9,7 +9,16 @@
 #include "controllers/workqueue.h"
 
 /* The shared informers. */
-enum ctl_res { CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS, CTL_JOBS, CTL_RES_N };
+enum ctl_res {
+        CTL_PODS,
+        CTL_REPLICASETS,
+        CTL_DEPLOYMENTS,
+        CTL_JOBS,
+        CTL_CRONJOBS,
+        CTL_NAMESPACES,
+        CTL_SERVICEACCOUNTS,
+        CTL_RES_N
+};
 
 struct controller {
         const char *name;
@@ -29,6 +38,8 @@ void replicaset_controller_init(struct controller *c);
 void deployment_controller_init(struct controller *c);
 void gc_controller_init(struct controller *c);
 void job_controller_init(struct controller *c);
+void cronjob_controller_init(struct controller *c);
+void serviceaccount_controller_init(struct controller *c);
 
 /* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
 json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);

@@ -20,14 +20,17 @@ static const struct {
         {"apps/v1", "ReplicaSet", CTL_REPLICASETS},
         {"apps/v1", "Deployment", CTL_DEPLOYMENTS},
         {"batch/v1", "Job", CTL_JOBS},
+        {"batch/v1", "CronJob", CTL_CRONJOBS},
 };
-static const enum ctl_res dependent_res[] = {CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS, CTL_JOBS};
+static const enum ctl_res dependent_res[] = {CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS, CTL_JOBS,
+                                             CTL_CRONJOBS};
 
 static const char *const res_base[CTL_RES_N][2] = {
         [CTL_PODS] = {"/api/v1", "pods"},
         [CTL_REPLICASETS] = {"/apis/apps/v1", "replicasets"},
         [CTL_DEPLOYMENTS] = {"/apis/apps/v1", "deployments"},
         [CTL_JOBS] = {"/apis/batch/v1", "jobs"},
+        [CTL_CRONJOBS] = {"/apis/batch/v1", "cronjobs"},
 };
 
 static char *object_path(enum ctl_res res, const json_t *obj)
@@ -107,6 +110,8 @@ static bool being_collected(const json_t *obj)
 static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
 {
         const json_t *obj = cur ? cur : old;
+        if (!res_base[res][0])
+                return; /* namespaces, serviceaccounts: not collected here */
         if (cur && json_array_size(kjson_get(cur, "metadata.ownerReferences")))
                 enqueue(c, 'd', res, cur);
         if (cur && being_collected(cur))
@@ -361,7 +366,8 @@ static int gc_sync(struct controller *c, struct kclient *kc, const char *key)
 void gc_controller_init(struct controller *c)
 {
         c->name = "garbage-collector";
-        c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS | 1u << CTL_DEPLOYMENTS | 1u << CTL_JOBS;
+        c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS | 1u << CTL_DEPLOYMENTS | 1u << CTL_JOBS |
+                   1u << CTL_CRONJOBS;
         c->on_event = on_event;
         c->sync = gc_sync;
 }

@@ -27,6 +27,9 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_REPLICASETS] = "/apis/apps/v1/replicasets",
         [CTL_DEPLOYMENTS] = "/apis/apps/v1/deployments",
         [CTL_JOBS] = "/apis/batch/v1/jobs",
+        [CTL_CRONJOBS] = "/apis/batch/v1/cronjobs",
+        [CTL_NAMESPACES] = "/api/v1/namespaces",
+        [CTL_SERVICEACCOUNTS] = "/api/v1/serviceaccounts",
 };
 
 static void (*const ctor[])(struct controller *c) = {
@@ -34,6 +37,8 @@ static void (*const ctor[])(struct controller *c) = {
         deployment_controller_init,
         gc_controller_init,
         job_controller_init,
+        cronjob_controller_init,
+        serviceaccount_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 

@@ -184,6 +184,25 @@ code POST /apis/authorization.k8s.io/v1/subjectaccessreviews $ADMIN_CERT -H 'Con
 check "SubjectAccessReview: bob may not get /metrics" jq -e '.status.allowed == false' "$W/body"
 check "alice may not create a SubjectAccessReview" test "$(code POST /apis/authorization.k8s.io/v1/subjectaccessreviews -H 'Authorization: Bearer alice-token' -H 'Content-Type: application/json' --data-binary @$W/sar.json)" = 403
 
+# ---- legacy token Secrets (type kubernetes.io/service-account-token) ----
+check "create serviceaccount legacy" $K create serviceaccount legacy
+cat >"$W/legacy.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: legacy-token
+  annotations: {kubernetes.io/service-account.name: legacy}
+type: kubernetes.io/service-account-token
+YAML
+check "create a service-account-token Secret" $K apply -f "$W/legacy.yaml"
+check "the Secret gets token, ca.crt and namespace" bash -c "$K get secret legacy-token --no-headers | grep -Eq '^legacy-token +kubernetes.io/service-account-token +3 '"
+check "its ca.crt is the cluster CA" bash -c "$K get secret legacy-token -o jsonpath='{.data.ca\.crt}' | base64 -d | cmp -s - $CA"
+LT=$($K get secret legacy-token -o jsonpath='{.data.token}' | base64 -d)
+code POST /apis/authentication.k8s.io/v1/selfsubjectreviews -H "Authorization: Bearer $LT" -H 'Content-Type: application/json' -d '{"kind":"SelfSubjectReview","apiVersion":"authentication.k8s.io/v1"}' >/dev/null
+check "the legacy token authenticates as the ServiceAccount" jq -e '.status.userInfo.username == "system:serviceaccount:default:legacy"' "$W/body"
+check "delete the Secret" $K delete secret legacy-token
+check "the legacy token dies with its Secret" test "$(code GET /api -H "Authorization: Bearer $LT")" = 401
+
 # ---- impersonation ----
 check "admin: can-i list pods --as=bob is no" test "$($K auth can-i list pods --as=bob 2>&1)" = no
 $K auth whoami --as=bob --as-group=qa >"$W/whoami" 2>&1

@@ -3,6 +3,7 @@
  * anonymous, bad credentials). */
 #include "harness.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,8 +41,7 @@ TEST(token_file)
         const char *bad[] = {"tok,user\n", "\"tok,user,uid\n", "tok,,uid\n", "to\"k,u,1\n"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 t = NULL;
-                CHECK_EQ_INT(authn_token_file_parse(bad[i], strlen(bad[i]), &t, &n, &err),
-                             -EINVAL);
+                CHECK_EQ_INT(authn_token_file_parse(bad[i], strlen(bad[i]), &t, &n, &err), -EINVAL);
         }
         const char *groups = "t,u,1,\"g1,g2,g3\"\n";
         CHECK_EQ_INT(authn_token_file_parse(groups, strlen(groups), &t, &n, &err), 1);
@@ -269,15 +269,53 @@ TEST(sa_tokens)
         free(ptok);
 }
 
+TEST(legacy_tokens)
+{
+        struct error err = {0};
+        put("/registry/serviceaccounts/ns1/old", "{\"metadata\":{\"name\":\"old\","
+                                                 "\"namespace\":\"ns1\",\"uid\":\"old-uid\"}}");
+        char *tok = NULL;
+        CHECK_EQ_INT(
+                authn_sa_token_issue_legacy(an, "ns1", "old", "old-uid", "old-token", &tok, &err),
+                0);
+        /* the Secret holding it, data.token in standard base64 */
+        char b64[4096];
+        int n = EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)tok, (int)strlen(tok));
+        CHECK(n > 0);
+        char secret[8192];
+        snprintf(secret, sizeof(secret),
+                 "{\"metadata\":{\"name\":\"old-token\",\"namespace\":\"ns1\"},"
+                 "\"type\":\"kubernetes.io/service-account-token\",\"data\":{\"token\":\"%s\"}}",
+                 b64);
+        char hdr[4096];
+        snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+        struct authn_user u = {0};
+        CHECK_EQ_INT(auth(NULL, NULL, hdr, &u), -EPERM); /* no Secret yet */
+        put("/registry/secrets/ns1/old-token", secret);
+        CHECK_EQ_INT(auth(NULL, NULL, hdr, &u), 1);
+        CHECK_EQ_STR(u.name, "system:serviceaccount:ns1:old");
+        CHECK(authn_user_in_group(&u, "system:serviceaccounts:ns1"));
+        authn_user_clear(&u);
+        /* the legacy token is no bound token: authn_sa_token_verify rejects it */
+        json_t *c = NULL;
+        CHECK_EQ_INT(authn_sa_token_verify(an, tok, time(NULL), &c, &err), -EPERM);
+        /* a Secret with another token no longer vouches for this one */
+        put("/registry/secrets/ns1/old-token",
+            "{\"metadata\":{\"name\":\"old-token\",\"namespace\":\"ns1\"},"
+            "\"data\":{\"token\":\"b3RoZXI=\"}}");
+        CHECK_EQ_INT(auth(NULL, NULL, hdr, &u), -EPERM);
+        free(tok);
+}
+
 TEST(key_persists)
 {
         /* a second authenticator on the same directory loads the same key: old tokens verify */
         time_t now = time(NULL);
         struct error err = {0};
         char *tok = NULL;
-        CHECK_EQ_INT(authn_sa_token_issue(an, "ns1", "robot", "u", NULL, 3600, NULL, now, &tok,
-                                          &err),
-                     0);
+        CHECK_EQ_INT(
+                authn_sa_token_issue(an, "ns1", "robot", "u", NULL, 3600, NULL, now, &tok, &err),
+                0);
         struct authn *again = NULL;
         struct authn_config cfg = {.tls_dir = tmpdir, .store = st};
         CHECK_EQ_INT(authn_new(&cfg, &again, &err), 0);
@@ -305,6 +343,7 @@ int main(void)
         RUN(jwt);
         RUN(chain);
         RUN(sa_tokens);
+        RUN(legacy_tokens);
         RUN(key_persists);
         authn_free(an);
         store_close(st);

@@ -30,11 +30,11 @@ static const struct {
         {"GET", "/api/v1/pods", "watch=true", true, "watch", "", "v1", "pods", NULL, NULL, NULL},
         {"GET", "/api/v1/pods", "watch=True", true, "watch", "", "v1", "pods", NULL, NULL, NULL},
         {"GET", "/api/v1/pods", "watch=false", true, "list", "", "v1", "pods", NULL, NULL, NULL},
-        {"GET", "/api/v1/namespaces/other/pods", "fieldSelector=metadata.name%3Dfoo", true,
-         "list", "", "v1", "pods", NULL, "other", "foo"},
-        {"GET", "/api/v1/namespaces/other/pods",
-         "watch=1&fieldSelector=status.phase%3DRunning,metadata.name%3D%3Dfoo", true, "watch",
+        {"GET", "/api/v1/namespaces/other/pods", "fieldSelector=metadata.name%3Dfoo", true, "list",
          "", "v1", "pods", NULL, "other", "foo"},
+        {"GET", "/api/v1/namespaces/other/pods",
+         "watch=1&fieldSelector=status.phase%3DRunning,metadata.name%3D%3Dfoo", true, "watch", "",
+         "v1", "pods", NULL, "other", "foo"},
         {"GET", "/api/v1/namespaces/other/pods", "fieldSelector=metadata.name%3Da%2Fb", true,
          "list", "", "v1", "pods", NULL, "other", NULL},
         {"GET", "/api/v1/watch/namespaces/other/pods", NULL, true, "watch", "", "v1", "pods", NULL,
@@ -43,14 +43,14 @@ static const struct {
          "other", NULL},
         {"PUT", "/api/v1/namespaces/other/pods/foo", NULL, true, "update", "", "v1", "pods", NULL,
          "other", "foo"},
-        {"PATCH", "/api/v1/namespaces/other/pods/foo", NULL, true, "patch", "", "v1", "pods",
-         NULL, "other", "foo"},
+        {"PATCH", "/api/v1/namespaces/other/pods/foo", NULL, true, "patch", "", "v1", "pods", NULL,
+         "other", "foo"},
         {"DELETE", "/api/v1/namespaces/other/pods/foo", NULL, true, "delete", "", "v1", "pods",
          NULL, "other", "foo"},
         {"DELETE", "/api/v1/namespaces/other/pods", NULL, true, "deletecollection", "", "v1",
          "pods", NULL, "other", NULL},
-        {"GET", "/api/v1/namespaces/other/pods/foo/log", NULL, true, "get", "", "v1", "pods",
-         "log", "other", "foo"},
+        {"GET", "/api/v1/namespaces/other/pods/foo/log", NULL, true, "get", "", "v1", "pods", "log",
+         "other", "foo"},
         {"POST", "/api/v1/namespaces/other/serviceaccounts/sa/token", NULL, true, "create", "",
          "v1", "serviceaccounts", "token", "other", "sa"},
         {"PUT", "/api/v1/namespaces/other/status", NULL, true, "update", "", "v1", "namespaces",
@@ -60,8 +60,7 @@ static const struct {
         {"GET", "/apis/apps/v1/namespaces/other/deployments/d/scale", NULL, true, "get", "apps",
          "v1", "deployments", "scale", "other", "d"},
         {"GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/system:basic-user", NULL, true,
-         "get", "rbac.authorization.k8s.io", "v1", "clusterroles", NULL, NULL,
-         "system:basic-user"},
+         "get", "rbac.authorization.k8s.io", "v1", "clusterroles", NULL, NULL, "system:basic-user"},
         {"POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, true, "create",
          "authorization.k8s.io", "v1", "selfsubjectaccessreviews", NULL, NULL, NULL},
         {"GET", "/api/v1/proxy/namespaces/other/pods/foo/sub/path", NULL, true, "proxy", "", "v1",
@@ -89,8 +88,8 @@ TEST(request_info)
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 struct authz_attrs at;
                 authz_request_info_parse(cases[i].method, cases[i].path, cases[i].query, &at);
-                bool ok = at.resource_request == cases[i].resource &&
-                          eq(at.verb, cases[i].verb) && eq(at.path, cases[i].path);
+                bool ok = at.resource_request == cases[i].resource && eq(at.verb, cases[i].verb) &&
+                          eq(at.path, cases[i].path);
                 if (cases[i].resource)
                         ok = ok && eq(at.group, cases[i].group) &&
                              eq(at.version, cases[i].version) &&
@@ -211,7 +210,8 @@ TEST(policy)
         struct authn_user root = user("root", "system:masters");
         char *reason = NULL;
         CHECK(can(&alice, "POST", "/api/v1/namespaces/a/configmaps", &reason));
-        CHECK_EQ_STR(reason, "RBAC: allowed by RoleBinding \"b1/a\" of Role \"cm\" to User \"alice\"");
+        CHECK_EQ_STR(reason,
+                     "RBAC: allowed by RoleBinding \"b1/a\" of Role \"cm\" to User \"alice\"");
         free(reason);
         CHECK(!can(&alice, "POST", "/api/v1/namespaces/b/configmaps", NULL));
         CHECK(!can(&alice, "POST", "/api/v1/namespaces/c/configmaps", NULL));
@@ -332,8 +332,9 @@ TEST(bootstrap_and_reload)
         CHECK(can_z(z, &bob, "POST", "/apis/apps/v1/namespaces/default/deployments"));
         CHECK(can_z(z, &bob, "GET", "/api/v1/namespaces/default/pods/p/log"));
         CHECK(!can_z(z, &bob, "GET", "/api/v1/namespaces/kube-system/pods"));
-        CHECK(!can_z(z, &bob, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
-                                      "roles")); /* edit has no RBAC */
+        CHECK(!can_z(z, &bob, "POST",
+                     "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
+                     "roles")); /* edit has no RBAC */
         /* aggregation: a ClusterRole labelled aggregate-to-view reaches view, edit and admin */
         CHECK(!can_z(z, &bob, "GET", "/apis/example.com/v1/namespaces/default/widgets/w"));
         const char *cr = "{\"metadata\":{\"name\":\"widget-viewer\",\"labels\":{"
@@ -365,9 +366,9 @@ TEST(bootstrap_and_reload)
         CHECK_EQ_INT(strv_len(as.groups), 2);
         CHECK(authn_user_in_group(&as, "qa") && authn_user_in_group(&as, "system:authenticated"));
         authn_user_clear(&as);
-        CHECK_EQ_INT(authz_impersonate(z, &root, "system:serviceaccount:ns1:sa", NULL, NULL, &as,
-                                       &msg),
-                     0);
+        CHECK_EQ_INT(
+                authz_impersonate(z, &root, "system:serviceaccount:ns1:sa", NULL, NULL, &as, &msg),
+                0);
         CHECK(authn_user_in_group(&as, "system:serviceaccounts:ns1"));
         authn_user_clear(&as);
         CHECK_EQ_INT(authz_impersonate(z, &root, NULL, "qa", NULL, &as, &msg), -EINVAL);
@@ -376,17 +377,17 @@ TEST(bootstrap_and_reload)
         const char *rb2 = "{\"metadata\":{\"name\":\"bob-edit\",\"namespace\":\"ns1\"},"
                           "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"edit\"},"
                           "\"subjects\":[{\"kind\":\"User\",\"name\":\"bob\"}]}";
-        CHECK_EQ_INT(store_create(st, "/registry/rolebindings/ns1/bob-edit", rb2, strlen(rb2),
-                                  NULL, &err),
+        CHECK_EQ_INT(store_create(st, "/registry/rolebindings/ns1/bob-edit", rb2, strlen(rb2), NULL,
+                                  &err),
                      0);
         msg = NULL;
-        CHECK_EQ_INT(authz_impersonate(z, &bob, "system:serviceaccount:ns1:sa", NULL, NULL, &as,
-                                       &msg),
-                     0);
+        CHECK_EQ_INT(
+                authz_impersonate(z, &bob, "system:serviceaccount:ns1:sa", NULL, NULL, &as, &msg),
+                0);
         authn_user_clear(&as);
-        CHECK_EQ_INT(authz_impersonate(z, &bob, "system:serviceaccount:ns2:sa", NULL, NULL, &as,
-                                       &msg),
-                     -EACCES);
+        CHECK_EQ_INT(
+                authz_impersonate(z, &bob, "system:serviceaccount:ns2:sa", NULL, NULL, &as, &msg),
+                -EACCES);
         free(msg);
         /* escalation: bob holds edit in ns1 */
         struct authz_attrs at;
@@ -416,7 +417,8 @@ TEST(bootstrap_and_reload)
         CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, bind_view, &msg), 0);
         msg = NULL;
         CHECK_EQ_INT(authz_check_escalation(z, &bob, &at, bind_admin, &msg), -EACCES);
-        CHECK(msg && strstr(msg, "{APIGroups:[\"rbac.authorization.k8s.io\"], Resources:[\"roles\"]"));
+        CHECK(msg &&
+              strstr(msg, "{APIGroups:[\"rbac.authorization.k8s.io\"], Resources:[\"roles\"]"));
         free(msg);
         authz_attrs_clear(&at);
         json_decref(ok_role);

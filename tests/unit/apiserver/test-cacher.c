@@ -475,6 +475,13 @@ static void create_direct(const char *ns, const char *name, const char *app)
         free(v);
 }
 
+static void *direct_writer_r(void *ud)
+{
+        usleep(300 * 1000);
+        create_direct("r", "later", "x");
+        return NULL;
+}
+
 static void *direct_writer(void *ud)
 {
         usleep(300 * 1000); /* after the watch below has started */
@@ -574,6 +581,61 @@ TEST(http_list_and_watch)
         free(s);
 }
 
+static void *break_store_watch(void *ud)
+{
+        usleep(300 * 1000); /* after the watch below has started */
+        struct store_event ev = {.type = STORE_EVENT_ERROR,
+                                 .key = CACHER_KEY_PREFIX,
+                                 .value = "",
+                                 .rev = store_revision(st),
+                                 .error = -ERANGE};
+        cacher_store_event(&ev, srv->cacher); /* as an etcd watch thread would */
+        create_direct("r", "after", "x");
+        return NULL;
+}
+
+TEST(http_relist_expires_watches)
+{
+        long code;
+        char path[256];
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/r/pods?watch=1&resourceVersion=%lld&timeoutSeconds=5",
+                 (long long)store_revision(st));
+        pthread_t t;
+        pthread_create(&t, NULL, break_store_watch, NULL);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        char *s = get(path, &code);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        pthread_join(t, NULL);
+        /* the relist ended the watch with 410 (long before its timeout) */
+        CHECK(strstr(s, "{\"type\":\"ERROR\"") == s);
+        CHECK(strstr(s, "\"code\":410"));
+        CHECK(t1.tv_sec - t0.tv_sec < 4);
+        free(s);
+        /* the cache relisted and watches again: the pod written meanwhile is there */
+        for (int i = 0; i < 50; i++) {
+                json_t *j = getj("/api/v1/namespaces/r/pods?resourceVersion=0", &code);
+                size_t n = json_array_size(json_object_get(j, "items"));
+                json_decref(j);
+                if (n == 1)
+                        break;
+                usleep(100 * 1000);
+        }
+        json_t *j = getj("/api/v1/namespaces/r/pods?resourceVersion=0", &code);
+        CHECK_EQ_INT(code, 200);
+        CHECK_EQ_INT(json_array_size(json_object_get(j, "items")), 1);
+        json_decref(j);
+        snprintf(path, sizeof(path),
+                 "/api/v1/namespaces/r/pods?watch=1&resourceVersion=%lld&timeoutSeconds=1",
+                 (long long)store_revision(st));
+        pthread_create(&t, NULL, direct_writer_r, NULL);
+        s = get(path, &code);
+        pthread_join(t, NULL);
+        CHECK(strstr(s, "{\"type\":\"ADDED\"") == s && strstr(s, "\"later\""));
+        free(s);
+}
+
 int main(void)
 {
         log_set_level(LOG_WARN);
@@ -605,6 +667,7 @@ int main(void)
         pthread_t t;
         pthread_create(&t, NULL, run, NULL);
         RUN(http_list_and_watch);
+        RUN(http_relist_expires_watches);
         apiserver_stop(srv);
         pthread_join(t, NULL);
         apiserver_free(srv);

@@ -81,20 +81,20 @@ TEST(render)
                          "scope=\"namespace\",subresource=\"\",verb=\"LIST\",version=\"v1\"";
         char want[512];
         /* 0.0001 and 0.001 <= 0.005; 0.03 in (0.025, 0.05] */
-        snprintf(want, sizeof(want), "apiserver_request_duration_seconds_bucket{%s,le=\"0.005\"} 2\n",
-                 pl);
+        snprintf(want, sizeof(want),
+                 "apiserver_request_duration_seconds_bucket{%s,le=\"0.005\"} 2\n", pl);
         CHECK(strstr(t, want));
-        snprintf(want, sizeof(want), "apiserver_request_duration_seconds_bucket{%s,le=\"0.025\"} 2\n",
-                 pl);
+        snprintf(want, sizeof(want),
+                 "apiserver_request_duration_seconds_bucket{%s,le=\"0.025\"} 2\n", pl);
         CHECK(strstr(t, want));
-        snprintf(want, sizeof(want), "apiserver_request_duration_seconds_bucket{%s,le=\"0.05\"} 3\n",
-                 pl);
+        snprintf(want, sizeof(want),
+                 "apiserver_request_duration_seconds_bucket{%s,le=\"0.05\"} 3\n", pl);
         CHECK(strstr(t, want));
         snprintf(want, sizeof(want), "apiserver_request_duration_seconds_bucket{%s,le=\"60\"} 3\n",
                  pl);
         CHECK(strstr(t, want));
-        snprintf(want, sizeof(want), "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} 3\n",
-                 pl);
+        snprintf(want, sizeof(want),
+                 "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} 3\n", pl);
         CHECK(strstr(t, want));
         snprintf(want, sizeof(want), "apiserver_request_duration_seconds_count{%s} 3\n", pl);
         CHECK(strstr(t, want));
@@ -121,8 +121,11 @@ TEST(render)
 TEST(escaping_and_cap)
 {
         struct metrics *m = metrics_new();
-        struct metrics_labels l = {.verb = "GET", .group = "", .version = "v1",
-                                   .resource = "we\"ird\\x\nz", .subresource = "",
+        struct metrics_labels l = {.verb = "GET",
+                                   .group = "",
+                                   .version = "v1",
+                                   .resource = "we\"ird\\x\nz",
+                                   .subresource = "",
                                    .scope = "cluster"};
         metrics_request_observe(m, &l, 404, 0.001);
         char *t = metrics_render(m);
@@ -146,8 +149,12 @@ TEST(escaping_and_cap)
 TEST(longrunning)
 {
         struct metrics *m = metrics_new();
-        struct metrics_labels l = {.verb = "WATCH", .group = "", .version = "v1",
-                                   .resource = "pods", .subresource = "", .scope = "cluster"};
+        struct metrics_labels l = {.verb = "WATCH",
+                                   .group = "",
+                                   .version = "v1",
+                                   .resource = "pods",
+                                   .subresource = "",
+                                   .scope = "cluster"};
         metrics_longrunning_add(m, &l, 1);
         metrics_longrunning_add(m, &l, 1);
         metrics_longrunning_add(m, &l, -1);
