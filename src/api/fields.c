@@ -260,3 +260,210 @@ int fields_openapi_schemas(const char *group, const char *version, const char *k
         schema_name(msg, names, ret_name, size);
         return 0;
 }
+
+/* ---- JSON types ---- */
+
+struct typecheck {
+        const char *pkg; /* Go package name of the kind's version ("v1") */
+        char *buf;
+        size_t size;
+        bool found;
+};
+
+static const char *json_kind(const json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                return "object";
+        case JSON_ARRAY:
+                return "array";
+        case JSON_STRING:
+                return "string";
+        case JSON_TRUE:
+        case JSON_FALSE:
+                return "bool";
+        default:
+                return "number";
+        }
+}
+
+/* Go type name of one value of f ("int32", "v1.PodSpec"). */
+static void go_type(const struct typecheck *t, const struct protobuf_field *f, char *out,
+                    size_t size)
+{
+        switch (f->type) {
+        case PB_STRING:
+        case PB_DURATION:
+                snprintf(out, size, "string");
+                break;
+        case PB_BYTES:
+                snprintf(out, size, "[]uint8");
+                break;
+        case PB_BOOL:
+                snprintf(out, size, "bool");
+                break;
+        case PB_INT32:
+                snprintf(out, size, "int32");
+                break;
+        case PB_INT64:
+                snprintf(out, size, "int64");
+                break;
+        case PB_STRLIST:
+                snprintf(out, size, "[]string");
+                break;
+        case PB_MESSAGE:
+                snprintf(out, size, "%s.%s", t->pkg, f->msg ? f->msg->name : "Object");
+                break;
+        default:
+                snprintf(out, size, "interface {}");
+                break;
+        }
+}
+
+/* Does one value fit f's element type? */
+static bool value_fits(const struct protobuf_field *f, const json_t *v)
+{
+        if (json_is_null(v))
+                return true;
+        switch (f->type) {
+        case PB_STRING:
+        case PB_BYTES:
+        case PB_DURATION:
+        case PB_TIME:
+        case PB_MICROTIME:
+                return json_is_string(v);
+        case PB_BOOL:
+                return json_is_boolean(v);
+        case PB_INT32:
+        case PB_INT64:
+                return json_is_integer(v);
+        case PB_QUANTITY:
+                return json_is_string(v) || json_is_number(v);
+        case PB_INTSTR:
+                return json_is_string(v) || json_is_integer(v);
+        case PB_STRLIST:
+                return json_is_array(v);
+        case PB_MESSAGE:
+                return json_is_object(v);
+        default:
+                return true;
+        }
+}
+
+static void type_error(struct typecheck *t, const char *strct, const char *path,
+                       const struct protobuf_field *f, const json_t *v, bool whole)
+{
+        if (t->found)
+                return;
+        t->found = true;
+        char ty[160];
+        if (whole && (f->flags & PB_MAP)) {
+                char el[128];
+                go_type(t, f, el, sizeof(el));
+                snprintf(ty, sizeof(ty), "map[string]%s", el);
+        } else if (whole && (f->flags & PB_REPEATED)) {
+                char el[128];
+                go_type(t, f, el, sizeof(el));
+                snprintf(ty, sizeof(ty), "[]%s", el);
+        } else {
+                go_type(t, f, ty, sizeof(ty));
+        }
+        char num[64] = "";
+        if (json_is_real(v))
+                snprintf(num, sizeof(num), " %g", json_real_value(v));
+        snprintf(t->buf, t->size,
+                 "json: cannot unmarshal %s%s into Go struct field %s.%s of type %s", json_kind(v),
+                 num, strct, path, ty);
+}
+
+static void check_object(struct typecheck *t, const struct protobuf_message *msg, const json_t *obj,
+                         const char *prefix, int depth);
+
+static void check_field(struct typecheck *t, const struct protobuf_message *owner,
+                        const struct protobuf_field *f, const json_t *v, const char *path,
+                        int depth)
+{
+        if (json_is_null(v) || t->found)
+                return;
+        if (f->flags & (PB_MAP | PB_REPEATED)) {
+                bool map = f->flags & PB_MAP;
+                if (map ? !json_is_object(v) : !json_is_array(v)) {
+                        type_error(t, owner->name, path, f, v, true);
+                        return;
+                }
+                const char *k;
+                json_t *e;
+                size_t i;
+                if (map) {
+                        json_object_foreach((json_t *)v, k, e)
+                        {
+                                if (!value_fits(f, e))
+                                        type_error(t, owner->name, path, f, e, false);
+                                else if (f->type == PB_MESSAGE && f->msg)
+                                        check_object(t, f->msg, e, path, depth + 1);
+                        }
+                } else {
+                        json_array_foreach(v, i, e)
+                        {
+                                if (!value_fits(f, e))
+                                        type_error(t, owner->name, path, f, e, false);
+                                else if (f->type == PB_MESSAGE && f->msg)
+                                        check_object(t, f->msg, e, path, depth + 1);
+                        }
+                }
+                return;
+        }
+        if (!value_fits(f, v)) {
+                type_error(t, owner->name, path, f, v, false);
+                return;
+        }
+        if (f->type == PB_MESSAGE && f->msg)
+                check_object(t, f->msg, v, path, depth + 1);
+}
+
+static void check_object(struct typecheck *t, const struct protobuf_message *msg, const json_t *obj,
+                         const char *prefix, int depth)
+{
+        if (!json_is_object(obj) || depth > FIELDS_MAX_DEPTH || t->found)
+                return;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)obj, k, v)
+        {
+                const struct protobuf_message *owner = msg;
+                const struct protobuf_field *f = NULL;
+                /* the owner of an inline field is the embedded struct */
+                for (size_t i = 0; i < msg->n_fields && !f; i++) {
+                        const struct protobuf_field *g = &msg->fields[i];
+                        if ((g->flags & PB_INLINE) && g->msg) {
+                                f = find_field(g->msg, k, 0);
+                                if (f)
+                                        owner = g->msg;
+                        } else if (!(g->flags & PB_INLINE) && !strcmp(g->name, k)) {
+                                f = g;
+                        }
+                }
+                if (!f)
+                        continue;
+                char p[FIELDS_PATH_MAX];
+                int n = *prefix ? snprintf(p, sizeof(p), "%s.%s", prefix, k)
+                                : snprintf(p, sizeof(p), "%s", k);
+                if (n >= (int)sizeof(p))
+                        continue;
+                check_field(t, owner, f, v, p, depth);
+                if (t->found)
+                        return;
+        }
+}
+
+bool fields_type_error(const char *api_version, const char *kind, const json_t *obj, char *buf,
+                       size_t size)
+{
+        const struct protobuf_message *msg = kind_msg(api_version, kind);
+        if (!msg || !json_is_object(obj))
+                return false;
+        const char *slash = strrchr(api_version, '/');
+        struct typecheck t = {slash ? slash + 1 : api_version, buf, size, false};
+        check_object(&t, msg, obj, "", 0);
+        return t.found;
+}

@@ -24,3 +24,10 @@ bool fields_known_kind(const char *api_version, const char *kind);
  * -ENOENT if the kind has no table. */
 int fields_openapi_schemas(const char *group, const char *version, const char *kind,
                            json_t *schemas, json_t *names, char *ret_name, size_t size);
+
+/* The first JSON type mismatch in obj (a string where a number is declared, ...), worded as
+ * encoding/json's UnmarshalTypeError that kube-apiserver returns: "json: cannot unmarshal
+ * string into Go struct field DeploymentSpec.spec.replicas of type int32". Returns true and
+ * fills buf, or false when the types fit (or the kind has no table). */
+bool fields_type_error(const char *api_version, const char *kind, const json_t *obj, char *buf,
+                       size_t size);

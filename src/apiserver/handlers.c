@@ -257,6 +257,13 @@ static void unknown_add(json_t *list, const char *fmt, ...)
 static int strict_check(struct rq *q, const struct scheme_resource *r, const json_t *obj)
 {
         const char *fv = query(q, "fieldValidation");
+        /* Wrong JSON types fail the decoding whatever fieldValidation says. */
+        char terr[1024];
+        if (fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
+                rq_fail(q, -EBADMSG, NULL, "%s in version \"%s\" cannot be handled as a %s: %s",
+                        r->kind, r->version, r->kind, terr);
+                return -EBADMSG;
+        }
         if (fv && !strcmp(fv, "Ignore"))
                 return 0;
         _cleanup_(json_decrefp) json_t *unknown = json_array();

@@ -512,7 +512,21 @@ spec:
 YAML
 )
         check "[$V] unknown fields under Strict (${out//$'\n'/ })" grep -qF 'CronJob in version "v1" cannot be handled as a CronJob: strict decoding error: unknown field "spec.jobTemplate.spec.backoffLimt", unknown field "spec.jobTemplate.spec.template.spec.containers[0].imagePolicy"' <<<"$out"
-        check "[$V] nothing invalid was stored" bash -c "! $K get deploy/bad job/bad cj/bad cj/typo role/broken -n $NS 2>/dev/null | grep -q ."
+        # wrong JSON types: 400 even with --validate=false (fieldValidation=Ignore)
+        out=$($K create --validate=false -f - 2>&1 <<YAML
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: typed, namespace: $NS}
+spec:
+  replicas: "two"
+  selector: {matchLabels: {app: typed}}
+  template:
+    metadata: {labels: {app: typed}}
+    spec: {containers: [{name: c, image: busybox}]}
+YAML
+)
+        check "[$V] wrong type (${out//$'\n'/ })" grep -qF 'StatefulSet in version "v1" cannot be handled as a StatefulSet: json: cannot unmarshal string into Go struct field StatefulSetSpec.spec.replicas of type int32' <<<"$out"
+        check "[$V] nothing invalid was stored" bash -c "! $K get deploy/bad job/bad cj/bad cj/typo sts/typed role/broken -n $NS 2>/dev/null | grep -q ."
 
         # ---- create generators (1.32+ send protobuf bodies) ----
         G=gen-$SFX

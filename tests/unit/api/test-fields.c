@@ -122,11 +122,44 @@ TEST(openapi)
         json_decref(schemas);
 }
 
+TEST(types)
+{
+        char buf[512];
+        json_t *d = J("{\"spec\":{\"replicas\":\"two\"}}");
+        CHECK(fields_type_error("apps/v1", "Deployment", d, buf, sizeof(buf)));
+        CHECK_EQ_STR(buf, "json: cannot unmarshal string into Go struct field "
+                          "DeploymentSpec.spec.replicas of type int32");
+        json_decref(d);
+        d = J("{\"spec\":{\"template\":{\"spec\":{\"containers\":{\"name\":\"c\"}}}}}");
+        CHECK(fields_type_error("apps/v1", "Deployment", d, buf, sizeof(buf)));
+        CHECK_EQ_STR(buf, "json: cannot unmarshal object into Go struct field "
+                          "PodSpec.spec.template.spec.containers of type []v1.Container");
+        json_decref(d);
+        d = J("{\"metadata\":{\"labels\":{\"a\":true}}}");
+        CHECK(fields_type_error("v1", "ConfigMap", d, buf, sizeof(buf)));
+        CHECK_EQ_STR(buf, "json: cannot unmarshal bool into Go struct field "
+                          "ObjectMeta.metadata.labels of type string");
+        json_decref(d);
+        d = J("{\"spec\":{\"replicas\":1.5}}");
+        CHECK(fields_type_error("apps/v1", "Deployment", d, buf, sizeof(buf)));
+        CHECK_EQ_STR(buf, "json: cannot unmarshal number 1.5 into Go struct field "
+                          "DeploymentSpec.spec.replicas of type int32");
+        json_decref(d);
+        /* fits: IntOrString, quantities as numbers, nulls, inline reference names */
+        d = J("{\"metadata\":{\"name\":\"x\",\"labels\":null},\"spec\":{\"strategy\":{"
+              "\"rollingUpdate\":{\"maxSurge\":1,\"maxUnavailable\":\"10%\"}},\"template\":{"
+              "\"spec\":{\"imagePullSecrets\":[{\"name\":\"r\"}],\"containers\":[{\"name\":"
+              "\"c\",\"resources\":{\"limits\":{\"cpu\":1}}}]}}}}");
+        CHECK(!fields_type_error("apps/v1", "Deployment", d, buf, sizeof(buf)));
+        json_decref(d);
+}
+
 int main(void)
 {
         RUN(deployment);
         RUN(valid_and_inline);
         RUN(unknown_kind);
         RUN(openapi);
+        RUN(types);
         return harness_done();
 }
