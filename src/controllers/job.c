@@ -155,6 +155,77 @@ json_t *job_pod_new(const json_t *job, int64_t index)
         return pod;
 }
 
+/* One onExitCodes requirement against a container status; on match *ret_code is its code. */
+static bool exit_codes_match(const json_t *req, const json_t *cs, int64_t *ret_code)
+{
+        const char *want = kjson_str(req, "containerName");
+        if (want && strcmp(want, kjson_str(cs, "name") ?: ""))
+                return false;
+        json_t *term = kjson_get(cs, "state.terminated");
+        if (!json_is_object(term))
+                return false;
+        int64_t code = kjson_int(term, "exitCode", 0);
+        bool in = false;
+        json_t *v;
+        size_t i;
+        json_array_foreach(json_object_get(req, "values"), i, v) if (json_integer_value(v) == code) in = true;
+        const char *op = kjson_str(req, "operator") ?: "";
+        bool match = !strcmp(op, "In") ? in : !strcmp(op, "NotIn") ? (!in && code != 0) : false;
+        if (match)
+                *ret_code = code;
+        return match;
+}
+
+const char *job_pod_failure_action(const json_t *job, const json_t *pod, char *msg, size_t size)
+{
+        json_t *rule;
+        size_t ri;
+        json_array_foreach(kjson_get(job, "spec.podFailurePolicy.rules"), ri, rule)
+        {
+                const char *action = kjson_str(rule, "action") ?: "";
+                json_t *req = json_object_get(rule, "onExitCodes");
+                if (json_is_object(req)) {
+                        static const char *const lists[] = {"status.initContainerStatuses",
+                                                            "status.containerStatuses"};
+                        for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+                                json_t *cs;
+                                size_t k;
+                                json_array_foreach(kjson_get(pod, lists[l]), k, cs)
+                                {
+                                        int64_t code;
+                                        if (!exit_codes_match(req, cs, &code))
+                                                continue;
+                                        snprintf(msg, size,
+                                                 "Container %s for pod %s/%s failed with exit code "
+                                                 "%lld matching %s rule at index %zu",
+                                                 kjson_str(cs, "name") ?: "",
+                                                 kjson_str(pod, "metadata.namespace") ?: "",
+                                                 kjson_str(pod, "metadata.name") ?: "",
+                                                 (long long)code, action, ri);
+                                        return action;
+                                }
+                        }
+                        continue;
+                }
+                json_t *pc;
+                size_t k;
+                json_array_foreach(json_object_get(rule, "onPodConditions"), k, pc)
+                {
+                        const char *type = kjson_str(pc, "type") ?: "";
+                        json_t *c = controllers_condition_get(kjson_get(pod, "status"), type);
+                        if (c && !strcmp(kjson_str(c, "status") ?: "",
+                                         kjson_str(pc, "status") ?: "True")) {
+                                snprintf(msg, size,
+                                         "Pod %s/%s has condition %s matching %s rule at index %zu",
+                                         kjson_str(pod, "metadata.namespace") ?: "",
+                                         kjson_str(pod, "metadata.name") ?: "", type, action, ri);
+                                return action;
+                        }
+                }
+        }
+        return NULL;
+}
+
 /* ---- helpers ---- */
 
 static bool has_finalizer(const json_t *obj)
@@ -437,6 +508,21 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 } else if (pod_failed(pod) && (!strcmp(ph, "Failed") ||
                                                !kjson_get(pod, "spec.nodeName") ||
                                                controllers_time(pod, "metadata.deletionTimestamp") <= now)) {
+                        char msg[512];
+                        const char *action = !strcmp(ph, "Failed")
+                                                     ? job_pod_failure_action(job, pod, msg, sizeof(msg))
+                                                     : NULL;
+                        if (action && !strcmp(action, "Ignore")) {
+                                /* not counted: just stop tracking it */
+                                remove_pod_finalizer(kc, pod);
+                                continue;
+                        }
+                        if (action && !strcmp(action, "FailJob") &&
+                            !controllers_condition_get(st, "FailureTarget") &&
+                            !controllers_condition_get(st, "SuccessCriteriaMet"))
+                                controllers_condition_set(st, controllers_condition_new(
+                                                                      "FailureTarget", "True",
+                                                                      "PodFailurePolicy", msg, true));
                         json_array_append_new(uf, json_string(puid));
                         added = true;
                 }

@@ -29,6 +29,13 @@ json_t *job_indexes_parse(const char *s, int64_t completions);
 /* Format a sorted array of integers as "1,3-5"; caller frees. */
 char *job_indexes_format(const json_t *idx);
 
+/* The spec.podFailurePolicy action ("FailJob", "Ignore", "Count", "FailIndex") of the first
+ * rule matching a failed pod (onExitCodes over init and regular containers' terminated states,
+ * In / NotIn with exit code 0 never matching NotIn; onPodConditions), with Kubernetes' message
+ * ("Container c for pod ns/p failed with exit code 3 matching FailJob rule at index 0") in msg;
+ * NULL when no rule matches (the failure counts towards backoffLimit). */
+const char *job_pod_failure_action(const json_t *job, const json_t *pod, char *msg, size_t size);
+
 /* The pod for a job from its template (labels, finalizer, ownerReference; for index >= 0 the
  * Indexed mode annotation/label/hostname/env). New object. */
 json_t *job_pod_new(const json_t *job, int64_t index);

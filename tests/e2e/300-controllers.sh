@@ -218,6 +218,25 @@ spec:
 apiVersion: batch/v1
 kind: Job
 metadata:
+  name: pfp
+  namespace: $NS
+spec:
+  backoffLimit: 5
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: ["sh", "-c", "exit 42"]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
   name: idx
   namespace: $NS
 spec:
@@ -258,6 +277,11 @@ st=$($K get job bad -n $NS -o jsonpath='{.status.failed}')
 check "job bad: failed = backoffLimit + 1 ($st)" test "$st" = 2
 check "job bad: no more pods than failures" test "$($K get pods -n $NS -l job-name=bad --no-headers | wc -l)" = 2
 
+check "job pfp: Failed at the first failure" quiet $K wait --for=condition=failed job/pfp -n $NS --timeout=60s
+pfp=$($K get job pfp -n $NS -o jsonpath='{.status.failed} {.status.conditions[?(@.type=="Failed")].reason}')
+check "job pfp: reason PodFailurePolicy, 1 failure ($pfp)" test "$pfp" = "1 PodFailurePolicy"
+msg=$($K get job pfp -n $NS -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')
+check "job pfp: message names the rule ($msg)" grep -Eq '^Container main for pod jobs/pfp-[a-z0-9]+ failed with exit code 42 matching FailJob rule at index 0$' <<<"$msg"
 check "job idx: Complete" quiet $K wait --for=condition=complete job/idx -n $NS --timeout=60s
 check "job idx: completedIndexes 0-2" test "$($K get job idx -n $NS -o jsonpath='{.status.completedIndexes}')" = 0-2
 for i in 0 1 2; do
