@@ -8,12 +8,12 @@
  * Every mode prints one line of key=value pairs on stdout:
  *   bench-api load  --op create|update|get|etcd-put --n N --conns C [--objects M] [--start I]
  *   bench-api list  --runs R [--rv0]                    LIST of the namespace, ms per call
- *   bench-api watch --watchers W --events E             update -> every watcher's event
+ *   bench-api watch --watchers W --events E             patch -> every watcher's event
  *   bench-api store --db PATH --objects M --n N --conns C   store-level updates, file size
  * Common: --url URL (API server or etcd), --tls DIR (ca.crt, admin.crt, admin.key), --ns NS.
  *
  * Watch latency: the writer stamps the object with CLOCK_MONOTONIC ns in an annotation right
- * before sending the PUT; a watcher computes receive time minus the stamp. This is an upper
+ * before sending the PATCH; a watcher computes receive time minus the stamp. This is an upper
  * bound of commit -> watcher (it includes the request and its fsync'ed commit). */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -103,6 +103,22 @@ static char *pod_json(const char *ns, const char *name, long long stamp, long co
                          name, ns, stamp, counter);
 }
 
+/* Updates are merge patches of the annotations: a PUT of a whole pod would fail validation
+ * (spec is immutable and the server added defaults), and this is what `kubectl annotate` sends. */
+static char *stamp_patch(long long stamp, long counter)
+{
+        return xasprintf(
+                "{\"metadata\":{\"annotations\":{\"bench/t\":\"%lld\",\"bench/n\":\"%ld\"}}}",
+                stamp, counter);
+}
+
+static struct curl_slist *patch_headers(void)
+{
+        struct curl_slist *h =
+                curl_slist_append(NULL, "Content-Type: application/merge-patch+json");
+        return curl_slist_append(h, "Accept: application/json");
+}
+
 static char *b64(const char *s)
 {
         size_t n = strlen(s);
@@ -187,6 +203,7 @@ static void *load_thread(void *ud)
         CURL *h = handle_new();
         struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
         hdrs = curl_slist_append(hdrs, "Accept: application/json");
+        struct curl_slist *phdrs = patch_headers();
         struct sink out = {0};
         for (;;) {
                 long i = atomic_fetch_add(&L->next, 1);
@@ -201,9 +218,9 @@ static void *load_thread(void *ud)
                         url = xasprintf("%s/api/v1/namespaces/%s/pods", O.url, O.ns);
                         body = pod_json(O.ns, name, now_ns(), i);
                 } else if (!strcmp(O.op, "update")) {
-                        method = "PUT";
+                        method = "PATCH";
                         url = xasprintf("%s/api/v1/namespaces/%s/pods/%s", O.url, O.ns, name);
-                        body = pod_json(O.ns, name, now_ns(), i);
+                        body = stamp_patch(now_ns(), i);
                 } else if (!strcmp(O.op, "get")) {
                         method = "GET";
                         url = xasprintf("%s/api/v1/namespaces/%s/pods/%s", O.url, O.ns, name);
@@ -216,7 +233,8 @@ static void *load_thread(void *ud)
                         body = xasprintf("{\"key\":\"%s\",\"value\":\"%s\"}", kb, vb);
                 }
                 double t0 = now_ms();
-                long code = request(h, hdrs, method, url, body, &out);
+                long code =
+                        request(h, strcmp(method, "PATCH") ? hdrs : phdrs, method, url, body, &out);
                 double dt = now_ms() - t0;
                 if (code >= 200 && code < 300) {
                         L->lat[i] = dt;
@@ -235,6 +253,7 @@ static void *load_thread(void *ud)
         }
         free(out.buf);
         curl_slist_free_all(hdrs);
+        curl_slist_free_all(phdrs);
         curl_easy_cleanup(h);
         return NULL;
 }
@@ -376,12 +395,12 @@ static void *watch_loop(void *ud)
         return NULL;
 }
 
-static long put_stamped(CURL *h, struct curl_slist *hdrs, const char *name, long counter,
-                        struct sink *out)
+static long patch_stamped(CURL *h, struct curl_slist *hdrs, const char *name, long counter,
+                          struct sink *out)
 {
         _cleanup_free_ char *url = xasprintf("%s/api/v1/namespaces/%s/pods/%s", O.url, O.ns, name);
-        _cleanup_free_ char *body = pod_json(O.ns, name, now_ns(), counter);
-        return request(h, hdrs, "PUT", url, body, out);
+        _cleanup_free_ char *body = stamp_patch(now_ns(), counter);
+        return request(h, hdrs, "PATCH", url, body, out);
 }
 
 static int run_watch(void)
@@ -389,6 +408,7 @@ static int run_watch(void)
         CURL *h = handle_new();
         struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
         hdrs = curl_slist_append(hdrs, "Accept: application/json");
+        struct curl_slist *phdrs = patch_headers();
         struct sink out = {0};
         const char *name = "w-0";
         /* The object (create, or update if it exists) and the revision to watch from. */
@@ -396,7 +416,7 @@ static int run_watch(void)
         _cleanup_free_ char *body = pod_json(O.ns, name, 0, -2);
         long code = request(h, hdrs, "POST", curl_, body, &out);
         if (code == 409)
-                code = put_stamped(h, hdrs, name, -2, &out);
+                code = patch_stamped(h, phdrs, name, -2, &out);
         if (code < 200 || code >= 300) {
                 fprintf(stderr, "bench-api: watch: create %s: HTTP %ld\n", name, code);
                 return 1;
@@ -437,7 +457,7 @@ static int run_watch(void)
                         goto out;
                 }
                 long before = atomic_load(&WB.marks);
-                put_stamped(h, hdrs, name, -1, &out);
+                patch_stamped(h, phdrs, name, -1, &out);
                 double until = now_ms() + 500;
                 while (now_ms() < until && atomic_load(&WB.marks) < O.watchers)
                         usleep(5000);
@@ -452,7 +472,7 @@ static int run_watch(void)
         double t0 = now_ms();
         for (long e = 0; e < O.events; e++) {
                 long want = (e + 1) * O.watchers;
-                code = put_stamped(h, hdrs, name, e, &out);
+                code = patch_stamped(h, phdrs, name, e, &out);
                 if (code != 200) {
                         fprintf(stderr, "bench-api: watch: update: HTTP %ld\n", code);
                         rc = 1;
@@ -485,6 +505,7 @@ out:
         curl_multi_cleanup(m);
         curl_slist_free_all(whdrs);
         curl_slist_free_all(hdrs);
+        curl_slist_free_all(phdrs);
         curl_easy_cleanup(h);
         free(ws);
         free(WB.lat);

@@ -192,5 +192,5 @@ row "  (store-level, 8 threads: updates/s)" "$(g sqlite.dbsize rate)" "" "" "" "
 echo
 [ $HAVE_ETCD_BACKEND = 1 ] || echo "timonel/etcd: n/a (no src/store/store-etcd.c in this tree yet)"
 [ -z "$DIED" ] || echo "SERVER DIED during the run:$DIED (figures after that are failures, see stderr)"
-echo "watch latency is measured from just before the PUT is sent (includes its commit): an upper bound."
+echo "watch latency is measured from just before the PATCH is sent (includes its commit): an upper bound."
 echo "bench took $((SECONDS - T0)) s"

@@ -391,8 +391,9 @@ bool watch_list_cached(struct rq *q, const struct labels_selector *ls,
         _cleanup_free_ struct cacher_obj **sel = xmalloc((n ? n : 1) * sizeof(*sel));
         size_t n_sel = 0, total = 0;
         _cleanup_free_ char *token = NULL;
+        bool all = labels_selector_is_empty(ls) && (!fs || !fs->n);
         for (size_t i = 0; i < n; i++) {
-                if (!apiserver_obj_matches(objs[i]->sel, ls, fs))
+                if (!all && !apiserver_obj_matches(objs[i]->sel, ls, fs))
                         continue;
                 if (limit && n_sel == limit) {
                         /* More remain: continue after the last one sent, at this revision. */

@@ -5,7 +5,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -1220,6 +1223,108 @@ TEST(kill9_durability_concurrent)
         tmp_cleanup();
 }
 
+/* The disk fills up (RLIMIT_FSIZE in a child stands in for ENOSPC) while 8 threads write:
+ * failed batches are rolled back whole, consume no revision, and once there is room again the
+ * same store writes on. Every acknowledged write is there after reopening, nothing else is. */
+#define FULL_THREADS 8
+static atomic_int full_acked, full_failed;
+static atomic_bool full_stop;
+static struct store *full_store;
+
+static void *full_writer(void *ud)
+{
+        int t = (int)(intptr_t)ud;
+        static char big[4096];
+        memset(big, 'x', sizeof(big) - 1);
+        for (int i = 0; !atomic_load(&full_stop) && i < 100000; i++) {
+                char key[48];
+                snprintf(key, sizeof(key), "/full/%d-%d", t, i);
+                struct error err = {0};
+                int64_t rev;
+                if (store_create(full_store, key, big, sizeof(big) - 1, &rev, &err) == 0)
+                        atomic_fetch_add(&full_acked, 1);
+                else if (atomic_fetch_add(&full_failed, 1) == 0)
+                        printf("# first failure: %s\n", error_msg(&err));
+        }
+        return NULL;
+}
+
+static int full_child(void)
+{
+        struct error err = {0};
+        signal(SIGXFSZ, SIG_IGN);
+        if (store_open(dbpath, &full_store, &err) < 0)
+                return 10;
+        struct stat st;
+        if (stat(dbpath, &st) < 0)
+                return 11;
+        /* room for a few hundred KiB more in any file (the WAL grows first) */
+        struct rlimit rl = {.rlim_cur = 512 * 1024, .rlim_max = RLIM_INFINITY};
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+                return 12;
+        pthread_t th[FULL_THREADS];
+        for (intptr_t i = 0; i < FULL_THREADS; i++)
+                pthread_create(&th[i], NULL, full_writer, (void *)i);
+        for (int i = 0; i < 500 && atomic_load(&full_failed) < 50; i++)
+                usleep(10000);
+        int acked_full = atomic_load(&full_acked), failed = atomic_load(&full_failed);
+        if (failed == 0)
+                return 13; /* the limit never hit: the test proves nothing */
+        if (store_revision(full_store) < acked_full)
+                return 14;
+        /* room again: the writers carry on and succeed */
+        rl.rlim_cur = RLIM_INFINITY;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        int f0 = atomic_load(&full_failed), a0 = atomic_load(&full_acked);
+        for (int i = 0; i < 500 && atomic_load(&full_acked) < a0 + 200; i++)
+                usleep(10000);
+        atomic_store(&full_stop, true);
+        for (int i = 0; i < FULL_THREADS; i++)
+                pthread_join(th[i], NULL);
+        int acked = atomic_load(&full_acked);
+        printf("# %d acknowledged before the file limit, %d failed writes, %d acknowledged in all, "
+               "%d failed after room came back\n",
+               acked_full, failed, acked, atomic_load(&full_failed) - f0);
+        if (acked < a0 + 200)
+                return 15;
+        /* failed writes consumed no revision */
+        if (store_revision(full_store) != acked)
+                return 16;
+        store_close(full_store);
+        struct store *s = NULL;
+        if (store_open(dbpath, &s, &err) < 0)
+                return 17;
+        struct store_list l = {0};
+        if (store_list(s, "/full/", NULL, 0, 0, &l, &err) < 0)
+                return 18;
+        int rc = (int)l.n_items == acked ? 0 : 19;
+        if (store_revision(s) != acked)
+                rc = 20;
+        for (size_t i = 0; i < l.n_items; i++)
+                if (l.items[i].value_len != 4095)
+                        rc = 21;
+        store_list_clear(&l);
+        store_close(s);
+        return rc;
+}
+
+TEST(disk_full_batches_roll_back)
+{
+        tmp_setup();
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int rc = full_child();
+                fflush(stdout);
+                _exit(rc);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK_EQ_INT(WEXITSTATUS(status), 0);
+        tmp_cleanup();
+}
+
 int main(void)
 {
         RUN(crud_revisions);
@@ -1236,6 +1341,7 @@ int main(void)
         RUN(kill9_durability);
         RUN(group_commit_concurrent_writers);
         RUN(kill9_durability_concurrent);
+        RUN(disk_full_batches_roll_back);
         tmp_cleanup();
         return harness_done();
 }
