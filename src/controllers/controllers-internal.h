@@ -46,6 +46,15 @@ json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, c
 json_t *manager_cache_list(struct manager *m, enum ctl_res res, const char *ns);
 bool manager_cache_synced(struct manager *m, enum ctl_res res);
 
+/* Run fn(kc, i, ud) for i in [0, n) on the manager's pool of API workers (MANAGER_POOL threads,
+ * each with its own kclient) and wait for all of them: how controllers issue a batch of creates
+ * or deletes in parallel, as client-go controllers do with goroutines. fn must be thread-safe
+ * towards ud (write only its own slot i). Falls back to kc_self (the caller's client) serially
+ * when the pool cannot start. */
+#define MANAGER_POOL 16
+void manager_parallel(struct manager *m, struct kclient *kc_self, size_t n,
+                      int (*fn)(struct kclient *kc, size_t i, void *ud), void *ud);
+
 /* Record a core/v1 Event about obj (apiVersion/kind taken from obj); failures are logged at
  * debug only. */
 void manager_event(struct kclient *kc, const char *component, const json_t *obj, const char *type,

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -47,8 +48,21 @@ struct dispatch {
         enum ctl_res res;
 };
 
+/* One manager_parallel call: tasks [next, n) remain, done counts finished ones. */
+struct prun {
+        size_t n, next, done;
+        int (*fn)(struct kclient *kc, size_t i, void *ud);
+        void *ud;
+        pthread_cond_t cond; /* signalled when done == n */
+};
+
 struct manager {
         char *kubeconfig;
+        pthread_t pool[MANAGER_POOL];
+        bool pool_started[MANAGER_POOL];
+        pthread_mutex_t pool_lock; /* protects runs and pool_cond waits */
+        pthread_cond_t pool_cond;  /* new run or stopping */
+        json_t *runs;              /* array of pointers (integers) to struct prun with work left */
         char *identity;
         struct informer *inf[CTL_RES_N];
         struct dispatch disp[CTL_RES_N];
@@ -140,6 +154,60 @@ void manager_event(struct kclient *kc, const char *component, const json_t *obj,
         if (kclient_create(kc, path, ev, NULL, &err) < 0)
                 log_debug(COMP, "event %s for %s/%s: %s", reason, ns, name, error_msg(&err));
         json_decref(ev);
+}
+
+/* ---- the API worker pool ---- */
+
+static void *pool_main(void *ud)
+{
+        struct manager *m = ud;
+        struct kclient *kc = NULL;
+        struct error err = {0};
+        pthread_mutex_lock(&m->pool_lock);
+        for (;;) {
+                struct prun *run = NULL;
+                while (!atomic_load(&m->stopping) && !json_array_size(m->runs))
+                        pthread_cond_wait(&m->pool_cond, &m->pool_lock);
+                if (atomic_load(&m->stopping) && !json_array_size(m->runs))
+                        break;
+                run = (struct prun *)(uintptr_t)json_integer_value(json_array_get(m->runs, 0));
+                size_t i = run->next++;
+                if (run->next >= run->n)
+                        json_array_remove(m->runs, 0);
+                pthread_mutex_unlock(&m->pool_lock);
+                if (!kc && kclient_from_kubeconfig(m->kubeconfig, &kc, &err) < 0)
+                        kc = NULL;
+                if (kc)
+                        run->fn(kc, i, run->ud);
+                pthread_mutex_lock(&m->pool_lock);
+                if (++run->done == run->n)
+                        pthread_cond_broadcast(&run->cond);
+        }
+        pthread_mutex_unlock(&m->pool_lock);
+        if (kc)
+                kclient_free(kc);
+        return NULL;
+}
+
+void manager_parallel(struct manager *m, struct kclient *kc_self, size_t n,
+                      int (*fn)(struct kclient *kc, size_t i, void *ud), void *ud)
+{
+        if (n == 0)
+                return;
+        if (n == 1 || !m->pool_started[0] || atomic_load(&m->stopping)) {
+                for (size_t i = 0; i < n; i++)
+                        fn(kc_self, i, ud);
+                return;
+        }
+        struct prun run = {.n = n, .fn = fn, .ud = ud};
+        pthread_cond_init(&run.cond, NULL);
+        pthread_mutex_lock(&m->pool_lock);
+        json_array_append_new(m->runs, json_integer((json_int_t)(uintptr_t)&run));
+        pthread_cond_broadcast(&m->pool_cond);
+        while (run.done < run.n)
+                pthread_cond_wait(&run.cond, &m->pool_lock);
+        pthread_mutex_unlock(&m->pool_lock);
+        pthread_cond_destroy(&run.cond);
 }
 
 /* ---- leader election ---- */
@@ -378,6 +446,9 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
         m->identity = xasprintf("%s_%s", cfg->identity ? cfg->identity : "timonel", uid);
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);
+        pthread_mutex_init(&m->pool_lock, NULL);
+        pthread_cond_init(&m->pool_cond, NULL);
+        m->runs = json_array();
         for (size_t i = 0; i < N_CTL; i++) {
                 m->ctl[i].m = m;
                 m->ctl[i].wq = workqueue_new();
@@ -390,6 +461,12 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
                                    err);
                 if (r < 0)
                         goto fail;
+        }
+        for (size_t i = 0; i < MANAGER_POOL; i++) {
+                r = -pthread_create(&m->pool[i], NULL, pool_main, m);
+                if (r < 0)
+                        goto fail_thread;
+                m->pool_started[i] = true;
         }
         r = -pthread_create(&m->elector, NULL, elector_main, m);
         if (r < 0)
@@ -423,6 +500,15 @@ void manager_stop(struct manager *m)
         for (size_t i = 0; i < N_CTL; i++)
                 if (m->worker_started[i])
                         pthread_join(m->workers[i], NULL);
+        pthread_mutex_lock(&m->pool_lock);
+        pthread_cond_broadcast(&m->pool_cond);
+        pthread_mutex_unlock(&m->pool_lock);
+        for (size_t i = 0; i < MANAGER_POOL; i++)
+                if (m->pool_started[i])
+                        pthread_join(m->pool[i], NULL);
+        json_decref(m->runs);
+        pthread_mutex_destroy(&m->pool_lock);
+        pthread_cond_destroy(&m->pool_cond);
         if (m->elector_started)
                 pthread_join(m->elector, NULL);
         for (int i = 0; i < CTL_RES_N; i++)

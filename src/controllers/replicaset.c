@@ -179,7 +179,65 @@ static int update_status(struct kclient *kc, const json_t *rs, json_t *status)
         return r == -ENOENT ? 0 : r;
 }
 
-/* Create or delete pods; returns 0 or the first error (message in err). */
+/* One parallel batch of creations or deletions (manager_parallel). */
+struct batch {
+        struct controller *c;
+        const json_t *rs;
+        const char *key;
+        const json_t *victims; /* deletions: pods */
+        const json_t *dels;    /* deletions: their keys */
+        int *rc;
+        struct error *errs;
+};
+
+static int create_one(struct kclient *kc, size_t i, void *ud)
+{
+        struct batch *b = ud;
+        struct rs_priv *p = b->c->priv;
+        json_t *pod = podcontrol_pod_from_template(kjson_get(b->rs, "spec.template"), b->rs,
+                                                   "apps/v1", "ReplicaSet");
+        json_t *created = NULL;
+        int r = podcontrol_create(kc, pod, &created, &b->errs[i]);
+        json_decref(pod);
+        if (r < 0) {
+                expectations_creation_observed(p->exp, b->key);
+                manager_event(kc, COMP, b->rs, "Warning", "FailedCreate", "Error creating: %s",
+                              error_msg(&b->errs[i]));
+        } else {
+                manager_event(kc, COMP, b->rs, "Normal", "SuccessfulCreate", "Created pod: %s",
+                              kjson_str(created, "metadata.name") ?: "");
+        }
+        json_decref(created);
+        b->rc[i] = r;
+        return r;
+}
+
+static int delete_one(struct kclient *kc, size_t i, void *ud)
+{
+        struct batch *b = ud;
+        struct rs_priv *p = b->c->priv;
+        const json_t *pod = json_array_get(b->victims, i);
+        _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s",
+                                              kjson_str(pod, "metadata.namespace") ?: "",
+                                              kjson_str(pod, "metadata.name") ?: "");
+        int r = kclient_delete(kc, path, NULL, NULL, &b->errs[i]);
+        if (r == -ENOENT)
+                r = 0;
+        if (r < 0) {
+                expectations_deletion_observed(p->exp, b->key,
+                                               json_string_value(json_array_get(b->dels, i)));
+                manager_event(kc, COMP, b->rs, "Warning", "FailedDelete", "Error deleting: %s",
+                              error_msg(&b->errs[i]));
+        } else {
+                manager_event(kc, COMP, b->rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                              kjson_str(pod, "metadata.name") ?: "");
+        }
+        b->rc[i] = r;
+        return r;
+}
+
+/* Create or delete pods (creations in slow-start batches 1, 2, 4, ... each issued in parallel,
+ * stopping at the first failed batch); returns 0 or the first error (message in err). */
 static int manage_replicas(struct controller *c, struct kclient *kc, const char *key,
                            const json_t *rs, json_t *pods, const char **ret_reason,
                            struct error *err)
@@ -190,32 +248,24 @@ static int manage_replicas(struct controller *c, struct kclient *kc, const char 
         int r = 0;
         if (diff < 0) {
                 int64_t n = MIN(-diff, REPLICASET_BURST), done = 0;
+                int *rc = xcalloc((size_t)n, sizeof(*rc));
+                struct error *errs = xcalloc((size_t)n, sizeof(*errs));
                 expectations_expect(p->exp, key, n, NULL);
                 for (int64_t batch = 1; done < n; batch *= 2) {
-                        int64_t b = MIN(batch, n - done);
+                        int64_t bn = MIN(batch, n - done);
+                        struct batch b = {.c = c, .rs = rs, .key = key, .rc = rc + done,
+                                          .errs = errs + done};
+                        manager_parallel(c->m, kc, (size_t)bn, create_one, &b);
                         bool failed = false;
-                        for (int64_t i = 0; i < b; i++) {
-                                json_t *pod = podcontrol_pod_from_template(
-                                        kjson_get(rs, "spec.template"), rs, "apps/v1",
-                                        "ReplicaSet");
-                                json_t *created = NULL;
-                                int cr = podcontrol_create(kc, pod, &created, err);
-                                json_decref(pod);
-                                if (cr < 0) {
-                                        expectations_creation_observed(p->exp, key);
-                                        manager_event(kc, COMP, rs, "Warning", "FailedCreate",
-                                                      "Error creating: %s", error_msg(err));
-                                        if (!r)
-                                                r = cr;
+                        for (int64_t i = done; i < done + bn; i++)
+                                if (rc[i] < 0 && !failed) {
                                         failed = true;
-                                } else {
-                                        manager_event(kc, COMP, rs, "Normal", "SuccessfulCreate",
-                                                      "Created pod: %s",
-                                                      kjson_str(created, "metadata.name") ?: "");
+                                        if (!r) {
+                                                r = rc[i];
+                                                *err = errs[i];
+                                        }
                                 }
-                                json_decref(created);
-                        }
-                        done += b;
+                        done += bn;
                         if (failed) {
                                 for (; done < n; done++) /* skipped: not expected any more */
                                         expectations_creation_observed(p->exp, key);
@@ -223,42 +273,37 @@ static int manage_replicas(struct controller *c, struct kclient *kc, const char 
                                 break;
                         }
                 }
+                free(rc);
+                free(errs);
         } else if (diff > 0) {
                 json_t *related = manager_cache_list(c->m, CTL_PODS,
                                                      kjson_str(rs, "metadata.namespace"));
                 controllers_pods_sort_for_deletion(pods, related);
                 json_decref(related);
                 int64_t n = MIN(diff, REPLICASET_BURST);
-                json_t *dels = json_array();
+                json_t *dels = json_array(), *victims = json_array();
                 for (int64_t i = 0; i < n; i++) {
-                        char *k = controllers_key(json_array_get(pods, (size_t)i));
+                        json_t *pod = json_array_get(pods, (size_t)i);
+                        char *k = controllers_key(pod);
                         json_array_append_new(dels, json_string(k));
+                        json_array_append(victims, pod);
                         free(k);
                 }
                 expectations_expect(p->exp, key, 0, dels);
-                for (int64_t i = 0; i < n; i++) {
-                        const json_t *pod = json_array_get(pods, (size_t)i);
-                        _cleanup_free_ char *path = xasprintf(
-                                "/api/v1/namespaces/%s/pods/%s",
-                                kjson_str(pod, "metadata.namespace") ?: "",
-                                kjson_str(pod, "metadata.name") ?: "");
-                        int dr = kclient_delete(kc, path, NULL, NULL, err);
-                        if (dr == -ENOENT)
-                                dr = 0;
-                        if (dr < 0) {
-                                expectations_deletion_observed(
-                                        p->exp, key, json_string_value(json_array_get(dels, (size_t)i)));
-                                manager_event(kc, COMP, rs, "Warning", "FailedDelete",
-                                              "Error deleting: %s", error_msg(err));
+                int *rc = xcalloc((size_t)n, sizeof(*rc));
+                struct error *errs = xcalloc((size_t)n, sizeof(*errs));
+                struct batch b = {.c = c, .rs = rs, .key = key, .victims = victims, .dels = dels,
+                                  .rc = rc, .errs = errs};
+                manager_parallel(c->m, kc, (size_t)n, delete_one, &b);
+                for (int64_t i = 0; i < n; i++)
+                        if (rc[i] < 0 && !r) {
+                                r = rc[i];
+                                *err = errs[i];
                                 *ret_reason = "FailedDelete";
-                                if (!r)
-                                        r = dr;
-                        } else {
-                                manager_event(kc, COMP, rs, "Normal", "SuccessfulDelete",
-                                              "Deleted pod: %s",
-                                              kjson_str(pod, "metadata.name") ?: "");
                         }
-                }
+                free(rc);
+                free(errs);
+                json_decref(victims);
                 json_decref(dels);
         }
         return r;
