@@ -84,8 +84,9 @@ static int parse_range(char *expr, const struct bounds *b, uint64_t *bits, bool 
                 return error_set(err, -EINVAL, "end of range (%u) above maximum (%u): %s", end,
                                  b->max, orig);
         if (start > end)
-                return error_set(err, -EINVAL, "beginning of range (%u) beyond end of range (%u): %s",
-                                 start, end, orig);
+                return error_set(err, -EINVAL,
+                                 "beginning of range (%u) beyond end of range (%u): %s", start, end,
+                                 orig);
         if (step == 0)
                 return error_set(err, -EINVAL, "step of range should be a positive number: %s",
                                  orig);
@@ -188,8 +189,11 @@ int cron_parse(const char *s, struct cron_schedule *ret, struct error *err)
         }
         if (n != 5)
                 return error_set(err, -EINVAL, "expected exactly 5 fields, found %d: %s", n, s);
-        static const struct bounds b[5] = {
-                {0, 59, NULL}, {0, 23, NULL}, {1, 31, NULL}, {1, 12, month_names}, {0, 6, dow_names}};
+        static const struct bounds b[5] = {{0, 59, NULL},
+                                           {0, 23, NULL},
+                                           {1, 31, NULL},
+                                           {1, 12, month_names},
+                                           {0, 6, dow_names}};
         uint64_t *bits[5] = {&cs.minute, &cs.hour, &cs.dom, &cs.month, &cs.dow};
         bool ignore = false;
         bool *stars[5] = {&ignore, &ignore, &cs.dom_star, &ignore, &cs.dow_star};
@@ -205,10 +209,10 @@ int cron_parse(const char *s, struct cron_schedule *ret, struct error *err)
 /* ---- time zones ---- */
 
 struct cron_tz {
-        size_t n;        /* transitions */
-        int64_t *at;     /* transition instants, ascending */
-        int32_t *off;    /* offset from at[i] on */
-        int32_t off0;    /* before the first transition */
+        size_t n;     /* transitions */
+        int64_t *at;  /* transition instants, ascending */
+        int32_t *off; /* offset from at[i] on */
+        int32_t off0; /* before the first transition */
 };
 
 static int64_t be(const unsigned char *p, int n)

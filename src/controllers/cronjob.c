@@ -40,10 +40,12 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
                 workqueue_add(c->wq, k);
         } else if (res == CTL_JOBS) {
                 json_t *ref = controllers_controller_ref(obj);
-                if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "CronJob"))
+                if (!ref ||
+                    strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "CronJob"))
                         return;
-                _cleanup_free_ char *k = xasprintf("%s/%s", kjson_str(obj, "metadata.namespace") ?: "",
-                                                   json_string_value(json_object_get(ref, "name")) ?: "");
+                _cleanup_free_ char *k =
+                        xasprintf("%s/%s", kjson_str(obj, "metadata.namespace") ?: "",
+                                  json_string_value(json_object_get(ref, "name")) ?: "");
                 workqueue_add(c->wq, k);
         }
 }
@@ -75,8 +77,10 @@ static json_t *job_ref(const json_t *job)
 static int cmp_start(const void *pa, const void *pb)
 {
         const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-        time_t ta = controllers_time(a, "status.startTime") ?: controllers_time(a, "metadata.creationTimestamp");
-        time_t tb = controllers_time(b, "status.startTime") ?: controllers_time(b, "metadata.creationTimestamp");
+        time_t ta = controllers_time(a, "status.startTime")
+                            ?: controllers_time(a, "metadata.creationTimestamp");
+        time_t tb = controllers_time(b, "status.startTime")
+                            ?: controllers_time(b, "metadata.creationTimestamp");
         if (ta != tb)
                 return ta < tb ? -1 : 1;
         return strcmp(kjson_str(a, "metadata.name") ?: "", kjson_str(b, "metadata.name") ?: "");
@@ -88,8 +92,9 @@ static void cleanup_history(struct kclient *kc, const json_t *cj, json_t *jobs)
         const char *ns = kjson_str(cj, "metadata.namespace") ?: "";
         for (int pass = 0; pass < 2; pass++) {
                 const char *type = pass ? "Failed" : "Complete";
-                int64_t limit = kjson_int(cj, pass ? "spec.failedJobsHistoryLimit"
-                                                   : "spec.successfulJobsHistoryLimit",
+                int64_t limit = kjson_int(cj,
+                                          pass ? "spec.failedJobsHistoryLimit"
+                                               : "spec.successfulJobsHistoryLimit",
                                           pass ? 1 : 3);
                 size_t n = 0;
                 json_t **v = xcalloc(json_array_size(jobs) + 1, sizeof(*v));
@@ -168,8 +173,10 @@ static int cj_sync(struct controller *c, struct kclient *kc, const char *key)
                 bool was_active = false;
                 json_t *r;
                 size_t k;
-                json_array_foreach(json_object_get(st, "active"), k, r) if (!strcmp(
-                        kjson_str(r, "uid") ?: "", kjson_str(j, "metadata.uid") ?: "")) was_active = true;
+                json_array_foreach(json_object_get(st, "active"), k,
+                                   r) if (!strcmp(kjson_str(r, "uid") ?: "",
+                                                  kjson_str(j, "metadata.uid") ?: "")) was_active =
+                        true;
                 if (was_active)
                         manager_event(kc, COMP, cj, "Normal", "SawCompletedJob",
                                       "Saw completed job: %s, condition: %s",
@@ -205,8 +212,8 @@ static int cj_sync(struct controller *c, struct kclient *kc, const char *key)
         _cleanup_(cron_tz_freep) struct cron_tz *tz = NULL;
         const char *tzname = kjson_str(cj, "spec.timeZone");
         if (tzname && cron_tz_load(tzname, &tz, &err) < 0) {
-                manager_event(kc, COMP, cj, "Warning", "UnknownTimeZone", "invalid timeZone: \"%s\": %s",
-                              tzname, error_msg(&err));
+                manager_event(kc, COMP, cj, "Warning", "UnknownTimeZone",
+                              "invalid timeZone: \"%s\": %s", tzname, error_msg(&err));
                 return put_status(kc, cj, st);
         }
         if (kjson_bool(cj, "spec.suspend", false))
@@ -247,7 +254,8 @@ static int cj_sync(struct controller *c, struct kclient *kc, const char *key)
         }
         _cleanup_free_ char *jname = xasprintf("%s-%lld", name, (long long)(recent / 60));
         bool exists = false;
-        json_array_foreach(jobs, i, j) if (!strcmp(kjson_str(j, "metadata.name") ?: "", jname)) exists = true;
+        json_array_foreach(jobs, i, j) if (!strcmp(kjson_str(j, "metadata.name") ?: "", jname))
+                exists = true;
         const char *policy = kjson_str(cj, "spec.concurrencyPolicy") ?: "Allow";
         if (exists || (!strcmp(policy, "Forbid") && active)) {
                 int r = put_status(kc, cj, st);
@@ -267,11 +275,11 @@ static int cj_sync(struct controller *c, struct kclient *kc, const char *key)
         }
         /* the Job */
         json_t *jt = kjson_get(cj, "spec.jobTemplate");
-        json_t *job = json_pack("{s:s, s:s, s:{s:s, s:s, s:[o]}, s:O}", "apiVersion", "batch/v1",
-                                "kind", "Job", "metadata", "name", jname, "namespace", ns,
-                                "ownerReferences",
-                                controllers_owner_ref_new(cj, "batch/v1", "CronJob"), "spec",
-                                json_object_get(jt, "spec") ?: json_object());
+        json_t *job =
+                json_pack("{s:s, s:s, s:{s:s, s:s, s:[o]}, s:O}", "apiVersion", "batch/v1", "kind",
+                          "Job", "metadata", "name", jname, "namespace", ns, "ownerReferences",
+                          controllers_owner_ref_new(cj, "batch/v1", "CronJob"), "spec",
+                          json_object_get(jt, "spec") ?: json_object());
         json_t *meta = json_object_get(job, "metadata");
         json_t *l = kjson_get(jt, "metadata.labels"), *a = kjson_get(jt, "metadata.annotations");
         if (json_is_object(l))

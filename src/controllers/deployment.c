@@ -37,8 +37,8 @@ static bool is_rolling(const json_t *d)
 static int64_t max_surge(const json_t *d)
 {
         int64_t s = 0, u = 0;
-        if (!is_rolling(d) ||
-            controllers_resolve_fenceposts(kjson_get(d, "spec.strategy"), d_replicas(d), &s, &u) < 0)
+        if (!is_rolling(d) || controllers_resolve_fenceposts(kjson_get(d, "spec.strategy"),
+                                                             d_replicas(d), &s, &u) < 0)
                 return 0;
         return s;
 }
@@ -47,7 +47,8 @@ static int64_t max_unavailable(const json_t *d)
 {
         int64_t s = 0, u = 0;
         if (!is_rolling(d) || d_replicas(d) == 0 ||
-            controllers_resolve_fenceposts(kjson_get(d, "spec.strategy"), d_replicas(d), &s, &u) < 0)
+            controllers_resolve_fenceposts(kjson_get(d, "spec.strategy"), d_replicas(d), &s, &u) <
+                    0)
                 return 0;
         return MIN(u, d_replicas(d));
 }
@@ -63,7 +64,8 @@ static int64_t sum_field(const json_t *rss, const char *path, int64_t dflt)
 
 static int64_t annotation_int(const json_t *obj, const char *name, int64_t dflt)
 {
-        const char *s = json_string_value(json_object_get(kjson_get(obj, "metadata.annotations"), name));
+        const char *s =
+                json_string_value(json_object_get(kjson_get(obj, "metadata.annotations"), name));
         if (!s || !*s)
                 return dflt;
         char *end;
@@ -114,7 +116,8 @@ bool deployment_template_equal(const json_t *d_tmpl, const json_t *rs_tmpl)
 /* SetDeploymentCondition: same status and reason -> nothing changes (times kept). */
 static void dcond_set(json_t *status, json_t *cond)
 {
-        json_t *cur = controllers_condition_get(status, json_string_value(json_object_get(cond, "type")));
+        json_t *cur =
+                controllers_condition_get(status, json_string_value(json_object_get(cond, "type")));
         if (cur && kjson_equal(json_object_get(cur, "status"), json_object_get(cond, "status")) &&
             kjson_equal(json_object_get(cur, "reason"), json_object_get(cond, "reason"))) {
                 json_decref(cond);
@@ -131,30 +134,27 @@ json_t *deployment_status_calc(const json_t *d, const json_t *all_rs, const json
         size_t i;
         json_array_foreach(all_rs, i, rs) total += rs_replicas(rs);
         int64_t unavail = MAX(total - avail, 0);
-        json_t *st = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "observedGeneration",
-                               (json_int_t)kjson_int(d, "metadata.generation", 0), "replicas",
-                               (json_int_t)sum_field(all_rs, "status.replicas", 0),
-                               "updatedReplicas",
-                               (json_int_t)(new_rs ? kjson_int(new_rs, "status.replicas", 0) : 0),
-                               "readyReplicas",
-                               (json_int_t)sum_field(all_rs, "status.readyReplicas", 0),
-                               "availableReplicas", (json_int_t)avail, "unavailableReplicas",
-                               (json_int_t)unavail);
+        json_t *st = json_pack(
+                "{s:I, s:I, s:I, s:I, s:I, s:I}", "observedGeneration",
+                (json_int_t)kjson_int(d, "metadata.generation", 0), "replicas",
+                (json_int_t)sum_field(all_rs, "status.replicas", 0), "updatedReplicas",
+                (json_int_t)(new_rs ? kjson_int(new_rs, "status.replicas", 0) : 0), "readyReplicas",
+                (json_int_t)sum_field(all_rs, "status.readyReplicas", 0), "availableReplicas",
+                (json_int_t)avail, "unavailableReplicas", (json_int_t)unavail);
         json_t *cc = kjson_get(d, "status.collisionCount");
         if (cc)
                 json_object_set(st, "collisionCount", cc);
         json_t *conds = kjson_get(d, "status.conditions");
-        json_object_set_new(st, "conditions", json_is_array(conds) ? json_deep_copy(conds) : json_array());
+        json_object_set_new(st, "conditions",
+                            json_is_array(conds) ? json_deep_copy(conds) : json_array());
         if (avail >= d_replicas(d) - max_unavailable(d))
-                dcond_set(st, controllers_condition_new("Available", "True",
-                                                        "MinimumReplicasAvailable",
-                                                        "Deployment has minimum availability.",
-                                                        true));
+                dcond_set(st,
+                          controllers_condition_new("Available", "True", "MinimumReplicasAvailable",
+                                                    "Deployment has minimum availability.", true));
         else
-                dcond_set(st, controllers_condition_new("Available", "False",
-                                                        "MinimumReplicasUnavailable",
-                                                        "Deployment does not have minimum availability.",
-                                                        true));
+                dcond_set(st, controllers_condition_new(
+                                      "Available", "False", "MinimumReplicasUnavailable",
+                                      "Deployment does not have minimum availability.", true));
         return st;
 }
 
@@ -199,7 +199,8 @@ static void enqueue_owner_of_rs(struct controller *c, const json_t *rs)
                 workqueue_add(c->wq, k);
                 return;
         }
-        json_t *all = manager_cache_list(c->m, CTL_DEPLOYMENTS, kjson_str(rs, "metadata.namespace"));
+        json_t *all =
+                manager_cache_list(c->m, CTL_DEPLOYMENTS, kjson_str(rs, "metadata.namespace"));
         json_t *d;
         size_t i;
         json_array_foreach(all, i, d)
@@ -224,17 +225,21 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
                 workqueue_add(c->wq, k);
         } else if (res == CTL_REPLICASETS) {
                 if (old && cur && old != cur) {
-                        json_t *ro = controllers_controller_ref(old), *rn = controllers_controller_ref(cur);
-                        if (ro && (!rn || !kjson_equal(json_object_get(ro, "uid"), json_object_get(rn, "uid"))))
+                        json_t *ro = controllers_controller_ref(old),
+                               *rn = controllers_controller_ref(cur);
+                        if (ro && (!rn || !kjson_equal(json_object_get(ro, "uid"),
+                                                       json_object_get(rn, "uid"))))
                                 enqueue_owner_of_rs(c, old);
                 }
                 enqueue_owner_of_rs(c, obj);
         } else if (res == CTL_PODS && !cur) {
                 /* Recreate waits for old pods to be gone */
                 json_t *ref = controllers_controller_ref(obj);
-                if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "ReplicaSet"))
+                if (!ref ||
+                    strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "ReplicaSet"))
                         return;
-                json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS, kjson_str(obj, "metadata.namespace"),
+                json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS,
+                                               kjson_str(obj, "metadata.namespace"),
                                                json_string_value(json_object_get(ref, "name")));
                 if (rs && controllers_controller_ref(rs))
                         enqueue_owner_of_rs(c, rs);
@@ -338,7 +343,8 @@ static void set_rs_annotations(struct ctx *x, json_t *rs, int64_t revision)
         {
                 if (!strcmp(k, "kubectl.kubernetes.io/last-applied-configuration") ||
                     !strcmp(k, DEPLOYMENT_REVISION) || !strcmp(k, DEPLOYMENT_DESIRED) ||
-                    !strcmp(k, DEPLOYMENT_MAX) || !strcmp(k, "deployment.kubernetes.io/revision-history"))
+                    !strcmp(k, DEPLOYMENT_MAX) ||
+                    !strcmp(k, "deployment.kubernetes.io/revision-history"))
                         continue;
                 json_object_set(ann, k, v);
         }
@@ -375,7 +381,8 @@ static int put_rs(struct ctx *x, json_t *rs)
         size_t i;
         json_array_foreach(x->rss, i, o)
         {
-                if (!strcmp(kjson_str(o, "metadata.name") ?: "", kjson_str(ret, "metadata.name") ?: "")) {
+                if (!strcmp(kjson_str(o, "metadata.name") ?: "",
+                            kjson_str(ret, "metadata.name") ?: "")) {
                         json_array_append(x->dead, o);
                         json_array_set(x->rss, i, ret);
                         break;
@@ -389,7 +396,8 @@ static json_t *rs_by_name(struct ctx *x, const char *name)
 {
         json_t *o;
         size_t i;
-        json_array_foreach(x->rss, i, o) if (!strcmp(kjson_str(o, "metadata.name") ?: "", name)) return o;
+        json_array_foreach(x->rss, i,
+                           o) if (!strcmp(kjson_str(o, "metadata.name") ?: "", name)) return o;
         return NULL;
 }
 
@@ -453,7 +461,8 @@ static int get_all(struct ctx *x, bool create, json_t **ret_new, json_t **ret_ol
                         return r;
                 snprintf(revbuf, sizeof(revbuf), "%lld", (long long)revision_of(nrs));
                 json_t *ann = kjson_obj_ensure(kjson_obj_ensure(x->d, "metadata"), "annotations");
-                if (strcmp(json_string_value(json_object_get(ann, DEPLOYMENT_REVISION)) ?: "", revbuf)) {
+                if (strcmp(json_string_value(json_object_get(ann, DEPLOYMENT_REVISION)) ?: "",
+                           revbuf)) {
                         json_object_set_new(ann, DEPLOYMENT_REVISION, json_string(revbuf));
                         r = update_deployment(x);
                         if (r < 0)
@@ -464,8 +473,8 @@ static int get_all(struct ctx *x, bool create, json_t **ret_new, json_t **ret_ol
                         _cleanup_free_ char *msg = xasprintf("Found new replica set \"%s\"",
                                                              kjson_str(nrs, "metadata.name"));
                         json_t *ns = json_deep_copy(st);
-                        controllers_condition_set(ns, controllers_condition_new(
-                                                              "Progressing", "True",
+                        controllers_condition_set(
+                                ns, controllers_condition_new("Progressing", "True",
                                                               "FoundNewReplicaSet", msg, true));
                         r = update_status(x, ns);
                         json_decref(ns);
@@ -510,14 +519,16 @@ static int get_all(struct ctx *x, bool create, json_t **ret_new, json_t **ret_ol
                 _cleanup_free_ char *p = xasprintf(RS_API "/%s", x->ns, name);
                 if (kclient_get(x->kc, p, &ex, &err) == 0) {
                         json_t *ref = controllers_controller_ref(ex);
-                        bool ours = ref && !strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
-                                                   kjson_str(x->d, "metadata.uid") ?: "");
+                        bool ours =
+                                ref && !strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
+                                               kjson_str(x->d, "metadata.uid") ?: "");
                         if (!ours || !deployment_template_equal(kjson_get(x->d, "spec.template"),
                                                                 kjson_get(ex, "spec.template"))) {
                                 json_t *st = json_deep_copy(kjson_obj_ensure(x->d, "status"));
                                 json_object_set_new(
                                         st, "collisionCount",
-                                        json_integer(kjson_int(x->d, "status.collisionCount", 0) + 1));
+                                        json_integer(kjson_int(x->d, "status.collisionCount", 0) +
+                                                     1));
                                 update_status(x, st);
                                 json_decref(st);
                                 log_info(COMP, "%s/%s: hash collision on %s", x->ns, dname, name);
@@ -531,10 +542,11 @@ static int get_all(struct ctx *x, bool create, json_t **ret_new, json_t **ret_ol
                               "Failed to create new replica set \"%s\": %s", name, error_msg(&err));
                 if (has_progress_deadline(x->d)) {
                         json_t *st = json_deep_copy(kjson_obj_ensure(x->d, "status"));
-                        _cleanup_free_ char *msg = xasprintf("Failed to create new replica set \"%s\": %s",
-                                                             name, error_msg(&err));
-                        controllers_condition_set(st, controllers_condition_new(
-                                                              "ReplicaFailure", "True",
+                        _cleanup_free_ char *msg =
+                                xasprintf("Failed to create new replica set \"%s\": %s", name,
+                                          error_msg(&err));
+                        controllers_condition_set(
+                                st, controllers_condition_new("ReplicaFailure", "True",
                                                               "FailedCreate", msg, true));
                         update_status(x, st);
                         json_decref(st);
@@ -558,9 +570,9 @@ static int get_all(struct ctx *x, bool create, json_t **ret_new, json_t **ret_ol
         if (has_progress_deadline(x->d)) {
                 json_t *st = json_deep_copy(kjson_obj_ensure(x->d, "status"));
                 _cleanup_free_ char *msg = xasprintf("Created new replica set \"%s\"", name);
-                controllers_condition_set(st, controllers_condition_new(
-                                                      "Progressing", "True", "NewReplicaSetCreated",
-                                                      msg, true));
+                controllers_condition_set(st, controllers_condition_new("Progressing", "True",
+                                                                        "NewReplicaSetCreated", msg,
+                                                                        true));
                 r = update_status(x, st);
                 json_decref(st);
                 if (r < 0)
@@ -639,22 +651,32 @@ static int sync_rollout_status(struct ctx *x, json_t *nrs, json_t *old)
                 controllers_condition_del(st, "Progressing");
         } else {
                 json_t *cur = controllers_condition_get(st, "Progressing");
-                bool complete = kjson_int(st, "replicas", 0) == kjson_int(st, "updatedReplicas", 0) &&
-                                cur && !strcmp(kjson_str(cur, "reason") ?: "", "NewReplicaSetAvailable");
+                bool complete =
+                        kjson_int(st, "replicas", 0) == kjson_int(st, "updatedReplicas", 0) &&
+                        cur && !strcmp(kjson_str(cur, "reason") ?: "", "NewReplicaSetAvailable");
                 if (!complete) {
                         if (deployment_is_complete(x->d, st)) {
-                                _cleanup_free_ char *m = xasprintf("ReplicaSet \"%s\" has successfully progressed.", rsname);
-                                dcond_set(st, controllers_condition_new("Progressing", "True", "NewReplicaSetAvailable", m, true));
+                                _cleanup_free_ char *m = xasprintf(
+                                        "ReplicaSet \"%s\" has successfully progressed.", rsname);
+                                dcond_set(st, controllers_condition_new("Progressing", "True",
+                                                                        "NewReplicaSetAvailable", m,
+                                                                        true));
                         } else if (progressing(x->d, st)) {
-                                _cleanup_free_ char *m = xasprintf("ReplicaSet \"%s\" is progressing.", rsname);
-                                json_t *c = controllers_condition_new("Progressing", "True", "ReplicaSetUpdated", m, true);
+                                _cleanup_free_ char *m =
+                                        xasprintf("ReplicaSet \"%s\" is progressing.", rsname);
+                                json_t *c = controllers_condition_new("Progressing", "True",
+                                                                      "ReplicaSetUpdated", m, true);
                                 if (cur && !strcmp(kjson_str(cur, "status") ?: "", "True"))
-                                        json_object_set(c, "lastTransitionTime", json_object_get(cur, "lastTransitionTime"));
+                                        json_object_set(c, "lastTransitionTime",
+                                                        json_object_get(cur, "lastTransitionTime"));
                                 controllers_condition_del(st, "Progressing");
                                 json_array_append_new(json_object_get(st, "conditions"), c);
                         } else if (timed_out(x->d, st)) {
-                                _cleanup_free_ char *m = xasprintf("ReplicaSet \"%s\" has timed out progressing.", rsname);
-                                dcond_set(st, controllers_condition_new("Progressing", "False", "ProgressDeadlineExceeded", m, true));
+                                _cleanup_free_ char *m = xasprintf(
+                                        "ReplicaSet \"%s\" has timed out progressing.", rsname);
+                                dcond_set(st, controllers_condition_new("Progressing", "False",
+                                                                        "ProgressDeadlineExceeded",
+                                                                        m, true));
                         }
                 }
         }
@@ -683,7 +705,8 @@ static int cleanup_history(struct ctx *x, json_t *old)
         json_array_foreach(old, i, rs)
         {
                 if (rs_replicas(rs) == 0 && kjson_int(rs, "status.replicas", 0) == 0 &&
-                    kjson_int(rs, "metadata.generation", 0) <= kjson_int(rs, "status.observedGeneration", 0) &&
+                    kjson_int(rs, "metadata.generation", 0) <=
+                            kjson_int(rs, "status.observedGeneration", 0) &&
                     !kjson_get(rs, "metadata.deletionTimestamp"))
                         json_array_append(cands, rs);
         }
@@ -692,11 +715,13 @@ static int cleanup_history(struct ctx *x, json_t *old)
         for (int64_t k = 0; k < diff; k++) {
                 size_t best = 0;
                 for (size_t j = 1; j < json_array_size(cands); j++)
-                        if (revision_of(json_array_get(cands, j)) < revision_of(json_array_get(cands, best)))
+                        if (revision_of(json_array_get(cands, j)) <
+                            revision_of(json_array_get(cands, best)))
                                 best = j;
                 json_t *v = json_array_get(cands, best);
                 struct error err = {0};
-                _cleanup_free_ char *p = xasprintf(RS_API "/%s", x->ns, kjson_str(v, "metadata.name"));
+                _cleanup_free_ char *p =
+                        xasprintf(RS_API "/%s", x->ns, kjson_str(v, "metadata.name"));
                 if (kclient_delete(x->kc, p, NULL, NULL, &err) < 0)
                         log_debug(COMP, "delete %s: %s", p, error_msg(&err));
                 json_array_remove(cands, best);
@@ -721,7 +746,8 @@ static int reconcile_old(struct ctx *x, json_t *nrs, json_t *old, bool *scaled)
                 return 0;
         int64_t all_count = old_count + rs_replicas(nrs);
         int64_t min_avail = d_replicas(x->d) - max_unavailable(x->d);
-        int64_t new_unavail = nrs ? rs_replicas(nrs) - kjson_int(nrs, "status.availableReplicas", 0) : 0;
+        int64_t new_unavail =
+                nrs ? rs_replicas(nrs) - kjson_int(nrs, "status.availableReplicas", 0) : 0;
         int64_t max_down = all_count - min_avail - new_unavail;
         if (max_down <= 0)
                 return 0;
@@ -893,10 +919,12 @@ static int64_t proportion(struct ctx *x, const json_t *rs, int64_t to_add, int64
                 frac = -rs_replicas(rs);
         } else {
                 int64_t dr = d_replicas(x->d) + max_surge(x->d);
-                int64_t ann = annotation_int(rs, DEPLOYMENT_MAX, kjson_int(x->d, "status.replicas", 0));
+                int64_t ann =
+                        annotation_int(rs, DEPLOYMENT_MAX, kjson_int(x->d, "status.replicas", 0));
                 if (ann <= 0)
                         ann = 1;
-                frac = (int64_t)llround((double)(rs_replicas(rs) * dr) / (double)ann) - rs_replicas(rs);
+                frac = (int64_t)llround((double)(rs_replicas(rs) * dr) / (double)ann) -
+                       rs_replicas(rs);
         }
         int64_t allowed = to_add - added;
         return to_add > 0 ? MIN(frac, allowed) : MAX(frac, allowed);
@@ -1073,8 +1101,9 @@ static int d_sync(struct controller *c, struct kclient *kc, const char *key)
         json_decref(cached);
         if (labels_selector_from_json(kjson_get(x.d, "spec.selector"), &sel, &err) < 0 ||
             labels_selector_is_empty(sel)) {
-                manager_event(kc, COMP, x.d, "Warning", "SelectingAll",
-                              "This deployment is selecting all pods. A non-empty selector is required.");
+                manager_event(
+                        kc, COMP, x.d, "Warning", "SelectingAll",
+                        "This deployment is selecting all pods. A non-empty selector is required.");
                 goto out;
         }
         json_t *cands = manager_cache_list(c->m, CTL_REPLICASETS, x.ns);

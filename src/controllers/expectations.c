@@ -64,8 +64,9 @@ bool expectations_satisfied(struct expectations *e, const char *key)
 {
         pthread_mutex_lock(&e->lock);
         json_t *x = json_object_get(e->map, key);
-        bool ok = !x || (json_integer_value(json_object_get(x, "add")) <= 0 &&
-                         json_object_size(json_object_get(x, "del")) == 0) ||
+        bool ok = !x ||
+                  (json_integer_value(json_object_get(x, "add")) <= 0 &&
+                   json_object_size(json_object_get(x, "del")) == 0) ||
                   workqueue_now_ms() - json_integer_value(json_object_get(x, "ts")) >
                           EXPECTATIONS_TTL_MS;
         pthread_mutex_unlock(&e->lock);

@@ -52,8 +52,8 @@ char *gc_owner_collection(const json_t *ref, const char *ns)
         const struct scheme_resource *r = scheme_lookup_kind(group, kind);
         if (!r)
                 return NULL;
-        _cleanup_free_ char *base = *group ? xasprintf("/apis/%s/%s", group, version)
-                                           : xasprintf("/api/%s", version);
+        _cleanup_free_ char *base =
+                *group ? xasprintf("/apis/%s/%s", group, version) : xasprintf("/api/%s", version);
         if (r->namespaced)
                 return xasprintf("%s/namespaces/%s/%s", base, ns ? ns : "", r->resource);
         return xasprintf("%s/%s", base, r->resource);
@@ -73,9 +73,9 @@ static bool has_finalizer(const json_t *obj, const char *f)
 
 static void enqueue(struct controller *c, char type, enum ctl_res res, const json_t *obj)
 {
-        _cleanup_free_ char *k = xasprintf("%c%d/%s/%s", type, (int)res,
-                                           kjson_str(obj, "metadata.namespace") ?: "",
-                                           kjson_str(obj, "metadata.name") ?: "");
+        _cleanup_free_ char *k =
+                xasprintf("%c%d/%s/%s", type, (int)res, kjson_str(obj, "metadata.namespace") ?: "",
+                          kjson_str(obj, "metadata.name") ?: "");
         workqueue_add(c->wq, k);
 }
 
@@ -217,10 +217,10 @@ static int remove_refs(struct kclient *kc, enum ctl_res res, const json_t *obj, 
                 if (!json_object_get(drop, json_string_value(json_object_get(ref, "uid")) ?: ""))
                         json_array_append(refs, ref);
         }
-        json_t *patch = json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences",
-                                  json_array_size(refs) ? refs : (json_decref(refs), json_null()),
-                                  "resourceVersion",
-                                  kjson_str(obj, "metadata.resourceVersion") ?: "");
+        json_t *patch =
+                json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences",
+                          json_array_size(refs) ? refs : (json_decref(refs), json_null()),
+                          "resourceVersion", kjson_str(obj, "metadata.resourceVersion") ?: "");
         _cleanup_free_ char *path = object_path(res, obj);
         int r = kclient_patch(kc, path, "merge", patch, NULL, &err);
         json_decref(patch);
@@ -284,10 +284,10 @@ static int remove_finalizer(struct kclient *kc, enum ctl_res res, const json_t *
                 if (!json_is_string(v) || strcmp(json_string_value(v), f))
                         json_array_append(fins, v);
         }
-        json_t *patch = json_pack("{s:{s:o, s:s}}", "metadata", "finalizers",
-                                  json_array_size(fins) ? fins : (json_decref(fins), json_null()),
-                                  "resourceVersion",
-                                  kjson_str(obj, "metadata.resourceVersion") ?: "");
+        json_t *patch =
+                json_pack("{s:{s:o, s:s}}", "metadata", "finalizers",
+                          json_array_size(fins) ? fins : (json_decref(fins), json_null()),
+                          "resourceVersion", kjson_str(obj, "metadata.resourceVersion") ?: "");
         _cleanup_free_ char *path = object_path(res, obj);
         int r = kclient_patch(kc, path, "merge", patch, NULL, &err);
         json_decref(patch);
@@ -322,13 +322,15 @@ static int sync_owner(struct controller *c, struct kclient *kc, enum ctl_res res
                         size_t k;
                         json_array_foreach(kjson_get(o, "metadata.ownerReferences"), k, ref)
                         {
-                                if (strcmp(json_string_value(json_object_get(ref, "uid")) ?: "", uid))
+                                if (strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
+                                           uid))
                                         continue;
                                 if (orphan) {
                                         if ((r = remove_refs(kc, dr, o, drop)) < 0)
                                                 return r;
                                 } else {
-                                        if (json_is_true(json_object_get(ref, "blockOwnerDeletion")))
+                                        if (json_is_true(
+                                                    json_object_get(ref, "blockOwnerDeletion")))
                                                 blocking++;
                                         if (!kjson_get(o, "metadata.deletionTimestamp") &&
                                             (r = delete_with(kc, dr, o,

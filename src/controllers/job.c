@@ -120,8 +120,8 @@ static void add_env(json_t *containers)
 
 json_t *job_pod_new(const json_t *job, int64_t index)
 {
-        json_t *pod = podcontrol_pod_from_template(kjson_get(job, "spec.template"), job,
-                                                   "batch/v1", "Job");
+        json_t *pod = podcontrol_pod_from_template(kjson_get(job, "spec.template"), job, "batch/v1",
+                                                   "Job");
         const char *name = kjson_str(job, "metadata.name") ?: "";
         const char *uid = kjson_str(job, "metadata.uid") ?: "";
         json_t *labels = kjson_obj_ensure(kjson_obj_ensure(pod, "metadata"), "labels");
@@ -168,7 +168,8 @@ static bool exit_codes_match(const json_t *req, const json_t *cs, int64_t *ret_c
         bool in = false;
         json_t *v;
         size_t i;
-        json_array_foreach(json_object_get(req, "values"), i, v) if (json_integer_value(v) == code) in = true;
+        json_array_foreach(json_object_get(req, "values"), i, v) if (json_integer_value(v) == code)
+                in = true;
         const char *op = kjson_str(req, "operator") ?: "";
         bool match = !strcmp(op, "In") ? in : !strcmp(op, "NotIn") ? (!in && code != 0) : false;
         if (match)
@@ -289,8 +290,9 @@ static time_t pod_finish_time(const json_t *pod)
                         best = t;
         }
         if (!best)
-                best = controllers_time(controllers_condition_get(kjson_get(pod, "status"), "Ready"),
-                                        "lastTransitionTime");
+                best = controllers_time(
+                        controllers_condition_get(kjson_get(pod, "status"), "Ready"),
+                        "lastTransitionTime");
         if (!best)
                 best = controllers_time(pod, "metadata.deletionTimestamp");
         return best;
@@ -339,9 +341,9 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
 static int put_status(struct kclient *kc, const json_t *job, json_t *status, json_t **ret)
 {
         struct error err = {0};
-        _cleanup_free_ char *path =
-                xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s/status",
-                          kjson_str(job, "metadata.namespace") ?: "", kjson_str(job, "metadata.name") ?: "");
+        _cleanup_free_ char *path = xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s/status",
+                                              kjson_str(job, "metadata.namespace") ?: "",
+                                              kjson_str(job, "metadata.name") ?: "");
         json_t *obj = json_deep_copy(job);
         json_object_set(obj, "status", status);
         int r = kclient_update(kc, path, obj, ret, &err);
@@ -362,10 +364,10 @@ static int remove_pod_finalizer(struct kclient *kc, const json_t *pod)
                 if (!json_is_string(v) || strcmp(json_string_value(v), JOB_TRACKING_FINALIZER))
                         json_array_append(fins, v);
         }
-        json_t *patch = json_pack("{s:{s:o, s:s}}", "metadata", "finalizers",
-                                  json_array_size(fins) ? fins : (json_decref(fins), json_null()),
-                                  "resourceVersion",
-                                  kjson_str(pod, "metadata.resourceVersion") ?: "");
+        json_t *patch =
+                json_pack("{s:{s:o, s:s}}", "metadata", "finalizers",
+                          json_array_size(fins) ? fins : (json_decref(fins), json_null()),
+                          "resourceVersion", kjson_str(pod, "metadata.resourceVersion") ?: "");
         _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s",
                                               kjson_str(pod, "metadata.namespace") ?: "",
                                               kjson_str(pod, "metadata.name") ?: "");
@@ -399,7 +401,8 @@ static int handle_ttl(struct controller *c, struct kclient *kc, const json_t *jo
         if (!json_is_integer(ttl) || kjson_get(job, "metadata.deletionTimestamp"))
                 return 0;
         const json_t *st = kjson_get(job, "status");
-        json_t *cond = controllers_condition_get(st, cond_true(st, "Complete") ? "Complete" : "Failed");
+        json_t *cond =
+                controllers_condition_get(st, cond_true(st, "Complete") ? "Complete" : "Failed");
         time_t fin = controllers_time(cond, "lastTransitionTime");
         if (!fin)
                 fin = controllers_time(job, "status.completionTime");
@@ -409,9 +412,9 @@ static int handle_ttl(struct controller *c, struct kclient *kc, const json_t *jo
                 return 0;
         }
         struct error err = {0};
-        _cleanup_free_ char *path =
-                xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s",
-                          kjson_str(job, "metadata.namespace") ?: "", kjson_str(job, "metadata.name") ?: "");
+        _cleanup_free_ char *path = xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s",
+                                              kjson_str(job, "metadata.namespace") ?: "",
+                                              kjson_str(job, "metadata.name") ?: "");
         json_t *opts = json_pack("{s:s, s:s, s:s, s:{s:s}}", "kind", "DeleteOptions", "apiVersion",
                                  "v1", "propagationPolicy", "Background", "preconditions", "uid",
                                  kjson_str(job, "metadata.uid") ?: "");
@@ -475,7 +478,8 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                         json_array_append(pods, pod);
         }
         if (job_finished(job)) {
-                json_array_foreach(pods, i, pod) if (has_finalizer(pod)) remove_pod_finalizer(kc, pod);
+                json_array_foreach(pods, i, pod) if (has_finalizer(pod))
+                        remove_pod_finalizer(kc, pod);
                 return handle_ttl(c, kc, job, key);
         }
         bool need_sync = expectations_satisfied(p->exp, key);
@@ -505,13 +509,14 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 if (!strcmp(ph, "Succeeded")) {
                         json_array_append_new(us, json_string(puid));
                         added = true;
-                } else if (pod_failed(pod) && (!strcmp(ph, "Failed") ||
-                                               !kjson_get(pod, "spec.nodeName") ||
-                                               controllers_time(pod, "metadata.deletionTimestamp") <= now)) {
+                } else if (pod_failed(pod) &&
+                           (!strcmp(ph, "Failed") || !kjson_get(pod, "spec.nodeName") ||
+                            controllers_time(pod, "metadata.deletionTimestamp") <= now)) {
                         char msg[512];
-                        const char *action = !strcmp(ph, "Failed")
-                                                     ? job_pod_failure_action(job, pod, msg, sizeof(msg))
-                                                     : NULL;
+                        const char *action =
+                                !strcmp(ph, "Failed")
+                                        ? job_pod_failure_action(job, pod, msg, sizeof(msg))
+                                        : NULL;
                         if (action && !strcmp(action, "Ignore")) {
                                 /* not counted: just stop tracking it */
                                 remove_pod_finalizer(kc, pod);
@@ -520,9 +525,10 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                         if (action && !strcmp(action, "FailJob") &&
                             !controllers_condition_get(st, "FailureTarget") &&
                             !controllers_condition_get(st, "SuccessCriteriaMet"))
-                                controllers_condition_set(st, controllers_condition_new(
-                                                                      "FailureTarget", "True",
-                                                                      "PodFailurePolicy", msg, true));
+                                controllers_condition_set(
+                                        st,
+                                        controllers_condition_new("FailureTarget", "True",
+                                                                  "PodFailurePolicy", msg, true));
                         json_array_append_new(uf, json_string(puid));
                         added = true;
                 }
@@ -547,8 +553,9 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 {
                         const char *puid = json_string_value(v);
                         json_t *found = NULL;
-                        json_array_foreach(pods, i, pod) if (!strcmp(kjson_str(pod, "metadata.uid") ?: "",
-                                                                     puid)) found = pod;
+                        json_array_foreach(pods, i,
+                                           pod) if (!strcmp(kjson_str(pod, "metadata.uid") ?: "",
+                                                            puid)) found = pod;
                         if (found && has_finalizer(found) && remove_pod_finalizer(kc, found) < 0) {
                                 json_array_append(which ? keep_f : keep_s, v);
                                 continue;
@@ -561,7 +568,9 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                                         bool have = false;
                                         json_t *x;
                                         size_t q;
-                                        json_array_foreach(completed, q, x) if (json_integer_value(x) == idx) have = true;
+                                        json_array_foreach(completed, q,
+                                                           x) if (json_integer_value(x) == idx)
+                                                have = true;
                                         if (!have) {
                                                 json_array_append_new(completed, json_integer(idx));
                                                 succeeded++;
@@ -614,8 +623,8 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                         ready++;
                 json_t *cs;
                 size_t k;
-                json_array_foreach(kjson_get(pod, "status.containerStatuses"), k, cs)
-                        restarts += json_integer_value(json_object_get(cs, "restartCount"));
+                json_array_foreach(kjson_get(pod, "status.containerStatuses"), k, cs) restarts +=
+                        json_integer_value(json_object_get(cs, "restartCount"));
                 json_array_foreach(kjson_get(pod, "status.initContainerStatuses"), k, cs)
                         restarts += json_integer_value(json_object_get(cs, "restartCount"));
         }
@@ -629,26 +638,31 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
         json_t *scm = controllers_condition_get(st, "SuccessCriteriaMet");
         if (!ft && !scm) {
                 const char *on_failure = kjson_str(job, "spec.template.spec.restartPolicy");
-                bool past_on_failure = on_failure && !strcmp(on_failure, "OnFailure") &&
-                                       (backoff_limit == 0 ? restarts > 0 : restarts >= backoff_limit);
+                bool past_on_failure =
+                        on_failure && !strcmp(on_failure, "OnFailure") &&
+                        (backoff_limit == 0 ? restarts > 0 : restarts >= backoff_limit);
                 json_t *ads = kjson_get(job, "spec.activeDeadlineSeconds");
                 time_t start = controllers_time(job, "status.startTime");
                 bool complete = indexed ? (int64_t)json_array_size(completed) >= completions_n
-                                : completions_n >= 0 ? succeeded >= completions_n
-                                                     : succeeded > 0 && json_array_size(active) == 0;
+                                : completions_n >= 0
+                                        ? succeeded >= completions_n
+                                        : succeeded > 0 && json_array_size(active) == 0;
                 if (failed > backoff_limit || past_on_failure)
-                        controllers_condition_set(st, controllers_condition_new(
-                                                              "FailureTarget", "True", "BackoffLimitExceeded",
-                                                              "Job has reached the specified backoff limit", true));
+                        controllers_condition_set(
+                                st, controllers_condition_new(
+                                            "FailureTarget", "True", "BackoffLimitExceeded",
+                                            "Job has reached the specified backoff limit", true));
                 else if (json_is_integer(ads) && start && !suspended &&
                          now - start >= json_integer_value(ads))
-                        controllers_condition_set(st, controllers_condition_new(
-                                                              "FailureTarget", "True", "DeadlineExceeded",
-                                                              "Job was active longer than specified deadline", true));
+                        controllers_condition_set(
+                                st, controllers_condition_new(
+                                            "FailureTarget", "True", "DeadlineExceeded",
+                                            "Job was active longer than specified deadline", true));
                 else if (complete)
-                        controllers_condition_set(st, controllers_condition_new(
-                                                              "SuccessCriteriaMet", "True", "CompletionsReached",
-                                                              "Reached expected number of succeeded pods", true));
+                        controllers_condition_set(
+                                st, controllers_condition_new(
+                                            "SuccessCriteriaMet", "True", "CompletionsReached",
+                                            "Reached expected number of succeeded pods", true));
                 ft = controllers_condition_get(st, "FailureTarget");
                 scm = controllers_condition_get(st, "SuccessCriteriaMet");
                 if (ft)
@@ -667,10 +681,10 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 ready = 0;
                 if (terminating == 0 && !json_array_size(keep_s) && !json_array_size(keep_f)) {
                         json_t *src = ft ? ft : scm;
-                        controllers_condition_set(st, controllers_condition_new(
-                                                              ft ? "Failed" : "Complete", "True",
-                                                              kjson_str(src, "reason"), kjson_str(src, "message"),
-                                                              true));
+                        controllers_condition_set(
+                                st, controllers_condition_new(ft ? "Failed" : "Complete", "True",
+                                                              kjson_str(src, "reason"),
+                                                              kjson_str(src, "message"), true));
                         if (scm)
                                 json_object_set_new(st, "completionTime", json_string(nowbuf));
                 } else {
@@ -685,17 +699,20 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 json_array_clear(active);
                 ready = 0;
                 if (!cond_true(st, "Suspended")) {
-                        controllers_condition_set(st, controllers_condition_new("Suspended", "True", "JobSuspended",
-                                                                                "Job suspended", true));
+                        controllers_condition_set(
+                                st, controllers_condition_new("Suspended", "True", "JobSuspended",
+                                                              "Job suspended", true));
                         manager_event(kc, COMP, job, "Normal", "Suspended", "Job suspended");
                 }
                 json_object_del(st, "startTime");
         } else {
-                if (!json_object_get(st, "startTime") || json_is_null(json_object_get(st, "startTime")))
+                if (!json_object_get(st, "startTime") ||
+                    json_is_null(json_object_get(st, "startTime")))
                         json_object_set_new(st, "startTime", json_string(nowbuf));
                 if (cond_true(st, "Suspended")) {
-                        controllers_condition_set(st, controllers_condition_new("Suspended", "False", "JobResumed",
-                                                                                "Job resumed", true));
+                        controllers_condition_set(
+                                st, controllers_condition_new("Suspended", "False", "JobResumed",
+                                                              "Job resumed", true));
                         manager_event(kc, COMP, job, "Normal", "Resumed", "Job resumed");
                 }
                 json_t *ads = kjson_get(job, "spec.activeDeadlineSeconds");
@@ -709,11 +726,14 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                 json_t *todo = json_array(); /* indexes to start (Indexed) */
                 int64_t want;
                 if (indexed) {
-                        for (int64_t x = 0; x < completions_n && (int64_t)json_array_size(todo) < parallelism; x++) {
+                        for (int64_t x = 0;
+                             x < completions_n && (int64_t)json_array_size(todo) < parallelism;
+                             x++) {
                                 bool busy = false;
                                 json_t *v;
                                 size_t k;
-                                json_array_foreach(completed, k, v) if (json_integer_value(v) == x) busy = true;
+                                json_array_foreach(completed, k, v) if (json_integer_value(v) == x)
+                                        busy = true;
                                 json_array_foreach(active, k, v) if (pod_index(v) == x) busy = true;
                                 if (!busy)
                                         json_array_append_new(todo, json_integer(x));
@@ -741,7 +761,8 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                         for (int64_t k = 0; k < n; k++) {
                                 if (delete_pod(kc, json_array_get(victims, (size_t)k)) < 0)
                                         expectations_deletion_observed(
-                                                p->exp, key, json_string_value(json_array_get(dels, (size_t)k)));
+                                                p->exp, key,
+                                                json_string_value(json_array_get(dels, (size_t)k)));
                                 else
                                         n_active--;
                         }
@@ -760,22 +781,30 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                                         int64_t b = MIN(batch, n - done);
                                         bool fail = false;
                                         for (int64_t k = 0; k < b; k++) {
-                                                int64_t idx = indexed ? json_integer_value(json_array_get(todo, (size_t)(done + k))) : -1;
+                                                int64_t idx =
+                                                        indexed ? json_integer_value(json_array_get(
+                                                                          todo, (size_t)(done + k)))
+                                                                : -1;
                                                 json_t *np = job_pod_new(job, idx);
                                                 json_t *created = NULL;
                                                 int cr = podcontrol_create(kc, np, &created, &err);
                                                 json_decref(np);
                                                 if (cr < 0) {
                                                         expectations_creation_observed(p->exp, key);
-                                                        manager_event(kc, COMP, job, "Warning", "FailedCreate",
-                                                                      "Error creating: %s", error_msg(&err));
+                                                        manager_event(kc, COMP, job, "Warning",
+                                                                      "FailedCreate",
+                                                                      "Error creating: %s",
+                                                                      error_msg(&err));
                                                         fail = true;
                                                         r = cr;
                                                 } else {
                                                         n_active++;
-                                                        manager_event(kc, COMP, job, "Normal", "SuccessfulCreate",
-                                                                      "Created pod: %s",
-                                                                      kjson_str(created, "metadata.name") ?: "");
+                                                        manager_event(
+                                                                kc, COMP, job, "Normal",
+                                                                "SuccessfulCreate",
+                                                                "Created pod: %s",
+                                                                kjson_str(created, "metadata.name")
+                                                                        ?: "");
                                                 }
                                                 json_decref(created);
                                         }

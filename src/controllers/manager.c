@@ -8,8 +8,8 @@
 
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -34,12 +34,8 @@ static const char *const res_paths[CTL_RES_N] = {
 };
 
 static void (*const ctor[])(struct controller *c) = {
-        replicaset_controller_init,
-        deployment_controller_init,
-        gc_controller_init,
-        job_controller_init,
-        cronjob_controller_init,
-        serviceaccount_controller_init,
+        replicaset_controller_init, deployment_controller_init, gc_controller_init,
+        job_controller_init,        cronjob_controller_init,    serviceaccount_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
@@ -136,9 +132,9 @@ void manager_event(struct kclient *kc, const char *component, const json_t *obj,
         timefmt_rfc3339(now, ts.tv_sec);
         const char *ns = kjson_str(obj, "metadata.namespace") ?: "default";
         const char *name = kjson_str(obj, "metadata.name") ?: "";
-        _cleanup_free_ char *ev_name = xasprintf(
-                "%s.%llx", name,
-                (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec);
+        _cleanup_free_ char *ev_name = xasprintf("%s.%llx", name,
+                                                 (unsigned long long)ts.tv_sec * 1000000000ULL +
+                                                         (unsigned long long)ts.tv_nsec);
         json_t *ev = json_pack(
                 "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s,"
                 " s:{s:s}, s:s, s:s, s:i, s:n, s:s, s:s}",
@@ -238,9 +234,8 @@ json_t *manager_lease_next(const json_t *lease, const char *identity, int64_t no
         json_object_set_new(spec, "renewTime", json_string(micro));
         if (!mine) {
                 json_object_set_new(spec, "acquireTime", json_string(micro));
-                json_object_set_new(
-                        spec, "leaseTransitions",
-                        json_integer(kjson_int(lease, "spec.leaseTransitions", 0) + 1));
+                json_object_set_new(spec, "leaseTransitions",
+                                    json_integer(kjson_int(lease, "spec.leaseTransitions", 0) + 1));
         }
         return next;
 }
@@ -262,14 +257,14 @@ static bool sleep_or_stop(struct manager *m, int64_t ms)
         return atomic_load(&m->stopping);
 }
 
-static const char *lease_path =
-        "/apis/coordination.k8s.io/v1/namespaces/" MANAGER_LEASE_NAMESPACE "/leases/" MANAGER_LEASE_NAME;
+static const char *lease_path = "/apis/coordination.k8s.io/v1/namespaces/" MANAGER_LEASE_NAMESPACE
+                                "/leases/" MANAGER_LEASE_NAME;
 
 static void set_leader(struct manager *m, bool v)
 {
         if (atomic_exchange(&m->leader, v) != v)
-                log_info(COMP, "%s %s lease %s/%s", m->identity,
-                         v ? "acquired" : "lost", MANAGER_LEASE_NAMESPACE, MANAGER_LEASE_NAME);
+                log_info(COMP, "%s %s lease %s/%s", m->identity, v ? "acquired" : "lost",
+                         MANAGER_LEASE_NAMESPACE, MANAGER_LEASE_NAME);
 }
 
 static void *elector_main(void *ud)
@@ -310,10 +305,11 @@ static void *elector_main(void *ud)
                 if (lease)
                         r = kclient_update(kc, lease_path, next, NULL, &err);
                 else
-                        r = kclient_create(kc,
-                                           "/apis/coordination.k8s.io/v1/namespaces/" MANAGER_LEASE_NAMESPACE
-                                           "/leases",
-                                           next, NULL, &err);
+                        r = kclient_create(
+                                kc,
+                                "/apis/coordination.k8s.io/v1/namespaces/" MANAGER_LEASE_NAMESPACE
+                                "/leases",
+                                next, NULL, &err);
                 json_decref(next);
                 if (r == 0) {
                         last_renew_s = now_s;
@@ -454,7 +450,8 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
                 m->ctl[i].wq = workqueue_new();
                 ctor[i](&m->ctl[i]);
         }
-        struct informer_handlers h = {.on_add = h_add, .on_update = h_update, .on_delete = h_delete};
+        struct informer_handlers h = {
+                .on_add = h_add, .on_update = h_update, .on_delete = h_delete};
         for (int i = 0; i < CTL_RES_N; i++) {
                 m->disp[i] = (struct dispatch){.m = m, .res = (enum ctl_res)i};
                 r = informer_start(m->kubeconfig, res_paths[i], NULL, &h, &m->disp[i], &m->inf[i],

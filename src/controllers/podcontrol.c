@@ -11,9 +11,9 @@ static int patch_refs(struct kclient *kc, const char *coll, const json_t *obj, j
                       json_t **ret)
 {
         struct error err = {0};
-        json_t *patch = json_pack("{s:{s:O, s:s}}", "metadata", "ownerReferences", refs,
-                                  "resourceVersion",
-                                  kjson_str(obj, "metadata.resourceVersion") ?: "");
+        json_t *patch =
+                json_pack("{s:{s:O, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
+                          kjson_str(obj, "metadata.resourceVersion") ?: "");
         _cleanup_free_ char *path = xasprintf("%s/%s", coll, kjson_str(obj, "metadata.name") ?: "");
         int r = kclient_patch(kc, path, "merge", patch, ret, &err);
         json_decref(patch);
@@ -78,10 +78,10 @@ json_t *podcontrol_pod_from_template(const json_t *tmpl, const json_t *owner,
 {
         const char *ns = kjson_str(owner, "metadata.namespace") ?: "default";
         _cleanup_free_ char *gen = xasprintf("%s-", kjson_str(owner, "metadata.name") ?: "");
-        json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:s, s:[o]}}", "apiVersion", "v1", "kind",
-                                "Pod", "metadata", "generateName", gen, "namespace", ns,
-                                "ownerReferences",
-                                controllers_owner_ref_new(owner, api_version, kind));
+        json_t *pod =
+                json_pack("{s:s, s:s, s:{s:s, s:s, s:[o]}}", "apiVersion", "v1", "kind", "Pod",
+                          "metadata", "generateName", gen, "namespace", ns, "ownerReferences",
+                          controllers_owner_ref_new(owner, api_version, kind));
         json_t *meta = json_object_get(pod, "metadata");
         static const char *const copy[] = {"labels", "annotations", "finalizers"};
         for (size_t i = 0; i < ARRAY_SIZE(copy); i++) {
@@ -96,7 +96,7 @@ json_t *podcontrol_pod_from_template(const json_t *tmpl, const json_t *owner,
 
 int podcontrol_create(struct kclient *kc, json_t *pod, json_t **ret, struct error *err)
 {
-        _cleanup_free_ char *path = xasprintf(
-                "/api/v1/namespaces/%s/pods", kjson_str(pod, "metadata.namespace") ?: "default");
+        _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods",
+                                              kjson_str(pod, "metadata.namespace") ?: "default");
         return kclient_create(kc, path, pod, ret, err);
 }

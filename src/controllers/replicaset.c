@@ -167,8 +167,9 @@ static int update_status(struct kclient *kc, const json_t *rs, json_t *status)
                         xasprintf("/apis/apps/v1/namespaces/%s/replicasets/%s", ns, name);
                 r = kclient_get(kc, gp, &fresh, &err);
                 if (r == 0) {
-                        json_object_set_new(status, "observedGeneration",
-                                            json_integer(kjson_int(fresh, "metadata.generation", 0)));
+                        json_object_set_new(
+                                status, "observedGeneration",
+                                json_integer(kjson_int(fresh, "metadata.generation", 0)));
                         json_object_set(fresh, "status", status);
                         r = kclient_update(kc, path, fresh, NULL, &err);
                 }
@@ -253,8 +254,8 @@ static int manage_replicas(struct controller *c, struct kclient *kc, const char 
                 expectations_expect(p->exp, key, n, NULL);
                 for (int64_t batch = 1; done < n; batch *= 2) {
                         int64_t bn = MIN(batch, n - done);
-                        struct batch b = {.c = c, .rs = rs, .key = key, .rc = rc + done,
-                                          .errs = errs + done};
+                        struct batch b = {
+                                .c = c, .rs = rs, .key = key, .rc = rc + done, .errs = errs + done};
                         manager_parallel(c->m, kc, (size_t)bn, create_one, &b);
                         bool failed = false;
                         for (int64_t i = done; i < done + bn; i++)
@@ -276,8 +277,8 @@ static int manage_replicas(struct controller *c, struct kclient *kc, const char 
                 free(rc);
                 free(errs);
         } else if (diff > 0) {
-                json_t *related = manager_cache_list(c->m, CTL_PODS,
-                                                     kjson_str(rs, "metadata.namespace"));
+                json_t *related =
+                        manager_cache_list(c->m, CTL_PODS, kjson_str(rs, "metadata.namespace"));
                 controllers_pods_sort_for_deletion(pods, related);
                 json_decref(related);
                 int64_t n = MIN(diff, REPLICASET_BURST);
@@ -292,8 +293,13 @@ static int manage_replicas(struct controller *c, struct kclient *kc, const char 
                 expectations_expect(p->exp, key, 0, dels);
                 int *rc = xcalloc((size_t)n, sizeof(*rc));
                 struct error *errs = xcalloc((size_t)n, sizeof(*errs));
-                struct batch b = {.c = c, .rs = rs, .key = key, .victims = victims, .dels = dels,
-                                  .rc = rc, .errs = errs};
+                struct batch b = {.c = c,
+                                  .rs = rs,
+                                  .key = key,
+                                  .victims = victims,
+                                  .dels = dels,
+                                  .rc = rc,
+                                  .errs = errs};
                 manager_parallel(c->m, kc, (size_t)n, delete_one, &b);
                 for (int64_t i = 0; i < n; i++)
                         if (rc[i] < 0 && !r) {
@@ -334,17 +340,17 @@ static int rs_sync(struct controller *c, struct kclient *kc, const char *key)
         json_array_foreach(all, i, pod) if (controllers_pod_is_active(pod))
                 json_array_append(active, pod);
         _cleanup_free_ char *coll = xasprintf("/api/v1/namespaces/%s/pods", ns);
-        _cleanup_json_ json_t *pods = labels_selector_is_empty(sel)
-                                              ? json_array()
-                                              : podcontrol_claim(kc, coll, rs, "apps/v1",
-                                                                 "ReplicaSet", sel, active);
+        _cleanup_json_ json_t *pods =
+                labels_selector_is_empty(sel)
+                        ? json_array()
+                        : podcontrol_claim(kc, coll, rs, "apps/v1", "ReplicaSet", sel, active);
         int mr = 0;
         const char *reason = NULL;
         if (need_sync && !kjson_get(rs, "metadata.deletionTimestamp"))
                 mr = manage_replicas(c, kc, key, rs, pods, &reason, &err);
         /* status counts the pods as the cache shows them: created ones appear via events */
-        json_t *status = replicaset_status_calc(rs, pods, time(NULL), mr < 0 ? error_msg(&err) : NULL,
-                                                reason);
+        json_t *status = replicaset_status_calc(rs, pods, time(NULL),
+                                                mr < 0 ? error_msg(&err) : NULL, reason);
         int r = 0;
         if (!kjson_equal(status, kjson_get(rs, "status")))
                 r = update_status(kc, rs, status);

@@ -123,8 +123,7 @@ uint32_t controllers_fnv32a(const void *data, size_t len, uint32_t h)
 void controllers_template_hash(const json_t *tmpl, int64_t collision_count, char buf[16])
 {
         char *s = json_dumps(tmpl, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        uint32_t h = controllers_fnv32a(s ? s : "null", s ? strlen(s) : 4,
-                                        CONTROLLERS_FNV32A_INIT);
+        uint32_t h = controllers_fnv32a(s ? s : "null", s ? strlen(s) : 4, CONTROLLERS_FNV32A_INIT);
         free(s);
         if (collision_count >= 0) {
                 unsigned char b[8] = {0};
@@ -156,8 +155,8 @@ static int64_t restarts(const json_t *pod)
         int64_t max = 0;
         json_t *cs;
         size_t i;
-        json_array_foreach(kjson_get(pod, "status.containerStatuses"), i, cs)
-                max = MAX(max, json_integer_value(json_object_get(cs, "restartCount")));
+        json_array_foreach(kjson_get(pod, "status.containerStatuses"), i, cs) max =
+                MAX(max, json_integer_value(json_object_get(cs, "restartCount")));
         return max;
 }
 

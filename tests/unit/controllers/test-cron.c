@@ -33,11 +33,13 @@ static const char *next_str(const char *spec, const char *tzname, const char *fr
 
 TEST(next)
 {
-        CHECK_EQ_STR(next_str("*/15 * * * *", NULL, "2026-01-01T10:07:30Z"), "2026-01-01T10:15:00Z");
+        CHECK_EQ_STR(next_str("*/15 * * * *", NULL, "2026-01-01T10:07:30Z"),
+                     "2026-01-01T10:15:00Z");
         CHECK_EQ_STR(next_str("* * * * *", NULL, "2026-01-01T10:07:00Z"), "2026-01-01T10:08:00Z");
         CHECK_EQ_STR(next_str("0 0 * * *", NULL, "2026-01-01T00:00:00Z"), "2026-01-02T00:00:00Z");
         /* 2026-01-03 is a Saturday: weekdays at 09:00 -> Monday the 5th */
-        CHECK_EQ_STR(next_str("0 9 * * mon-fri", NULL, "2026-01-03T12:00:00Z"), "2026-01-05T09:00:00Z");
+        CHECK_EQ_STR(next_str("0 9 * * mon-fri", NULL, "2026-01-03T12:00:00Z"),
+                     "2026-01-05T09:00:00Z");
         CHECK_EQ_STR(next_str("@hourly", NULL, "2026-01-01T10:07:00Z"), "2026-01-01T11:00:00Z");
         CHECK_EQ_STR(next_str("@monthly", NULL, "2026-01-15T00:00:00Z"), "2026-02-01T00:00:00Z");
         CHECK_EQ_STR(next_str("@yearly", NULL, "2026-01-15T00:00:00Z"), "2027-01-01T00:00:00Z");
@@ -45,8 +47,10 @@ TEST(next)
         CHECK_EQ_STR(next_str("0 0 13 * 5", NULL, "2026-01-05T00:00:00Z"), "2026-01-09T00:00:00Z");
         /* one of them "*": both must match -> the 13th only if a Friday (2026-02-13) */
         CHECK_EQ_STR(next_str("0 0 13 * *", NULL, "2026-01-14T00:00:00Z"), "2026-02-13T00:00:00Z");
-        CHECK_EQ_STR(next_str("30 4 1,15 jan,JUL *", NULL, "2026-01-20T00:00:00Z"), "2026-07-01T04:30:00Z");
-        CHECK_EQ_STR(next_str("5/20 * * * *", NULL, "2026-01-01T10:26:00Z"), "2026-01-01T10:45:00Z");
+        CHECK_EQ_STR(next_str("30 4 1,15 jan,JUL *", NULL, "2026-01-20T00:00:00Z"),
+                     "2026-07-01T04:30:00Z");
+        CHECK_EQ_STR(next_str("5/20 * * * *", NULL, "2026-01-01T10:26:00Z"),
+                     "2026-01-01T10:45:00Z");
         CHECK_EQ_STR(next_str("0 0 30 2 *", NULL, "2026-01-01T00:00:00Z"), "never");
         CHECK_EQ_STR(next_str("@every 90s", NULL, "2026-01-01T00:00:00Z"), "2026-01-01T00:01:30Z");
 }
@@ -54,9 +58,12 @@ TEST(next)
 TEST(time_zones)
 {
         /* Berlin is UTC+1 in winter, UTC+2 in summer */
-        CHECK_EQ_STR(next_str("0 9 * * *", "Europe/Berlin", "2026-01-10T00:00:00Z"), "2026-01-10T08:00:00Z");
-        CHECK_EQ_STR(next_str("0 9 * * *", "Europe/Berlin", "2026-07-10T00:00:00Z"), "2026-07-10T07:00:00Z");
-        CHECK_EQ_STR(next_str("0 0 * * *", "America/New_York", "2026-01-10T12:00:00Z"), "2026-01-11T05:00:00Z");
+        CHECK_EQ_STR(next_str("0 9 * * *", "Europe/Berlin", "2026-01-10T00:00:00Z"),
+                     "2026-01-10T08:00:00Z");
+        CHECK_EQ_STR(next_str("0 9 * * *", "Europe/Berlin", "2026-07-10T00:00:00Z"),
+                     "2026-07-10T07:00:00Z");
+        CHECK_EQ_STR(next_str("0 0 * * *", "America/New_York", "2026-01-10T12:00:00Z"),
+                     "2026-01-11T05:00:00Z");
         CHECK_EQ_STR(next_str("0 9 * * *", "UTC", "2026-01-10T00:00:00Z"), "2026-01-10T09:00:00Z");
         struct cron_tz *tz = NULL;
         CHECK_EQ_INT(cron_tz_load("Nowhere/Atlantis", &tz, NULL), -ENOENT);

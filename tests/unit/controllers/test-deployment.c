@@ -45,10 +45,12 @@ TEST(new_rs_replicas)
 
 TEST(template_equal_ignores_hash)
 {
-        json_t *a = J("{\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+        json_t *a = J("{\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{\"containers\":[{"
+                      "\"name\":\"c\"}]}}");
         json_t *b = J("{\"metadata\":{\"labels\":{\"app\":\"x\",\"pod-template-hash\":\"abc\"}},"
                       "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
-        json_t *c = J("{\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"d\"}]}}");
+        json_t *c = J("{\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{\"containers\":[{"
+                      "\"name\":\"d\"}]}}");
         CHECK(deployment_template_equal(a, b));
         CHECK(!deployment_template_equal(a, c));
         json_decref(a);

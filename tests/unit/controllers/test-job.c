@@ -82,27 +82,38 @@ TEST(pod_new)
 
 TEST(pod_failure_policy)
 {
-        json_t *job = J("{\"spec\":{\"podFailurePolicy\":{\"rules\":["
-                        "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
-                        "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\","
-                        "\"operator\":\"In\",\"values\":[42]}},"
-                        "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1]}}]}}}");
-        json_t *p42 = J("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"status\":{\"phase\":\"Failed\","
-                        "\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}}");
-        json_t *p1 = J("{\"metadata\":{\"name\":\"q\",\"namespace\":\"ns\"},\"status\":{\"phase\":\"Failed\","
-                       "\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":1}}}]}}");
-        json_t *p7 = J("{\"metadata\":{\"name\":\"r\",\"namespace\":\"ns\"},\"status\":{\"phase\":\"Failed\","
-                       "\"containerStatuses\":[{\"name\":\"side\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}}");
-        json_t *pd = J("{\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\"},\"status\":{\"phase\":\"Failed\","
+        json_t *job =
+                J("{\"spec\":{\"podFailurePolicy\":{\"rules\":["
+                  "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
+                  "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\","
+                  "\"operator\":\"In\",\"values\":[42]}},"
+                  "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1]}}]}"
+                  "}}");
+        json_t *p42 = J("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"status\":{\"phase\":"
+                        "\"Failed\","
+                        "\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{"
+                        "\"exitCode\":42}}}]}}");
+        json_t *p1 = J("{\"metadata\":{\"name\":\"q\",\"namespace\":\"ns\"},\"status\":{\"phase\":"
+                       "\"Failed\","
+                       "\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{"
+                       "\"exitCode\":1}}}]}}");
+        json_t *p7 = J("{\"metadata\":{\"name\":\"r\",\"namespace\":\"ns\"},\"status\":{\"phase\":"
+                       "\"Failed\","
+                       "\"containerStatuses\":[{\"name\":\"side\",\"state\":{\"terminated\":{"
+                       "\"exitCode\":42}}}]}}");
+        json_t *pd = J("{\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\"},\"status\":{\"phase\":"
+                       "\"Failed\","
                        "\"conditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}]}}");
         char msg[256];
         CHECK_EQ_STR(job_pod_failure_action(job, p42, msg, sizeof(msg)), "FailJob");
-        CHECK_EQ_STR(msg, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 1");
+        CHECK_EQ_STR(msg, "Container main for pod ns/p failed with exit code 42 matching FailJob "
+                          "rule at index 1");
         CHECK(job_pod_failure_action(job, p1, msg, sizeof(msg)) == NULL); /* NotIn [1] */
         /* 42 in another container: not the FailJob rule, but NotIn [1] counts it */
         CHECK_EQ_STR(job_pod_failure_action(job, p7, msg, sizeof(msg)), "Count");
         CHECK_EQ_STR(job_pod_failure_action(job, pd, msg, sizeof(msg)), "Ignore");
-        CHECK_EQ_STR(msg, "Pod ns/s has condition DisruptionTarget matching Ignore rule at index 0");
+        CHECK_EQ_STR(msg,
+                     "Pod ns/s has condition DisruptionTarget matching Ignore rule at index 0");
         json_decref(job);
         json_decref(p42);
         json_decref(p1);

@@ -19,10 +19,10 @@ TEST(create_when_absent)
 
 TEST(other_holder)
 {
-        json_t *cur = json_pack("{s:{s:s, s:s}, s:{s:s, s:i, s:i, s:s}}", "metadata", "name",
-                                MANAGER_LEASE_NAME, "resourceVersion", "7", "spec",
-                                "holderIdentity", "other", "leaseDurationSeconds", 15,
-                                "leaseTransitions", 3, "acquireTime", "2026-01-01T00:00:00.000000Z");
+        json_t *cur = json_pack(
+                "{s:{s:s, s:s}, s:{s:s, s:i, s:i, s:s}}", "metadata", "name", MANAGER_LEASE_NAME,
+                "resourceVersion", "7", "spec", "holderIdentity", "other", "leaseDurationSeconds",
+                15, "leaseTransitions", 3, "acquireTime", "2026-01-01T00:00:00.000000Z");
         /* observed 10 s ago: not expired */
         CHECK(manager_lease_next(cur, "me", 110, 100) == NULL);
         /* observed 16 s ago: take over, keep the resourceVersion, count a transition */

@@ -18,13 +18,18 @@ static json_t *J(const char *s)
 
 TEST(status)
 {
-        json_t *rs = J("{\"metadata\":{\"generation\":4},\"spec\":{\"replicas\":3,\"minReadySeconds\":10,"
-                       "\"template\":{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}}}}}");
+        json_t *rs = J(
+                "{\"metadata\":{\"generation\":4},\"spec\":{\"replicas\":3,\"minReadySeconds\":10,"
+                "\"template\":{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}}}}}");
         json_t *pods = J("["
-                         "{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}},\"status\":{\"conditions\":"
-                         " [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}},"
-                         "{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}},\"status\":{\"conditions\":"
-                         " [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:00:55Z\"}]}},"
+                         "{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}},\"status\":{"
+                         "\"conditions\":"
+                         " [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-"
+                         "01-01T00:00:00Z\"}]}},"
+                         "{\"metadata\":{\"labels\":{\"app\":\"a\",\"tier\":\"t\"}},\"status\":{"
+                         "\"conditions\":"
+                         " [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-"
+                         "01-01T00:00:55Z\"}]}},"
                          "{\"metadata\":{\"labels\":{\"app\":\"a\"}},\"status\":{}}"
                          "]");
         struct timespec ts;

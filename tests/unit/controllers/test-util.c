@@ -63,7 +63,8 @@ TEST(template_hash)
 {
         json_t *a = J("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[]}}");
         json_t *b = J("{\"spec\":{\"containers\":[]},\"metadata\":{\"labels\":{\"app\":\"web\"}}}");
-        json_t *c = J("{\"metadata\":{\"labels\":{\"app\":\"web2\"}},\"spec\":{\"containers\":[]}}");
+        json_t *c =
+                J("{\"metadata\":{\"labels\":{\"app\":\"web2\"}},\"spec\":{\"containers\":[]}}");
         char ha[16], hb[16], hc[16], hd[16];
         controllers_template_hash(a, -1, ha);
         controllers_template_hash(b, -1, hb);
@@ -81,20 +82,30 @@ TEST(template_hash)
 
 TEST(deletion_order)
 {
-        json_t *pods = J("["
-                         "{\"metadata\":{\"name\":\"running-old\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
-                         " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\",\"conditions\":"
-                         "  [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:00:10Z\"}]}},"
-                         "{\"metadata\":{\"name\":\"unscheduled\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
-                         " \"spec\":{},\"status\":{\"phase\":\"Pending\"}},"
-                         "{\"metadata\":{\"name\":\"pending\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
-                         " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Pending\"}},"
-                         "{\"metadata\":{\"name\":\"notready\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
-                         " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\"}},"
-                         "{\"metadata\":{\"name\":\"running-new\",\"creationTimestamp\":\"2026-01-01T00:01:00Z\"},"
-                         " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\",\"conditions\":"
-                         "  [{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:00:10Z\"}]}}"
-                         "]");
+        json_t *pods = J(
+                "["
+                "{\"metadata\":{\"name\":\"running-old\",\"creationTimestamp\":\"2026-01-01T00:00:"
+                "00Z\"},"
+                " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\",\"conditions\":"
+                "  "
+                "[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:"
+                "00:10Z\"}]}},"
+                "{\"metadata\":{\"name\":\"unscheduled\",\"creationTimestamp\":\"2026-01-01T00:00:"
+                "00Z\"},"
+                " \"spec\":{},\"status\":{\"phase\":\"Pending\"}},"
+                "{\"metadata\":{\"name\":\"pending\",\"creationTimestamp\":\"2026-01-01T00:00:"
+                "00Z\"},"
+                " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Pending\"}},"
+                "{\"metadata\":{\"name\":\"notready\",\"creationTimestamp\":\"2026-01-01T00:00:"
+                "00Z\"},"
+                " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\"}},"
+                "{\"metadata\":{\"name\":\"running-new\",\"creationTimestamp\":\"2026-01-01T00:01:"
+                "00Z\"},"
+                " \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\",\"conditions\":"
+                "  "
+                "[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:"
+                "00:10Z\"}]}}"
+                "]");
         controllers_pods_sort_for_deletion(pods, NULL);
         const char *want[] = {"unscheduled", "pending", "notready", "running-new", "running-old"};
         for (size_t i = 0; i < 5; i++)
@@ -105,15 +116,18 @@ TEST(deletion_order)
 TEST(conditions)
 {
         json_t *st = json_object();
-        CHECK(controllers_condition_set(st, controllers_condition_new("A", "True", "R", "m", false)));
+        CHECK(controllers_condition_set(st,
+                                        controllers_condition_new("A", "True", "R", "m", false)));
         json_t *c = controllers_condition_get(st, "A");
         CHECK(c != NULL);
         json_object_set_new(c, "lastTransitionTime", json_string("2020-01-01T00:00:00Z"));
         /* same status: transition time kept, not a change */
-        CHECK(!controllers_condition_set(st, controllers_condition_new("A", "True", "R", "m", false)));
+        CHECK(!controllers_condition_set(st,
+                                         controllers_condition_new("A", "True", "R", "m", false)));
         CHECK_EQ_STR(kjson_str(controllers_condition_get(st, "A"), "lastTransitionTime"),
                      "2020-01-01T00:00:00Z");
-        CHECK(controllers_condition_set(st, controllers_condition_new("A", "False", "R2", "m", false)));
+        CHECK(controllers_condition_set(st,
+                                        controllers_condition_new("A", "False", "R2", "m", false)));
         CHECK(strcmp(kjson_str(controllers_condition_get(st, "A"), "lastTransitionTime"),
                      "2020-01-01T00:00:00Z") != 0);
         controllers_condition_del(st, "A");
