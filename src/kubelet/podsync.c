@@ -87,6 +87,13 @@ struct kpod {
         bool volumes_ready;
         int64_t volumes_refresh_ms; /* monotonic ms of the next refresh */
         char *mount_error;          /* last FailedMount message (one event per change) */
+        struct kevent {
+                uint64_t key;   /* hash of fieldPath, type, reason, message; 0 = free */
+                char name[320]; /* pod name (<= 253) + "." + 16 hex digits */
+                int count;
+                int64_t last; /* unix s */
+        } events[8];          /* recent events, aggregated like the kubelet's EventCorrelator */
+        unsigned events_next;
 };
 
 struct podsync {
@@ -295,6 +302,33 @@ static void emit_event(struct podsync *ps, struct kclient *c, struct kpod *p, co
         clock_gettime(CLOCK_REALTIME, &ts);
         char now[32];
         timefmt_rfc3339(now, ts.tv_sec);
+        /* the same event again within 10 minutes: count it on the existing object */
+        uint64_t key = 1469598103934665603ULL;
+        const char *parts[] = {field ? field : "", type, reason, msg};
+        for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+                for (const char *ch = parts[i]; *ch; ch++)
+                        key = (key ^ (unsigned char)*ch) * 1099511628211ULL;
+                key = (key ^ 0xff) * 1099511628211ULL;
+        }
+        key |= 1;
+        for (size_t i = 0; i < ARRAY_SIZE(p->events); i++) {
+                struct kevent *ke = &p->events[i];
+                if (ke->key != key || ts.tv_sec - ke->last > 600)
+                        continue;
+                json_t *patch =
+                        json_pack("{s:i, s:s}", "count", ke->count + 1, "lastTimestamp", now);
+                _cleanup_free_ char *epath =
+                        xasprintf("/api/v1/namespaces/%s/events/%s", p->ns, ke->name);
+                int r = kclient_patch(c, epath, "merge", patch, NULL, &err);
+                json_decref(patch);
+                if (r == 0) {
+                        ke->count++;
+                        ke->last = ts.tv_sec;
+                        return;
+                }
+                ke->key = 0; /* gone (expired): create a new one */
+                err = (struct error){0};
+        }
         _cleanup_free_ char *ev_name = xasprintf("%s.%llx", p->name,
                                                  (unsigned long long)ts.tv_sec * 1000000000ULL +
                                                          (unsigned long long)ts.tv_nsec);
@@ -311,8 +345,15 @@ static void emit_event(struct podsync *ps, struct kclient *c, struct kpod *p, co
                 json_object_set_new(json_object_get(ev, "involvedObject"), "fieldPath",
                                     json_string(field));
         _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/events", p->ns);
-        if (kclient_create(c, path, ev, NULL, &err) < 0)
+        if (kclient_create(c, path, ev, NULL, &err) < 0) {
                 log_debug(COMP, "event %s: %s", reason, error_msg(&err));
+        } else {
+                struct kevent *ke = &p->events[p->events_next++ % ARRAY_SIZE(p->events)];
+                ke->key = key;
+                snprintf(ke->name, sizeof(ke->name), "%s", ev_name);
+                ke->count = 1;
+                ke->last = ts.tv_sec;
+        }
         json_decref(ev);
 }
 
@@ -1157,7 +1198,7 @@ static void strv_add(const char ***v, const char *s)
         (*v)[n + 1] = NULL;
 }
 
-static void dns_from_spec(json_t *spec, struct dns *d)
+static void dns_from_spec(struct podsync *ps, json_t *spec, const char *ns, struct dns *d)
 {
         const char *policy = kjson_str(spec, "dnsPolicy") ?: "ClusterFirst";
         json_t *cfg = json_object_get(spec, "dnsConfig"), *x;
@@ -1188,11 +1229,22 @@ static void dns_from_spec(json_t *spec, struct dns *d)
                 d->servers = xcalloc(1, sizeof(char *));
                 d->searches = xcalloc(1, sizeof(char *));
                 d->options = xcalloc(1, sizeof(char *));
+        } else if (json_array_size(json_object_get(cfg, "nameservers")) ||
+                   json_array_size(json_object_get(cfg, "searches"))) {
+                /* ClusterFirst with dnsConfig: the cluster's entries first, then the pod's */
+                const char *dom = runtime_get_cluster_domain(ps->rt);
+                d->host_lines = xcalloc(4, sizeof(char *));
+                d->host_lines[0] = xasprintf("%s.svc.%s", ns, dom);
+                d->host_lines[1] = xasprintf("svc.%s", dom);
+                d->host_lines[2] = xstrdup(dom);
+                d->servers = xcalloc(1, sizeof(char *));
+                d->searches = xcalloc(1, sizeof(char *));
+                strv_add(&d->servers, runtime_get_cluster_dns(ps->rt));
+                for (size_t k = 0; k < 3; k++)
+                        strv_add(&d->searches, d->host_lines[k]);
         }
         json_array_foreach(json_object_get(cfg, "nameservers"), i, x)
         {
-                if (!d->servers)
-                        break; /* ClusterFirst: the cluster DNS stays (merge not supported) */
                 if (json_is_string(x))
                         strv_add(&d->servers, json_string_value(x));
         }
@@ -1301,7 +1353,7 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 json_t *spec = kjson_get(pod, "spec");
                 const char *qos = kubelet_status_qos(pod);
                 _cleanup_(dns_clear) struct dns dns = {0};
-                dns_from_spec(spec, &dns);
+                dns_from_spec(ps, spec, p->ns, &dns);
                 struct sandbox_config sc = {
                         .uid = p->uid,
                         .ns = p->ns,

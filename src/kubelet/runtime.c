@@ -311,6 +311,16 @@ const char *runtime_get_version(const struct runtime *rt)
         return rt->rt_version;
 }
 
+const char *runtime_get_cluster_dns(const struct runtime *rt)
+{
+        return rt->cluster_dns;
+}
+
+const char *runtime_get_cluster_domain(const struct runtime *rt)
+{
+        return rt->cluster_domain;
+}
+
 int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct error *err)
 {
         static const char *const crun_c[] = {"/usr/bin/crun", "/usr/local/bin/crun", NULL};

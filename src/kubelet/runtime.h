@@ -55,6 +55,9 @@ void runtime_free(struct runtime *rt);
 /* "crun" or "runc" and its version line ("crun version 1.8.1"), borrowed from rt. */
 const char *runtime_get_name(const struct runtime *rt);
 const char *runtime_get_version(const struct runtime *rt);
+/* The nameserver and cluster domain of ClusterFirst pods (borrowed from rt). */
+const char *runtime_get_cluster_dns(const struct runtime *rt);
+const char *runtime_get_cluster_domain(const struct runtime *rt);
 
 /* ---- pod sandboxes ---- */
 

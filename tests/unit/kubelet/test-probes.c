@@ -175,10 +175,12 @@ TEST(manager)
         int fd = listen_loopback(&open_port);
         int fd2 = listen_loopback(&closed_port);
         close(fd2); /* nothing listens there any more */
-        json_t *ctr = json_pack("{s:s, s:{s:{s:i}, s:i}, s:{s:{s:i}, s:i, s:i}}", "name", "app",
-                                "readinessProbe", "tcpSocket", "port", open_port, "periodSeconds",
-                                1, "livenessProbe", "tcpSocket", "port", closed_port,
-                                "periodSeconds", 1, "failureThreshold", 2);
+        /* initialDelaySeconds keeps the first readiness result "not ready" for a second */
+        json_t *ctr =
+                json_pack("{s:s, s:{s:{s:i}, s:i, s:i}, s:{s:{s:i}, s:i, s:i}}", "name", "app",
+                          "readinessProbe", "tcpSocket", "port", open_port, "periodSeconds", 1,
+                          "initialDelaySeconds", 1, "livenessProbe", "tcpSocket", "port",
+                          closed_port, "periodSeconds", 1, "failureThreshold", 2);
         probes_container_add(pm, "uid-1", "app", "ctr-1", ctr, "127.0.0.1", (int64_t)time(NULL));
         struct probes_state st;
         CHECK(probes_container_state(pm, "uid-1", "app", false, &st));
