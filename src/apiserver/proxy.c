@@ -40,6 +40,7 @@
 #define PROXY_BODY_MAX (64u << 10)
 #define PROXY_DIAL_TIMEOUT_MS 10000
 #define PROXY_CHUNK (64u << 10)
+#define PROXY_WS_MAX (64u << 20)
 
 struct relay {
         struct apiserver *a;
@@ -55,10 +56,14 @@ struct relay {
         /* shared: */
         int efd;
         atomic_bool abort;
-        atomic_size_t to_client; /* posted to the loop and not yet written + client pending */
+        atomic_size_t posted;         /* bytes posted to the loop and not yet delivered */
+        atomic_size_t client_pending; /* the client connection's unwritten bytes (loop's view) */
         pthread_mutex_t lock;    /* protects out, out_len, out_cap, out_eof */
         char *out;
         size_t out_len, out_cap;
+        /* worker only: the chunk being sent (kept for TLS retries) */
+        char sendbuf[PROXY_CHUNK];
+        size_t send_len, send_off;
 };
 
 struct chunk {
@@ -103,8 +108,8 @@ static void recheck(void *ud)
 {
         struct relay *r = ud;
         r->timer = 0;
-        size_t p = client_pending(r);
-        atomic_store(&r->to_client, p);
+        size_t p = r->client_gone ? 0 : client_pending(r);
+        atomic_store(&r->client_pending, p);
         if (p > PROXY_LOW && !r->client_gone) {
                 atomic_fetch_add(&r->refs, 1);
                 r->timer = http_server_add_timer(r->a->http, 5, recheck, r);
@@ -135,14 +140,13 @@ static void deliver(void *ud)
                                 http_ws_close(r->ws, 1000, NULL);
                 }
         }
-        /* replace this chunk's share with what the client has not taken yet */
+        atomic_fetch_sub(&r->posted, c->len);
         size_t p = r->client_gone ? 0 : client_pending(r);
-        atomic_fetch_sub(&r->to_client, c->len);
+        atomic_store(&r->client_pending, p);
         if (p > PROXY_HIGH && !r->timer && !r->client_gone) {
-                atomic_fetch_add(&r->to_client, p);
+                /* poll until the client took most of it (then recheck wakes the worker) */
                 atomic_fetch_add(&r->refs, 1);
                 r->timer = http_server_add_timer(r->a->http, 5, recheck, r);
-                /* recheck() stores the real value; the add above only holds the worker back */
         }
         if (c->end)
                 relay_unref(r); /* the worker's reference */
@@ -185,6 +189,10 @@ static void to_backend(struct relay *r, const uint8_t *data, size_t len)
         if (n > PROXY_HIGH && r->raw && !r->paused) {
                 r->paused = true;
                 http_raw_pause(r->raw, true);
+        } else if (n > PROXY_WS_MAX && r->ws) {
+                /* a WebSocket cannot be paused (see kubelet/exec.c): bound it */
+                log_warn(COMP, "stream relay: client backlog over %u bytes, closing", PROXY_WS_MAX);
+                http_ws_close(r->ws, 1011, "backlog");
         }
 }
 
@@ -220,45 +228,45 @@ static void post_chunk(struct relay *r, const char *data, size_t len, bool end)
         c->end = end;
         if (len)
                 memcpy(c->data, data, len);
-        atomic_fetch_add(&r->to_client, len);
+        atomic_fetch_add(&r->posted, len);
         http_server_post(r->a->http, deliver, c);
 }
 
-/* Send everything queued; false on a connection error. */
-static bool send_out(struct relay *r)
+/* Send what is queued without blocking: false on a connection error. Sets *ret_more if data is
+ * left (the socket is full). A retried send uses the same buffer (sendbuf), as TLS requires. */
+static bool send_some(struct relay *r, bool *ret_more)
 {
+        *ret_more = false;
         for (;;) {
-                pthread_mutex_lock(&r->lock);
-                size_t n = r->out_len < PROXY_CHUNK ? r->out_len : PROXY_CHUNK;
-                char buf[PROXY_CHUNK];
-                memcpy(buf, r->out, n);
-                pthread_mutex_unlock(&r->lock);
-                if (!n)
-                        return true;
-                size_t off = 0;
-                while (off < n) {
-                        size_t sent = 0;
-                        CURLcode rc = curl_easy_send(r->h, buf + off, n - off, &sent);
-                        if (rc == CURLE_AGAIN) {
-                                struct pollfd p = {.fd = r->sock, .events = POLLOUT};
-                                poll(&p, 1, 100);
-                                if (atomic_load(&r->abort))
-                                        return false;
-                                continue;
+                if (!r->send_len) {
+                        pthread_mutex_lock(&r->lock);
+                        size_t n = r->out_len < PROXY_CHUNK ? r->out_len : PROXY_CHUNK;
+                        memcpy(r->sendbuf, r->out, n);
+                        memmove(r->out, r->out + n, r->out_len - n);
+                        r->out_len -= n;
+                        bool low = n && r->out_len < PROXY_LOW && r->out_len + n >= PROXY_LOW;
+                        pthread_mutex_unlock(&r->lock);
+                        if (low) {
+                                atomic_fetch_add(&r->refs, 1);
+                                http_server_post(r->a->http, resume_client, r);
                         }
-                        if (rc != CURLE_OK)
-                                return false;
-                        off += sent;
+                        r->send_len = n;
+                        r->send_off = 0;
+                        if (!n)
+                                return true;
                 }
-                pthread_mutex_lock(&r->lock);
-                memmove(r->out, r->out + n, r->out_len - n);
-                r->out_len -= n;
-                bool low = r->out_len < PROXY_LOW;
-                pthread_mutex_unlock(&r->lock);
-                if (low) {
-                        atomic_fetch_add(&r->refs, 1);
-                        http_server_post(r->a->http, resume_client, r);
+                size_t sent = 0;
+                CURLcode rc = curl_easy_send(r->h, r->sendbuf + r->send_off,
+                                             r->send_len - r->send_off, &sent);
+                if (rc == CURLE_AGAIN) {
+                        *ret_more = true;
+                        return true;
                 }
+                if (rc != CURLE_OK)
+                        return false;
+                r->send_off += sent;
+                if (r->send_off == r->send_len)
+                        r->send_len = 0;
         }
 }
 
@@ -266,11 +274,14 @@ static void *worker(void *ud)
 {
         struct relay *r = ud;
         char buf[PROXY_CHUNK];
-        bool eof = false;
+        bool eof = false, more = false;
         while (!eof && !atomic_load(&r->abort)) {
-                bool room = atomic_load(&r->to_client) < PROXY_HIGH;
-                struct pollfd p[2] = {{.fd = r->efd, .events = POLLIN},
-                                      {.fd = r->sock, .events = room ? POLLIN : 0}};
+                bool room = atomic_load(&r->posted) + atomic_load(&r->client_pending) <
+                            PROXY_HIGH;
+                struct pollfd p[2] = {
+                        {.fd = r->efd, .events = POLLIN},
+                        {.fd = r->sock,
+                         .events = (short)((room ? POLLIN : 0) | (more ? POLLOUT : 0))}};
                 if (poll(p, 2, room ? 1000 : 5) < 0 && errno != EINTR)
                         break;
                 if (p[0].revents & POLLIN) {
@@ -281,7 +292,8 @@ static void *worker(void *ud)
                 }
                 if (atomic_load(&r->abort))
                         break;
-                if (!send_out(r))
+                /* sending never waits for the kubelet to read: it may be waiting for us */
+                if (!send_some(r, &more))
                         break;
                 if (!room)
                         continue;

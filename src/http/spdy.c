@@ -277,14 +277,14 @@ static int parse_headers(struct spdy_codec *c, const uint8_t *in, size_t len,
         f->headers = xcalloc(pairs ? pairs : 1, sizeof(*f->headers));
         size_t off = 4;
         for (uint32_t i = 0; i < pairs; i++) {
-                char *s[2];
+                char *s[2] = {NULL, NULL};
                 for (int k = 0; k < 2; k++) {
-                        if (n - off < 4)
+                        uint32_t l = n - off >= 4 ? get32(blk + off) : 0;
+                        if (n - off < 4 || l > n - off - 4) {
+                                free(s[0]); /* a name without its value */
                                 return error_set(err, -EPROTO, "spdy: truncated header block");
-                        uint32_t l = get32(blk + off);
+                        }
                         off += 4;
-                        if (l > n - off)
-                                return error_set(err, -EPROTO, "spdy: truncated header block");
                         s[k] = xstrndup((const char *)blk + off, l);
                         off += l;
                 }

@@ -8,9 +8,12 @@
 #include <h2o.h>
 #include <h2o/http1.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "http/upgrade.h"
 #include "http/websocket.h"
+
+#define LINGER_MS 2000
 
 struct http_raw {
         h2o_socket_t *sock; /* NULL before the upgrade completed and once finished */
@@ -23,7 +26,7 @@ struct http_raw {
         char *pending, *inflight;
         size_t pending_len, pending_cap, inflight_len;
         bool writing, closing, shut_wr, shut_done, paused, reading, finished, notified;
-        bool upgrading;
+        bool upgrading, redeliver, lingering;
 };
 
 static void raw_unref(struct http_raw *c)
@@ -72,6 +75,20 @@ static void raw_finish(struct http_raw *c)
 }
 
 static void raw_flush(struct http_raw *c);
+static void on_read(h2o_socket_t *sock, const char *err);
+
+static bool is_socket(h2o_socket_t *sock)
+{
+        struct stat st;
+        return fstat(h2o_socket_get_fd(sock), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static void linger_timeout(void *ud)
+{
+        struct http_raw *c = ud;
+        raw_finish(c);
+        raw_unref(c);
+}
 
 static void on_write_done(h2o_socket_t *sock, const char *err)
 {
@@ -104,7 +121,22 @@ static void raw_flush(struct http_raw *c)
                 return;
         }
         if (c->closing) {
-                raw_finish(c);
+                if (!c->lingering && is_socket(c->sock)) {
+                        /* Closing a TCP socket with unread input makes the kernel send RST, and
+                         * a RST makes the peer drop what it has not read yet (our last bytes).
+                         * So: FIN, then read and discard until the peer closes (or a timeout). */
+                        c->lingering = true;
+                        shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
+                        if (!c->reading) {
+                                c->reading = true;
+                                h2o_socket_read_start(c->sock, on_read);
+                        }
+                        c->refs++;
+                        http_server_add_timer(c->server, LINGER_MS, linger_timeout, c);
+                        return;
+                }
+                if (!c->lingering)
+                        raw_finish(c);
                 return;
         }
         if (c->shut_wr && !c->shut_done) {
@@ -119,7 +151,9 @@ static void on_read(h2o_socket_t *sock, const char *err)
         if (!c)
                 return;
         c->refs++;
-        if (sock->input->size && c->on_data && !c->finished) {
+        if (c->lingering) {
+                h2o_buffer_consume(&sock->input, sock->input->size); /* discarded */
+        } else if (sock->input->size && c->on_data && !c->finished && !c->paused) {
                 /* the callback may write, close or pause: hand over a copy-free view and
                  * consume afterwards */
                 size_t n = sock->input->size;
@@ -280,13 +314,28 @@ size_t http_raw_pending(struct http_raw *c)
         return c->pending_len + c->inflight_len;
 }
 
+static void raw_redeliver(void *ud)
+{
+        struct http_raw *c = ud;
+        c->redeliver = false;
+        if (c->sock && !c->finished && !c->paused && c->sock->input->size)
+                on_read(c->sock, NULL);
+        raw_unref(c);
+}
+
 void http_raw_pause(struct http_raw *c, bool paused)
 {
         if (c->paused == paused)
                 return;
         c->paused = paused;
         raw_update_reading(c);
-        /* data already buffered by h2o is delivered by the next read event */
+        /* bytes h2o read before the pause wait in sock->input: no read event will come for them
+         * if the peer is waiting for us, so hand them over (from the loop, not from here) */
+        if (!paused && c->sock && c->sock->input->size && !c->redeliver) {
+                c->redeliver = true;
+                c->refs++;
+                http_server_add_timer(c->server, 0, raw_redeliver, c);
+        }
 }
 
 void http_raw_close(struct http_raw *c)

@@ -36,7 +36,12 @@
 #define COMP "kubelet"
 #define OUT_HIGH (4u << 20) /* pause the process output above this many queued bytes */
 #define OUT_LOW (1u << 20)
-#define IN_MAX (64u << 20) /* stdin queued for the process above this: drop the session */
+/* stdin queued for the process: above IN_HIGH a SPDY client is not read until IN_LOW; a
+ * WebSocket cannot be paused (h2o 2.2.5's websocket layer restarts reading after every write),
+ * so above IN_MAX the session is dropped */
+#define IN_HIGH (4u << 20)
+#define IN_LOW (1u << 20)
+#define IN_MAX (64u << 20)
 #define STREAMS_TIMEOUT_MS 30000
 #define TTY_DRAIN_MS 1000
 #define ATTACH_PKT_MAX 65535 /* conmon sends <= 8 KiB; the frame length field is 16 bits */
@@ -61,7 +66,8 @@ struct xsess {
         int winsz_fd; /* pty master dup for TIOCSWINSZ, -1 */
         int refs;     /* conn + waiter thread + each raw + timers */
         bool paused;
-        int bp_timer, drain_timer, streams_timer;
+        int bp_timer, drain_timer, streams_timer, in_timer;
+        bool in_paused;
         char resize_buf[512];
         size_t resize_len;
         char *attach_path;
@@ -626,11 +632,33 @@ static void handle_resize(struct xsess *x, const uint8_t *data, size_t len)
         }
 }
 
+static void in_check(void *ud)
+{
+        struct xsess *x = ud;
+        x->in_timer = 0;
+        if (x->in_paused && !x->conn_gone) {
+                if (!x->in || http_raw_pending(x->in) <= IN_LOW) {
+                        x->in_paused = false;
+                        kspdy_pause(x->sp, false);
+                } else {
+                        x->refs++;
+                        x->in_timer = http_server_add_timer(x->srv, 5, in_check, x);
+                }
+        }
+        sess_unref(x);
+}
+
 static void handle_stdin(struct xsess *x, const uint8_t *data, size_t len)
 {
         if (!x->in || !len)
                 return;
         http_raw_write(x->in, data, len);
+        if (x->spdy && !x->in_paused && http_raw_pending(x->in) > IN_HIGH) {
+                x->in_paused = true;
+                kspdy_pause(x->sp, true);
+                x->refs++;
+                x->in_timer = http_server_add_timer(x->srv, 5, in_check, x);
+        }
         if (http_raw_pending(x->in) > IN_MAX) {
                 log_warn(COMP, "exec: stdin backlog over %u bytes, dropping the session",
                          IN_MAX);

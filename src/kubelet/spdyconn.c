@@ -30,19 +30,21 @@ static void on_raw_data(void *ud, const uint8_t *data, size_t len)
         struct kspdy *k = ud;
         if (k->failed || !k->raw)
                 return;
-        if (k->in.len + len > KSPDY_IN_MAX) {
-                k->failed = true;
-                http_raw_abort(k->raw);
-                return;
+        /* one delivery may hold many frames (h2o reads until the socket is empty): parse in
+         * place and keep only an incomplete last frame, which the cap bounds */
+        const uint8_t *p = data;
+        size_t plen = len;
+        if (k->in.len) {
+                spdy_buf_append(&k->in, data, len);
+                p = k->in.p;
+                plen = k->in.len;
         }
-        spdy_buf_append(&k->in, data, len);
         size_t off = 0;
         while (!k->failed && k->raw) {
                 struct spdy_frame f;
                 size_t used = 0;
                 struct error err = {0};
-                int r = spdy_frame_parse(k->codec, k->in.p + off, k->in.len - off, &f, &used,
-                                         &err);
+                int r = spdy_frame_parse(k->codec, p + off, plen - off, &f, &used, &err);
                 if (r < 0) {
                         log_debug(COMP, "spdy: %s", error_msg(&err));
                         k->failed = true;
@@ -87,7 +89,16 @@ static void on_raw_data(void *ud, const uint8_t *data, size_t len)
                 }
                 spdy_frame_clear(&f);
         }
-        spdy_buf_consume(&k->in, off);
+        if (p == data) {
+                if (off < plen && !k->failed)
+                        spdy_buf_append(&k->in, p + off, plen - off);
+        } else {
+                spdy_buf_consume(&k->in, off);
+        }
+        if (k->in.len > KSPDY_IN_MAX && k->raw && !k->failed) {
+                k->failed = true; /* a frame cannot be that long */
+                http_raw_abort(k->raw);
+        }
 }
 
 static void on_raw_close(void *ud)

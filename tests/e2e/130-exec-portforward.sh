@@ -79,6 +79,7 @@ check "pod ticker Running" wait_for 30 running ticker
 # kubectl cp needs tar in the container: busybox has the applet, the test image no link for it
 $K0 exec -n $NS web -- ln -sf /bin/busybox /bin/tar
 head -c 4194304 /dev/urandom >"$W/in4m"
+head -c 67108864 /dev/urandom >"$W/in64m"
 head -c 300000 /dev/urandom >"$W/cpfile"
 
 for V in $KUBECTL_VERSIONS; do
@@ -102,6 +103,14 @@ for V in $KUBECTL_VERSIONS; do
         check "[$V] 4 MiB through stdin/stdout byte-identical" cmp -s "$W/in4m" "$W/out4m-$V"
         ms=$(((t1 - t0) / 1000000))
         diag "[$V] exec -i cat 4 MiB: $ms ms ($(awk "BEGIN{printf \"%.1f\", 4 / ($ms / 1000)}") MB/s incl. kubectl start)"
+        # 64 MiB: long enough for every back-pressure path (kubelet stdin pause, relay queues)
+        t0=$(date +%s%N)
+        timeout 120 $K exec -i web -- cat <"$W/in64m" | cmp -s - "$W/in64m"
+        rc=$?
+        t1=$(date +%s%N)
+        ms=$(((t1 - t0) / 1000000))
+        check "[$V] 64 MiB through exec -i cat byte-identical" test $rc = 0
+        diag "[$V] exec -i cat 64 MiB: $ms ms ($(awk "BEGIN{printf \"%.1f\", 64 / ($ms / 1000)}") MB/s)"
 
         out=$(timeout 20 script -qec "stty cols 123 rows 45; $K exec -it web -- busybox stty size" /dev/null </dev/null | tr -d '\r' | tr -d '^@')
         check "[$V] exec -it: the pty has the client's window size ($out)" test "$out" = "45 123"
