@@ -93,9 +93,8 @@ void podtemplate_validate(const json_t *tmpl, const char *field,
                         meta_cause_add(causes, "FieldValueInvalid", f, val, buf);
         }
         size_t from = json_array_size(causes);
-        json_t *pod = json_pack("{s:O}", "spec",
-                                json_object_get(tmpl, "spec") ? json_object_get(tmpl, "spec")
-                                                              : json_object());
+        json_t *spec = json_object_get(tmpl, "spec");
+        json_t *pod = json_pack("{s:o}", "spec", spec ? json_incref(spec) : json_object());
         pod_validate(pod, causes);
         snprintf(f, sizeof(f), "%s.", field);
         prefix_causes(causes, from, f);
