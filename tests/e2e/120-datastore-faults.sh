@@ -28,14 +28,21 @@ on_exit 'stop_writers'
 
 # start_server DATA_DIR — the server on fresh ports; waits until /readyz answers
 start_server() {
-        local dd=$1
-        PORT=$(free_port)
-        "$TIMONEL" server --data-dir "$dd" --https-listen-port "$PORT" --kubelet-port "$(free_port)" \
-                --disable-agent >>"$LOG" 2>&1 &
-        SERVER_PID=$!
-        TLS=$dd/server/tls
-        API=https://127.0.0.1:$PORT
-        wait_for 30 api_q GET /readyz
+        local dd=$1 try
+        for try in 1 2 3; do
+                PORT=$(free_port)
+                "$TIMONEL" server --data-dir "$dd" --https-listen-port "$PORT" \
+                        --kubelet-port "$(free_port)" --disable-agent >>"$LOG" 2>&1 &
+                SERVER_PID=$!
+                TLS=$dd/server/tls
+                API=https://127.0.0.1:$PORT
+                wait_for 30 api_q GET /readyz && return 0
+                diag "server on $dd did not become ready (try $try); its log ends:" "$(tail -n 5 "$LOG")"
+                # another process may have taken the port between free_port and the bind
+                kill -0 "$SERVER_PID" 2>/dev/null && return 1
+                SERVER_PID=
+        done
+        return 1
 }
 # stop_server [TERM|KILL]
 stop_server() {
