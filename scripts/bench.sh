@@ -136,6 +136,9 @@ api_suite sqlite "$URL_sqlite" "$TLS_sqlite"
 # file size: 100,000 updates of 100 objects through the store library (the server's code path,
 # without HTTP), 8 writer threads, on the disk
 run sqlite.dbsize store --db "$W/dbsize/state.db" --objects 100 --n "$(scale 100000)" --conns 8
+# group commit: durable creates straight into the store, 1 writer thread vs 8 (batches form)
+run sqlite.store1 store --db "$W/gc1/state.db" --objects 100000 --n "$(scale 5000)" --conns 1
+run sqlite.store8 store --db "$W/gc8/state.db" --objects 100000 --n "$(scale 20000)" --conns 8
 
 HAVE_ETCD_BACKEND=0
 if [ -f "$ROOT/src/store/store-etcd.c" ]; then
@@ -189,6 +192,7 @@ DB=$(g sqlite.dbsize open_mb)
 row "DB+WAL MB after $(g sqlite.dbsize n) updates of 100 objects" "$DB" "" "" "< 50 MB" "$(verdict "$DB" lt 50)"
 row "  (after close: WAL checkpointed)" "$(g sqlite.dbsize total_mb)" "" "" "" ""
 row "  (store-level, 8 threads: updates/s)" "$(g sqlite.dbsize rate)" "" "" "" ""
+row "store-level durable creates/s, 1 / 8 threads" "$(g sqlite.store1 rate)/$(g sqlite.store8 rate)" "" "$P1/$P8" "(group commit)" ""
 echo
 [ $HAVE_ETCD_BACKEND = 1 ] || echo "timonel/etcd: n/a (no src/store/store-etcd.c in this tree yet)"
 [ -z "$DIED" ] || echo "SERVER DIED during the run:$DIED (figures after that are failures, see stderr)"
