@@ -58,7 +58,7 @@ struct relay {
         atomic_bool abort;
         atomic_size_t posted;         /* bytes posted to the loop and not yet delivered */
         atomic_size_t client_pending; /* the client connection's unwritten bytes (loop's view) */
-        pthread_mutex_t lock;    /* protects out, out_len, out_cap, out_eof */
+        pthread_mutex_t lock;         /* protects out, out_len, out_cap, out_eof */
         char *out;
         size_t out_len, out_cap;
         /* worker only: the chunk being sent (kept for TLS retries) */
@@ -276,8 +276,7 @@ static void *worker(void *ud)
         char buf[PROXY_CHUNK];
         bool eof = false, more = false;
         while (!eof && !atomic_load(&r->abort)) {
-                bool room = atomic_load(&r->posted) + atomic_load(&r->client_pending) <
-                            PROXY_HIGH;
+                bool room = atomic_load(&r->posted) + atomic_load(&r->client_pending) < PROXY_HIGH;
                 struct pollfd p[2] = {
                         {.fd = r->efd, .events = POLLIN},
                         {.fd = r->sock,
@@ -611,7 +610,9 @@ void proxy_stream(struct rq *q)
         if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))) {
                 rq_fail(q, -EBADMSG, NULL,
                         "cannot %s a container in a completed pod; current phase is %s",
-                        pf ? "port-forward to" : !strcmp(sub, "exec") ? "exec into" : "attach to",
+                        pf                     ? "port-forward to"
+                        : !strcmp(sub, "exec") ? "exec into"
+                                               : "attach to",
                         phase);
                 return;
         }
@@ -662,13 +663,12 @@ void proxy_stream(struct rq *q)
                                 const char *e = strchr(p, '&');
                                 size_t len = e ? (size_t)(e - p) : strlen(p);
                                 if (len >= 8 && !strncmp(p, "command=", 8))
-                                        cmd = strv_push_take(
-                                                cmd, http_url_decode(p + 8, len - 8, true));
+                                        cmd = strv_push_take(cmd,
+                                                             http_url_decode(p + 8, len - 8, true));
                                 p += len + (e ? 1 : 0);
                         }
                         if (!cmd[0]) {
-                                rq_fail(q, -EBADMSG, NULL,
-                                        "you must specify at least 1 command");
+                                rq_fail(q, -EBADMSG, NULL, "you must specify at least 1 command");
                                 return;
                         }
                         for (size_t i = 0; cmd[i]; i++) {
@@ -705,8 +705,7 @@ void proxy_stream(struct rq *q)
                 req = xasprintf("%s %s HTTP/1.1\r\nHost: %s:%lld\r\nConnection: Upgrade\r\n"
                                 "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: %s\r\n"
                                 "Content-Length: 0\r\n\r\n",
-                                tunnel ? "POST" : method, path, ip, (long long)port,
-                                xv ? xv : "");
+                                tunnel ? "POST" : method, path, ip, (long long)port, xv ? xv : "");
         } else {
                 const char *wskey = http_req_header(q->req, "sec-websocket-key");
                 const char *ver = http_req_header(q->req, "sec-websocket-version");
@@ -716,9 +715,8 @@ void proxy_stream(struct rq *q)
                                 path, ip, (long long)port, wskey ? wskey : "", ver ? ver : "13",
                                 wsproto ? wsproto : "");
         }
-        _cleanup_free_ char *url =
-                xasprintf("%s://%s:%lld/", q->a->kubelet_cert ? "https" : "http", ip,
-                          (long long)port);
+        _cleanup_free_ char *url = xasprintf("%s://%s:%lld/", q->a->kubelet_cert ? "https" : "http",
+                                             ip, (long long)port);
         CURL *h = NULL;
         curl_socket_t sock = CURL_SOCKET_BAD;
         struct backend_resp b = {0};
@@ -749,8 +747,8 @@ void proxy_stream(struct rq *q)
                 rl->ws = http_req_websocket_accept(q->req, "SPDY/3.1+portforward.k8s.io",
                                                    on_client_ws, on_client_close, rl);
         } else {
-                const char *names[] = {"upgrade", "sec-websocket-accept",
-                                       "sec-websocket-protocol", "x-stream-protocol-version"};
+                const char *names[] = {"upgrade", "sec-websocket-accept", "sec-websocket-protocol",
+                                       "x-stream-protocol-version"};
                 const char *hdrs[2 * ARRAY_SIZE(names) + 1];
                 size_t k = 0;
                 for (size_t i = 0; i < ARRAY_SIZE(names); i++) {

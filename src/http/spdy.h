@@ -31,8 +31,13 @@ enum spdy_type {
 enum { SPDY_FLAG_FIN = 0x01, SPDY_FLAG_UNIDIRECTIONAL = 0x02 };
 
 /* RST_STREAM status codes used here */
-enum { SPDY_RST_PROTOCOL_ERROR = 1, SPDY_RST_INVALID_STREAM = 2, SPDY_RST_REFUSED_STREAM = 3,
-       SPDY_RST_CANCEL = 5, SPDY_RST_INTERNAL_ERROR = 6 };
+enum {
+        SPDY_RST_PROTOCOL_ERROR = 1,
+        SPDY_RST_INVALID_STREAM = 2,
+        SPDY_RST_REFUSED_STREAM = 3,
+        SPDY_RST_CANCEL = 5,
+        SPDY_RST_INTERNAL_ERROR = 6
+};
 
 struct spdy_header {
         char *name;  /* lower case (as SPDY/3 requires) */
@@ -43,11 +48,11 @@ struct spdy_header {
 struct spdy_frame {
         enum spdy_type type;
         uint8_t flags;
-        uint32_t stream_id; /* DATA, SYN_STREAM, SYN_REPLY, RST_STREAM, HEADERS, WINDOW_UPDATE,
-                               GOAWAY (last good stream id) */
-        uint32_t value;     /* RST_STREAM/GOAWAY status, PING id, WINDOW_UPDATE delta,
-                               SYN_STREAM associated stream id */
-        uint16_t version;   /* control frames: the version field (3) */
+        uint32_t stream_id;  /* DATA, SYN_STREAM, SYN_REPLY, RST_STREAM, HEADERS, WINDOW_UPDATE,
+                                GOAWAY (last good stream id) */
+        uint32_t value;      /* RST_STREAM/GOAWAY status, PING id, WINDOW_UPDATE delta,
+                                SYN_STREAM associated stream id */
+        uint16_t version;    /* control frames: the version field (3) */
         const uint8_t *data; /* DATA payload, borrowed from the parse input */
         size_t len;
         struct spdy_header *headers; /* SYN_STREAM, SYN_REPLY, HEADERS (owned; spdy_frame_clear) */

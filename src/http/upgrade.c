@@ -27,6 +27,7 @@ struct http_raw {
         size_t pending_len, pending_cap, inflight_len;
         bool writing, closing, shut_wr, shut_done, paused, reading, finished, notified;
         bool upgrading, redeliver, lingering;
+        int linger_timer; /* pending linger_timeout (holds a ref), or 0 */
 };
 
 static void raw_unref(struct http_raw *c)
@@ -56,6 +57,9 @@ static void raw_finish_how(struct http_raw *c, bool now)
         if (c->finished)
                 return;
         c->finished = true;
+        if (c->linger_timer && http_server_cancel_timer(c->server, c->linger_timer))
+                c->refs--; /* the timer's; the connection's ref keeps c alive below */
+        c->linger_timer = 0;
         if (c->sock) {
                 c->sock->data = NULL;
                 h2o_socket_close(c->sock);
@@ -86,6 +90,7 @@ static bool is_socket(h2o_socket_t *sock)
 static void linger_timeout(void *ud)
 {
         struct http_raw *c = ud;
+        c->linger_timer = 0;
         raw_finish(c);
         raw_unref(c);
 }
@@ -132,7 +137,8 @@ static void raw_flush(struct http_raw *c)
                                 h2o_socket_read_start(c->sock, on_read);
                         }
                         c->refs++;
-                        http_server_add_timer(c->server, LINGER_MS, linger_timeout, c);
+                        c->linger_timer =
+                                http_server_add_timer(c->server, LINGER_MS, linger_timeout, c);
                         return;
                 }
                 if (!c->lingering)
@@ -230,8 +236,8 @@ struct http_raw *http_req_upgrade(struct http_req *r, const char *const *headers
                 h2o_iovec_t n = h2o_strdup(&req->pool, headers[i], SIZE_MAX);
                 h2o_iovec_t v = h2o_strdup(&req->pool, headers[i + 1], SIZE_MAX);
                 h2o_strtolower(n.base, n.len);
-                h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 0, NULL,
-                                      v.base, v.len);
+                h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 0, NULL, v.base,
+                                      v.len);
         }
         struct http_raw *c = raw_new(http_req_server(r), on_data, on_close, ud);
         c->upgrading = true;

@@ -660,8 +660,7 @@ static void handle_stdin(struct xsess *x, const uint8_t *data, size_t len)
                 x->in_timer = http_server_add_timer(x->srv, 5, in_check, x);
         }
         if (http_raw_pending(x->in) > IN_MAX) {
-                log_warn(COMP, "exec: stdin backlog over %u bytes, dropping the session",
-                         IN_MAX);
+                log_warn(COMP, "exec: stdin backlog over %u bytes, dropping the session", IN_MAX);
                 close_conn(x);
         }
 }
@@ -785,7 +784,7 @@ static const char *pick_ws_protocol(const char *offered, int *ret_version)
 {
         static const char *const ours[] = {"v5.channel.k8s.io", "v4.channel.k8s.io",
                                            "v3.channel.k8s.io", "v2.channel.k8s.io",
-                                           "channel.k8s.io", NULL};
+                                           "channel.k8s.io",    NULL};
         static const int versions[] = {5, 4, 1, 1, 1};
         const char *p = kspdy_pick_version(offered, ours);
         for (size_t i = 0; p && ours[i]; i++)
@@ -801,7 +800,8 @@ void kubelet_exec_serve(struct http_req *req, struct podsync *ps, const char *re
                 respond_text(req, 404, "404 page not found");
                 return;
         }
-        _cleanup_strv_free_ char **cmd = attach ? NULL : kubelet_query_all(http_req_query_raw(req), "command");
+        _cleanup_strv_free_ char **cmd =
+                attach ? NULL : kubelet_query_all(http_req_query_raw(req), "command");
         if (!attach && !cmd[0]) {
                 respond_text(req, 400, "you must specify at least 1 command");
                 return;
@@ -833,8 +833,7 @@ void kubelet_exec_serve(struct http_req *req, struct podsync *ps, const char *re
                 x->attach_path = runtime_container_attach_socket(rt, id);
         } else {
                 x->cmd = TAKE_PTR(cmd);
-                x->argv = runtime_container_exec_argv(rt, id, false,
-                                                      (const char *const *)x->cmd);
+                x->argv = runtime_container_exec_argv(rt, id, false, (const char *const *)x->cmd);
         }
         x->srv = http_req_server(req);
         x->refs = 1; /* the connection */
@@ -858,8 +857,8 @@ void kubelet_exec_serve(struct http_req *req, struct podsync *ps, const char *re
         }
         if (upgrade && !strcasecmp(upgrade, "SPDY/3.1")) {
                 static const char *const ours[] = {"v4.channel.k8s.io", NULL};
-                const char *v =
-                        kspdy_pick_version(http_req_header_all(req, "x-stream-protocol-version"), ours);
+                const char *v = kspdy_pick_version(
+                        http_req_header_all(req, "x-stream-protocol-version"), ours);
                 if (!v) {
                         sess_unref(x);
                         respond_text(req, 403, "unable to upgrade: no supported stream protocol");
@@ -873,8 +872,8 @@ void kubelet_exec_serve(struct http_req *req, struct podsync *ps, const char *re
                         return;
                 }
                 x->refs++;
-                x->streams_timer = http_server_add_timer(x->srv, STREAMS_TIMEOUT_MS,
-                                                         streams_timeout, x);
+                x->streams_timer =
+                        http_server_add_timer(x->srv, STREAMS_TIMEOUT_MS, streams_timeout, x);
                 return;
         }
         sess_unref(x);

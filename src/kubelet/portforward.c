@@ -70,8 +70,8 @@ static void *dial_main(void *ud)
                 int nfd = open(d->netns, O_RDONLY | O_CLOEXEC);
                 if (nfd < 0 || setns(nfd, CLONE_NEWNET) < 0) {
                         d->err = errno;
-                        snprintf(d->msg, sizeof(d->msg), "enter network namespace %s: %s",
-                                 d->netns, strerror(errno));
+                        snprintf(d->msg, sizeof(d->msg), "enter network namespace %s: %s", d->netns,
+                                 strerror(errno));
                         if (nfd >= 0)
                                 close(nfd);
                         return NULL;
@@ -188,9 +188,8 @@ static void try_connect(struct pfsess *s, struct pfconn *c)
         int fd = kubelet_portforward_connect(s->netns, c->port, &err);
         if (fd < 0) {
                 c->failed = true;
-                _cleanup_free_ char *m =
-                        xasprintf("error forwarding port %d to pod %s: %s", c->port, s->pod_desc,
-                                  error_msg(&err));
+                _cleanup_free_ char *m = xasprintf("error forwarding port %d to pod %s: %s",
+                                                   c->port, s->pod_desc, error_msg(&err));
                 conn_end(c, m);
                 conn_forget(c);
                 return;
@@ -304,7 +303,8 @@ void kubelet_portforward_serve(struct http_req *req, struct podsync *ps, const c
                 return;
         }
         static const char *const ours[] = {"portforward.k8s.io", NULL};
-        const char *v = kspdy_pick_version(http_req_header_all(req, "x-stream-protocol-version"), ours);
+        const char *v =
+                kspdy_pick_version(http_req_header_all(req, "x-stream-protocol-version"), ours);
         if (!v) {
                 respond_text(req, 403, "unable to upgrade: no supported stream protocol");
                 return;

@@ -40,16 +40,20 @@ TEST(resize)
         CHECK_EQ_INT(kubelet_exec_parse_resize(m, strlen(m), &w, &h), 0);
         CHECK_EQ_INT(w, 123);
         CHECK_EQ_INT(h, 45);
-        const char *bad[] = {"", "{", "[]", "{\"Width\":-1,\"Height\":2}",
-                             "{\"Width\":\"80\",\"Height\":2}", "{\"Width\":70000,\"Height\":2}"};
+        const char *bad[] = {"",
+                             "{",
+                             "[]",
+                             "{\"Width\":-1,\"Height\":2}",
+                             "{\"Width\":\"80\",\"Height\":2}",
+                             "{\"Width\":70000,\"Height\":2}"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 CHECK_EQ_INT(kubelet_exec_parse_resize(bad[i], strlen(bad[i]), &w, &h), -EINVAL);
 }
 
 TEST(query_all)
 {
-        char **v = kubelet_query_all("command=sh&output=1&command=-c&command=echo+a%26b&commandx=no",
-                                     "command");
+        char **v = kubelet_query_all(
+                "command=sh&output=1&command=-c&command=echo+a%26b&commandx=no", "command");
         CHECK_EQ_INT(strv_len(v), 3);
         CHECK_EQ_STR(v[0], "sh");
         CHECK_EQ_STR(v[1], "-c");
@@ -78,8 +82,8 @@ TEST(split_target)
                                     sizeof(ctr)));
         CHECK(!kubelet_split_target("/web/main", ns, sizeof(ns), pod, sizeof(pod), ctr,
                                     sizeof(ctr)));
-        CHECK(!kubelet_split_target("a/b/aaaaaaaaaaaaaaaaaaaaaa", ns, sizeof(ns), pod,
-                                    sizeof(pod), ctr, sizeof(ctr)));
+        CHECK(!kubelet_split_target("a/b/aaaaaaaaaaaaaaaaaaaaaa", ns, sizeof(ns), pod, sizeof(pod),
+                                    ctr, sizeof(ctr)));
         CHECK(kubelet_split_target("default/web", ns, sizeof(ns), pod, sizeof(pod), NULL, 0));
         CHECK_EQ_STR(pod, "web");
         CHECK(!kubelet_split_target("default/web/x", ns, sizeof(ns), pod, sizeof(pod), NULL, 0));
@@ -90,9 +94,9 @@ TEST(pick_version)
 {
         static const char *const ours[] = {"v4.channel.k8s.io", NULL};
         /* kubectl 1.29 repeats the header; the adapter joins the values with ", " */
-        CHECK_EQ_STR(kspdy_pick_version("v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io",
-                                        ours),
-                     "v4.channel.k8s.io");
+        CHECK_EQ_STR(
+                kspdy_pick_version("v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io", ours),
+                "v4.channel.k8s.io");
         CHECK(kspdy_pick_version("v3.channel.k8s.io,channel.k8s.io", ours) == NULL);
         CHECK(kspdy_pick_version(NULL, ours) == NULL);
         CHECK(kspdy_pick_version("xv4.channel.k8s.io", ours) == NULL);
