@@ -17,6 +17,7 @@ enum ctl_res {
         CTL_CRONJOBS,
         CTL_NAMESPACES,
         CTL_SERVICEACCOUNTS,
+        CTL_RCS,
         CTL_RES_N
 };
 
@@ -35,6 +36,7 @@ struct controller {
 
 /* Constructors: fill name/needs/priv/callbacks (m and wq are set by the manager). */
 void replicaset_controller_init(struct controller *c);
+void replicationcontroller_controller_init(struct controller *c);
 void deployment_controller_init(struct controller *c);
 void gc_controller_init(struct controller *c);
 void job_controller_init(struct controller *c);

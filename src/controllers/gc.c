@@ -21,9 +21,10 @@ static const struct {
         {"apps/v1", "Deployment", CTL_DEPLOYMENTS},
         {"batch/v1", "Job", CTL_JOBS},
         {"batch/v1", "CronJob", CTL_CRONJOBS},
+        {"v1", "ReplicationController", CTL_RCS},
 };
-static const enum ctl_res dependent_res[] = {CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS, CTL_JOBS,
-                                             CTL_CRONJOBS};
+static const enum ctl_res dependent_res[] = {CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS,
+                                             CTL_JOBS, CTL_CRONJOBS,    CTL_RCS};
 
 static const char *const res_base[CTL_RES_N][2] = {
         [CTL_PODS] = {"/api/v1", "pods"},
@@ -31,6 +32,7 @@ static const char *const res_base[CTL_RES_N][2] = {
         [CTL_DEPLOYMENTS] = {"/apis/apps/v1", "deployments"},
         [CTL_JOBS] = {"/apis/batch/v1", "jobs"},
         [CTL_CRONJOBS] = {"/apis/batch/v1", "cronjobs"},
+        [CTL_RCS] = {"/api/v1", "replicationcontrollers"},
 };
 
 static char *object_path(enum ctl_res res, const json_t *obj)
@@ -369,7 +371,7 @@ void gc_controller_init(struct controller *c)
 {
         c->name = "garbage-collector";
         c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS | 1u << CTL_DEPLOYMENTS | 1u << CTL_JOBS |
-                   1u << CTL_CRONJOBS;
+                   1u << CTL_CRONJOBS | 1u << CTL_RCS;
         c->on_event = on_event;
         c->sync = gc_sync;
 }

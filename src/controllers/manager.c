@@ -31,11 +31,17 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_CRONJOBS] = "/apis/batch/v1/cronjobs",
         [CTL_NAMESPACES] = "/api/v1/namespaces",
         [CTL_SERVICEACCOUNTS] = "/api/v1/serviceaccounts",
+        [CTL_RCS] = "/api/v1/replicationcontrollers",
 };
 
 static void (*const ctor[])(struct controller *c) = {
-        replicaset_controller_init, deployment_controller_init, gc_controller_init,
-        job_controller_init,        cronjob_controller_init,    serviceaccount_controller_init,
+        replicaset_controller_init,
+        replicationcontroller_controller_init,
+        deployment_controller_init,
+        gc_controller_init,
+        job_controller_init,
+        cronjob_controller_init,
+        serviceaccount_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 

@@ -4,8 +4,8 @@
  * leaderelection does (leaseDurationSeconds 15, renew deadline 10 s, retry every 2 s): only the
  * holder of the lease runs the controllers, so several servers can run the manager safely.
  *
- * Controllers (one file each): replicaset.c, deployment.c, gc.c (garbage collector), job.c,
- * cronjob.c, serviceaccount.c. */
+ * Controllers (one file each): replicaset.c (also ReplicationControllers), deployment.c, gc.c,
+ * job.c, cronjob.c, serviceaccount.c. */
 #pragma once
 #include <jansson.h>
 #include <time.h>

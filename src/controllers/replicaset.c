@@ -13,9 +13,37 @@
 
 #define COMP "replicaset-controller"
 
+/* What differs between ReplicaSets and ReplicationControllers (replication_controller.go runs
+ * the same code over the core/v1 kind, whose selector is a plain label map). */
+struct rs_kind {
+        const char *kind, *api_version, *base, *plural;
+        enum ctl_res res;
+        bool map_selector;
+};
+static const struct rs_kind kind_rs = {"ReplicaSet",  "apps/v1",       "/apis/apps/v1",
+                                       "replicasets", CTL_REPLICASETS, false};
+static const struct rs_kind kind_rc = {"ReplicationController",  "v1",    "/api/v1",
+                                       "replicationcontrollers", CTL_RCS, true};
+
 struct rs_priv {
         struct expectations *exp;
+        const struct rs_kind *k;
 };
+
+/* The owner's selector (an RC's map, defaulting to the template labels, as matchLabels). */
+static int owner_selector(const struct rs_kind *k, const json_t *rs, struct labels_selector **ret,
+                          struct error *err)
+{
+        if (!k->map_selector)
+                return labels_selector_from_json(kjson_get(rs, "spec.selector"), ret, err);
+        json_t *m = kjson_get(rs, "spec.selector");
+        if (!json_is_object(m) || !json_object_size(m))
+                m = kjson_get(rs, "spec.template.metadata.labels");
+        json_t *sel = json_pack("{s:O}", "matchLabels", json_is_object(m) ? m : json_object());
+        int r = labels_selector_from_json(sel, ret, err);
+        json_decref(sel);
+        return r;
+}
 
 json_t *replicaset_status_calc(const json_t *rs, const json_t *pods, time_t now,
                                const char *manage_err, const char *manage_reason)
@@ -58,8 +86,9 @@ json_t *replicaset_status_calc(const json_t *rs, const json_t *pods, time_t now,
 
 static char *pod_owner_key(struct controller *c, const json_t *pod)
 {
+        struct rs_priv *p = c->priv;
         json_t *ref = controllers_controller_ref(pod);
-        if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "ReplicaSet"))
+        if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", p->k->kind))
                 return NULL;
         return xasprintf("%s/%s", kjson_str(pod, "metadata.namespace") ?: "",
                          json_string_value(json_object_get(ref, "name")) ?: "");
@@ -67,14 +96,15 @@ static char *pod_owner_key(struct controller *c, const json_t *pod)
 
 static void enqueue_matching(struct controller *c, const json_t *pod)
 {
+        struct rs_priv *p = c->priv;
         const char *ns = kjson_str(pod, "metadata.namespace");
-        json_t *all = manager_cache_list(c->m, CTL_REPLICASETS, ns);
+        json_t *all = manager_cache_list(c->m, p->k->res, ns);
         json_t *rs;
         size_t i;
         json_array_foreach(all, i, rs)
         {
                 _cleanup_(labels_selector_freep) struct labels_selector *sel = NULL;
-                if (labels_selector_from_json(kjson_get(rs, "spec.selector"), &sel, NULL) < 0)
+                if (owner_selector(p->k, rs, &sel, NULL) < 0)
                         continue;
                 if (!labels_selector_is_empty(sel) &&
                     labels_selector_matches(sel, kjson_get(pod, "metadata.labels"))) {
@@ -88,7 +118,7 @@ static void enqueue_matching(struct controller *c, const json_t *pod)
 static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
 {
         struct rs_priv *p = c->priv;
-        if (res == CTL_REPLICASETS) {
+        if (res == p->k->res) {
                 _cleanup_free_ char *k = controllers_key(cur ? cur : old);
                 workqueue_add(c->wq, k);
                 return;
@@ -136,7 +166,7 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
                         char *ns = NULL;
                         const char *name;
                         controllers_key_split(owner, &ns, &name);
-                        json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS, ns, name);
+                        json_t *rs = manager_cache_get(c->m, p->k->res, ns, name);
                         int64_t mr = kjson_int(rs, "spec.minReadySeconds", 0);
                         if (mr > 0)
                                 workqueue_add_after(c->wq, owner, mr * 1000 + 100);
@@ -150,21 +180,20 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
         }
 }
 
-static int update_status(struct kclient *kc, const json_t *rs, json_t *status)
+static int update_status(const struct rs_kind *k, struct kclient *kc, const json_t *rs,
+                         json_t *status)
 {
         struct error err = {0};
         const char *ns = kjson_str(rs, "metadata.namespace") ?: "";
         const char *name = kjson_str(rs, "metadata.name") ?: "";
-        _cleanup_free_ char *path =
-                xasprintf("/apis/apps/v1/namespaces/%s/replicasets/%s/status", ns, name);
+        _cleanup_free_ char *gp = xasprintf("%s/namespaces/%s/%s/%s", k->base, ns, k->plural, name);
+        _cleanup_free_ char *path = xasprintf("%s/status", gp);
         json_t *obj = json_deep_copy(rs);
         json_object_set(obj, "status", status);
         int r = kclient_update(kc, path, obj, NULL, &err);
         json_decref(obj);
         if (r == -ESTALE) {
                 json_t *fresh = NULL;
-                _cleanup_free_ char *gp =
-                        xasprintf("/apis/apps/v1/namespaces/%s/replicasets/%s", ns, name);
                 r = kclient_get(kc, gp, &fresh, &err);
                 if (r == 0) {
                         json_object_set_new(
@@ -196,7 +225,7 @@ static int create_one(struct kclient *kc, size_t i, void *ud)
         struct batch *b = ud;
         struct rs_priv *p = b->c->priv;
         json_t *pod = podcontrol_pod_from_template(kjson_get(b->rs, "spec.template"), b->rs,
-                                                   "apps/v1", "ReplicaSet");
+                                                   p->k->api_version, p->k->kind);
         json_t *created = NULL;
         int r = podcontrol_create(kc, pod, &created, &b->errs[i]);
         json_decref(pod);
@@ -322,13 +351,13 @@ static int rs_sync(struct controller *c, struct kclient *kc, const char *key)
         const char *name;
         struct error err = {0};
         controllers_key_split(key, &ns, &name);
-        _cleanup_json_ json_t *rs = manager_cache_get(c->m, CTL_REPLICASETS, ns, name);
+        _cleanup_json_ json_t *rs = manager_cache_get(c->m, p->k->res, ns, name);
         if (!rs) {
                 expectations_delete(p->exp, key);
                 return 0;
         }
         _cleanup_(labels_selector_freep) struct labels_selector *sel = NULL;
-        if (labels_selector_from_json(kjson_get(rs, "spec.selector"), &sel, &err) < 0) {
+        if (owner_selector(p->k, rs, &sel, &err) < 0) {
                 log_debug(COMP, "%s: selector: %s", key, error_msg(&err));
                 return 0;
         }
@@ -340,10 +369,10 @@ static int rs_sync(struct controller *c, struct kclient *kc, const char *key)
         json_array_foreach(all, i, pod) if (controllers_pod_is_active(pod))
                 json_array_append(active, pod);
         _cleanup_free_ char *coll = xasprintf("/api/v1/namespaces/%s/pods", ns);
-        _cleanup_json_ json_t *pods =
-                labels_selector_is_empty(sel)
-                        ? json_array()
-                        : podcontrol_claim(kc, coll, rs, "apps/v1", "ReplicaSet", sel, active);
+        _cleanup_json_ json_t *pods = labels_selector_is_empty(sel)
+                                              ? json_array()
+                                              : podcontrol_claim(kc, coll, rs, p->k->api_version,
+                                                                 p->k->kind, sel, active);
         int mr = 0;
         const char *reason = NULL;
         if (need_sync && !kjson_get(rs, "metadata.deletionTimestamp"))
@@ -353,7 +382,7 @@ static int rs_sync(struct controller *c, struct kclient *kc, const char *key)
                                                 mr < 0 ? error_msg(&err) : NULL, reason);
         int r = 0;
         if (!kjson_equal(status, kjson_get(rs, "status")))
-                r = update_status(kc, rs, status);
+                r = update_status(p->k, kc, rs, status);
         int64_t min_ready = kjson_int(rs, "spec.minReadySeconds", 0);
         if (mr == 0 && r == 0 && min_ready > 0 &&
             kjson_int(status, "readyReplicas", 0) == kjson_int(rs, "spec.replicas", 1) &&
@@ -370,14 +399,25 @@ static void priv_free(struct controller *c)
         free(p);
 }
 
-void replicaset_controller_init(struct controller *c)
+static void init(struct controller *c, const struct rs_kind *k, const char *name)
 {
         struct rs_priv *p = xcalloc(1, sizeof(*p));
         p->exp = expectations_new();
-        c->name = "replicaset";
+        p->k = k;
+        c->name = name;
         c->priv = p;
-        c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS;
+        c->needs = 1u << CTL_PODS | 1u << k->res;
         c->on_event = on_event;
         c->sync = rs_sync;
         c->free = priv_free;
+}
+
+void replicaset_controller_init(struct controller *c)
+{
+        init(c, &kind_rs, "replicaset");
+}
+
+void replicationcontroller_controller_init(struct controller *c)
+{
+        init(c, &kind_rc, "replicationcontroller");
 }

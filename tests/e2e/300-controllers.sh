@@ -5,10 +5,12 @@
 # history, undo (back to the previous image) and restart; a deleted pod is replaced; scaling;
 # `delete --cascade=orphan` leaves RS and pods, background deletion removes them, foreground
 # waits for them; a Job with completions 5 / parallelism 2 completes with at most 2 pods at a
-# time, a failing one stops at backoffLimit with Failed/BackoffLimitExceeded, an Indexed one
-# gives each pod its index; a server killed right after a Deployment was created converges to
-# exactly its replicas after the restart. Runs the Deployment part for each kubectl in
-# KUBECTL_VERSIONS. Root only.
+# time, a failing one stops at backoffLimit with Failed/BackoffLimitExceeded, one matching a
+# podFailurePolicy FailJob rule fails at once, an Indexed one gives each pod its index;
+# Recreate with pause/resume, a ReplicationController, the default ServiceAccount, Job TTL and
+# suspend, a CronJob firing in a time zone; a server killed right after a Deployment was
+# created converges to exactly its replicas after the restart. Runs the Deployment part for each
+# kubectl in KUBECTL_VERSIONS. Root only.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 KUBECTL_VERSIONS=${KUBECTL_VERSIONS:-"1.31 1.32"}
@@ -313,6 +315,26 @@ done
 check "resumed Recreate rolled out" quiet $K rollout status deploy/rec -n $NS --timeout=60s
 mixed=$(grep -c 'busybox:1.36 Running.*docker.io/library/busybox:1.36 Running\|docker.io/library/busybox:1.36 Running.*busybox:1.36 Running' "$W/rec-samples")
 check "Recreate never ran old and new pods together ($mixed mixed samples)" test "$mixed" = 0
+# a ReplicationController keeps its pods (selector defaulted from the template labels)
+cat >"$W/rc.yaml" <<YAML
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc, namespace: $NS}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: rc}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox:1.36, command: ["sleep", "3600"]}]
+YAML
+check "apply ReplicationController" quiet $K apply -f "$W/rc.yaml"
+rc_two() { [ "$(running_pods $NS app=rc)" = 2 ]; }
+check "ReplicationController runs 2 pods" wait_for 30 rc_two
+check "... owned by it" test "$($K get pods -n $NS -l app=rc -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}')" = ReplicationController
+check "delete the ReplicationController" quiet $K delete rc rc -n $NS
+rc_gone() { [ -z "$($K get pods -n $NS -l app=rc -o name)" ]; }
+check "its pods are collected" wait_for 30 rc_gone
 # a Job with ttlSecondsAfterFinished goes away with its pods; a suspended Job starts on resume
 cat >"$W/more-jobs.yaml" <<YAML
 apiVersion: batch/v1
