@@ -467,3 +467,63 @@ bool fields_type_error(const char *api_version, const char *kind, const json_t *
         check_object(&t, msg, obj, "", 0);
         return t.found;
 }
+
+/* ---- pruning ---- */
+
+static int prune_object(const struct protobuf_message *msg, json_t *obj, bool top, int depth);
+
+static int prune_value(const struct protobuf_field *f, json_t *v, int depth)
+{
+        if (f->type != PB_MESSAGE || !f->msg || json_is_null(v))
+                return 0;
+        int n = 0;
+        if (f->flags & PB_MAP) {
+                const char *k;
+                json_t *e;
+                json_object_foreach(v, k, e)
+                {
+                        n += prune_object(f->msg, e, false, depth + 1);
+                }
+        } else if (f->flags & PB_REPEATED) {
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e)
+                {
+                        n += prune_object(f->msg, e, false, depth + 1);
+                }
+        } else {
+                n += prune_object(f->msg, v, false, depth + 1);
+        }
+        return n;
+}
+
+static int prune_object(const struct protobuf_message *msg, json_t *obj, bool top, int depth)
+{
+        if (!json_is_object(obj) || depth > FIELDS_MAX_DEPTH)
+                return 0;
+        int n = 0;
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(obj, tmp, k, v)
+        {
+                if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+                        continue;
+                const struct protobuf_field *f = find_field(msg, k, 0);
+                if (!f) {
+                        json_object_del(obj, k);
+                        n++;
+                        continue;
+                }
+                n += prune_value(f, v, depth);
+        }
+        return n;
+}
+
+int fields_prune(const char *api_version, const char *kind, json_t *obj)
+{
+        const struct protobuf_message *msg = kind_msg(api_version, kind);
+        if (!msg)
+                return -ENOENT;
+        return prune_object(msg, obj, true, 0);
+}

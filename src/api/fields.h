@@ -31,3 +31,8 @@ int fields_openapi_schemas(const char *group, const char *version, const char *k
  * fills buf, or false when the types fit (or the kind has no table). */
 bool fields_type_error(const char *api_version, const char *kind, const json_t *obj, char *buf,
                        size_t size);
+
+/* Remove obj's unknown fields in place (what kube-apiserver's decoder drops under
+ * fieldValidation Warn and Ignore: they are never stored). Returns the number removed, or
+ * -ENOENT if apiVersion/kind has no table. */
+int fields_prune(const char *api_version, const char *kind, json_t *obj);

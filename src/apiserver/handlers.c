@@ -254,7 +254,7 @@ static void unknown_add(json_t *list, const char *fmt, ...)
 /* Unknown fields (top level, metadata, and for pods spec and containers) per fieldValidation:
  * Strict -> 400 "strict decoding error"; Warn (the default) -> one Warning header each;
  * Ignore -> nothing. Returns <0 if it responded. */
-static int strict_check(struct rq *q, const struct scheme_resource *r, const json_t *obj)
+static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *obj)
 {
         const char *fv = query(q, "fieldValidation");
         /* Wrong JSON types fail the decoding whatever fieldValidation says. */
@@ -264,8 +264,11 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
                         r->kind, r->version, r->kind, terr);
                 return -EBADMSG;
         }
-        if (fv && !strcmp(fv, "Ignore"))
+        if (fv && !strcmp(fv, "Ignore")) {
+                /* dropped, as the decoder does: unknown fields are never stored */
+                (void)fields_prune(scheme_api_version(r), r->kind, obj);
                 return 0;
+        }
         _cleanup_(json_decrefp) json_t *unknown = json_array();
         const char *k;
         json_t *v;
@@ -333,6 +336,7 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, const jso
                         esc[o] = 0;
                         http_req_add_header(q->req, "Warning", esc);
                 }
+                (void)fields_prune(scheme_api_version(r), r->kind, obj);
                 return 0;
         }
         char msg[2048] = "";

@@ -326,6 +326,8 @@ for V in $KUBECTL_VERSIONS; do
                 "role.rbac.authorization.k8s.io/reader unchanged"; do
                 check "[$V] third apply: $l" grep -qx "$l" "$W/apply3-$V.out"
         done
+        out=$($K apply --server-side -f "$W/m2-$V.yaml" 2>&1 | grep -vc 'serverside-applied$')
+        check "[$V] server-side apply of every kind, same values ($out other lines)" test "$out" = 0
         check "[$V] configmap changed by apply" test "$($K get cm settings -n $NS -o jsonpath='{.data.mode}')" = b
         check "[$V] role verbs changed by apply" test "$($K get role reader -n $NS -o jsonpath='{.rules[0].verbs}')" = '["get","list","watch"]'
 
@@ -526,6 +528,17 @@ spec:
 YAML
 )
         check "[$V] wrong type (${out//$'\n'/ })" grep -qF 'StatefulSet in version "v1" cannot be handled as a StatefulSet: json: cannot unmarshal string into Go struct field StatefulSetSpec.spec.replicas of type int32' <<<"$out"
+        # Warn (and Ignore): unknown fields are dropped, never stored
+        out=$($K apply --validate=warn -f - 2>&1 <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: warned, namespace: $NS, bogusMeta: 1}
+data: {a: b}
+bogus: {x: 1}
+YAML
+)
+        check "[$V] Warn: warnings for unknown fields (${out//$'\n'/ })" grep -qF 'unknown field "bogus"' <<<"$out"
+        check "[$V] Warn: unknown fields not stored" test "$($K get cm warned -n $NS -o json | jq -c '[has("bogus"), (.metadata | has("bogusMeta")), .data.a]')" = '[false,false,"b"]'
         check "[$V] nothing invalid was stored" bash -c "! $K get deploy/bad job/bad cj/bad cj/typo sts/typed role/broken -n $NS 2>/dev/null | grep -q ."
 
         # ---- create generators (1.32+ send protobuf bodies) ----

@@ -154,6 +154,22 @@ TEST(types)
         json_decref(d);
 }
 
+TEST(prune)
+{
+        json_t *j = J("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":"
+                      "\"j\",\"x\":1},\"spec\":{\"template\":{\"spec\":{\"containers\":[{"
+                      "\"name\":\"c\",\"bogus\":true}]}}},\"status\":{\"conditions\":[{"
+                      "\"type\":\"Complete\",\"lastUpdateTime\":\"t\"}]}}");
+        CHECK_EQ_INT(fields_prune("batch/v1", "Job", j), 3);
+        CHECK(!kjson_get(j, "metadata.x"));
+        CHECK_EQ_STR(kjson_str(j, "kind"), "Job");
+        json_t *c = json_array_get(kjson_get(j, "status.conditions"), 0);
+        CHECK(!json_object_get(c, "lastUpdateTime") && json_object_get(c, "type"));
+        CHECK_EQ_INT(fields_prune("batch/v1", "Job", j), 0);
+        CHECK_EQ_INT(fields_prune("x/v1", "Job", j), -ENOENT);
+        json_decref(j);
+}
+
 int main(void)
 {
         RUN(deployment);
@@ -161,5 +177,6 @@ int main(void)
         RUN(unknown_kind);
         RUN(openapi);
         RUN(types);
+        RUN(prune);
         return harness_done();
 }
