@@ -216,7 +216,7 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         /* process */
         json_t *proc = json_object();
         json_object_set_new(root, "process", proc);
-        json_object_set_new(proc, "terminal", json_false());
+        json_object_set_new(proc, "terminal", json_boolean(p->terminal));
         json_object_set_new(
                 proc, "user",
                 json_pack("{s:I, s:I}", "uid", (json_int_t)p->uid, "gid", (json_int_t)p->gid));

@@ -36,6 +36,7 @@ struct oci_params {
         const uint32_t *additional_gids; /* fsGroup + supplementalGroups */
         size_t n_additional_gids;
         bool seccomp_runtime_default; /* the default seccomp profile (RuntimeDefault) */
+        bool terminal;                /* process.terminal (the runtime's console socket) */
 };
 
 /* Pure: the RuntimeDefault seccomp profile (OCI linux.seccomp): allow by default, EPERM for

@@ -673,6 +673,9 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                 .cpu_request_millis =
                         podsync_cpu_millis(kjson_str(spec_ctr, "resources.requests.cpu")),
                 .privileged = kjson_bool(spec_ctr, "securityContext.privileged", false),
+                .tty = kjson_bool(spec_ctr, "tty", false),
+                .stdin = kjson_bool(spec_ctr, "stdin", false),
+                .stdin_once = kjson_bool(spec_ctr, "stdinOnce", false),
         };
         pick_user(pod, spec_ctr, info.user, &cc.uid, &cc.gid);
         if (security_apply(pod, p, spec_ctr, info.user, &cc, &sec, &err) < 0) {

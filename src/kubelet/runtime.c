@@ -747,7 +747,8 @@ static int wait_exit(struct runtime *rt, const char *id, int timeout_ms)
 
 /* Spawn conmon (which daemonizes) and wait on the sync pipe for the container's pid. */
 static int start_conmon(struct runtime *rt, const char *id, const char *cdir, const char *log_path,
-                        const char *display_name, int *ret_pid, struct error *err)
+                        const char *display_name, const struct container_config *cfg, int *ret_pid,
+                        struct error *err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -786,7 +787,22 @@ static int start_conmon(struct runtime *rt, const char *id, const char *cdir, co
                               rootarg,
                               "--log-level",
                               "error",
+                              NULL,
+                              NULL,
+                              NULL,
                               NULL};
+        /* as CRI-O passes them: -t for a terminal, -i for stdin, which stays open for the next
+         * attach unless stdinOnce */
+        size_t na = 0;
+        while (argv[na])
+                na++;
+        if (cfg->tty)
+                argv[na++] = "-t";
+        if (cfg->stdin) {
+                argv[na++] = "-i";
+                if (!cfg->stdin_once)
+                        argv[na++] = "--leave-stdin-open";
+        }
         /* our environment minus any _OCI_* plus the sync pipe on fd 3 */
         size_t n = 0;
         while (environ[n])
@@ -998,6 +1014,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 .additional_gids = cfg->additional_gids,
                 .n_additional_gids = cfg->n_additional_gids,
                 .seccomp_runtime_default = cfg->seccomp_runtime_default,
+                .terminal = cfg->tty,
         };
         json_t *spec = NULL;
         r = oci_config_build(&op, &spec, err);
@@ -1013,7 +1030,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         display = xasprintf("%s_%s_%s", cfg->pod_ns ? cfg->pod_ns : "",
                             cfg->pod_name ? cfg->pod_name : "", cfg->name);
         int pid = 0;
-        if ((r = start_conmon(rt, id, cdir, cfg->log_path, display, &pid, err)) < 0)
+        if ((r = start_conmon(rt, id, cdir, cfg->log_path, display, cfg, &pid, err)) < 0)
                 goto fail;
         const char *start[] = {"start", id, NULL};
         if ((r = run_rt_ok(rt, start, err)) < 0)

@@ -139,6 +139,10 @@ struct container_config {
         const uint32_t *additional_gids;
         size_t n_additional_gids;
         bool seccomp_runtime_default;
+        /* tty: the process gets a terminal (conmon -t, the output is logged from the pty);
+         * stdin: conmon keeps the container's stdin for attach (-i), open after the first
+         * attach ends unless stdin_once */
+        bool tty, stdin, stdin_once;
 };
 
 /* Create and start one container in the pod's sandbox; returns once the process runs (the

@@ -342,6 +342,14 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: tty}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: app, image: busybox:1.36, command: [sh, -c, "tty; exec sleep 3600"], tty: true, stdin: true}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: dns2}
 spec:
   restartPolicy: Never
@@ -427,6 +435,9 @@ check "dns2: ClusterFirst + dnsConfig: cluster search path, then the pod's" logs
 check "dns2: cluster nameserver first" bash -c "[ \"\$($K logs dns2 | grep ^nameserver | paste -sd' ')\" = 'nameserver 10.43.0.10 nameserver 10.1.2.4' ]"
 check "dns2: default ndots" logs_have dns2 'options ndots:5'
 check "dns: hostAliases in /etc/hosts" bash -c "$K logs dns | grep -Pq '^10\.9\.8\.7\tfoo\.local\tbar\.local$'"
+
+tty_ok() { $K logs tty 2>/dev/null | grep -q "^/dev/pts/0"; }
+check "tty: the process has a terminal (output through the pty)" wait_for 15 tty_ok
 
 # ---- 5. volumes ----
 expect "vols: Running" 15 vols '{.status.phase}' Running
