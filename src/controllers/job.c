@@ -454,10 +454,43 @@ static int64_t recent_failures(const json_t *pods, time_t *ret_last)
         return n;
 }
 
+/* One parallel batch of pod creations (manager_parallel). */
+struct job_batch {
+        struct controller *c;
+        const json_t *job;
+        const char *key;
+        const json_t *todo; /* Indexed: indexes to start, from first on; NULL otherwise */
+        int64_t first;
+        int *rc;
+};
+
+static int create_pod(struct kclient *kc, size_t i, void *ud)
+{
+        struct job_batch *b = ud;
+        struct job_priv *p = b->c->priv;
+        struct error err = {0};
+        int64_t idx =
+                b->todo ? json_integer_value(json_array_get(b->todo, (size_t)b->first + i)) : -1;
+        json_t *np = job_pod_new(b->job, idx);
+        json_t *created = NULL;
+        int r = podcontrol_create(kc, np, &created, &err);
+        json_decref(np);
+        if (r < 0) {
+                expectations_creation_observed(p->exp, b->key);
+                manager_event(kc, COMP, b->job, "Warning", "FailedCreate", "Error creating: %s",
+                              error_msg(&err));
+        } else {
+                manager_event(kc, COMP, b->job, "Normal", "SuccessfulCreate", "Created pod: %s",
+                              kjson_str(created, "metadata.name") ?: "");
+        }
+        json_decref(created);
+        b->rc[i] = r;
+        return r;
+}
+
 static int job_sync(struct controller *c, struct kclient *kc, const char *key)
 {
         struct job_priv *p = c->priv;
-        struct error err = {0};
         _cleanup_free_ char *ns = NULL;
         const char *name;
         controllers_key_split(key, &ns, &name);
@@ -780,34 +813,23 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                                 for (int64_t batch = 1; done < n; batch *= 2) {
                                         int64_t b = MIN(batch, n - done);
                                         bool fail = false;
+                                        struct job_batch jb = {
+                                                .c = c,
+                                                .job = job,
+                                                .key = key,
+                                                .todo = indexed ? todo : NULL,
+                                                .first = done,
+                                                .rc = xcalloc((size_t)b, sizeof(int))};
+                                        manager_parallel(c->m, kc, (size_t)b, create_pod, &jb);
                                         for (int64_t k = 0; k < b; k++) {
-                                                int64_t idx =
-                                                        indexed ? json_integer_value(json_array_get(
-                                                                          todo, (size_t)(done + k)))
-                                                                : -1;
-                                                json_t *np = job_pod_new(job, idx);
-                                                json_t *created = NULL;
-                                                int cr = podcontrol_create(kc, np, &created, &err);
-                                                json_decref(np);
-                                                if (cr < 0) {
-                                                        expectations_creation_observed(p->exp, key);
-                                                        manager_event(kc, COMP, job, "Warning",
-                                                                      "FailedCreate",
-                                                                      "Error creating: %s",
-                                                                      error_msg(&err));
+                                                if (jb.rc[k] < 0) {
                                                         fail = true;
-                                                        r = cr;
+                                                        r = jb.rc[k];
                                                 } else {
                                                         n_active++;
-                                                        manager_event(
-                                                                kc, COMP, job, "Normal",
-                                                                "SuccessfulCreate",
-                                                                "Created pod: %s",
-                                                                kjson_str(created, "metadata.name")
-                                                                        ?: "");
                                                 }
-                                                json_decref(created);
                                         }
+                                        free(jb.rc);
                                         done += b;
                                         if (fail) {
                                                 for (; done < n; done++)
