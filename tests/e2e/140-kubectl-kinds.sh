@@ -432,6 +432,11 @@ EOF
         out=$($K get deploy web -n $NS -o custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,STRATEGY:.spec.strategy.type | tr -s ' ' | tr '\n' '|')
         check "[$V] -o custom-columns (${out//$'\n'/ })" test "$out" = "NAME REPLICAS STRATEGY|web 3 RollingUpdate|"
 
+        # `get all`: the "all" category, kinds in a real server's discovery order (pods, which the
+        # controllers may or may not have created, left out)
+        out=$($K get all -n $NS -o name 2>&1 | sed 's|/.*||' | uniq | grep -vx pod | tr '\n' ' ')
+        check "[$V] get all ($out)" test "$out" = "replicationcontroller service daemonset.apps deployment.apps replicaset.apps statefulset.apps horizontalpodautoscaler.autoscaling cronjob.batch job.batch "
+
         # ---- scale subresource ----
         out=$($K scale deploy web -n $NS --replicas=4 2>&1)
         check "[$V] scale deployment (${out//$'\n'/ })" test "$out" = "deployment.apps/web scaled"
