@@ -11,10 +11,13 @@
  * stream: we accept the WebSocket here and relay message payloads to a plain SPDY upgrade to the
  * kubelet (kube-apiserver's tunneling handler does the same).
  *
- * Threads: the kubelet dial and handshake run on the loop thread (bounded by short timeouts);
- * then one relay thread per session owns the kubelet connection (poll on its socket and an
- * eventfd), posting received bytes to the loop (http_server_post) and sending what the loop
- * queued. Both directions are bounded (PROXY_HIGH) with back-pressure. */
+ * Threads: one relay thread per session. It dials the kubelet (connect, TLS, the upgrade
+ * request and its answer; 2 s + 2.5 s at most) while the client's request waits, deferred
+ * (http_req_defer), then posts dialed() to the loop, which answers the client (error, the
+ * kubelet's non-101 answer, or the upgrade). Then the thread owns the kubelet connection (poll
+ * on its socket and an eventfd), posting received bytes to the loop (http_server_post) and
+ * sending what the loop queued; sends never block its reads. Both directions are bounded
+ * (PROXY_HIGH) with back-pressure. */
 #include "apiserver/apiserver-internal.h"
 
 #include <ctype.h>
@@ -38,13 +41,39 @@
 #define PROXY_LOW (2u << 20)
 #define PROXY_HEAD_MAX (16u << 10)
 #define PROXY_BODY_MAX (64u << 10)
-#define PROXY_DIAL_TIMEOUT_MS 10000
+#define PROXY_DIAL_TIMEOUT_MS 2500 /* + the connect: under apiserver_free's 5 s wait */
 #define PROXY_CHUNK (64u << 10)
 #define PROXY_WS_MAX (64u << 20)
 
+struct backend_resp {
+        int status;
+        char **headers; /* name, value, ... (names lower-cased) */
+        char *body;
+        size_t body_len;
+        char *extra; /* bytes after the head (already part of the upgraded stream) */
+        size_t extra_len;
+};
+
+static void backend_resp_clear(struct backend_resp *b)
+{
+        strv_free(b->headers);
+        free(b->body);
+        free(b->extra);
+        memset(b, 0, sizeof(*b));
+}
+
 struct relay {
         struct apiserver *a;
-        atomic_int refs; /* loop side + worker */
+        atomic_int refs; /* loop side + worker (+ a posted dialed()) */
+        /* the deferred request and what to send the kubelet (set before the worker starts) */
+        struct http_req *req;
+        char *url, *request, *sub;
+        bool tunnel;
+        /* the dial's result: written by the worker before it posts dialed() */
+        int dial_r;
+        char dial_msg[512];
+        struct backend_resp b;
+        atomic_bool go; /* the loop upgraded the client: relay */
         /* loop thread only: */
         struct http_raw *raw; /* client, raw passthrough; NULL once closed */
         struct http_ws *ws;   /* client, WebSocket tunnel; NULL once closed */
@@ -81,6 +110,10 @@ static void relay_unref(struct relay *r)
                 curl_easy_cleanup(r->h);
         if (r->efd >= 0)
                 close(r->efd);
+        backend_resp_clear(&r->b);
+        free(r->url);
+        free(r->request);
+        free(r->sub);
         pthread_mutex_destroy(&r->lock);
         free(r->out);
         free(r);
@@ -270,9 +303,8 @@ static bool send_some(struct relay *r, bool *ret_more)
         }
 }
 
-static void *worker(void *ud)
+static void relay_run(struct relay *r)
 {
-        struct relay *r = ud;
         char buf[PROXY_CHUNK];
         bool eof = false, more = false;
         while (!eof && !atomic_load(&r->abort)) {
@@ -309,30 +341,44 @@ static void *worker(void *ud)
                         post_chunk(r, buf, n, false);
                 }
         }
+        post_chunk(r, NULL, 0, true); /* deliver() drops the worker's reference */
+}
+
+static void dialed(void *ud);
+static int dial(struct apiserver *a, const char *url, const char *request, CURL **ret_h,
+                curl_socket_t *ret_sock, struct backend_resp *b, struct error *err);
+
+/* The dial (blocking: connect, TLS, upgrade request, the kubelet's answer), then the loop's
+ * decision, then the relay. */
+static void *worker(void *ud)
+{
+        struct relay *r = ud;
         struct apiserver *a = r->a;
-        post_chunk(r, NULL, 0, true);
+        struct error err = {0};
+        r->dial_r = dial(a, r->url, r->request, &r->h, &r->sock, &r->b, &err);
+        if (r->dial_r < 0)
+                snprintf(r->dial_msg, sizeof(r->dial_msg), "%s", error_msg(&err));
+        atomic_fetch_add(&r->refs, 1); /* dialed()'s */
+        http_server_post(a->http, dialed, r);
+        while (!atomic_load(&r->go) && !atomic_load(&r->abort) &&
+               !http_server_is_stopping(a->http)) {
+                struct pollfd p = {.fd = r->efd, .events = POLLIN};
+                if (poll(&p, 1, 50) > 0) {
+                        uint64_t v;
+                        if (read(r->efd, &v, sizeof(v)) < 0) {
+                                /* EAGAIN: nothing */
+                        }
+                }
+        }
+        if (atomic_load(&r->go) && !atomic_load(&r->abort))
+                relay_run(r);
+        else
+                relay_unref(r);
         __atomic_fetch_sub(&a->log_workers, 1, __ATOMIC_SEQ_CST);
         return NULL;
 }
 
 /* ---- dialing the kubelet ---- */
-
-struct backend_resp {
-        int status;
-        char **headers; /* name, value, ... (names lower-cased) */
-        char *body;
-        size_t body_len;
-        char *extra; /* bytes after the head (already part of the upgraded stream) */
-        size_t extra_len;
-};
-
-static void backend_resp_clear(struct backend_resp *b)
-{
-        strv_free(b->headers);
-        free(b->body);
-        free(b->extra);
-        memset(b, 0, sizeof(*b));
-}
 
 static const char *resp_header(const struct backend_resp *b, const char *name)
 {
@@ -412,7 +458,7 @@ static int dial(struct apiserver *a, const char *url, const char *request, CURL 
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
         curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
         if (a->kubelet_cert) {
@@ -491,6 +537,76 @@ static int dial(struct apiserver *a, const char *url, const char *request, CURL 
         *ret_h = h;
         *ret_sock = s;
         return 0;
+}
+
+static void respond_status(struct http_req *req, int code, const char *msg)
+{
+        json_t *st = status_new(code, msg, NULL);
+        char *body = json_dumps(st, JSON_COMPACT);
+        http_req_respond(req, status_http_code(code), "application/json", body, strlen(body));
+        free(body);
+        json_decref(st);
+}
+
+/* Loop: the worker's dial is done. Answer the deferred request: the error, the kubelet's
+ * non-101 answer, or the upgrade; then let the worker relay (go) or end (abort). */
+static void dialed(void *ud)
+{
+        struct relay *r = ud;
+        struct backend_resp *b = &r->b;
+        if (http_server_is_stopping(r->a->http)) {
+                /* the server is going down: leave the request alone */
+                atomic_store(&r->abort, true);
+                relay_unref(r); /* the loop side's */
+                relay_unref(r); /* dialed()'s */
+                return;
+        }
+        http_req_resume(r->req);
+        if (r->dial_r < 0) {
+                respond_status(r->req, -EIO, r->dial_msg);
+        } else if (b->status != 101) {
+                /* pass the kubelet's answer on, as kube-apiserver's proxy does */
+                const char *ct = resp_header(b, "content-type");
+                http_req_respond(r->req, b->status, ct ? ct : "text/plain; charset=utf-8",
+                                 b->body ? b->body : "", b->body_len);
+        } else if (r->tunnel) {
+                r->ws = http_req_websocket_accept(r->req, "SPDY/3.1+portforward.k8s.io",
+                                                  on_client_ws, on_client_close, r);
+        } else {
+                const char *names[] = {"upgrade", "sec-websocket-accept", "sec-websocket-protocol",
+                                       "x-stream-protocol-version"};
+                const char *hdrs[2 * ARRAY_SIZE(names) + 1];
+                size_t k = 0;
+                for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                        const char *v = resp_header(b, names[i]);
+                        if (v) {
+                                hdrs[k++] = names[i];
+                                hdrs[k++] = v;
+                        }
+                }
+                hdrs[k] = NULL;
+                r->raw = http_req_upgrade(r->req, hdrs, on_client_raw, on_client_close, r);
+        }
+        if (r->dial_r == 0 && b->status == 101 && !r->raw && !r->ws)
+                respond_status(r->req, -EBADMSG,
+                               "unable to upgrade connection (HTTP/1.1 required)");
+        r->req = NULL; /* answered: h2o owns it again */
+        if (!r->raw && !r->ws) {
+                atomic_store(&r->abort, true);
+                wake(r);
+                relay_unref(r); /* the loop side's */
+                relay_unref(r); /* dialed()'s */
+                return;
+        }
+        if (b->extra_len) {
+                if (r->raw)
+                        http_raw_write(r->raw, b->extra, b->extra_len);
+                else
+                        http_ws_send(r->ws, HTTP_WS_BINARY, b->extra, b->extra_len);
+        }
+        atomic_store(&r->go, true);
+        wake(r);
+        relay_unref(r); /* dialed()'s; the client connection holds the loop side's */
 }
 
 /* ---- the request ---- */
@@ -651,7 +767,20 @@ void proxy_stream(struct rq *q)
         /* the kubelet's URL: its parameter names (input/output/error) as the real one */
         _cleanup_free_ char *path = NULL;
         if (pf) {
-                path = xasprintf("/portForward/%s/%s", q->ns, q->name);
+                /* ?ports= is the WebSocket protocol's (the Python client): pass it on */
+                const char *raw = http_req_query_raw(q->req);
+                _cleanup_strv_free_ char **ports = strv_new();
+                for (const char *p = raw; p && *p;) {
+                        const char *e = strchr(p, '&');
+                        size_t len = e ? (size_t)(e - p) : strlen(p);
+                        if (len > 6 && !strncmp(p, "ports=", 6) &&
+                            strspn(p + 6, "0123456789,") >= len - 6)
+                                ports = strv_push_take(ports, xstrndup(p + 6, len - 6));
+                        p += len + (e ? 1 : 0);
+                }
+                _cleanup_free_ char *pj = strv_join(ports, ",");
+                path = xasprintf("/portForward/%s/%s%s%s", q->ns, q->name, *pj ? "?ports=" : "",
+                                 pj);
         } else {
                 path = xasprintf("/%s/%s/%s/%s?", sub, q->ns, q->name, ctr);
                 bool first = true;
@@ -692,10 +821,6 @@ void proxy_stream(struct rq *q)
                 rq_fail(q, -EBADMSG, NULL, "Upgrade request required");
                 return;
         }
-        if (ws && pf && !tunnel) {
-                rq_fail(q, -EBADMSG, NULL, "unable to upgrade: no supported stream protocol");
-                return;
-        }
         /* the request to the kubelet */
         _cleanup_free_ char *req = NULL;
         const char *method = ws ? "GET" : "POST";
@@ -715,80 +840,34 @@ void proxy_stream(struct rq *q)
                                 path, ip, (long long)port, wskey ? wskey : "", ver ? ver : "13",
                                 wsproto ? wsproto : "");
         }
-        _cleanup_free_ char *url = xasprintf("%s://%s:%lld/", q->a->kubelet_cert ? "https" : "http",
-                                             ip, (long long)port);
-        CURL *h = NULL;
-        curl_socket_t sock = CURL_SOCKET_BAD;
-        struct backend_resp b = {0};
-        int r = dial(q->a, url, req, &h, &sock, &b, &err);
-        if (r < 0) {
-                rq_fail(q, -EIO, NULL, "%s", error_msg(&err));
-                return;
-        }
-        if (b.status != 101) {
-                /* pass the kubelet's answer on, as kube-apiserver's proxy does */
-                const char *ct = resp_header(&b, "content-type");
-                q->status = b.status;
-                http_req_respond(q->req, b.status, ct ? ct : "text/plain; charset=utf-8",
-                                 b.body ? b.body : "", b.body_len);
-                backend_resp_clear(&b);
-                curl_easy_cleanup(h);
-                return;
-        }
         struct relay *rl = xcalloc(1, sizeof(*rl));
         rl->a = q->a;
-        rl->h = h;
-        rl->sock = sock;
+        rl->url = xasprintf("%s://%s:%lld/", q->a->kubelet_cert ? "https" : "http", ip,
+                            (long long)port);
+        rl->request = TAKE_PTR(req);
+        rl->sub = xstrdup(sub);
+        rl->tunnel = tunnel;
+        rl->req = q->req;
         rl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&rl->lock, NULL);
         atomic_init(&rl->refs, 2);
-        q->status = 101;
-        if (tunnel) {
-                rl->ws = http_req_websocket_accept(q->req, "SPDY/3.1+portforward.k8s.io",
-                                                   on_client_ws, on_client_close, rl);
-        } else {
-                const char *names[] = {"upgrade", "sec-websocket-accept", "sec-websocket-protocol",
-                                       "x-stream-protocol-version"};
-                const char *hdrs[2 * ARRAY_SIZE(names) + 1];
-                size_t k = 0;
-                for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-                        const char *v = resp_header(&b, names[i]);
-                        if (v) {
-                                hdrs[k++] = names[i];
-                                hdrs[k++] = v;
-                        }
-                }
-                hdrs[k] = NULL;
-                rl->raw = http_req_upgrade(q->req, hdrs, on_client_raw, on_client_close, rl);
-        }
-        if (!rl->raw && !rl->ws) {
-                backend_resp_clear(&b);
-                rl->h = h; /* freed with rl */
-                atomic_store(&rl->refs, 1);
-                relay_unref(rl);
-                rq_fail(q, -EBADMSG, NULL, "unable to upgrade connection (HTTP/1.1 required)");
-                return;
-        }
-        if (b.extra_len) {
-                if (rl->raw)
-                        http_raw_write(rl->raw, b.extra, b.extra_len);
-                else
-                        http_ws_send(rl->ws, HTTP_WS_BINARY, b.extra, b.extra_len);
-        }
-        backend_resp_clear(&b);
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         __atomic_fetch_add(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
-        if (pthread_create(&t, &attr, worker, rl) != 0) {
+        int r = pthread_create(&t, &attr, worker, rl);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
                 __atomic_fetch_sub(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
                 log_err(COMP, "pods/%s: cannot start relay thread", sub);
-                if (rl->raw)
-                        http_raw_abort(rl->raw);
-                else
-                        http_ws_close(rl->ws, 1011, NULL);
+                atomic_store(&rl->refs, 1);
                 relay_unref(rl);
+                rq_fail(q, -EIO, NULL, "cannot start the stream relay");
+                return;
         }
-        pthread_attr_destroy(&attr);
+        /* answered by dialed() on the loop once the kubelet answered (the audit line says 101:
+         * the outcome is not known yet) */
+        q->status = 101;
+        http_req_defer(q->req);
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/strv.h"
 #include "http/upgrade.h"
 #include "http/websocket.h"
 #include "kubelet/exec.h"
@@ -290,6 +291,139 @@ static void respond_text(struct http_req *req, int status, const char *msg)
         http_req_respond(req, status, "text/plain; charset=utf-8", msg, strlen(msg));
 }
 
+/* ---- WebSocket port-forward (v4.channel.k8s.io, ?ports=A,B: the Python client) ----
+ * Port i uses channel 2i for data and 2i+1 for errors; the first message on each carries the
+ * port as 2 bytes little-endian. One TCP connection per port for the WebSocket's life; the
+ * WebSocket closes when every connection has ended. */
+
+#define WSPF_MAX_PORTS 16
+
+struct wspf;
+
+struct wspf_port {
+        struct wspf *w;
+        int idx, port;
+        struct http_raw *sock; /* NULL when not connected / closed */
+};
+
+struct wspf {
+        struct http_ws *ws; /* NULL once closed */
+        struct http_server *srv;
+        struct wspf_port ports[WSPF_MAX_PORTS];
+        int n_ports, open;
+        int refs; /* the WebSocket + each socket */
+};
+
+static void wspf_unref(struct wspf *w)
+{
+        if (--w->refs == 0)
+                free(w);
+}
+
+static void wspf_send(struct wspf *w, int ch, const void *data, size_t len)
+{
+        if (!w->ws)
+                return;
+        uint8_t *m = xmalloc(len + 1);
+        m[0] = (uint8_t)ch;
+        memcpy(m + 1, data, len);
+        http_ws_send(w->ws, HTTP_WS_BINARY, m, len + 1);
+        free(m);
+}
+
+static void wspf_sock_data(void *ud, const uint8_t *data, size_t len)
+{
+        struct wspf_port *p = ud;
+        wspf_send(p->w, 2 * p->idx, data, len);
+}
+
+static void wspf_sock_close(void *ud)
+{
+        struct wspf_port *p = ud;
+        struct wspf *w = p->w;
+        p->sock = NULL;
+        if (--w->open == 0 && w->ws)
+                http_ws_close(w->ws, 1000, NULL);
+        wspf_unref(w);
+}
+
+static void wspf_msg(void *ud, int opcode, const uint8_t *data, size_t len)
+{
+        struct wspf *w = ud;
+        if (len < 1 || data[0] % 2 || data[0] / 2 >= w->n_ports)
+                return; /* only data channels carry client bytes */
+        struct wspf_port *p = &w->ports[data[0] / 2];
+        if (p->sock && len > 1)
+                http_raw_write(p->sock, data + 1, len - 1);
+}
+
+static void wspf_ws_close(void *ud)
+{
+        struct wspf *w = ud;
+        w->ws = NULL;
+        for (int i = 0; i < w->n_ports; i++)
+                if (w->ports[i].sock)
+                        http_raw_abort(w->ports[i].sock);
+        wspf_unref(w);
+}
+
+static void serve_ws(struct http_req *req, const char *netns, const char *pod_desc)
+{
+        static const char *const ours[] = {"v4.channel.k8s.io", "portforward.k8s.io", NULL};
+        const char *proto =
+                kspdy_pick_version(http_req_header_all(req, "sec-websocket-protocol"), ours);
+        _cleanup_strv_free_ char **vals = kubelet_query_all(http_req_query_raw(req), "ports");
+        struct wspf *w = xcalloc(1, sizeof(*w));
+        for (size_t i = 0; vals[i]; i++) {
+                char *save = NULL;
+                for (char *t = strtok_r(vals[i], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                        char *end;
+                        long v = strtol(t, &end, 10);
+                        if (*end || v < 1 || v > 65535 || w->n_ports >= WSPF_MAX_PORTS) {
+                                free(w);
+                                respond_text(req, 400, "invalid port");
+                                return;
+                        }
+                        w->ports[w->n_ports].w = w;
+                        w->ports[w->n_ports].idx = w->n_ports;
+                        w->ports[w->n_ports].port = (int)v;
+                        w->n_ports++;
+                }
+        }
+        if (!w->n_ports) {
+                free(w);
+                respond_text(req, 400, "query parameter \"port\" is required");
+                return;
+        }
+        w->srv = http_req_server(req);
+        w->refs = 1;
+        w->ws = http_req_websocket_accept(req, proto, wspf_msg, wspf_ws_close, w);
+        if (!w->ws) {
+                free(w);
+                respond_text(req, 400, "bad handshake");
+                return;
+        }
+        for (int i = 0; i < w->n_ports; i++) {
+                struct wspf_port *p = &w->ports[i];
+                uint8_t pb[2] = {(uint8_t)(p->port & 0xff), (uint8_t)(p->port >> 8)};
+                wspf_send(w, 2 * i, pb, 2);
+                wspf_send(w, 2 * i + 1, pb, 2);
+                struct error err = {0};
+                int fd = kubelet_portforward_connect(netns, p->port, &err);
+                if (fd < 0) {
+                        _cleanup_free_ char *m = xasprintf("error forwarding port %d to pod %s: %s",
+                                                           p->port, pod_desc, error_msg(&err));
+                        wspf_send(w, 2 * i + 1, m, strlen(m));
+                        continue;
+                }
+                w->refs++;
+                w->open++;
+                p->sock = http_raw_from_fd(w->srv, fd, wspf_sock_data, wspf_sock_close, p);
+        }
+        if (!w->open)
+                http_ws_close(w->ws, 1000, NULL);
+}
+
 void kubelet_portforward_serve(struct http_req *req, struct podsync *ps, const char *rest)
 {
         char ns[254], pod[254];
@@ -298,14 +432,15 @@ void kubelet_portforward_serve(struct http_req *req, struct podsync *ps, const c
                 return;
         }
         const char *upgrade = http_req_upgrade_header(req);
-        if (!upgrade || strcasecmp(upgrade, "SPDY/3.1")) {
+        bool ws = http_req_is_websocket(req);
+        if (!ws && (!upgrade || strcasecmp(upgrade, "SPDY/3.1"))) {
                 respond_text(req, 400, "Upgrade request required");
                 return;
         }
         static const char *const ours[] = {"portforward.k8s.io", NULL};
         const char *v =
                 kspdy_pick_version(http_req_header_all(req, "x-stream-protocol-version"), ours);
-        if (!v) {
+        if (!ws && !v) {
                 respond_text(req, 403, "unable to upgrade: no supported stream protocol");
                 return;
         }
@@ -320,6 +455,11 @@ void kubelet_portforward_serve(struct http_req *req, struct podsync *ps, const c
         r = runtime_sandbox_netns(podsync_get_runtime(ps), uid, &netns, &err);
         if (r < 0) {
                 respond_text(req, 400, error_msg(&err));
+                return;
+        }
+        if (ws) {
+                _cleanup_free_ char *desc = xasprintf("%s_%s, uid %s", pod, ns, uid);
+                serve_ws(req, netns, desc);
                 return;
         }
         struct pfsess *s = xcalloc(1, sizeof(*s));

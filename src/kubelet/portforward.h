@@ -3,7 +3,10 @@
  * portforward.k8s.io. For each forwarded connection the client opens an error stream and a data
  * stream (headers streamType, port, requestID); we connect to 127.0.0.1:port inside the pod's
  * network namespace (a short-lived helper thread does setns + socket + connect) and relay the data
- * stream to the socket both ways. A failure is written as text on the error stream. */
+ * stream to the socket both ways. A failure is written as text on the error stream.
+ * Also the WebSocket protocol (GET ?ports=A,B, Sec-WebSocket-Protocol v4.channel.k8s.io, what the
+ * Python client speaks): port i on channels 2i (data) and 2i+1 (errors), each opened with the port
+ * as 2 bytes little-endian; one connection per port for the WebSocket's life. */
 #pragma once
 #include "http/server.h"
 #include "kubelet/podsync.h"

@@ -155,5 +155,43 @@ for V in $KUBECTL_VERSIONS; do
         check "[$V] exec into a missing pod: NotFound ($out)" grep -q 'pods "missing" not found' <<<"$out"
 done
 
+# the official Python client (python3-kubernetes): exec over WebSocket v4.channel.k8s.io, and
+# port-forward over its WebSocket protocol (?ports=, channel 2i data / 2i+1 errors)
+if /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then
+        cat >"$W/pyclient.py" <<PY
+import sys
+from kubernetes import client, config
+from kubernetes.stream import stream, portforward
+config.load_kube_config("$KC")
+api = client.CoreV1Api()
+out = stream(api.connect_get_namespaced_pod_exec, "web", "$NS", command=["sh", "-c", "echo py-out"],
+             stderr=True, stdin=False, stdout=True, tty=False)
+print("exec:" + out.strip())
+r = stream(api.connect_get_namespaced_pod_exec, "web", "$NS", command=["sh", "-c", "exit 4"],
+           stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+r.run_forever(timeout=10)
+print("rc:%s" % r.returncode)
+pf = portforward(api.connect_get_namespaced_pod_portforward, "web", "$NS", ports="8080")
+s = pf.socket(8080)
+s.setblocking(True)
+s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+s.close()
+print("pf:" + data.decode().split("\\r\\n\\r\\n", 1)[-1].strip())
+PY
+        timeout 60 /usr/bin/python3 "$W/pyclient.py" >"$W/py.out" 2>&1
+        check "python client: exec output" grep -qx 'exec:py-out' "$W/py.out"
+        check "python client: exec exit code 4" grep -qx 'rc:4' "$W/py.out"
+        check "python client: port-forward gets the page" grep -qx 'pf:hello-from-web' "$W/py.out"
+        grep -v '^exec:\|^rc:\|^pf:' "$W/py.out" | head -5 | sed 's/^/# /'
+else
+        diag "python3-kubernetes not installed: Python client checks skipped"
+fi
+
 check "server still up" kill -0 "$SERVER_PID"
 check "no leftover runtime exec processes" bash -c "! pgrep -f -- '$D/agent/run/.* [e]xec ' >/dev/null"
