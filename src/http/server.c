@@ -787,6 +787,23 @@ void http_req_set_responded(struct http_req *r)
         r->responded = true;
 }
 
+void http_req_defer(struct http_req *r)
+{
+        assert(!r->responded);
+        r->responded = true; /* no automatic 500 when the handler returns */
+}
+
+void http_req_resume(struct http_req *r)
+{
+        assert(r->responded);
+        r->responded = false;
+}
+
+bool http_server_is_stopping(struct http_server *s)
+{
+        return atomic_load(&s->stop_requested);
+}
+
 struct http_server *http_req_server(struct http_req *r)
 {
         return r->server;

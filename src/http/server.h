@@ -74,6 +74,14 @@ const char *http_req_user(struct http_req *r);
 const char *http_req_groups(struct http_req *r);
 /* The peer address as "ip:port" (diagnostics). */
 const char *http_req_remote(struct http_req *r);
+/* Answer later: the handler returns without a response and the request stays valid (HTTP/1.1
+ * does not read the connection meanwhile); later, on the loop thread, call http_req_resume()
+ * and then respond (or upgrade) as from a handler. Do not touch the request once
+ * http_server_is_stopping() (the server is going down and will drop it). */
+void http_req_defer(struct http_req *r);
+void http_req_resume(struct http_req *r);
+/* Whether http_server_stop() was called (any thread). */
+bool http_server_is_stopping(struct http_server *s);
 /* Add a response header; call before http_req_respond()/http_req_stream_start(). */
 void http_req_add_header(struct http_req *r, const char *name, const char *value);
 

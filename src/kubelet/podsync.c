@@ -44,6 +44,7 @@ struct kctr {
         char *name;
         bool is_init;
         bool start_error; /* the last run failed to start: term holds StartError, id is NULL */
+        int64_t kill_at;  /* unix s: a stop is under way (SIGTERM sent), SIGKILL due then */
         char *id;         /* runtime id of the current run, NULL if none */
         unsigned attempt; /* attempt of id */
         int restart_count;
@@ -869,6 +870,14 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         c->phase = KUBELET_CTR_RUNNING;
                         if (st.started_at.tv_sec)
                                 c->started_at = st.started_at.tv_sec;
+                        if (c->kill_at) {
+                                /* a stop under way: SIGKILL once the grace period is over */
+                                if (now >= c->kill_at) {
+                                        runtime_container_kill(ps->rt, c->id, "KILL", NULL);
+                                        c->kill_at = 0;
+                                }
+                                return POLL_MS;
+                        }
                         struct probes_state pst;
                         if (ps->probes && !c->is_init &&
                             probes_container_state(ps->probes, p->uid, c->name, true, &pst) &&
@@ -885,11 +894,18 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                                 if (pre && run_hook(ps, p, spec_ctr, c->id, pre, grace, &msg) < 0)
                                         emit_event(ps, kc, p, field, "Warning", "FailedPreStopHook",
                                                    "%s", msg);
-                                runtime_container_stop(ps->rt, c->id, grace, NULL);
-                                return 0; /* observe the exit now */
+                                /* SIGTERM now, SIGKILL after the grace period, without holding
+                                 * a worker for it */
+                                if (grace <= 0 ||
+                                    runtime_container_kill(ps->rt, c->id, "TERM", NULL) < 0)
+                                        runtime_container_kill(ps->rt, c->id, "KILL", NULL);
+                                else
+                                        c->kill_at = now_s() + grace;
+                                return 200; /* observe the exit soon */
                         }
                         return POLL_MS;
                 } else {
+                        c->kill_at = 0;
                         if (c->phase != KUBELET_CTR_TERMINATED && !c->restart_at) {
                                 fill_term(ps, p, c, spec_ctr, &st);
                                 if (ps->probes && !c->is_init)
@@ -1436,18 +1452,17 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                                 _cleanup_free_ char *field = ctr_field(c);
                                 emit_event(ps, kc, p, field, "Normal", "Killing",
                                            "Stopping container %s", c->name);
-                                runtime_container_stop(ps->rt, c->id, grace, NULL);
-                                struct container_state st = {0};
-                                if (runtime_container_status(ps->rt, c->id, &st, NULL) == 0 &&
-                                    st.state == CONTAINER_EXITED) {
-                                        fill_term(ps, p, c, spec_ctr_of(pod, p, i), &st);
-                                        c->phase = KUBELET_CTR_TERMINATED;
-                                }
+                                /* SIGTERM now; the terminal-pod sync below sends SIGKILL after
+                                 * the grace period and records the exits */
+                                if (grace <= 0 ||
+                                    runtime_container_kill(ps->rt, c->id, "TERM", NULL) < 0)
+                                        runtime_container_kill(ps->rt, c->id, "KILL", NULL);
+                                else
+                                        c->kill_at = now_s() + grace;
                         }
                         if (ps->probes)
                                 probes_container_remove(ps->probes, p->uid, NULL);
-                        send_status(ps, kc, p, pod);
-                        return -1;
+                        return 200;
                 }
                 if (left > 0 && (next < 0 || left * 1000 < next))
                         next = left * 1000;
@@ -1473,13 +1488,21 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 json_t *sc = spec_ctr_of(pod, p, i);
                 int64_t d;
                 if (terminal) {
-                        /* never restart in a terminal pod; just observe */
+                        /* never restart in a terminal pod; just observe (and finish a stop) */
                         if (c->id && c->phase == KUBELET_CTR_RUNNING) {
                                 struct container_state st = {0};
                                 if (runtime_container_status(ps->rt, c->id, &st, NULL) == 0 &&
                                     st.state == CONTAINER_EXITED) {
                                         fill_term(ps, p, c, sc, &st);
                                         c->phase = KUBELET_CTR_TERMINATED;
+                                        c->kill_at = 0;
+                                } else {
+                                        if (c->kill_at && now_s() >= c->kill_at) {
+                                                runtime_container_kill(ps->rt, c->id, "KILL", NULL);
+                                                c->kill_at = 0;
+                                        }
+                                        if (next < 0 || next > POLL_MS)
+                                                next = POLL_MS;
                                 }
                         }
                         continue;

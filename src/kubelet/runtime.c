@@ -1110,6 +1110,19 @@ int runtime_container_status(struct runtime *rt, const char *id, struct containe
         return 0;
 }
 
+int runtime_container_kill(struct runtime *rt, const char *id, const char *signal,
+                           struct error *err)
+{
+        _cleanup_free_ char *cdir = find_container_dir(rt, id);
+        if (!cdir)
+                return error_set(err, -ENOENT, "container %s not found", id ? id : "");
+        int code;
+        if (read_exit(rt, id, &code, NULL) == 0)
+                return 0;
+        const char *args[] = {"kill", id, signal, NULL};
+        return run_rt_ok(rt, args, err);
+}
+
 int runtime_container_stop(struct runtime *rt, const char *id, int grace_seconds, struct error *err)
 {
         _cleanup_free_ char *cdir = find_container_dir(rt, id);

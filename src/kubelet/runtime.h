@@ -177,6 +177,10 @@ int runtime_container_status(struct runtime *rt, const char *id, struct containe
  * container had already exited. -ENOENT unknown id. */
 int runtime_container_stop(struct runtime *rt, const char *id, int grace_seconds,
                            struct error *err);
+/* Send signal ("TERM", "KILL") to a running container without waiting. 0 if it has exited
+ * already. -ENOENT unknown id. */
+int runtime_container_kill(struct runtime *rt, const char *id, const char *signal,
+                           struct error *err);
 /* Delete from the OCI runtime (--force: kills a running one), unmount the rootfs, remove the
  * container dir and exit file. Leaves the log file. Idempotent (0 if absent). */
 int runtime_container_remove(struct runtime *rt, const char *id, struct error *err);

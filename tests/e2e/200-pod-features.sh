@@ -380,6 +380,7 @@ expect_status init-loop 15 Init:CrashLoopBackOff
 check "init-loop: lastState exit 1, phase Pending" is init-loop '{.status.initContainerStatuses[0].lastState.terminated.exitCode} {.status.phase}' "1 Pending"
 expect "deadline: phase Failed" 15 deadline '{.status.phase}' Failed
 check "deadline: reason/message" is deadline '{.status.reason}: {.status.message}' "DeadlineExceeded: Pod was active on the node longer than the specified deadline"
+expect "deadline: the container was killed (137, Error) after the grace period" 10 deadline '{.status.containerStatuses[0].state.terminated.exitCode} {.status.containerStatuses[0].state.terminated.reason}' "137 Error"
 expect_event deadline DeadlineExceeded '^Pod was active on the node longer than the specified deadline$' 5
 expect "termmsg: phase Failed" 15 termmsg '{.status.phase}' Failed
 check "termmsg: /dev/termination-log" is termmsg '{.status.containerStatuses[?(@.name=="file")].state.terminated.message}' bye
