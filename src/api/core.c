@@ -78,6 +78,35 @@ static void validate_keys(const json_t *map, const char *field, json_t *causes)
         }
 }
 
+#define CORE_MAX_DATA_BYTES (1024 * 1024) /* api.MaxSecretSize, also ConfigMaps */
+
+/* Bytes of a base64 value once decoded (an estimate good to a byte for valid input). */
+static size_t b64_len(const char *s)
+{
+        size_t n = strlen(s);
+        size_t pad = n >= 1 && s[n - 1] == '=' ? (n >= 2 && s[n - 2] == '=' ? 2 : 1) : 0;
+        return n / 4 * 3 - (n % 4 ? 0 : pad) + (n % 4 ? (n % 4) * 3 / 4 : 0);
+}
+
+/* The sum of the values' sizes (decoded when base64) over 1 MiB: the whole object is too long. */
+static void check_total_size(const json_t *plain, const json_t *b64, json_t *causes)
+{
+        size_t total = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)plain, k, v)
+        {
+                total += json_is_string(v) ? json_string_length(v) : 0;
+        }
+        json_object_foreach((json_t *)b64, k, v)
+        {
+                total += json_is_string(v) ? b64_len(json_string_value(v)) : 0;
+        }
+        if (total > CORE_MAX_DATA_BYTES)
+                meta_cause_add(causes, "FieldValueTooLong", "", NULL,
+                               "may not be more than 1048576 bytes");
+}
+
 void core_configmap_validate(const json_t *obj, json_t *causes)
 {
         validate_keys(json_object_get(obj, "data"), "data", causes);
@@ -93,6 +122,7 @@ void core_configmap_validate(const json_t *obj, json_t *causes)
                                        "duplicate of key present in binaryData");
                 }
         }
+        check_total_size(json_object_get(obj, "data"), json_object_get(obj, "binaryData"), causes);
 }
 
 static void immutable_data(const json_t *newobj, const json_t *oldobj, const char *const *keys,
@@ -142,6 +172,7 @@ void core_secret_validate(const json_t *obj, json_t *causes)
 {
         const json_t *data = json_object_get(obj, "data");
         validate_keys(data, "data", causes);
+        check_total_size(NULL, data, causes);
         const char *type = kjson_str(obj, "type");
         static const char *const need[][3] = {
                 {"kubernetes.io/tls", "tls.crt", "tls.key"},

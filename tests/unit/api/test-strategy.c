@@ -239,7 +239,8 @@ TEST(rbac)
         json_decref(b);
 
         s = S("roles", &r);
-        b = J("{\"metadata\":{\"name\":\"r\",\"namespace\":\"d\"},\"rules\":[{\"resources\":[\"pods\"]}]}");
+        b = J("{\"metadata\":{\"name\":\"r\",\"namespace\":\"d\"},\"rules\":[{\"resources\":["
+              "\"pods\"]}]}");
         causes = json_array();
         strategy_validate(s, r, b, causes);
         CHECK_EQ_INT(json_array_size(causes), 2);
@@ -404,6 +405,33 @@ TEST(misc_kinds)
         json_decref(o);
 }
 
+TEST(data_size)
+{
+        const struct scheme_resource *r;
+        const struct strategy *s = S("cm", &r);
+        char *big = xmalloc(700 * 1024 + 1);
+        memset(big, 'a', 700 * 1024);
+        big[700 * 1024] = 0;
+        json_t *o = json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "metadata", "name", "c", "namespace",
+                              "d", "data", "a", big, "b", big);
+        json_t *causes = json_array();
+        strategy_validate(s, r, o, causes);
+        CHECK_EQ_INT(json_array_size(causes), 1);
+        CHECK_CAUSE(causes, 0, ": Too long: may not be more than 1048576 bytes");
+        json_decref(causes);
+        json_decref(o);
+        /* a secret's data counts decoded: 700 KiB of base64 is 525 KiB */
+        s = S("secrets", &r);
+        o = json_pack("{s:{s:s,s:s},s:{s:s}}", "metadata", "name", "c", "namespace", "d", "data",
+                      "a", big);
+        causes = json_array();
+        strategy_validate(s, r, o, causes);
+        CHECK_EQ_INT(json_array_size(causes), 0);
+        json_decref(causes);
+        json_decref(o);
+        free(big);
+}
+
 int main(void)
 {
         RUN(deployment_create);
@@ -415,5 +443,6 @@ int main(void)
         RUN(scale);
         RUN(field_selectors);
         RUN(misc_kinds);
+        RUN(data_size);
         return harness_done();
 }
