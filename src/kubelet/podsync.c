@@ -45,6 +45,7 @@ struct kctr {
         bool is_init;
         bool start_error; /* the last run failed to start: term holds StartError, id is NULL */
         int64_t kill_at;  /* unix s: a stop is under way (SIGTERM sent), SIGKILL due then */
+        bool probed;      /* the current run is registered with the probe manager */
         char *id;         /* runtime id of the current run, NULL if none */
         unsigned attempt; /* attempt of id */
         int restart_count;
@@ -768,9 +769,11 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                         goto out;
                 }
         }
-        if (!c->is_init && ps->probes)
+        if (!c->is_init && ps->probes) {
                 probes_container_add(ps->probes, p->uid, c->name, id, spec_ctr, p->pod_ip,
                                      c->started_at);
+                c->probed = true;
+        }
 out:
         security_clear(&sec);
         volumes_mounts_free(mounts, n_mounts);
@@ -870,6 +873,12 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         c->phase = KUBELET_CTR_RUNNING;
                         if (st.started_at.tv_sec)
                                 c->started_at = st.started_at.tv_sec;
+                        if (!c->probed && !c->is_init && ps->probes && !c->kill_at) {
+                                /* adopted after an agent restart: probe it again */
+                                probes_container_add(ps->probes, p->uid, c->name, c->id, spec_ctr,
+                                                     p->pod_ip, c->started_at);
+                                c->probed = true;
+                        }
                         if (c->kill_at) {
                                 /* a stop under way: SIGKILL once the grace period is over */
                                 if (now >= c->kill_at) {
@@ -906,6 +915,7 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         return POLL_MS;
                 } else {
                         c->kill_at = 0;
+                        c->probed = false;
                         if (c->phase != KUBELET_CTR_TERMINATED && !c->restart_at) {
                                 fill_term(ps, p, c, spec_ctr, &st);
                                 if (ps->probes && !c->is_init)

@@ -36,9 +36,12 @@ stop_server() {
 
 bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
 check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
-"$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
-        --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
-SERVER_PID=$!
+start_server() {
+        "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
+                --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
+        SERVER_PID=$!
+}
+start_server
 check "kubeconfig written" wait_for 10 test -s "$KC"
 K="/usr/lib/google-cloud-sdk/bin/kubectl.1.31 --kubeconfig $KC --cache-dir $W/cache"
 node_ready() { $K get nodes --no-headers | grep -q ' Ready '; }
@@ -476,6 +479,17 @@ check "gate: the gate's condition is kept" is gate '{.status.conditions[?(@.type
 # ---- the rest of the node is fine ----
 check "init-ok untouched (Running, no restarts)" is init-ok '{.status.phase} {.status.containerStatuses[0].restartCount}' "Running 0"
 check "node still Ready" node_ready
+
+# ---- agent restart: containers adopted, init containers not run again, probes resumed ----
+stop_server
+start_server
+check "restart: API back" wait_for 20 $K get --raw /readyz
+check "restart: node Ready" wait_for 20 node_ready
+sleep 3
+check "restart: init-ok still Running, no restart, init containers still Completed" is init-ok '{.status.phase} {.status.containerStatuses[0].restartCount} {.status.initContainerStatuses[*].state.terminated.reason}' "Running 0 Completed Completed"
+check "restart: readiness still true (probes resumed)" is probes '{.status.containerStatuses[?(@.name=="ready")].ready} {.status.containerStatuses[?(@.name=="web")].ready}' "true true"
+check "restart: noport still not ready" is noport '{.status.containerStatuses[0].ready}' false
+check "restart: terminal pods keep their status" is termmsg '{.status.phase} {.status.containerStatuses[?(@.name=="file")].state.terminated.message}' "Failed bye"
 
 # preStop runs on delete (exec hook writes into a hostPath)
 out=$($K delete pod hooks --wait=true 2>&1)
