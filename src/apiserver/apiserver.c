@@ -101,8 +101,8 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
 char *apiserver_obj_encode(const json_t *obj, size_t *ret_len)
 {
         const char *av = json_string_value(json_object_get(obj, "apiVersion"));
-        json_t *copy = av && !strcmp(av, "events.k8s.io/v1") ? events_to_core(obj)
-                                                              : json_copy((json_t *)obj);
+        bool event_v1 = av && !strcmp(av, "events.k8s.io/v1");
+        json_t *copy = event_v1 ? events_to_core(obj) : json_copy((json_t *)obj);
         json_t *meta = json_object_get(copy, "metadata");
         if (json_is_object(meta)) {
                 json_t *m2 = json_copy(meta);

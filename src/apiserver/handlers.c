@@ -752,8 +752,9 @@ static int parse_selectors(struct rq *q, struct labels_selector **ls,
                 rq_fail(q, -EBADMSG, NULL, "%s", error_msg(&err));
                 return -EBADMSG;
         }
+        const char *const *fields = strategy_field_paths(strategy_for(q->res));
         if (labels_field_selector_parse(query(q, "fieldSelector"), fs, &err) < 0 ||
-            labels_field_selector_check(*fs, strategy_field_paths(strategy_for(q->res)), &err) < 0) {
+            labels_field_selector_check(*fs, fields, &err) < 0) {
                 rq_fail(q, -EBADMSG, NULL, "%s", error_msg(&err));
                 return -EBADMSG;
         }
@@ -1608,7 +1609,8 @@ static void do_scale(struct rq *q)
         _cleanup_(json_decrefp) json_t *causes = json_array();
         _cleanup_(json_decrefp) json_t *newobj = strategy_scale_apply(strat, obj, scale, causes);
         if (!newobj) {
-                _cleanup_free_ char *msg = meta_causes_message("Scale.autoscaling", q->name, causes);
+                _cleanup_free_ char *msg =
+                        meta_causes_message("Scale.autoscaling", q->name, causes);
                 json_t *d = status_details(q->name, "autoscaling", "Scale");
                 json_object_set(d, "causes", causes);
                 rq_fail(q, -EINVAL, d, "%s", msg);
