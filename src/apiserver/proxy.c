@@ -767,7 +767,20 @@ void proxy_stream(struct rq *q)
         /* the kubelet's URL: its parameter names (input/output/error) as the real one */
         _cleanup_free_ char *path = NULL;
         if (pf) {
-                path = xasprintf("/portForward/%s/%s", q->ns, q->name);
+                /* ?ports= is the WebSocket protocol's (the Python client): pass it on */
+                const char *raw = http_req_query_raw(q->req);
+                _cleanup_strv_free_ char **ports = strv_new();
+                for (const char *p = raw; p && *p;) {
+                        const char *e = strchr(p, '&');
+                        size_t len = e ? (size_t)(e - p) : strlen(p);
+                        if (len > 6 && !strncmp(p, "ports=", 6) &&
+                            strspn(p + 6, "0123456789,") >= len - 6)
+                                ports = strv_push_take(ports, xstrndup(p + 6, len - 6));
+                        p += len + (e ? 1 : 0);
+                }
+                _cleanup_free_ char *pj = strv_join(ports, ",");
+                path = xasprintf("/portForward/%s/%s%s%s", q->ns, q->name, *pj ? "?ports=" : "",
+                                 pj);
         } else {
                 path = xasprintf("/%s/%s/%s/%s?", sub, q->ns, q->name, ctr);
                 bool first = true;
@@ -806,10 +819,6 @@ void proxy_stream(struct rq *q)
         const char *upgrade = http_req_upgrade_header(q->req);
         if (!tunnel && !ws && !(upgrade && !strcasecmp(upgrade, "SPDY/3.1"))) {
                 rq_fail(q, -EBADMSG, NULL, "Upgrade request required");
-                return;
-        }
-        if (ws && pf && !tunnel) {
-                rq_fail(q, -EBADMSG, NULL, "unable to upgrade: no supported stream protocol");
                 return;
         }
         /* the request to the kubelet */
