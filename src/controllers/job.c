@@ -12,6 +12,7 @@
 #include "controllers/util.h"
 
 #define COMP "job-controller"
+#define ORPHAN_PREFIX "orphan-pod:" /* queue keys for tracked pods without a Job */
 
 struct job_priv {
         struct expectations *exp;
@@ -321,15 +322,52 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
         if (res == CTL_JOBS) {
                 _cleanup_free_ char *k = controllers_key(cur ? cur : old);
                 workqueue_add(c->wq, k);
+                if (!cur) { /* its tracked pods become orphans */
+                        const char *uid = kjson_str(old, "metadata.uid") ?: "";
+                        json_t *pods = manager_cache_list(c->m, CTL_PODS,
+                                                          kjson_str(old, "metadata.namespace"));
+                        json_t *pod;
+                        size_t i;
+                        json_array_foreach(pods, i, pod)
+                        {
+                                json_t *ref = controllers_controller_ref(pod);
+                                if (!has_finalizer(pod) ||
+                                    strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
+                                           uid))
+                                        continue;
+                                _cleanup_free_ char *pk = controllers_key(pod);
+                                _cleanup_free_ char *ok = xasprintf("%s%s", ORPHAN_PREFIX, pk);
+                                workqueue_add(c->wq, ok);
+                        }
+                        json_decref(pods);
+                }
                 return;
         }
         if (res != CTL_PODS)
                 return;
         const json_t *pod = cur ? cur : old;
         _cleanup_free_ char *owner = job_owner_key(pod);
+        _cleanup_free_ char *pk = controllers_key(pod);
+        if (cur && has_finalizer(cur)) {
+                /* a tracked pod whose Job is gone (or that has no Job) must lose the finalizer */
+                json_t *ref = controllers_controller_ref(cur);
+                json_t *job = NULL;
+                if (owner) {
+                        char *ns = NULL;
+                        const char *name;
+                        controllers_key_split(owner, &ns, &name);
+                        job = manager_cache_get(c->m, CTL_JOBS, ns, name);
+                        free(ns);
+                }
+                if (!job ||
+                    !kjson_equal(kjson_get(job, "metadata.uid"), json_object_get(ref, "uid"))) {
+                        _cleanup_free_ char *k = xasprintf("%s%s", ORPHAN_PREFIX, pk);
+                        workqueue_add(c->wq, k);
+                }
+                json_decref(job);
+        }
         if (!owner)
                 return;
-        _cleanup_free_ char *pk = controllers_key(pod);
         if (!old)
                 expectations_creation_observed(p->exp, owner);
         if (!cur || (kjson_get(cur, "metadata.deletionTimestamp") &&
@@ -488,8 +526,39 @@ static int create_pod(struct kclient *kc, size_t i, void *ud)
         return r;
 }
 
+/* syncOrphanPod: a pod with the tracking finalizer whose Job no longer exists (checked live,
+ * by uid) gets the finalizer removed so that it can go away. */
+static int sync_orphan_pod(struct controller *c, struct kclient *kc, const char *pod_key)
+{
+        _cleanup_free_ char *ns = NULL;
+        const char *name;
+        controllers_key_split(pod_key, &ns, &name);
+        _cleanup_json_ json_t *pod = manager_cache_get(c->m, CTL_PODS, ns, name);
+        if (!pod || !has_finalizer(pod))
+                return 0;
+        json_t *ref = controllers_controller_ref(pod);
+        if (ref && !strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", "Job")) {
+                struct error err = {0};
+                _cleanup_free_ char *path =
+                        xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s", ns,
+                                  json_string_value(json_object_get(ref, "name")) ?: "");
+                json_t *job = NULL;
+                int r = kclient_get(kc, path, &job, &err);
+                bool alive = r == 0 && kjson_equal(kjson_get(job, "metadata.uid"),
+                                                   json_object_get(ref, "uid"));
+                json_decref(job);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (alive)
+                        return 0; /* the Job's own sync handles it */
+        }
+        return remove_pod_finalizer(kc, pod);
+}
+
 static int job_sync(struct controller *c, struct kclient *kc, const char *key)
 {
+        if (!strncmp(key, ORPHAN_PREFIX, strlen(ORPHAN_PREFIX)))
+                return sync_orphan_pod(c, kc, key + strlen(ORPHAN_PREFIX));
         struct job_priv *p = c->priv;
         _cleanup_free_ char *ns = NULL;
         const char *name;

@@ -364,6 +364,27 @@ check "suspended job: Suspended condition" test "$($K get job sus -n $NS -o json
 check "suspended job: no pods" test -z "$($K get pods -n $NS -l job-name=sus -o name)"
 check "resume the job" quiet $K patch job sus -n $NS -p '{"spec":{"suspend":false}}'
 check "resumed job completes" quiet $K wait --for=condition=complete job/sus -n $NS --timeout=60s
+# deleting a running Job: its tracked pods lose the finalizer and go (background) or stay (orphan)
+for mode in background orphan; do
+        cat <<YAML | quiet $K apply -f -
+apiVersion: batch/v1
+kind: Job
+metadata: {name: long-$mode, namespace: $NS}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox:1.36, command: ["sleep", "3600"]}]
+YAML
+        up() { [ "$(running_pods $NS job-name=long-$mode)" = 1 ]; }
+        check "running job ($mode) has its pod" wait_for 30 up
+        check "delete the running job --cascade=$mode" quiet $K delete job long-$mode -n $NS --cascade=$mode
+done
+bg_gone() { [ -z "$($K get pods -n $NS -l job-name=long-background -o name)" ]; }
+check "background: the job's pod is gone" wait_for 30 bg_gone
+orphan_free() { [ "$(running_pods $NS job-name=long-orphan)" = 1 ] && [ -z "$($K get pods -n $NS -l job-name=long-orphan -o jsonpath='{.items[0].metadata.finalizers}')" ]; }
+check "orphan: the pod keeps running without the tracking finalizer" wait_for 30 orphan_free
 # a CronJob fires (every 5 s, on Berlin's wall clock), names its job <cronjob>-<minutes>
 cat >"$W/cron.yaml" <<YAML
 apiVersion: batch/v1
