@@ -179,8 +179,17 @@ static json_t *leaf_schema(const struct protobuf_field *f, json_t *schemas, json
         case PB_INT64:
                 return json_pack("{s:s,s:s}", "type", "integer", "format", "int64");
         case PB_QUANTITY:
-        case PB_INTSTR:
-                return json_pack("{s:b}", "x-kubernetes-int-or-string", 1);
+        case PB_INTSTR: {
+                /* named schemas, as Kubernetes' (explain prints <Quantity>, <IntOrString>) */
+                bool q = f->type == PB_QUANTITY;
+                const char *name = q ? "Quantity" : "IntOrString";
+                if (!json_object_get(schemas, name))
+                        json_object_set_new(schemas, name,
+                                            q ? json_pack("{s:s}", "type", "string")
+                                              : json_pack("{s:s,s:s}", "type", "string", "format",
+                                                          "int-or-string"));
+                return json_pack("{s:s+}", "$ref", SCHEMA_PREFIX, name);
+        }
         case PB_TIME:
         case PB_MICROTIME:
                 return json_pack("{s:s,s:s}", "type", "string", "format", "date-time");

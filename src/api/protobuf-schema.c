@@ -343,6 +343,39 @@ static const struct protobuf_message m_certificates_v1_CertificateSigningRequest
 static const struct protobuf_message m_certificates_v1_CertificateSigningRequestCondition;
 static const struct protobuf_message m_certificates_v1_CertificateSigningRequestStatus;
 static const struct protobuf_message m_certificates_v1_CertificateSigningRequest;
+static const struct protobuf_message m_core_v1_GlusterfsPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_SecretReference;
+static const struct protobuf_message m_core_v1_RBDPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_ISCSIPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_CinderPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_CephFSPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_FlexPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_AzureFilePersistentVolumeSource;
+static const struct protobuf_message m_core_v1_ScaleIOPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_LocalVolumeSource;
+static const struct protobuf_message m_core_v1_StorageOSPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_CSIPersistentVolumeSource;
+static const struct protobuf_message m_core_v1_PersistentVolumeSource;
+static const struct protobuf_message m_core_v1_VolumeNodeAffinity;
+static const struct protobuf_message m_core_v1_PersistentVolumeSpec;
+static const struct protobuf_message m_core_v1_PersistentVolumeStatus;
+static const struct protobuf_message m_core_v1_PersistentVolume;
+static const struct protobuf_message m_core_v1_PodTemplate;
+static const struct protobuf_message m_apps_v1_ControllerRevision;
+static const struct protobuf_message m_coordination_v1_LeaseSpec;
+static const struct protobuf_message m_coordination_v1_Lease;
+static const struct protobuf_message m_discovery_v1_EndpointConditions;
+static const struct protobuf_message m_discovery_v1_ForZone;
+static const struct protobuf_message m_discovery_v1_ForNode;
+static const struct protobuf_message m_discovery_v1_EndpointHints;
+static const struct protobuf_message m_discovery_v1_Endpoint;
+static const struct protobuf_message m_discovery_v1_EndpointPort;
+static const struct protobuf_message m_discovery_v1_EndpointSlice;
+static const struct protobuf_message m_events_v1_EventSeries;
+static const struct protobuf_message m_events_v1_Event;
+static const struct protobuf_message m_core_v1_TopologySelectorLabelRequirement;
+static const struct protobuf_message m_core_v1_TopologySelectorTerm;
+static const struct protobuf_message m_storage_v1_StorageClass;
 
 static const struct protobuf_field m_meta_v1_OwnerReference_fields[] = {
         {1, "kind", PB_STRING, 0, NULL},
@@ -3764,6 +3797,386 @@ static const struct protobuf_message m_certificates_v1_CertificateSigningRequest
         "CertificateSigningRequest", m_certificates_v1_CertificateSigningRequest_fields,
         ARRAY_SIZE(m_certificates_v1_CertificateSigningRequest_fields)};
 
+static const struct protobuf_field m_core_v1_GlusterfsPersistentVolumeSource_fields[] = {
+        {1, "endpoints", PB_STRING, 0, NULL},
+        {2, "path", PB_STRING, 0, NULL},
+        {3, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {4, "endpointsNamespace", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_GlusterfsPersistentVolumeSource = {
+        "GlusterfsPersistentVolumeSource", m_core_v1_GlusterfsPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_GlusterfsPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_SecretReference_fields[] = {
+        {1, "name", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "namespace", PB_STRING, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_SecretReference = {
+        "SecretReference", m_core_v1_SecretReference_fields,
+        ARRAY_SIZE(m_core_v1_SecretReference_fields)};
+
+static const struct protobuf_field m_core_v1_RBDPersistentVolumeSource_fields[] = {
+        {1, "monitors", PB_STRING, PB_REPEATED, NULL},
+        {2, "image", PB_STRING, 0, NULL},
+        {3, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "pool", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "user", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "keyring", PB_STRING, PB_OMITEMPTY, NULL},
+        {7, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {8, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_RBDPersistentVolumeSource = {
+        "RBDPersistentVolumeSource", m_core_v1_RBDPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_RBDPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_ISCSIPersistentVolumeSource_fields[] = {
+        {1, "targetPortal", PB_STRING, 0, NULL},
+        {2, "iqn", PB_STRING, 0, NULL},
+        {3, "lun", PB_INT32, 0, NULL},
+        {4, "iscsiInterface", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {7, "portals", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {8, "chapAuthDiscovery", PB_BOOL, PB_OMITEMPTY, NULL},
+        {10, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {11, "chapAuthSession", PB_BOOL, PB_OMITEMPTY, NULL},
+        {12, "initiatorName", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_ISCSIPersistentVolumeSource = {
+        "ISCSIPersistentVolumeSource", m_core_v1_ISCSIPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_ISCSIPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_CinderPersistentVolumeSource_fields[] = {
+        {1, "volumeID", PB_STRING, 0, NULL},
+        {2, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {4, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+};
+static const struct protobuf_message m_core_v1_CinderPersistentVolumeSource = {
+        "CinderPersistentVolumeSource", m_core_v1_CinderPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_CinderPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_CephFSPersistentVolumeSource_fields[] = {
+        {1, "monitors", PB_STRING, PB_REPEATED, NULL},
+        {2, "path", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "user", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "secretFile", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {6, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_CephFSPersistentVolumeSource = {
+        "CephFSPersistentVolumeSource", m_core_v1_CephFSPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_CephFSPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_FlexPersistentVolumeSource_fields[] = {
+        {1, "driver", PB_STRING, 0, NULL},
+        {2, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {4, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {5, "options", PB_STRING, PB_MAP | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_FlexPersistentVolumeSource = {
+        "FlexPersistentVolumeSource", m_core_v1_FlexPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_FlexPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_AzureFilePersistentVolumeSource_fields[] = {
+        {1, "secretName", PB_STRING, 0, NULL},
+        {2, "shareName", PB_STRING, 0, NULL},
+        {3, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {4, "secretNamespace", PB_STRING, PB_PTR, NULL},
+};
+static const struct protobuf_message m_core_v1_AzureFilePersistentVolumeSource = {
+        "AzureFilePersistentVolumeSource", m_core_v1_AzureFilePersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_AzureFilePersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_ScaleIOPersistentVolumeSource_fields[] = {
+        {1, "gateway", PB_STRING, 0, NULL},
+        {2, "system", PB_STRING, 0, NULL},
+        {3, "secretRef", PB_MESSAGE, PB_PTR, &m_core_v1_SecretReference},
+        {4, "sslEnabled", PB_BOOL, PB_OMITEMPTY, NULL},
+        {5, "protectionDomain", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "storagePool", PB_STRING, PB_OMITEMPTY, NULL},
+        {7, "storageMode", PB_STRING, PB_OMITEMPTY, NULL},
+        {8, "volumeName", PB_STRING, PB_OMITEMPTY, NULL},
+        {9, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {10, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_ScaleIOPersistentVolumeSource = {
+        "ScaleIOPersistentVolumeSource", m_core_v1_ScaleIOPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_ScaleIOPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_LocalVolumeSource_fields[] = {
+        {1, "path", PB_STRING, 0, NULL},
+        {2, "fsType", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_LocalVolumeSource = {
+        "LocalVolumeSource", m_core_v1_LocalVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_LocalVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_StorageOSPersistentVolumeSource_fields[] = {
+        {1, "volumeName", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "volumeNamespace", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {5, "secretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_ObjectReference},
+};
+static const struct protobuf_message m_core_v1_StorageOSPersistentVolumeSource = {
+        "StorageOSPersistentVolumeSource", m_core_v1_StorageOSPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_StorageOSPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_CSIPersistentVolumeSource_fields[] = {
+        {1, "driver", PB_STRING, 0, NULL},
+        {2, "volumeHandle", PB_STRING, 0, NULL},
+        {3, "readOnly", PB_BOOL, PB_OMITEMPTY, NULL},
+        {4, "fsType", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "volumeAttributes", PB_STRING, PB_MAP | PB_OMITEMPTY, NULL},
+        {6, "controllerPublishSecretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_SecretReference},
+        {7, "nodeStageSecretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {8, "nodePublishSecretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+        {9, "controllerExpandSecretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_SecretReference},
+        {10, "nodeExpandSecretRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_SecretReference},
+};
+static const struct protobuf_message m_core_v1_CSIPersistentVolumeSource = {
+        "CSIPersistentVolumeSource", m_core_v1_CSIPersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_CSIPersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_PersistentVolumeSource_fields[] = {
+        {1, "gcePersistentDisk", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_GCEPersistentDiskVolumeSource},
+        {2, "awsElasticBlockStore", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_AWSElasticBlockStoreVolumeSource},
+        {3, "hostPath", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_HostPathVolumeSource},
+        {4, "glusterfs", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_GlusterfsPersistentVolumeSource},
+        {5, "nfs", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_NFSVolumeSource},
+        {6, "rbd", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_RBDPersistentVolumeSource},
+        {7, "iscsi", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_ISCSIPersistentVolumeSource},
+        {8, "cinder", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_CinderPersistentVolumeSource},
+        {9, "cephfs", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_CephFSPersistentVolumeSource},
+        {10, "fc", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_FCVolumeSource},
+        {11, "flocker", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_FlockerVolumeSource},
+        {12, "flexVolume", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_FlexPersistentVolumeSource},
+        {13, "azureFile", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_AzureFilePersistentVolumeSource},
+        {14, "vsphereVolume", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_VsphereVirtualDiskVolumeSource},
+        {15, "quobyte", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_QuobyteVolumeSource},
+        {16, "azureDisk", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_AzureDiskVolumeSource},
+        {17, "photonPersistentDisk", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_PhotonPersistentDiskVolumeSource},
+        {18, "portworxVolume", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_PortworxVolumeSource},
+        {19, "scaleIO", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_ScaleIOPersistentVolumeSource},
+        {20, "local", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_LocalVolumeSource},
+        {21, "storageos", PB_MESSAGE, PB_PTR | PB_OMITEMPTY,
+         &m_core_v1_StorageOSPersistentVolumeSource},
+        {22, "csi", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_CSIPersistentVolumeSource},
+};
+static const struct protobuf_message m_core_v1_PersistentVolumeSource = {
+        "PersistentVolumeSource", m_core_v1_PersistentVolumeSource_fields,
+        ARRAY_SIZE(m_core_v1_PersistentVolumeSource_fields)};
+
+static const struct protobuf_field m_core_v1_VolumeNodeAffinity_fields[] = {
+        {1, "required", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_NodeSelector},
+};
+static const struct protobuf_message m_core_v1_VolumeNodeAffinity = {
+        "VolumeNodeAffinity", m_core_v1_VolumeNodeAffinity_fields,
+        ARRAY_SIZE(m_core_v1_VolumeNodeAffinity_fields)};
+
+static const struct protobuf_field m_core_v1_PersistentVolumeSpec_fields[] = {
+        {1, "capacity", PB_QUANTITY, PB_MAP | PB_OMITEMPTY, NULL},
+        {2, "", PB_MESSAGE, PB_INLINE, &m_core_v1_PersistentVolumeSource},
+        {3, "accessModes", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {4, "claimRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_ObjectReference},
+        {5, "persistentVolumeReclaimPolicy", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "storageClassName", PB_STRING, PB_OMITEMPTY, NULL},
+        {7, "mountOptions", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {8, "volumeMode", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {9, "nodeAffinity", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_VolumeNodeAffinity},
+        {10, "volumeAttributesClassName", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_PersistentVolumeSpec = {
+        "PersistentVolumeSpec", m_core_v1_PersistentVolumeSpec_fields,
+        ARRAY_SIZE(m_core_v1_PersistentVolumeSpec_fields)};
+
+static const struct protobuf_field m_core_v1_PersistentVolumeStatus_fields[] = {
+        {1, "phase", PB_STRING, PB_OMITEMPTY, NULL},
+        {2, "message", PB_STRING, PB_OMITEMPTY, NULL},
+        {3, "reason", PB_STRING, PB_OMITEMPTY, NULL},
+        {4, "lastPhaseTransitionTime", PB_TIME, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_core_v1_PersistentVolumeStatus = {
+        "PersistentVolumeStatus", m_core_v1_PersistentVolumeStatus_fields,
+        ARRAY_SIZE(m_core_v1_PersistentVolumeStatus_fields)};
+
+static const struct protobuf_field m_core_v1_PersistentVolume_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, PB_OMITEMPTY, &m_core_v1_PersistentVolumeSpec},
+        {3, "status", PB_MESSAGE, PB_OMITEMPTY, &m_core_v1_PersistentVolumeStatus},
+};
+static const struct protobuf_message m_core_v1_PersistentVolume = {
+        "PersistentVolume", m_core_v1_PersistentVolume_fields,
+        ARRAY_SIZE(m_core_v1_PersistentVolume_fields)};
+
+static const struct protobuf_field m_core_v1_PodTemplate_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "template", PB_MESSAGE, PB_OMITEMPTY, &m_core_v1_PodTemplateSpec},
+};
+static const struct protobuf_message m_core_v1_PodTemplate = {
+        "PodTemplate", m_core_v1_PodTemplate_fields, ARRAY_SIZE(m_core_v1_PodTemplate_fields)};
+
+static const struct protobuf_field m_apps_v1_ControllerRevision_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "data", PB_RAW, 0, NULL},
+        {3, "revision", PB_INT64, 0, NULL},
+};
+static const struct protobuf_message m_apps_v1_ControllerRevision = {
+        "ControllerRevision", m_apps_v1_ControllerRevision_fields,
+        ARRAY_SIZE(m_apps_v1_ControllerRevision_fields)};
+
+static const struct protobuf_field m_coordination_v1_LeaseSpec_fields[] = {
+        {1, "holderIdentity", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "leaseDurationSeconds", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "acquireTime", PB_MICROTIME, PB_PTR | PB_OMITEMPTY, NULL},
+        {4, "renewTime", PB_MICROTIME, PB_PTR | PB_OMITEMPTY, NULL},
+        {5, "leaseTransitions", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {6, "strategy", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {7, "preferredHolder", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_coordination_v1_LeaseSpec = {
+        "LeaseSpec", m_coordination_v1_LeaseSpec_fields,
+        ARRAY_SIZE(m_coordination_v1_LeaseSpec_fields)};
+
+static const struct protobuf_field m_coordination_v1_Lease_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "spec", PB_MESSAGE, PB_OMITEMPTY, &m_coordination_v1_LeaseSpec},
+};
+static const struct protobuf_message m_coordination_v1_Lease = {
+        "Lease", m_coordination_v1_Lease_fields, ARRAY_SIZE(m_coordination_v1_Lease_fields)};
+
+static const struct protobuf_field m_discovery_v1_EndpointConditions_fields[] = {
+        {1, "ready", PB_BOOL, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "serving", PB_BOOL, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "terminating", PB_BOOL, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_discovery_v1_EndpointConditions = {
+        "EndpointConditions", m_discovery_v1_EndpointConditions_fields,
+        ARRAY_SIZE(m_discovery_v1_EndpointConditions_fields)};
+
+static const struct protobuf_field m_discovery_v1_ForZone_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_discovery_v1_ForZone = {
+        "ForZone", m_discovery_v1_ForZone_fields, ARRAY_SIZE(m_discovery_v1_ForZone_fields)};
+
+static const struct protobuf_field m_discovery_v1_ForNode_fields[] = {
+        {1, "name", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_discovery_v1_ForNode = {
+        "ForNode", m_discovery_v1_ForNode_fields, ARRAY_SIZE(m_discovery_v1_ForNode_fields)};
+
+static const struct protobuf_field m_discovery_v1_EndpointHints_fields[] = {
+        {1, "forZones", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY, &m_discovery_v1_ForZone},
+        {2, "forNodes", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY, &m_discovery_v1_ForNode},
+};
+static const struct protobuf_message m_discovery_v1_EndpointHints = {
+        "EndpointHints", m_discovery_v1_EndpointHints_fields,
+        ARRAY_SIZE(m_discovery_v1_EndpointHints_fields)};
+
+static const struct protobuf_field m_discovery_v1_Endpoint_fields[] = {
+        {1, "addresses", PB_STRING, PB_REPEATED, NULL},
+        {2, "conditions", PB_MESSAGE, PB_OMITEMPTY, &m_discovery_v1_EndpointConditions},
+        {3, "hostname", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {4, "targetRef", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_ObjectReference},
+        {5, "deprecatedTopology", PB_STRING, PB_MAP | PB_OMITEMPTY, NULL},
+        {6, "nodeName", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {7, "zone", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {8, "hints", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_discovery_v1_EndpointHints},
+};
+static const struct protobuf_message m_discovery_v1_Endpoint = {
+        "Endpoint", m_discovery_v1_Endpoint_fields, ARRAY_SIZE(m_discovery_v1_Endpoint_fields)};
+
+static const struct protobuf_field m_discovery_v1_EndpointPort_fields[] = {
+        {1, "name", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {2, "protocol", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {3, "port", PB_INT32, PB_PTR | PB_OMITEMPTY, NULL},
+        {4, "appProtocol", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_discovery_v1_EndpointPort = {
+        "EndpointPort", m_discovery_v1_EndpointPort_fields,
+        ARRAY_SIZE(m_discovery_v1_EndpointPort_fields)};
+
+static const struct protobuf_field m_discovery_v1_EndpointSlice_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "endpoints", PB_MESSAGE, PB_REPEATED, &m_discovery_v1_Endpoint},
+        {3, "ports", PB_MESSAGE, PB_REPEATED, &m_discovery_v1_EndpointPort},
+        {4, "addressType", PB_STRING, 0, NULL},
+};
+static const struct protobuf_message m_discovery_v1_EndpointSlice = {
+        "EndpointSlice", m_discovery_v1_EndpointSlice_fields,
+        ARRAY_SIZE(m_discovery_v1_EndpointSlice_fields)};
+
+static const struct protobuf_field m_events_v1_EventSeries_fields[] = {
+        {1, "count", PB_INT32, 0, NULL},
+        {2, "lastObservedTime", PB_MICROTIME, 0, NULL},
+};
+static const struct protobuf_message m_events_v1_EventSeries = {
+        "EventSeries", m_events_v1_EventSeries_fields, ARRAY_SIZE(m_events_v1_EventSeries_fields)};
+
+static const struct protobuf_field m_events_v1_Event_fields[] = {
+        {1, "metadata", PB_MESSAGE, 0, &m_meta_v1_ObjectMeta},
+        {2, "eventTime", PB_MICROTIME, 0, NULL},
+        {3, "series", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_events_v1_EventSeries},
+        {4, "reportingController", PB_STRING, PB_OMITEMPTY, NULL},
+        {5, "reportingInstance", PB_STRING, PB_OMITEMPTY, NULL},
+        {6, "action", PB_STRING, PB_OMITEMPTY, NULL},
+        {7, "reason", PB_STRING, PB_OMITEMPTY, NULL},
+        {8, "regarding", PB_MESSAGE, PB_OMITEMPTY, &m_core_v1_ObjectReference},
+        {9, "related", PB_MESSAGE, PB_PTR | PB_OMITEMPTY, &m_core_v1_ObjectReference},
+        {10, "note", PB_STRING, PB_OMITEMPTY, NULL},
+        {11, "type", PB_STRING, PB_OMITEMPTY, NULL},
+        {12, "deprecatedSource", PB_MESSAGE, PB_OMITEMPTY, &m_core_v1_EventSource},
+        {13, "deprecatedFirstTimestamp", PB_TIME, PB_OMITEMPTY, NULL},
+        {14, "deprecatedLastTimestamp", PB_TIME, PB_OMITEMPTY, NULL},
+        {15, "deprecatedCount", PB_INT32, PB_OMITEMPTY, NULL},
+};
+static const struct protobuf_message m_events_v1_Event = {"Event", m_events_v1_Event_fields,
+                                                          ARRAY_SIZE(m_events_v1_Event_fields)};
+
+static const struct protobuf_field m_core_v1_TopologySelectorLabelRequirement_fields[] = {
+        {1, "key", PB_STRING, 0, NULL},
+        {2, "values", PB_STRING, PB_REPEATED, NULL},
+};
+static const struct protobuf_message m_core_v1_TopologySelectorLabelRequirement = {
+        "TopologySelectorLabelRequirement", m_core_v1_TopologySelectorLabelRequirement_fields,
+        ARRAY_SIZE(m_core_v1_TopologySelectorLabelRequirement_fields)};
+
+static const struct protobuf_field m_core_v1_TopologySelectorTerm_fields[] = {
+        {1, "matchLabelExpressions", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_core_v1_TopologySelectorLabelRequirement},
+};
+static const struct protobuf_message m_core_v1_TopologySelectorTerm = {
+        "TopologySelectorTerm", m_core_v1_TopologySelectorTerm_fields,
+        ARRAY_SIZE(m_core_v1_TopologySelectorTerm_fields)};
+
+static const struct protobuf_field m_storage_v1_StorageClass_fields[] = {
+        {1, "metadata", PB_MESSAGE, PB_OMITEMPTY, &m_meta_v1_ObjectMeta},
+        {2, "provisioner", PB_STRING, 0, NULL},
+        {3, "parameters", PB_STRING, PB_MAP | PB_OMITEMPTY, NULL},
+        {4, "reclaimPolicy", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {5, "mountOptions", PB_STRING, PB_REPEATED | PB_OMITEMPTY, NULL},
+        {6, "allowVolumeExpansion", PB_BOOL, PB_PTR | PB_OMITEMPTY, NULL},
+        {7, "volumeBindingMode", PB_STRING, PB_PTR | PB_OMITEMPTY, NULL},
+        {8, "allowedTopologies", PB_MESSAGE, PB_REPEATED | PB_OMITEMPTY,
+         &m_core_v1_TopologySelectorTerm},
+};
+static const struct protobuf_message m_storage_v1_StorageClass = {
+        "StorageClass", m_storage_v1_StorageClass_fields,
+        ARRAY_SIZE(m_storage_v1_StorageClass_fields)};
+
 const struct protobuf_kind protobuf_schema_kinds[] = {
         {"v1", "Namespace", &m_core_v1_Namespace},
         {"v1", "ConfigMap", &m_core_v1_ConfigMap},
@@ -3814,6 +4227,13 @@ const struct protobuf_kind protobuf_schema_kinds[] = {
         {"autoscaling/v2", "HorizontalPodAutoscaler", &m_autoscaling_v2_HorizontalPodAutoscaler},
         {"certificates.k8s.io/v1", "CertificateSigningRequest",
          &m_certificates_v1_CertificateSigningRequest},
+        {"v1", "PersistentVolume", &m_core_v1_PersistentVolume},
+        {"v1", "PodTemplate", &m_core_v1_PodTemplate},
+        {"apps/v1", "ControllerRevision", &m_apps_v1_ControllerRevision},
+        {"coordination.k8s.io/v1", "Lease", &m_coordination_v1_Lease},
+        {"discovery.k8s.io/v1", "EndpointSlice", &m_discovery_v1_EndpointSlice},
+        {"events.k8s.io/v1", "Event", &m_events_v1_Event},
+        {"storage.k8s.io/v1", "StorageClass", &m_storage_v1_StorageClass},
         {"*", "DeleteOptions", &m_meta_v1_DeleteOptions},
 };
 const size_t protobuf_schema_kinds_count = ARRAY_SIZE(protobuf_schema_kinds);

@@ -424,6 +424,9 @@ EOF
         out=$($K explain cronjob.spec.jobTemplate.spec.template.spec.containers.image 2>&1 | grep FIELD)
         check "[$V] explain a deep field (${out})" test "$out" = "FIELD: image <string>"
 
+        out=$($K explain storageclass.provisioner 2>&1 | grep FIELD)
+        check "[$V] explain a storage.k8s.io field (${out})" test "$out" = "FIELD: provisioner <string>"
+
         # ---- output modes ----
         check "[$V] -o name" test "$($K get deploy,sts,cj -n $NS -o name | tr '\n' ' ')" = "deployment.apps/web statefulset.apps/db cronjob.batch/tick "
         check "[$V] -o json" bash -c "$K get deploy web -n $NS -o json | jq -e '.kind == \"Deployment\" and .apiVersion == \"apps/v1\" and .spec.replicas == 3' >/dev/null"

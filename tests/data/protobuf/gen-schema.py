@@ -28,6 +28,10 @@ PKGS = {  # import path -> (git dir, dir in repo, C prefix)
     "k8s.io/api/autoscaling/v1": (API, "autoscaling/v1", "autoscaling_v1"),
     "k8s.io/api/autoscaling/v2": (API, "autoscaling/v2", "autoscaling_v2"),
     "k8s.io/api/certificates/v1": (API, "certificates/v1", "certificates_v1"),
+    "k8s.io/api/coordination/v1": (API, "coordination/v1", "coordination_v1"),
+    "k8s.io/api/discovery/v1": (API, "discovery/v1", "discovery_v1"),
+    "k8s.io/api/events/v1": (API, "events/v1", "events_v1"),
+    "k8s.io/api/storage/v1": (API, "storage/v1", "storage_v1"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": (MACH, "pkg/apis/meta/v1", "meta_v1"),
 }
 SPECIAL = {
@@ -79,6 +83,13 @@ ROOTS = [
     ("autoscaling/v1", "Scale", "k8s.io/api/autoscaling/v1"),
     ("autoscaling/v2", "HorizontalPodAutoscaler", "k8s.io/api/autoscaling/v2"),
     ("certificates.k8s.io/v1", "CertificateSigningRequest", "k8s.io/api/certificates/v1"),
+    # the remaining served kinds (strict field validation and OpenAPI schemas read the tables)
+    ("v1", "PersistentVolume", "k8s.io/api/core/v1"), ("v1", "PodTemplate", "k8s.io/api/core/v1"),
+    ("apps/v1", "ControllerRevision", "k8s.io/api/apps/v1"),
+    ("coordination.k8s.io/v1", "Lease", "k8s.io/api/coordination/v1"),
+    ("discovery.k8s.io/v1", "EndpointSlice", "k8s.io/api/discovery/v1"),
+    ("events.k8s.io/v1", "Event", "k8s.io/api/events/v1"),
+    ("storage.k8s.io/v1", "StorageClass", "k8s.io/api/storage/v1"),
     # client-go encodes DeleteOptions with the group-version of the client it deletes through
     ("*", "DeleteOptions", "k8s.io/apimachinery/pkg/apis/meta/v1"),
 ]
