@@ -43,6 +43,7 @@ struct kterm {
 struct kctr {
         char *name;
         bool is_init;
+        bool sidecar;     /* an init container with restartPolicy Always: runs beside the app */
         bool start_error; /* the last run failed to start: term holds StartError, id is NULL */
         int64_t kill_at;  /* unix s: a stop is under way (SIGTERM sent), SIGKILL due then */
         bool probed;      /* the current run is registered with the probe manager */
@@ -769,7 +770,7 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                         goto out;
                 }
         }
-        if (!c->is_init && ps->probes) {
+        if ((!c->is_init || c->sidecar) && ps->probes) {
                 probes_container_add(ps->probes, p->uid, c->name, id, spec_ctr, p->pod_ip,
                                      c->started_at);
                 c->probed = true;
@@ -873,7 +874,8 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         c->phase = KUBELET_CTR_RUNNING;
                         if (st.started_at.tv_sec)
                                 c->started_at = st.started_at.tv_sec;
-                        if (!c->probed && !c->is_init && ps->probes && !c->kill_at) {
+                        if (!c->probed && (!c->is_init || c->sidecar) && ps->probes &&
+                            !c->kill_at) {
                                 /* adopted after an agent restart: probe it again */
                                 probes_container_add(ps->probes, p->uid, c->name, c->id, spec_ctr,
                                                      p->pod_ip, c->started_at);
@@ -888,7 +890,7 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                                 return POLL_MS;
                         }
                         struct probes_state pst;
-                        if (ps->probes && !c->is_init &&
+                        if (ps->probes && (!c->is_init || c->sidecar) &&
                             probes_container_state(ps->probes, p->uid, c->name, true, &pst) &&
                             pst.kill) {
                                 bool startup = pst.kill_kind == PROBES_STARTUP;
@@ -918,14 +920,15 @@ static int64_t sync_container(struct podsync *ps, struct kclient *kc, struct kpo
                         c->probed = false;
                         if (c->phase != KUBELET_CTR_TERMINATED && !c->restart_at) {
                                 fill_term(ps, p, c, spec_ctr, &st);
-                                if (ps->probes && !c->is_init)
+                                if (ps->probes && (!c->is_init || c->sidecar))
                                         probes_container_remove(ps->probes, p->uid, c->name);
                         }
                         /* init containers restart only on failure, and never under Never */
                         bool restart =
-                                c->is_init ? strcmp(rp, "Never") && c->term.exit_code != 0
-                                           : !strcmp(rp, "Always") || (!strcmp(rp, "OnFailure") &&
-                                                                       c->term.exit_code != 0);
+                                c->sidecar   ? true
+                                : c->is_init ? strcmp(rp, "Never") && c->term.exit_code != 0
+                                             : !strcmp(rp, "Always") || (!strcmp(rp, "OnFailure") &&
+                                                                         c->term.exit_code != 0);
                         if (!restart) {
                                 c->phase = KUBELET_CTR_TERMINATED;
                                 return -1;
@@ -1020,7 +1023,7 @@ static void send_status(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 cs[i].last.message = c->last.message[0] ? c->last.message : NULL;
                 cs[i].restart_count = c->restart_count;
                 struct probes_state pst;
-                if (!c->is_init && c->phase == KUBELET_CTR_RUNNING && ps->probes &&
+                if ((!c->is_init || c->sidecar) && c->phase == KUBELET_CTR_RUNNING && ps->probes &&
                     probes_container_state(ps->probes, p->uid, c->name, false, &pst)) {
                         cs[i].has_probe_state = true;
                         cs[i].ready = pst.ready;
@@ -1139,6 +1142,8 @@ static void init_ctrs(struct kpod *p, json_t *pod)
         for (size_t i = 0; i < p->n_ctrs; i++) {
                 struct kctr *c = &p->ctrs[i];
                 c->is_init = i < p->n_init;
+                const char *crp = kjson_str(spec_ctr_of(pod, p, i), "restartPolicy");
+                c->sidecar = c->is_init && crp && !strcmp(crp, "Always");
                 c->name = xstrdup(kjson_str(spec_ctr_of(pod, p, i), "name") ?: "");
                 set_waiting(c, p->n_init ? "PodInitializing" : "ContainerCreating", NULL);
                 json_t *a = json_object_get(p->adopt, c->name);
@@ -1492,7 +1497,10 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 json_decref(evs);
         }
 
-        bool inits_done = true;
+        bool inits_done = true, app_started = false;
+        /* once an app container ran, a restarting sidecar no longer holds the others back */
+        for (size_t i = p->n_init; i < p->n_ctrs; i++)
+                app_started |= p->ctrs[i].id || p->ctrs[i].has_last || p->ctrs[i].start_error;
         for (size_t i = 0; i < p->n_ctrs; i++) {
                 struct kctr *c = &p->ctrs[i];
                 json_t *sc = spec_ctr_of(pod, p, i);
@@ -1517,7 +1525,21 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         }
                         continue;
                 }
-                if (c->is_init) {
+                if (c->sidecar) {
+                        /* a sidecar starts in its turn, keeps running (restarted whatever the
+                         * pod's restartPolicy), and lets the next one start once it started */
+                        if (!inits_done)
+                                continue;
+                        d = sync_container(ps, kc, p, pod, sc, c);
+                        struct probes_state pst;
+                        bool started = c->phase == KUBELET_CTR_RUNNING &&
+                                       (!ps->probes ||
+                                        !probes_container_state(ps->probes, p->uid, c->name, false,
+                                                                &pst) ||
+                                        pst.started);
+                        if (!started && !app_started)
+                                inits_done = false;
+                } else if (c->is_init) {
                         /* one at a time, in order; the app containers wait for all of them */
                         if (!inits_done)
                                 continue;

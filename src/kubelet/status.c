@@ -86,8 +86,11 @@ const char *kubelet_status_phase(json_t *pod, const struct kubelet_pod_observed 
         json_t *inits = json_object_get(json_object_get(pod, "spec"), "initContainers");
         size_t pending_init = 0, failed_init = 0;
         for (size_t i = 0; i < json_array_size(inits); i++) {
-                const char *name =
-                        json_string_value(json_object_get(json_array_get(inits, i), "name"));
+                json_t *ic = json_array_get(inits, i);
+                const char *name = json_string_value(json_object_get(ic, "name"));
+                const char *irp = json_string_value(json_object_get(ic, "restartPolicy"));
+                if (irp && !strcmp(irp, "Always"))
+                        continue; /* sidecars: getPhase skips restartable init containers */
                 const struct kubelet_ctr_status *c = find_init(obs, name);
                 if (!c) {
                         pending_init++;

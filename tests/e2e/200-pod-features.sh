@@ -97,6 +97,17 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: sidecar}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - {name: side, image: busybox:1.36, restartPolicy: Always, command: [sh, -c, "echo from-sidecar > /work/s; exec sleep 3600"], volumeMounts: [{name: w, mountPath: /work}], startupProbe: {exec: {command: [cat, /work/s]}, periodSeconds: 1}}
+  containers:
+  - {name: app, image: busybox:1.36, command: [sh, -c, "cat /work/s; exec sleep 3600"], volumeMounts: [{name: w, mountPath: /work}]}
+  volumes: [{name: w, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: init-fail}
 spec:
   restartPolicy: Never
@@ -374,6 +385,8 @@ expect_status init-ok 20 Running
 check "init-ok: init containers ran in order" wait_for 5 bash -c "$K logs init-ok | tr '\n' ' ' | grep -qx 'one two '"
 check "init-ok: initContainerStatuses Completed/ready" is init-ok '{.status.initContainerStatuses[*].state.terminated.reason}/{.status.initContainerStatuses[*].ready}' "Completed Completed/true true"
 check "init-ok: Initialized True" is init-ok '{.status.conditions[?(@.type=="Initialized")].status}' True
+expect "sidecar: the sidecar keeps running beside the app" 20 sidecar '{.status.phase} {.status.initContainerStatuses[0].started} {.status.containerStatuses[0].started}' "Running true true"
+check "sidecar: started before the app" wait_for 5 logs_have sidecar from-sidecar app
 expect_status init-fail 10 Init:Error
 expect "init-fail: phase Failed" 10 init-fail '{.status.phase}' Failed
 check "init-fail: Initialized False, ContainersNotInitialized" is init-fail '{.status.conditions[?(@.type=="Initialized")].reason}: {.status.conditions[?(@.type=="Initialized")].message}' "ContainersNotInitialized: containers with incomplete status: [bad]"

@@ -562,6 +562,26 @@ TEST(readiness_gates)
         json_decref(pod);
 }
 
+TEST(sidecar_init_container)
+{
+        json_t *pod = pod_new("Always", one);
+        json_object_set_new(json_object_get(pod, "spec"), "initContainers",
+                            json_pack("[{s:s, s:s, s:s}]", "name", "side", "image", "busybox",
+                                      "restartPolicy", "Always"));
+        struct kubelet_ctr_status side = {.name = "side", .phase = KUBELET_CTR_RUNNING};
+        struct kubelet_ctr_status app = {.name = "app", .phase = KUBELET_CTR_RUNNING};
+        struct kubelet_pod_observed obs = {
+                .ctrs = &app, .n_ctrs = 1, .init_ctrs = &side, .n_init_ctrs = 1, .now = 10};
+        json_t *st = kubelet_status_compute(pod, &obs);
+        /* a running sidecar neither holds the phase in Pending nor initialization */
+        CHECK_EQ_STR(json_string_value(json_object_get(st, "phase")), "Running");
+        CHECK_EQ_STR(cond_field(st, "Initialized", "status"), "True");
+        json_t *is = json_array_get(json_object_get(st, "initContainerStatuses"), 0);
+        CHECK(json_is_true(json_object_get(is, "started")));
+        json_decref(st);
+        json_decref(pod);
+}
+
 int main(void)
 {
         RUN(pending_when_no_state);
@@ -580,5 +600,6 @@ int main(void)
         RUN(probe_state_and_deadline);
         RUN(env_sources);
         RUN(readiness_gates);
+        RUN(sidecar_init_container);
         return harness_done();
 }
