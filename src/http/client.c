@@ -10,7 +10,7 @@
 struct http_client {
         CURL *curl;
         char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
-        char *auth_header; /* "Authorization: Bearer ..." or NULL */
+        char *auth_header;    /* "Authorization: Bearer ..." or NULL */
         char **extra_headers; /* NULL-terminated or NULL */
         bool own_accept;      /* an extra "Accept:" replaces ours */
         bool insecure;
