@@ -1489,8 +1489,12 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 size_t k;
                 json_array_foreach(evs, k, ev)
                 {
-                        _cleanup_free_ char *field =
-                                xasprintf("spec.containers{%s}", kjson_str(ev, "container") ?: "");
+                        const char *cn = kjson_str(ev, "container") ?: "";
+                        bool init = false;
+                        for (size_t i = 0; i < p->n_init; i++)
+                                init |= !strcmp(p->ctrs[i].name, cn);
+                        _cleanup_free_ char *field = xasprintf(
+                                "spec.%s{%s}", init ? "initContainers" : "containers", cn);
                         emit_event(ps, kc, p, field, "Warning", "Unhealthy", "%s",
                                    kjson_str(ev, "message") ?: "");
                 }

@@ -473,6 +473,8 @@ $K patch configmap cfg -p '{"data":{"color":"green"}}' >/dev/null
 check "vols: configMap update reaches the running pod within 15 s" wait_for 15 logs_have vols color=green
 expect_status badvol 5 ContainerCreating
 expect_event badvol FailedMount '^MountVolume.SetUp failed for volume "x" : configmap "missing" not found$' 10
+$K create configmap missing --from-literal=k=v >/dev/null
+expect_status badvol 20 Running
 
 # ---- bad input ----
 expect_status noimage 10 ErrImageNeverPull
