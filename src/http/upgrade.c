@@ -126,8 +126,10 @@ static void raw_flush(struct http_raw *c)
                 return;
         }
         if (c->closing) {
-                if (!c->lingering && is_socket(c->sock)) {
-                        /* Closing a TCP socket with unread input makes the kernel send RST, and
+                if (!c->lingering && c->on_data && is_socket(c->sock)) {
+                        /* (Only for a socket we read: a write-only duplicate shares it with a
+                         * reader elsewhere.) Closing a TCP socket with unread input makes the
+                         * kernel send RST, and
                          * a RST makes the peer drop what it has not read yet (our last bytes).
                          * So: FIN, then read and discard until the peer closes (or a timeout). */
                         c->lingering = true;

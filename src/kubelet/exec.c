@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 
 #include "common/kjson.h"
 #include "common/log.h"
@@ -44,6 +45,8 @@
 #define IN_MAX (64u << 20)
 #define STREAMS_TIMEOUT_MS 30000
 #define TTY_DRAIN_MS 1000
+#define CTL_GAP_MS 50
+#define SIZE_WAIT_MS 1500    /* a client that never sends a size (tty=true from a script) */
 #define ATTACH_PKT_MAX 65535 /* conmon sends <= 8 KiB; the frame length field is 16 bits */
 
 enum { CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_ERROR = 3, CH_RESIZE = 4, CH_N = 5 };
@@ -71,6 +74,13 @@ struct xsess {
         char resize_buf[512];
         size_t resize_len;
         char *attach_path;
+        char *ctl_path; /* conmon's terminal control fifo (attach) */
+        unsigned ctl_w, ctl_h;
+        bool streams_ready, size_known, size_waited;
+        unsigned init_w, init_h;
+        int size_timer;
+        int64_t ctl_last_ms;
+        int ctl_timer;
         uint8_t att_buf[3 + ATTACH_PKT_MAX]; /* one re-framed attach packet being collected */
         size_t att_len;
 };
@@ -84,6 +94,7 @@ static void sess_unref(struct xsess *x)
         strv_free(x->cmd);
         strv_free(x->argv);
         free(x->attach_path);
+        free(x->ctl_path);
         free(x);
 }
 
@@ -448,6 +459,11 @@ static int start_process(struct xsess *x, struct error *err)
                         r = error_set(err, -errno, "pty: %s", strerror(errno));
                         goto fail;
                 }
+                if (x->size_known) {
+                        struct winsize ws = {.ws_row = (unsigned short)x->init_h,
+                                             .ws_col = (unsigned short)x->init_w};
+                        ioctl(ptm, TIOCSWINSZ, &ws);
+                }
         } else {
                 if ((x->want[CH_STDIN] && pipe2(pin, O_CLOEXEC) < 0) ||
                     (x->want[CH_STDOUT] && pipe2(pout, O_CLOEXEC) < 0) ||
@@ -581,13 +597,36 @@ static int start_attach(struct xsess *x, struct error *err)
         }
         x->refs++;
         x->out = http_raw_from_fd(x->srv, sp[0], on_attach_data, on_out_close, x);
+        /* stdin: packets written to the attach socket go to the container's stdin (if conmon
+         * runs it with -i: the pod asked for stdin); a write-only duplicate on the loop */
+        int wfd = x->want[CH_STDIN] ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+        if (wfd >= 0) {
+                x->refs++;
+                x->in = http_raw_from_fd(x->srv, wfd, NULL, on_in_close, x);
+        }
         return 0;
 }
+
+static void size_timeout(void *ud);
 
 static void start(struct xsess *x)
 {
         if (x->started)
                 return;
+        x->streams_ready = true;
+        /* kubectl sends the terminal size right after connecting: start the process once it is
+         * there (at most SIZE_WAIT_MS later), so it never sees a 0x0 window */
+        if (x->tty && !x->attach && !x->size_known && !x->size_waited) {
+                if (!x->size_timer) {
+                        x->refs++;
+                        x->size_timer =
+                                http_server_add_timer(x->srv, SIZE_WAIT_MS, size_timeout, x);
+                }
+                return;
+        }
+        if (x->size_timer && http_server_cancel_timer(x->srv, x->size_timer))
+                sess_unref(x);
+        x->size_timer = 0;
         x->started = true;
         if (x->streams_timer && http_server_cancel_timer(x->srv, x->streams_timer))
                 sess_unref(x);
@@ -611,6 +650,51 @@ static void start(struct xsess *x)
 
 /* ---- the client side ---- */
 
+/* conmon 2.1 loses all but the first of two resize lines that arrive together (kubectl attach
+ * sends size+1, then the size, to force a redraw): write at most one per CTL_GAP_MS, the
+ * latest size last. */
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ctl_write(struct xsess *x)
+{
+        int cfd = open(x->ctl_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (cfd >= 0) {
+                /* conmon's control fifo: "1 <height> <width>" resizes its pty */
+                dprintf(cfd, "1 %u %u\n", x->ctl_h, x->ctl_w);
+                close(cfd);
+        }
+        x->ctl_last_ms = mono_ms();
+}
+
+static void ctl_timer(void *ud)
+{
+        struct xsess *x = ud;
+        x->ctl_timer = 0;
+        if (!x->finished)
+                ctl_write(x);
+        sess_unref(x);
+}
+
+static void ctl_resize(struct xsess *x, unsigned w, unsigned h)
+{
+        int64_t since = mono_ms() - x->ctl_last_ms;
+        x->ctl_w = w;
+        x->ctl_h = h;
+        if (x->ctl_timer)
+                return; /* the pending write takes the latest size */
+        if (since >= CTL_GAP_MS) {
+                ctl_write(x);
+                return;
+        }
+        x->refs++;
+        x->ctl_timer = http_server_add_timer(x->srv, (uint64_t)(CTL_GAP_MS - since), ctl_timer, x);
+}
+
 static void handle_resize(struct xsess *x, const uint8_t *data, size_t len)
 {
         /* a stream of JSON objects, possibly split across frames */
@@ -622,6 +706,13 @@ static void handle_resize(struct xsess *x, const uint8_t *data, size_t len)
                         continue;
                 unsigned w, h;
                 if (kubelet_exec_parse_resize(x->resize_buf, x->resize_len, &w, &h) == 0) {
+                        if (x->attach && x->ctl_path)
+                                ctl_resize(x, w, h);
+                        x->size_known = true;
+                        x->init_w = w;
+                        x->init_h = h;
+                        if (!x->started && x->streams_ready && !x->finished)
+                                start(x);
                         if (x->winsz_fd >= 0) {
                                 struct winsize ws = {.ws_row = (unsigned short)h,
                                                      .ws_col = (unsigned short)w};
@@ -630,6 +721,16 @@ static void handle_resize(struct xsess *x, const uint8_t *data, size_t len)
                         x->resize_len = 0;
                 }
         }
+}
+
+static void size_timeout(void *ud)
+{
+        struct xsess *x = ud;
+        x->size_timer = 0;
+        x->size_waited = true;
+        if (!x->conn_gone && !x->finished)
+                start(x);
+        sess_unref(x);
 }
 
 static void in_check(void *ud)
@@ -831,6 +932,9 @@ void kubelet_exec_serve(struct http_req *req, struct podsync *ps, const char *re
         struct runtime *rt = podsync_get_runtime(ps);
         if (attach) {
                 x->attach_path = runtime_container_attach_socket(rt, id);
+                /* the socket's directory is conmon's bundle, which holds the ctl fifo */
+                char *slash = strrchr(x->attach_path, '/');
+                x->ctl_path = xasprintf("%.*s/ctl", (int)(slash - x->attach_path), x->attach_path);
         } else {
                 x->cmd = TAKE_PTR(cmd);
                 x->argv = runtime_container_exec_argv(rt, id, false, (const char *const *)x->cmd);

@@ -71,11 +71,26 @@ spec:
   - name: main
     image: busybox:1.36
     command: ["sh", "-c", "i=0; while true; do i=\$((i+1)); echo tick \$i; sleep 0.2; done"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: interactive
+  namespace: $NS
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh"]
+    stdin: true
+    tty: true
 YAML
 check "pods created" $K0 apply -f "$W/pods.yaml"
 running() { [ "$($K0 get pod "$1" -n $NS -o jsonpath='{.status.phase}')" = Running ]; }
 check "pod web Running" wait_for 30 running web
 check "pod ticker Running" wait_for 30 running ticker
+check "pod interactive Running" wait_for 30 running interactive
 # kubectl cp needs tar in the container: busybox has the applet, the test image no link for it
 $K0 exec -n $NS web -- ln -sf /bin/busybox /bin/tar
 head -c 4194304 /dev/urandom >"$W/in4m"
@@ -128,6 +143,15 @@ for V in $KUBECTL_VERSIONS; do
 
         out=$(timeout 3 $K attach ticker 2>/dev/null | grep -c '^tick ')
         check "[$V] attach streams the container's output ($out lines)" test "${out:-0}" -ge 3
+
+        # attach -it to a stdin+tty container: keystrokes reach its shell, the pty has our size;
+        # the input pipe stays open past the timeout (an EOF would type ^D and end the shell)
+        (sleep 2; printf 'echo B$((40+3))C\r'; sleep 1; printf 'busybox stty size\r'; sleep 10) |
+                timeout 6 script -qc "stty cols 99 rows 33; $K attach -it interactive" /dev/null \
+                        >"$W/attach-$V" 2>&1
+        check "[$V] attach -it: typed command runs in the container" grep -qa 'B43C' "$W/attach-$V"
+        check "[$V] attach -it: the container's pty has the client's size" \
+                grep -qa '^33 99' "$W/attach-$V"
 
         LP=$(free_port)
         $K port-forward pod/web "$LP:8080" >"$W/pf-$V.log" 2>&1 &

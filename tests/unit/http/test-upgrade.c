@@ -38,8 +38,8 @@ static void resume(void *ud)
         http_raw_pause(e->raw, false);
 }
 
-/* echo; "P" pauses for 200 ms (what arrives meanwhile must come later, whole); "Q" closes
- * after a 100 KiB answer */
+/* echo; "P" pauses for 200 ms (what arrives meanwhile must come later, whole); a read holding
+ * "Q" closes after a 100000-byte answer */
 static void on_data(void *ud, const uint8_t *d, size_t n)
 {
         struct echo *e = ud;
@@ -50,7 +50,7 @@ static void on_data(void *ud, const uint8_t *d, size_t n)
                 http_raw_write(e->raw, "p", 1);
                 return;
         }
-        if (n >= 1 && d[n - 1] == 'Q') {
+        if (memchr(d, 'Q', n)) { /* what follows "Q" in the same read is dropped */
                 char *big = malloc(100000);
                 memset(big, 'x', 100000);
                 http_raw_write(e->raw, big, 100000);
