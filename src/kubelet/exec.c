@@ -11,8 +11,9 @@
  * A/run/sock/<id>/attach, a SOCK_SEQPACKET socket whose packets to the client carry the pipe in
  * their first byte (conmon's stdpipe_t: 2 stdout, 3 stderr) and at most 8 KiB of data. A stream
  * reader would merge or truncate packets, so a small thread per attach reads whole packets and
- * re-frames them as [pipe][len:2][data] on a socketpair the loop reads. Our containers are
- * started without conmon -i, so attach relays output only (stdin is accepted and dropped). */
+ * re-frames them as [pipe][len:2][data] on a socketpair the loop reads. stdin is written to the
+ * same socket (conmon passes it on when the pod asked for stdin: conmon -i); a tty is resized
+ * through conmon's "ctl" fifo in the same directory. */
 #include "kubelet/exec.h"
 
 #include <fcntl.h>
