@@ -591,6 +591,24 @@ int volumes_setup(json_t *pod, const char *pod_dir, const struct kubelet_env_sou
         return 0;
 }
 
+/* Whether path, or its longest existing prefix, resolves (symlinks followed) inside base. */
+static bool resolves_inside(const char *base, const char *path)
+{
+        _cleanup_free_ char *rbase = realpath(base, NULL);
+        _cleanup_free_ char *p = xstrdup(path);
+        struct stat st;
+        while (lstat(p, &st) < 0) {
+                char *slash = strrchr(p, '/');
+                if (!slash || slash == p)
+                        return false;
+                *slash = '\0';
+        }
+        _cleanup_free_ char *rp = realpath(p, NULL);
+        size_t bl = rbase ? strlen(rbase) : 0;
+        return rbase && rp && !strncmp(rp, rbase, bl) &&
+               (rp[bl] == '/' || rp[bl] == '\0' || bl == 1);
+}
+
 void volumes_mounts_free(struct runtime_mount *m, size_t n)
 {
         for (size_t i = 0; m && i < n; i++) {
@@ -639,11 +657,24 @@ int volumes_mounts_for(json_t *pod, json_t *spec_ctr, const char *pod_dir,
                                                  name);
                         }
                         char *full = xasprintf("%s/%s", src, sub);
+                        /* a symlink a container planted in the volume must not lead the bind
+                         * mount (or the kubelet's mkdir) out of it (CVE-2017-1002101): the
+                         * existing part of the path, then the whole, must resolve inside */
+                        bool inside = resolves_inside(src, full);
+                        struct stat st;
+                        if (inside && lstat(full, &st) < 0)
+                                rootfs_mkdir_p(full, 0755); /* the kubelet creates it */
+                        inside = inside && resolves_inside(src, full);
                         free(src);
                         src = full;
-                        struct stat st;
-                        if (lstat(src, &st) < 0)
-                                rootfs_mkdir_p(src, 0755); /* the kubelet creates it */
+                        if (!inside) {
+                                free(src);
+                                volumes_mounts_free(m, k);
+                                return error_set(err, -EINVAL,
+                                                 "subpath \"%s\" of volume %s resolves outside "
+                                                 "the volume",
+                                                 sub, name);
+                        }
                 }
                 m[k].host_path = src;
                 m[k].container_path = xstrdup(mp);

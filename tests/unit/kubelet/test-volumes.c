@@ -247,6 +247,26 @@ TEST(setup_atomic_writer_and_mounts)
                 CHECK(m[2].read_only);
         }
         volumes_mounts_free(m, n);
+        /* a symlink planted in the volume does not lead a subPath out of it */
+        snprintf(path, sizeof(path), "%s/volumes/scratch/evil", dir);
+        CHECK(symlink("/etc", path) == 0);
+        json_t *evil = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "app", "volumeMounts",
+                                 "name", "scratch", "mountPath", "/x", "subPath", "evil");
+        CHECK_EQ_INT(volumes_mounts_for(pod, evil, dir, &m, &n, &err), -EINVAL);
+        CHECK_EQ_STR(error_msg(&err),
+                     "subpath \"evil\" of volume scratch resolves outside the volume");
+        json_decref(evil);
+        evil = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "app", "volumeMounts", "name",
+                         "scratch", "mountPath", "/x", "subPath", "evil/timonel-test-subpath");
+        CHECK_EQ_INT(volumes_mounts_for(pod, evil, dir, &m, &n, &err), -EINVAL);
+        CHECK(access("/etc/timonel-test-subpath", F_OK) != 0); /* nothing created outside */
+        json_decref(evil);
+        /* a configMap key (a symlink through ..data) is fine */
+        json_t *key = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "app", "volumeMounts", "name",
+                                "c", "mountPath", "/etc/color", "subPath", "color");
+        CHECK_EQ_INT(volumes_mounts_for(pod, key, dir, &m, &n, &err), 0);
+        volumes_mounts_free(m, n);
+        json_decref(key);
         json_t *bad = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "app", "volumeMounts", "name",
                                 "scratch", "mountPath", "/x", "subPath", "../../etc");
         CHECK_EQ_INT(volumes_mounts_for(pod, bad, dir, &m, &n, &err), -EINVAL);
