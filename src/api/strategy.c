@@ -192,8 +192,9 @@ void strategy_prepare_create(const struct strategy *s, const struct scheme_resou
 
 void strategy_prepare_update(const struct strategy *s, json_t *newobj, const json_t *oldobj)
 {
-        /* defaults first: a PUT that omits defaulted fields is not a spec change */
-        if (s->defaults && strcmp(s->resource, "pods") && strcmp(s->resource, "namespaces"))
+        /* defaults first: a PUT that omits defaulted fields is not a spec change (the API
+         * server decodes every body with defaulting, as kube-apiserver's codec does) */
+        if (s->defaults && strcmp(s->resource, "namespaces"))
                 s->defaults(newobj);
         meta_prepare_update(newobj, oldobj);
         if (!s->generation)
