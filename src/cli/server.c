@@ -11,6 +11,7 @@
 #include "client/kubeconfig.h"
 #include "common/base.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "http/pki.h"
 #include "kubelet/kubelet.h"
@@ -176,24 +177,6 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
         return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-        char buf[PATH_MAX];
-        if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-                return -ENAMETOOLONG;
-        for (char *p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = 0;
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 struct signal_ctx {
         sigset_t set;
         struct apiserver *api;
@@ -218,8 +201,11 @@ int cli_server_main(int argc, char **argv)
                 return r > 0 ? 0 : 2;
 
         char abs_data[PATH_MAX];
-        if (mkdir_p(o.data_dir, 0700) < 0 || !realpath(o.data_dir, abs_data)) {
-                fprintf(stderr, "timonel server: cannot use data dir %s: %s\n", o.data_dir, strerror(errno));
+        struct error err = {0};
+        if (fs_mkdir_p(o.data_dir, 0700, &err) < 0 ||
+            (!realpath(o.data_dir, abs_data) &&
+             error_set(&err, -errno, "%s: %s", o.data_dir, strerror(errno)))) {
+                fprintf(stderr, "timonel server: cannot use data dir: %s\n", error_msg(&err));
                 return 1;
         }
         _cleanup_free_ char *server_dir = xasprintf("%s/server", abs_data);
@@ -227,17 +213,16 @@ int cli_server_main(int argc, char **argv)
         _cleanup_free_ char *tls_dir = xasprintf("%s/server/tls", abs_data);
         _cleanup_free_ char *cred_dir = xasprintf("%s/server/cred", abs_data);
         _cleanup_free_ char *db_path = xasprintf("%s/server/db/state.db", abs_data);
-        if (mkdir_p(server_dir, 0700) < 0 || mkdir_p(tls_dir, 0700) < 0 || mkdir_p(cred_dir, 0700) < 0 ||
-            (!o.disable_agent && mkdir_p(agent_dir, 0700) < 0)) {
-                fprintf(stderr, "timonel server: cannot create directories under %s: %s\n", abs_data,
-                        strerror(errno));
+        if (fs_mkdir_p(server_dir, 0700, &err) < 0 || fs_mkdir_p(tls_dir, 0700, &err) < 0 ||
+            fs_mkdir_p(cred_dir, 0700, &err) < 0 ||
+            (!o.disable_agent && fs_mkdir_p(agent_dir, 0700, &err) < 0)) {
+                fprintf(stderr, "timonel server: %s\n", error_msg(&err));
                 return 1;
         }
 
         struct hostinfo host;
         hostinfo_detect(&host, o.node_name, o.node_ip);
 
-        struct error err = {0};
         /* TLS: the cluster CA and the certificates the API server and its clients use. */
         _cleanup_free_ char *san_host = xasprintf("DNS:%s", host.hostname);
         _cleanup_free_ char *san_ip = xasprintf("IP:%s", host.node_ip);
@@ -319,7 +304,7 @@ int cli_server_main(int argc, char **argv)
                 _cleanup_free_ char *kubelet_prefix = xasprintf("%s/kubelet", agent_tls);
                 _cleanup_free_ char *kubelet_san_ip = xasprintf("IP:%s", host.node_ip);
                 const char *ksans[] = {"DNS:localhost", "IP:127.0.0.1", san_host, kubelet_san_ip, NULL};
-                if (mkdir_p(agent_tls, 0700) < 0 ||
+                if (fs_mkdir_p(agent_tls, 0700, &err) < 0 ||
                     pki_issue(tls_dir, kubelet_prefix, host.hostname, NULL, true, false, ksans, &err) < 0) {
                         fprintf(stderr, "timonel server: kubelet certificate: %s\n", error_msg(&err));
                         goto out_sched;

@@ -1,5 +1,6 @@
 /* kubeconfig.c — read and write kubeconfig files (see kubeconfig.h). */
 #include "client/kubeconfig.h"
+#include "common/fs.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -385,23 +386,6 @@ static char *yaml_quote(const char *s)
         return out;
 }
 
-static int mkdir_parents(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int read_pem_b64(const char *path, const char *what, char **ret, struct error *err)
 {
         _cleanup_free_ char *pem = NULL;
@@ -486,7 +470,7 @@ int kubeconfig_write(const char *path, const char *server_url, const char *ca_fi
                          ca, server, name, name, name, name, name, name, user_part);
 
         dir_copy = xstrdup(path);
-        r = mkdir_parents(dirname(dir_copy), 0755);
+        r = fs_mkdir_p(dirname(dir_copy), 0755, NULL);
         if (r < 0)
                 return error_set(err, r, "kubeconfig: create directory for %s: %s", path,
                                  strerror(-r));

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "http/pki.h"
+#include "common/fs.h"
 
 #define CA_DAYS 3650
 #define LEAF_DAYS 365
@@ -358,23 +359,6 @@ static int leaf_ensure(const char *prefix, X509 *ca, EVP_PKEY *ca_key, const str
         return write_pem(crt, cert, NULL, err);
 }
 
-static int mkdir_p(const char *dir, struct error *err)
-{
-        _cleanup_free_ char *p = xstrdup(dir);
-
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return error_set(err, -errno, "mkdir %s: %s", p, strerror(errno));
-                *s = '/';
-        }
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return error_set(err, -errno, "mkdir %s: %s", p, strerror(errno));
-        return 0;
-}
-
 int pki_ensure(const char *tls_dir, const char *const *server_sans, struct error *err)
 {
         _cleanup_x509_ X509 *ca = NULL;
@@ -394,7 +378,7 @@ int pki_ensure(const char *tls_dir, const char *const *server_sans, struct error
         r = check_sans(server_sans, err);
         if (r < 0)
                 return r;
-        r = mkdir_p(tls_dir, err);
+        r = fs_mkdir_p(tls_dir, 0700, err);
         if (r < 0)
                 return r;
         r = ca_load_or_create(tls_dir, true, &ca, &ca_key, &created, err);

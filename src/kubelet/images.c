@@ -12,7 +12,9 @@
  * Layers are unpacked with *at() calls relative to the layer's directory, opening every path
  * component with O_NOFOLLOW, so neither "../", absolute paths nor symlinks planted by earlier
  * entries can make an entry land outside the layer. */
+#include "common/fs.h"
 #include "kubelet/images.h"
+#include "kubelet/rootfs.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -156,58 +158,6 @@ static int read_file_capped(const char *path, size_t max, char **ret, size_t *re
         if (ret_len)
                 *ret_len = len;
         *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-/* rm -rf name relative to dirfd, never following symlinks. */
-static int rm_rf_at(int at, const char *name)
-{
-        struct stat st;
-        if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISDIR(st.st_mode))
-                return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-        int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        int r = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                int q = rm_rf_at(dirfd(d), de->d_name);
-                if (q < 0 && r == 0)
-                        r = q;
-        }
-        closedir(d);
-        if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-                r = -errno;
-        return r;
-}
-
-static int rm_rf(const char *path)
-{
-        return rm_rf_at(AT_FDCWD, path);
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
         return 0;
 }
 
@@ -651,7 +601,7 @@ static int unpack_entry(int rootfd, struct archive *a, struct archive_entry *e, 
                 const char *victim = base + 4;
                 if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
                         return error_set(err, -EPROTO, "bad whiteout \"%.200s\"", raw);
-                r = rm_rf_at(pfd, victim);
+                r = rootfs_rm_rf_at(pfd, victim);
                 if (r < 0)
                         return error_set(err, r, "whiteout %s: %s", victim, strerror(-r));
                 if (mknodat(pfd, victim, S_IFCHR | 0, makedev(0, 0)) < 0)
@@ -665,7 +615,7 @@ static int unpack_entry(int rootfd, struct archive *a, struct archive_entry *e, 
         struct stat st;
         if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             !(S_ISDIR(st.st_mode) && type == AE_IFDIR && !hardlink)) {
-                r = rm_rf_at(pfd, base);
+                r = rootfs_rm_rf_at(pfd, base);
                 if (r < 0)
                         return error_set(err, r, "replace %s: %s", path, strerror(-r));
         }
@@ -1328,9 +1278,9 @@ static int commit(struct import *im, char ***ret_names, struct error *err)
 {
         _cleanup_free_ char *bdir = xasprintf("%s/blobs/sha256", im->dir);
         _cleanup_free_ char *ldir = xasprintf("%s/layers", im->dir);
-        int r = mkdir_p(bdir, 0755);
+        int r = fs_mkdir_p(bdir, 0755, NULL);
         if (r == 0)
-                r = mkdir_p(ldir, 0755);
+                r = fs_mkdir_p(ldir, 0755, NULL);
         if (r < 0)
                 return error_set(err, r, "%s: %s", im->dir, strerror(-r));
         _cleanup_close_ int lock = store_lock(im->dir, err);
@@ -1480,7 +1430,7 @@ static void clean_stale(const char *tdir)
                 struct stat st;
                 if (fstat(fd, &st) == 0 && st.st_mtime < time(NULL) - 60 &&
                     flock(fd, LOCK_EX | LOCK_NB) == 0)
-                        (void)rm_rf_at(dirfd(d), de->d_name);
+                        (void)rootfs_rm_rf_at(dirfd(d), de->d_name);
                 close(fd);
         }
         closedir(d);
@@ -1499,7 +1449,7 @@ static int import_archive(const char *images_dir, struct archive *a, const char 
         bool created_dir = false;
         int r;
         if (!path_exists(images_dir)) {
-                r = mkdir_p(images_dir, 0755);
+                r = fs_mkdir_p(images_dir, 0755, NULL);
                 if (r < 0) {
                         error_set(err, r, "%s: %s", images_dir, strerror(-r));
                         goto out;
@@ -1547,7 +1497,7 @@ static int import_archive(const char *images_dir, struct archive *a, const char 
         r = commit(&im, ret_names, err);
 out:
         if (im.tmpdir)
-                rm_rf(im.tmpdir);
+                rootfs_rm_rf(im.tmpdir);
         (void)rmdir(tdir);
         if (r < 0 && created_dir)
                 (void)rmdir(images_dir);
@@ -1855,7 +1805,7 @@ static void gc(const char *dir, json_t *idx)
                 struct dirent *de;
                 while ((de = readdir(d)))
                         if (is_hex64(de->d_name) && !json_object_get(keep[s], de->d_name))
-                                (void)rm_rf_at(dirfd(d), de->d_name);
+                                (void)rootfs_rm_rf_at(dirfd(d), de->d_name);
                 closedir(d);
         }
 }

@@ -32,23 +32,6 @@ int rootfs_overlay_options(const char *const *layers, const char *upper, const c
         return 0;
 }
 
-int rootfs_mkdir_p(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = p + 1;; s++) {
-                if (*s != '/' && *s)
-                        continue;
-                char c = *s;
-                *s = 0;
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = c;
-                if (!c)
-                        break;
-        }
-        return 0;
-}
-
 int rootfs_mount(const char *dir, const char *const *layers, struct error *err)
 {
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
@@ -180,10 +163,15 @@ static int rm_at(int dfd, const char *name, dev_t dev)
         return r;
 }
 
-int rootfs_rm_rf(const char *path)
+int rootfs_rm_rf_at(int dfd, const char *name)
 {
         struct stat st;
-        if (lstat(path, &st) < 0)
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        return rm_at(AT_FDCWD, path, st.st_dev);
+        return rm_at(dfd, name, st.st_dev);
+}
+
+int rootfs_rm_rf(const char *path)
+{
+        return rootfs_rm_rf_at(AT_FDCWD, path);
 }

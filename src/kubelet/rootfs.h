@@ -19,5 +19,5 @@ int rootfs_umount(const char *path, struct error *err);
 int rootfs_umount_below(const char *prefix, struct error *err);
 /* rm -rf that does not cross into other file systems (mounted dirs are skipped with -EBUSY). */
 int rootfs_rm_rf(const char *path);
-/* mkdir -p. */
-int rootfs_mkdir_p(const char *path, mode_t mode);
+/* The same for name relative to the directory fd dfd (AT_FDCWD for the working directory). */
+int rootfs_rm_rf_at(int dfd, const char *name);

@@ -1,5 +1,6 @@
 /* runtime.c — pod sandboxes and containers: netns + CNI, overlay rootfs, OCI spec, conmon +
  * crun/runc (the verified recipe of /work/shared/reference/probes/podpath, in C). */
+#include "common/fs.h"
 #include "kubelet/runtime.h"
 
 #include "common/spawn.h"
@@ -369,7 +370,7 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
         const char *const dirs[] = {rt->pods_dir, rt->netns_dir, rt->exits_dir,
                                     rt->sock_dir, cni_dir,       NULL};
         for (size_t i = 0; dirs[i]; i++)
-                if ((r = rootfs_mkdir_p(dirs[i], 0755)) < 0) {
+                if ((r = fs_mkdir_p(dirs[i], 0755, NULL)) < 0) {
                         error_set(err, r, "mkdir %s: %s", dirs[i], strerror(-r));
                         goto fail;
                 }
@@ -403,7 +404,7 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
             rt->cg.layout == CGROUP_LAYOUT_HYBRID && (r = cgroup_hybrid_fix(&rt->cg, err)) < 0)
                 goto fail;
         rt->rt_root = xasprintf("%s/%s", rt->run_dir, rt->rt_name);
-        if ((r = rootfs_mkdir_p(rt->rt_root, 0700)) < 0) {
+        if ((r = fs_mkdir_p(rt->rt_root, 0700, NULL)) < 0) {
                 error_set(err, r, "mkdir %s: %s", rt->rt_root, strerror(-r));
                 goto fail;
         }
@@ -947,7 +948,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 return error_set(err, -EEXIST, "container %s exists", id);
         /* a stale runtime state / exit file under the same id (killed agent mid-remove) */
         container_cleanup(rt, id, NULL);
-        if ((r = rootfs_mkdir_p(cdir, 0755)) < 0)
+        if ((r = fs_mkdir_p(cdir, 0755, NULL)) < 0)
                 return error_set(err, r, "mkdir %s: %s", cdir, strerror(-r));
         _cleanup_free_ char *persist = xasprintf("%s/persist", cdir);
         mkdir(persist, 0700);
@@ -968,7 +969,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 goto fail;
         logdir = xstrdup(cfg->log_path);
         *strrchr(logdir, '/') = 0;
-        if (*logdir && (r = rootfs_mkdir_p(logdir, 0755)) < 0) {
+        if (*logdir && (r = fs_mkdir_p(logdir, 0755, NULL)) < 0) {
                 error_set(err, r, "mkdir %s: %s", logdir, strerror(-r));
                 goto fail;
         }

@@ -1,4 +1,5 @@
 /* volumes.c — pod volumes (see volumes.h). */
+#include "common/fs.h"
 #include "kubelet/volumes.h"
 
 #include <dirent.h>
@@ -369,7 +370,7 @@ static int atomic_write(const char *dir, const char *state_path, json_t *files, 
         struct stat st;
         if (old && dump && !strcmp(old, dump) && lstat(data_link, &st) == 0)
                 return 0;
-        int r = rootfs_mkdir_p(dir, 0755);
+        int r = fs_mkdir_p(dir, 0755, NULL);
         if (r < 0)
                 return error_set(err, r, "mkdir %s: %s", dir, strerror(-r));
         struct timespec ts;
@@ -389,7 +390,7 @@ static int atomic_write(const char *dir, const char *state_path, json_t *files, 
                 _cleanup_free_ char *full = xasprintf("%s/%s", tsdir, path);
                 char *slash = strrchr(full, '/');
                 *slash = '\0';
-                rootfs_mkdir_p(full, 0755);
+                fs_mkdir_p(full, 0755, NULL);
                 *slash = '/';
                 json_t *d = json_object_get(f, "data");
                 r = write_file(full, json_string_value(d), json_string_length(d),
@@ -465,7 +466,7 @@ static int setup_empty_dir(json_t *ed, const char *dir, struct error *err)
 {
         struct stat st;
         if (stat(dir, &st) < 0) {
-                int r = rootfs_mkdir_p(dir, 0777);
+                int r = fs_mkdir_p(dir, 0777, NULL);
                 if (r < 0)
                         return error_set(err, r, "mkdir %s: %s", dir, strerror(-r));
                 chmod(dir, 0777);
@@ -495,7 +496,7 @@ static int setup_host_path(json_t *hp, struct error *err)
         bool exists = stat(path, &st) == 0;
         if (!strcmp(type, "DirectoryOrCreate")) {
                 if (!exists) {
-                        int r = rootfs_mkdir_p(path, 0755);
+                        int r = fs_mkdir_p(path, 0755, NULL);
                         if (r < 0)
                                 return error_set(err, r, "mkdir %s: %s", path, strerror(-r));
                         return 0;
@@ -574,13 +575,13 @@ int volumes_setup(json_t *pod, const char *pod_dir, const struct kubelet_env_sou
                         r = volumes_projection_build(pod, vol, src, pod_ip, host_ip, &files, &e2);
                         if (r >= 0) {
                                 _cleanup_free_ char *state = xasprintf("%s/.%s.json", base, name);
-                                rootfs_mkdir_p(base, 0755);
+                                fs_mkdir_p(base, 0755, NULL);
                                 r = atomic_write(dir, state, files, &e2);
                                 json_decref(files);
                         }
                 } else {
                         /* unsupported volume types get an empty directory */
-                        r = rootfs_mkdir_p(dir, 0755);
+                        r = fs_mkdir_p(dir, 0755, NULL);
                         if (r < 0)
                                 error_set(&e2, r, "mkdir %s", dir);
                 }
@@ -663,7 +664,7 @@ int volumes_mounts_for(json_t *pod, json_t *spec_ctr, const char *pod_dir,
                         bool inside = resolves_inside(src, full);
                         struct stat st;
                         if (inside && lstat(full, &st) < 0)
-                                rootfs_mkdir_p(full, 0755); /* the kubelet creates it */
+                                fs_mkdir_p(full, 0755, NULL); /* the kubelet creates it */
                         inside = inside && resolves_inside(src, full);
                         free(src);
                         src = full;

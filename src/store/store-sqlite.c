@@ -25,6 +25,7 @@
  * and deletion rows <= C are removed. Done incrementally over (previous C, C] by following
  * prev_rev from the rows in that range. Automatic every STORE_COMPACT_EVERY writes or
  * STORE_COMPACT_INTERVAL seconds, keeping the last STORE_KEEP_REVS revisions. */
+#include "common/fs.h"
 #include "store/store-internal.h"
 
 #include <fcntl.h>
@@ -386,21 +387,6 @@ static int writer_setup(struct sqlite_store *s, struct error *err)
         return 0;
 }
 
-static int mkdir_parents(const char *path, struct error *err)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *q = p + 1; *q; q++) {
-                if (*q != '/')
-                        continue;
-                *q = 0;
-                if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                        return error_set(err, -errno, "create directory %s: %s", p,
-                                         strerror(errno));
-                *q = '/';
-        }
-        return 0;
-}
-
 /* Make a newly created database (and its -wal/-shm/.lock names) durable in the directory. */
 static void fsync_parent(const char *path)
 {
@@ -447,7 +433,7 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         int r;
         if (!path || !*path)
                 return error_set(err, -EINVAL, "store: empty database path");
-        r = mkdir_parents(path, err);
+        r = fs_mkdir_parents(path, 0700, err);
         if (r < 0)
                 return r;
 

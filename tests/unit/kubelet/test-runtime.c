@@ -5,6 +5,7 @@
  * TIMONEL_TEST_RUNTIME=/usr/sbin/runc runs it with runc instead of the auto choice. */
 #include "harness.h"
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "kubelet/cni.h"
 #include "kubelet/killall.h"
@@ -90,7 +91,7 @@ static int make_layer(void)
         for (size_t i = 0; dirs[i]; i++) {
                 char p[256];
                 snprintf(p, sizeof(p), "%s/%s", layer_dir, dirs[i]);
-                if (rootfs_mkdir_p(p, 0755) < 0)
+                if (fs_mkdir_p(p, 0755, NULL) < 0)
                         return -1;
         }
         char cmd[512];

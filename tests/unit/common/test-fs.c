@@ -1,0 +1,55 @@
+/* test-fs.c — fs_mkdir_p / fs_mkdir_parents. */
+#include "common/fs.h"
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static bool is_dir(const char *p)
+{
+        struct stat st;
+        return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+TEST(mkdir_p_creates_every_level)
+{
+        char tmpl[] = "/tmp/timonel-test-fs.XXXXXX";
+        CHECK(mkdtemp(tmpl) != NULL);
+        _cleanup_free_ char *deep = xasprintf("%s/a/b/c", tmpl);
+        CHECK_EQ_INT(fs_mkdir_p(deep, 0700, NULL), 0);
+        CHECK(is_dir(deep));
+        CHECK_EQ_INT(fs_mkdir_p(deep, 0700, NULL), 0); /* idempotent */
+        _cleanup_free_ char *file = xasprintf("%s/x/y/state.db", tmpl);
+        _cleanup_free_ char *xy = xasprintf("%s/x/y", tmpl);
+        CHECK_EQ_INT(fs_mkdir_parents(file, 0700, NULL), 0);
+        CHECK(is_dir(xy));
+        CHECK(!is_dir(file));
+        _cleanup_free_ char *cmd = xasprintf("rm -rf %s", tmpl);
+        CHECK_EQ_INT(system(cmd), 0);
+}
+
+TEST(mkdir_p_names_the_failing_directory)
+{
+        char tmpl[] = "/tmp/timonel-test-fs.XXXXXX";
+        CHECK(mkdtemp(tmpl) != NULL);
+        _cleanup_free_ char *f = xasprintf("%s/file", tmpl);
+        FILE *fp = fopen(f, "w");
+        CHECK(fp != NULL);
+        if (fp)
+                fclose(fp);
+        _cleanup_free_ char *under = xasprintf("%s/file/sub", tmpl);
+        struct error err = {0};
+        CHECK(fs_mkdir_p(under, 0700, &err) < 0);
+        _cleanup_free_ char *want = xasprintf("create directory %s: ", under);
+        CHECK(strncmp(err.msg, want, strlen(want)) == 0);
+        _cleanup_free_ char *cmd = xasprintf("rm -rf %s", tmpl);
+        CHECK_EQ_INT(system(cmd), 0);
+}
+
+int main(void)
+{
+        RUN(mkdir_p_creates_every_level);
+        RUN(mkdir_p_names_the_failing_directory);
+        return harness_done();
+}
