@@ -978,6 +978,29 @@ static void do_create(struct rq *q)
         }
 }
 
+/* The object an update writes: through the status subresource only the incoming status
+ * (labels, annotations and spec changes are ignored, as in Kubernetes); through the main
+ * resource of a kind with a status subresource the incoming object with the stored status.
+ * New reference. */
+static json_t *split_status(struct rq *q, json_t *incoming, const json_t *old)
+{
+        if (q->sub && !strcmp(q->sub, "status")) {
+                json_t *newobj = json_deep_copy(old);
+                json_t *st = json_object_get(incoming, "status");
+                json_object_set(newobj, "status", st ? st : json_object());
+                return newobj;
+        }
+        json_t *newobj = json_incref(incoming);
+        if (has_status_sub(q->res)) {
+                json_t *st = json_object_get(old, "status");
+                if (st)
+                        json_object_set(newobj, "status", st);
+                else
+                        json_object_del(newobj, "status");
+        }
+        return newobj;
+}
+
 static void do_update(struct rq *q)
 {
         const struct scheme_resource *r = q->res;
@@ -1016,22 +1039,7 @@ static void do_update(struct rq *q)
                 rq_fail(q, -EBADMSG, NULL, "invalid resourceVersion");
                 return;
         }
-        json_t *newobj;
-        if (q->sub && !strcmp(q->sub, "status")) {
-                newobj = json_deep_copy(old);
-                json_t *st = json_object_get(obj, "status");
-                json_object_set(newobj, "status", st ? st : json_object());
-                /* Labels/annotations changes through status are ignored as in Kubernetes. */
-        } else {
-                newobj = json_incref(obj);
-                if (has_status_sub(r)) {
-                        json_t *st = json_object_get(old, "status");
-                        if (st)
-                                json_object_set(newobj, "status", st);
-                        else
-                                json_object_del(newobj, "status");
-                }
-        }
+        json_t *newobj = split_status(q, obj, old);
         finish_update(q, newobj, old, old_rev, expect);
         json_decref(newobj);
 }
@@ -1167,21 +1175,7 @@ static void do_patch(struct rq *q)
                         pn ? pn : "", q->name);
                 return;
         }
-        json_t *newobj;
-        if (q->sub && !strcmp(q->sub, "status")) {
-                newobj = json_deep_copy(old);
-                json_t *st = json_object_get(patched, "status");
-                json_object_set(newobj, "status", st ? st : json_object());
-        } else {
-                newobj = json_incref(patched);
-                if (has_status_sub(r)) {
-                        json_t *st = json_object_get(old, "status");
-                        if (st)
-                                json_object_set(newobj, "status", st);
-                        else
-                                json_object_del(newobj, "status");
-                }
-        }
+        json_t *newobj = split_status(q, patched, old);
         finish_update(q, newobj, old, old_rev, expect);
         json_decref(newobj);
 }
