@@ -73,6 +73,19 @@ static int load(struct apiserver *a, const struct scheme_resource *r, const char
         return 0;
 }
 
+/* Load the object the request names (q->res, q->ns, q->name); on failure respond (404
+ * NotFound or the store error) and return < 0. */
+static int load_target(struct rq *q, json_t **ret, int64_t *ret_rev)
+{
+        struct error err = {0};
+        int r = load(q->a, q->res, q->ns, q->name, ret, ret_rev, &err);
+        if (r == -ENOENT)
+                rq_fail_not_found(q, q->res, q->name);
+        else if (r < 0)
+                rq_fail_err(q, &err);
+        return r;
+}
+
 static void fail_invalid(struct rq *q, const struct scheme_resource *r, const char *name,
                          json_t *causes)
 {
@@ -712,16 +725,8 @@ static int64_t parse_rv(const char *s, bool *ok)
 static void do_get(struct rq *q)
 {
         _cleanup_(json_decrefp) json_t *obj = NULL;
-        struct error err = {0};
-        int r = load(q->a, q->res, q->ns, q->name, &obj, NULL, &err);
-        if (r == -ENOENT) {
-                rq_fail_not_found(q, q->res, q->name);
+        if (load_target(q, &obj, NULL) < 0)
                 return;
-        }
-        if (r < 0) {
-                rq_fail_err(q, &err);
-                return;
-        }
         if (q->sub && !strcmp(q->sub, "log")) {
                 logs_proxy(q, obj);
                 return;
@@ -1023,16 +1028,8 @@ static void do_update(struct rq *q)
         }
         _cleanup_(json_decrefp) json_t *old = NULL;
         int64_t old_rev;
-        struct error err = {0};
-        int rc = load(q->a, r, q->ns, q->name, &old, &old_rev, &err);
-        if (rc == -ENOENT) {
-                rq_fail_not_found(q, r, q->name);
+        if (load_target(q, &old, &old_rev) < 0)
                 return;
-        }
-        if (rc < 0) {
-                rq_fail_err(q, &err);
-                return;
-        }
         bool ok;
         int64_t expect = parse_rv(kjson_str(obj, "metadata.resourceVersion"), &ok);
         if (!ok) {
@@ -1347,16 +1344,10 @@ static void do_delete(struct rq *q)
                 return;
         _cleanup_(json_decrefp) json_t *obj = NULL;
         int64_t rev;
+        if (load_target(q, &obj, &rev) < 0)
+                return;
         struct error err = {0};
-        int rc = load(q->a, r, q->ns, q->name, &obj, &rev, &err);
-        if (rc == -ENOENT) {
-                rq_fail_not_found(q, r, q->name);
-                return;
-        }
-        if (rc < 0) {
-                rq_fail_err(q, &err);
-                return;
-        }
+        int rc;
         const char *puid = kjson_str(opts, "preconditions.uid");
         const char *prv = kjson_str(opts, "preconditions.resourceVersion");
         const char *ouid = kjson_str(obj, "metadata.uid");
@@ -1457,16 +1448,8 @@ static void do_binding(struct rq *q)
         }
         _cleanup_(json_decrefp) json_t *pod = NULL;
         int64_t rev;
-        struct error err = {0};
-        int rc = load(q->a, r, q->ns, q->name, &pod, &rev, &err);
-        if (rc == -ENOENT) {
-                rq_fail_not_found(q, r, q->name);
+        if (load_target(q, &pod, &rev) < 0)
                 return;
-        }
-        if (rc < 0) {
-                rq_fail_err(q, &err);
-                return;
-        }
         char why[512];
         if (kjson_str(pod, "metadata.deletionTimestamp")) {
                 snprintf(why, sizeof(why), "pod %s is being deleted, cannot be assigned to a host",
@@ -1536,16 +1519,10 @@ static void do_scale(struct rq *q)
         }
         _cleanup_(json_decrefp) json_t *obj = NULL;
         int64_t rev;
+        if (load_target(q, &obj, &rev) < 0)
+                return;
         struct error err = {0};
-        int rc = load(q->a, r, q->ns, q->name, &obj, &rev, &err);
-        if (rc == -ENOENT) {
-                rq_fail_not_found(q, r, q->name);
-                return;
-        }
-        if (rc < 0) {
-                rq_fail_err(q, &err);
-                return;
-        }
+        int rc;
         _cleanup_(json_decrefp) json_t *cur = strategy_scale_get(strat, obj);
         if (!cur) {
                 not_found_sub(q);
