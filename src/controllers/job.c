@@ -1,6 +1,7 @@
 /* job.c — the Job controller (see job.h). */
 #include "controllers/job.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +17,12 @@
 
 struct job_priv {
         struct expectations *exp;
+        /* key -> resourceVersion of our last successful status write. A sync acts only on a Job
+         * at least that new: a stale cached Job (status from before our own write) would
+         * otherwise miss failures already moved out of uncountedTerminatedPods and create pods
+         * beyond backoffLimit. Touched by the sync workers only (one key at a time). */
+        json_t *written;
+        pthread_mutex_t lock;
 };
 
 /* ---- pure parts ---- */
@@ -376,6 +383,30 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
         workqueue_add(c->wq, owner);
 }
 
+static int64_t job_rv(const json_t *job)
+{
+        return strtoll(kjson_str(job, "metadata.resourceVersion") ?: "0", NULL, 10);
+}
+
+/* Whether the cached job is older than our own last status write (then the sync waits). */
+static bool job_stale(struct job_priv *p, const char *key, const json_t *job)
+{
+        pthread_mutex_lock(&p->lock);
+        int64_t w = json_integer_value(json_object_get(p->written, key));
+        pthread_mutex_unlock(&p->lock);
+        return job_rv(job) < w;
+}
+
+static void job_written(struct job_priv *p, const char *key, const json_t *job)
+{
+        pthread_mutex_lock(&p->lock);
+        if (job)
+                json_object_set_new(p->written, key, json_integer(job_rv(job)));
+        else
+                json_object_del(p->written, key);
+        pthread_mutex_unlock(&p->lock);
+}
+
 static int put_status(struct kclient *kc, const json_t *job, json_t *status, json_t **ret)
 {
         struct error err = {0};
@@ -566,6 +597,12 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
         _cleanup_json_ json_t *job = manager_cache_get(c->m, CTL_JOBS, ns, name);
         if (!job) {
                 expectations_delete(p->exp, key);
+                job_written(p, key, NULL);
+                return 0;
+        }
+        if (job_stale(p, key, job)) {
+                /* the informer has not delivered our last write yet; its event requeues us */
+                workqueue_add_after(c->wq, key, 200);
                 return 0;
         }
         const char *uid = kjson_str(job, "metadata.uid") ?: "";
@@ -642,6 +679,7 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
                         return r;
                 json_decref(job);
                 job = ret;
+                job_written(p, key, job);
         }
         /* 2. remove the finalizers; 3. count what is recorded and no longer tracked */
         json_t *completed = job_indexes_parse(kjson_str(st, "completedIndexes"), completions_n);
@@ -921,9 +959,12 @@ static int job_sync(struct controller *c, struct kclient *kc, const char *key)
         json_object_set_new(st, "terminating", json_integer(terminating));
         json_decref(completed);
         if (!kjson_equal(st, kjson_get(job, "status"))) {
-                int pr = put_status(kc, job, st, NULL);
+                _cleanup_json_ json_t *ret = NULL;
+                int pr = put_status(kc, job, st, &ret);
                 if (pr < 0 && !r)
                         r = pr;
+                if (pr >= 0 && ret)
+                        job_written(p, key, ret);
         }
         return r == -ESTALE ? -EAGAIN : r;
 }
@@ -932,6 +973,8 @@ static void priv_free(struct controller *c)
 {
         struct job_priv *p = c->priv;
         expectations_free(p->exp);
+        json_decref(p->written);
+        pthread_mutex_destroy(&p->lock);
         free(p);
 }
 
@@ -939,6 +982,8 @@ void job_controller_init(struct controller *c)
 {
         struct job_priv *p = xcalloc(1, sizeof(*p));
         p->exp = expectations_new();
+        p->written = json_object();
+        pthread_mutex_init(&p->lock, NULL);
         c->name = "job";
         c->priv = p;
         c->needs = 1u << CTL_PODS | 1u << CTL_JOBS;

@@ -277,11 +277,10 @@ check "job bad: reason BackoffLimitExceeded ($reason)" test "$reason" = BackoffL
 check "job bad: FailureTarget recorded first" test "$($K get job bad -n $NS -o jsonpath='{.status.conditions[0].type}')" = FailureTarget
 st=$($K get job bad -n $NS -o jsonpath='{.status.failed}')
 check "job bad: failed = backoffLimit + 1 ($st)" test "$st" = 2
-# Known race (seen once in ~6 runs, under investigation): the Job controller occasionally
-# creates one pod more than backoffLimit + 1 before it records the failure. Reported, not
-# counted, until it is fixed.
+# backoffLimit 1 with restartPolicy Never: exactly two pods, never a third one created from a
+# cached Job older than the controller's own status write
 nbad=$($K get pods -n $NS -l job-name=bad --no-headers | wc -l)
-[ "$nbad" = 2 ] || diag "KNOWN RACE: job bad has $nbad pods, expected 2 (backoffLimit 1)"
+check "job bad: exactly backoffLimit + 1 pods ($nbad)" test "$nbad" = 2
 
 check "job pfp: Failed at the first failure" quiet $K wait --for=condition=failed job/pfp -n $NS --timeout=60s
 pfp=$($K get job pfp -n $NS -o jsonpath='{.status.failed} {.status.conditions[?(@.type=="Failed")].reason}')
