@@ -36,6 +36,20 @@ static void container_defaults(json_t *c)
         set_default(
                 c, "imagePullPolicy",
                 json_string(pod_image_pull_policy(json_string_value(json_object_get(c, "image")))));
+        /* SetDefaults_Pod: a limit without a request sets the request to the limit */
+        json_t *res = json_object_get(c, "resources");
+        json_t *lim = json_object_get(res, "limits");
+        if (json_is_object(res) && json_object_size(lim)) {
+                json_t *req = json_object_get(res, "requests");
+                if (!json_is_object(req)) {
+                        req = json_object();
+                        json_object_set_new(res, "requests", req);
+                }
+                const char *k;
+                json_t *v;
+                json_object_foreach(lim, k, v)
+                        set_default(req, k, json_incref(v));
+        }
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(c, "ports"), i, p)

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -261,6 +262,85 @@ int cgroup_path_create(const struct cgroup_host *h, const char *path, struct err
         }
         if (h->layout == CGROUP_LAYOUT_V2 && (r = mkdir_levels(h->v2_path, path, false, true)) < 0)
                 return error_set(err, r, "cgroup %s%s: %s", h->v2_path, path, strerror(-r));
+        return 0;
+}
+
+uint64_t cgroup_shares_to_weight(uint64_t shares)
+{
+        if (shares < 2)
+                shares = 2;
+        if (shares > 262144)
+                shares = 262144;
+        return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+/* Write one value into base/rel/file if the file exists (the hierarchy has the controller). */
+static int set_file(const char *base, const char *rel, const char *file, const char *val,
+                    struct error *err)
+{
+        _cleanup_free_ char *f = xasprintf("%s/%s/%s", base, rel, file);
+        if (access(f, F_OK) < 0)
+                return 0;
+        int r = write_str(f, val);
+        if (r < 0)
+                return error_set(err, r, "write %s to %s: %s", val, f, strerror(-r));
+        return 1;
+}
+
+int cgroup_path_set(const struct cgroup_host *h, const char *path,
+                    const struct cgroup_resources *res, struct error *err)
+{
+        const char *rel = path[0] == '/' ? path + 1 : path;
+        char v[64];
+        int r;
+        for (size_t i = 0; i < h->n_v1; i++) {
+                const char *b = h->v1_paths[i];
+                if (res->cpu_shares) {
+                        snprintf(v, sizeof(v), "%" PRIu64, res->cpu_shares);
+                        if ((r = set_file(b, rel, "cpu.shares", v, err)) < 0)
+                                return r;
+                }
+                if (res->cpu_quota_us > 0) {
+                        if ((r = set_file(b, rel, "cpu.cfs_period_us", "100000", err)) < 0)
+                                return r;
+                        snprintf(v, sizeof(v), "%" PRId64, res->cpu_quota_us);
+                        if ((r = set_file(b, rel, "cpu.cfs_quota_us", v, err)) < 0)
+                                return r;
+                }
+                if (res->memory_limit > 0) {
+                        snprintf(v, sizeof(v), "%" PRId64, res->memory_limit);
+                        if ((r = set_file(b, rel, "memory.limit_in_bytes", v, err)) < 0)
+                                return r;
+                }
+                if (res->pids_max > 0) {
+                        snprintf(v, sizeof(v), "%" PRId64, res->pids_max);
+                        if ((r = set_file(b, rel, "pids.max", v, err)) < 0)
+                                return r;
+                }
+        }
+        if (h->layout != CGROUP_LAYOUT_V2 || !h->v2_path)
+                return 0;
+        const char *b = h->v2_path;
+        if (res->cpu_shares) {
+                snprintf(v, sizeof(v), "%" PRIu64, cgroup_shares_to_weight(res->cpu_shares));
+                if ((r = set_file(b, rel, "cpu.weight", v, err)) < 0)
+                        return r;
+        }
+        if (res->cpu_quota_us > 0) {
+                snprintf(v, sizeof(v), "%" PRId64 " 100000", res->cpu_quota_us);
+                if ((r = set_file(b, rel, "cpu.max", v, err)) < 0)
+                        return r;
+        }
+        if (res->memory_limit > 0) {
+                snprintf(v, sizeof(v), "%" PRId64, res->memory_limit);
+                if ((r = set_file(b, rel, "memory.max", v, err)) < 0)
+                        return r;
+        }
+        if (res->pids_max > 0) {
+                snprintf(v, sizeof(v), "%" PRId64, res->pids_max);
+                if ((r = set_file(b, rel, "pids.max", v, err)) < 0)
+                        return r;
+        }
         return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "common/error.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum cgroup_layout {
         CGROUP_LAYOUT_NONE = 0,
@@ -40,6 +41,25 @@ int cgroup_hybrid_fix(struct cgroup_host *h, struct error *err);
 /* Pure: "<root>/besteffort/pod<uid>" etc. qos: 0 besteffort, 1 burstable, 2 guaranteed
  * (enum runtime_qos). Caller frees. */
 char *cgroup_pod_path(const char *root, int qos, const char *uid);
+
+/* Resource settings of a pod or QoS level cgroup, as the kubelet's ResourceConfig. 0 = leave
+ * unset (memory, quota, pids); shares 0 = unset too. */
+struct cgroup_resources {
+        uint64_t cpu_shares;   /* v1 cpu.shares; v2 cpu.weight via cgroup_shares_to_weight */
+        int64_t cpu_quota_us;  /* with period 100000 us */
+        int64_t memory_limit;  /* bytes */
+        int64_t pids_max;
+};
+
+/* Pure: the kubelet's conversion of cpu.shares [2, 262144] to cgroup v2 cpu.weight [1, 10000]
+ * (1 + ((shares - 2) * 9999) / 262142). */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+
+/* Write res into path's files in every hierarchy holding the controller (v1: cpu.shares,
+ * cpu.cfs_quota_us/period, memory.limit_in_bytes, pids.max; v2: cpu.weight, cpu.max,
+ * memory.max, pids.max). The first write error is returned (err says which file). */
+int cgroup_path_set(const struct cgroup_host *h, const char *path,
+                    const struct cgroup_resources *res, struct error *err);
 
 /* mkdir -p path in every hierarchy (v1: copying cpuset.cpus/mems into new cpuset levels; v2:
  * enabling cpu, memory, pids in the parents' subtree_control). */

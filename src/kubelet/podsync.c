@@ -113,6 +113,7 @@ struct podsync {
         struct kpod *pods;
         bool stopping;
         bool ready; /* adoption done */
+        int64_t pod_max_pids;
 };
 
 static int64_t mono_ms(void)
@@ -186,6 +187,52 @@ int64_t podsync_cpu_millis(const char *q)
                 return 0;
         long double r = v * 1000.0L + 0.999999L;
         return r > 9e18L ? INT64_MAX : (int64_t)r;
+}
+
+/* Effective pod value of one resource: max(sum over app containers, max over init ones).
+ * *all is cleared when some container lacks it. */
+static int64_t pod_sum(json_t *spec, const char *field, bool cpu, bool *all)
+{
+        int64_t sum = 0, init_max = 0;
+        const char *lists[] = {"containers", "initContainers"};
+        for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+                json_t *ctrs = json_object_get(spec, lists[l]), *c;
+                size_t i;
+                json_array_foreach(ctrs, i, c)
+                {
+                        const char *q = kjson_str(c, field);
+                        int64_t v = cpu ? podsync_cpu_millis(q) : podsync_memory_bytes(q);
+                        if (!q)
+                                *all = false;
+                        /* sidecars (restartPolicy Always) run beside the app containers */
+                        bool side = l == 1 && kjson_str(c, "restartPolicy") &&
+                                    !strcmp(kjson_str(c, "restartPolicy"), "Always");
+                        if (l == 0 || side)
+                                sum += v;
+                        else if (v > init_max)
+                                init_max = v;
+                }
+        }
+        return MAX(sum, init_max);
+}
+
+void podsync_pod_resources(json_t *pod, int64_t pod_max_pids, struct cgroup_resources *ret)
+{
+        json_t *spec = json_object_get(pod, "spec");
+        memset(ret, 0, sizeof(*ret));
+        bool all_cpu = true, all_mem = true, dummy = true;
+        int64_t cpu_req = pod_sum(spec, "resources.requests.cpu", true, &dummy);
+        int64_t cpu_lim = pod_sum(spec, "resources.limits.cpu", true, &all_cpu);
+        int64_t mem_lim = pod_sum(spec, "resources.limits.memory", false, &all_mem);
+        /* MilliCPUToShares: requests default to the limit (API defaulting) */
+        int64_t shares = cpu_req * 1024 / 1000;
+        ret->cpu_shares = (uint64_t)MIN(MAX(shares, 2), 262144);
+        if (all_cpu && cpu_lim > 0)
+                ret->cpu_quota_us = MAX(cpu_lim * 100, 1000);
+        if (all_mem && mem_lim > 0)
+                ret->memory_limit = mem_lim;
+        if (pod_max_pids > 0)
+                ret->pids_max = pod_max_pids;
 }
 
 /* ---- records ---- */
@@ -1388,6 +1435,8 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                 const char *qos = kubelet_status_qos(pod);
                 _cleanup_(dns_clear) struct dns dns = {0};
                 dns_from_spec(ps, spec, p->ns, &dns);
+                struct cgroup_resources pod_res;
+                podsync_pod_resources(pod, ps->pod_max_pids, &pod_res);
                 struct sandbox_config sc = {
                         .uid = p->uid,
                         .ns = p->ns,
@@ -1400,6 +1449,7 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         .dns_options = dns.options,
                         .host_aliases = dns.aliases,
                         .n_host_aliases = dns.n_aliases,
+                        .pod_res = pod_res,
                         .qos = !strcmp(qos, "Guaranteed")  ? RUNTIME_QOS_GUARANTEED
                                : !strcmp(qos, "Burstable") ? RUNTIME_QOS_BURSTABLE
                                                            : RUNTIME_QOS_BESTEFFORT,
@@ -1754,6 +1804,7 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
         ps->images_dir = xasprintf("%s/images", cfg->data_dir);
         ps->logs_dir = xasprintf("%s/logs", cfg->data_dir);
         ps->rt = cfg->rt;
+        ps->pod_max_pids = cfg->pod_max_pids;
         ps->rt_name = runtime_get_name(cfg->rt);
         if (!ps->rt_name)
                 ps->rt_name = "crun";

@@ -20,6 +20,7 @@ struct podsync_config {
         const char *node_ip;
         struct runtime *rt; /* borrowed; must outlive the podsync */
         int workers;        /* 0 = 4 */
+        int64_t pod_max_pids; /* --pod-max-pids; <= 0 = unlimited */
 };
 
 /* Start the informer and the workers; returns at once (the API server may be down). */
@@ -55,3 +56,8 @@ const char *podsync_pull_policy(json_t *container);
 int64_t podsync_memory_bytes(const char *q);
 /* Millicores of a cpu quantity ("500m", "2"), 0 if absent or invalid. */
 int64_t podsync_cpu_millis(const char *q);
+/* The pod cgroup's settings as the kubelet's ResourceConfigForPod: cpu shares from the summed
+ * cpu requests (2 for BestEffort), CFS quota and memory limit only when every container has
+ * the limit; init containers count as max(init, sum of the app containers). pod_max_pids > 0
+ * becomes pids_max. */
+void podsync_pod_resources(json_t *pod, int64_t pod_max_pids, struct cgroup_resources *ret);

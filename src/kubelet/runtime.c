@@ -623,8 +623,19 @@ int runtime_sandbox_create(struct runtime *rt, const struct sandbox_config *cfg,
             (r = write_text(pd, "hostname", hn, err)) < 0)
                 goto fail;
         cgp = cgroup_pod_path(rt->cgroup_root, (int)cfg->qos, cfg->uid);
-        if ((r = cgroup_path_create(&rt->cg, cgp, err)) < 0)
+        if ((r = cgroup_path_create(&rt->cg, cgp, err)) < 0 ||
+            (r = cgroup_path_set(&rt->cg, cgp, &cfg->pod_res, err)) < 0)
                 goto fail;
+        if (cfg->qos == RUNTIME_QOS_BESTEFFORT) {
+                /* the kubelet's BestEffort QoS level: minimum cpu shares */
+                struct cgroup_resources be = {.cpu_shares = 2};
+                char *slash = strrchr(cgp, '/');
+                *slash = 0;
+                r = cgroup_path_set(&rt->cg, cgp, &be, err);
+                *slash = '/';
+                if (r < 0)
+                        goto fail;
+        }
         int qos = cfg->qos <= RUNTIME_QOS_GUARANTEED ? (int)cfg->qos : 0;
         json_t *sb = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:I}", "uid", cfg->uid, "ns",
                                cfg->ns, "name", cfg->name, "hostname", hostname, "ip", ip, "netns",

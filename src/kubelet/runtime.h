@@ -21,6 +21,7 @@
  * All calls block (process spawns, waits): call them from worker threads. */
 #pragma once
 #include "common/error.h"
+#include "kubelet/cgroup.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,6 +79,7 @@ struct sandbox_config {
         const char *subdomain;       /* NULL or pod.spec.subdomain (adds an FQDN to etc-hosts) */
         bool host_network;           /* no netns, no CNI; *ret_ip is set to NULL */
         enum runtime_qos qos;
+        struct cgroup_resources pod_res; /* the pod cgroup's limits (podsync_pod_resources) */
         /* DNS (resolv.conf). NULL = ClusterFirst defaults: nameserver cluster_dns, search
          * <ns>.svc.<domain> svc.<domain> <domain>, options ndots:5. */
         const char *const *dns_servers;                /* NULL-terminated */

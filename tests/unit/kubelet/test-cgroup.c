@@ -121,10 +121,22 @@ TEST(cni_conf_and_result)
         CHECK_EQ_INT(cni_result_ip("nope", 4, &ip, &err), -EPROTO);
 }
 
+/* The kubelet's MilliCPUToShares -> cpu.weight conversion (cm.CpuSharesToCpuWeight). */
+TEST(shares_to_weight)
+{
+        CHECK_EQ_INT(cgroup_shares_to_weight(2), 1);
+        CHECK_EQ_INT(cgroup_shares_to_weight(1024), 39);
+        CHECK_EQ_INT(cgroup_shares_to_weight(262144), 10000);
+        CHECK_EQ_INT(cgroup_shares_to_weight(0), 1);
+        CHECK_EQ_INT(cgroup_shares_to_weight(102), 4);
+        CHECK_EQ_INT(cgroup_shares_to_weight(768), 30);
+}
+
 int main(void)
 {
         RUN(layouts);
         RUN(pod_paths);
+        RUN(shares_to_weight);
         RUN(overlay_options);
         RUN(cni_conf_and_result);
         return harness_done();

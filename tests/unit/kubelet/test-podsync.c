@@ -40,9 +40,45 @@ TEST(quantities)
         CHECK_EQ_INT(podsync_cpu_millis(""), 0);
 }
 
+/* ResourceConfigForPod: shares from the summed requests, quota/memory only when every container
+ * has the limit, init containers as max(init, sum), sidecars added to the sum. */
+TEST(pod_resources)
+{
+        struct cgroup_resources r;
+        json_t *pod = json_loads(
+                "{\"spec\":{\"containers\":["
+                "{\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"64Mi\"},"
+                "\"limits\":{\"cpu\":\"250m\",\"memory\":\"64Mi\"}}},"
+                "{\"resources\":{\"requests\":{\"cpu\":\"500m\"},\"limits\":{\"cpu\":\"1\","
+                "\"memory\":\"32Mi\"}}}],"
+                "\"initContainers\":[{\"resources\":{\"limits\":{\"cpu\":\"2\","
+                "\"memory\":\"1Mi\"}}}]}}",
+                0, NULL);
+        podsync_pod_resources(pod, 0, &r);
+        CHECK_EQ_INT(r.cpu_shares, 768);
+        CHECK_EQ_INT(r.cpu_quota_us, 200000); /* the init container's 2 cpus > 1.25 */
+        CHECK_EQ_INT(r.memory_limit, 96 * 1024 * 1024);
+        CHECK_EQ_INT(r.pids_max, 0);
+        json_decref(pod);
+        pod = json_loads("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":"
+                         "\"100m\"},\"limits\":{\"memory\":\"48Mi\"}}},{}]}}",
+                         0, NULL);
+        podsync_pod_resources(pod, 1024, &r);
+        CHECK_EQ_INT(r.cpu_shares, 102);
+        CHECK_EQ_INT(r.cpu_quota_us, 0);   /* no cpu limits */
+        CHECK_EQ_INT(r.memory_limit, 0);   /* the second container has no memory limit */
+        CHECK_EQ_INT(r.pids_max, 1024);
+        json_decref(pod);
+        pod = json_loads("{\"spec\":{\"containers\":[{}]}}", 0, NULL);
+        podsync_pod_resources(pod, 0, &r);
+        CHECK_EQ_INT(r.cpu_shares, 2);
+        json_decref(pod);
+}
+
 int main(void)
 {
         RUN(pull_policy_defaults);
         RUN(quantities);
+        RUN(pod_resources);
         return harness_done();
 }

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# 210-pod-resources.sh — issue 5 item 4 through real kubectl on a real server: requests/limits
+# in the pod and container cgroups (cpu.shares, CFS quota, memory limit) under the kubepods /
+# burstable / besteffort hierarchy, status.qosClass for each QoS class, OOMKilled (exit 137) for a
+# container allocating over its limit, and a memory limit of 1 byte failing to start. Values are
+# the kubelet's: shares = milliCPU * 1024 / 1000 (min 2), quota = milliCPU * 100 per 100 ms
+# period, the pod's memory limit the sum of its containers' when all have one. Root; runs in a
+# network namespace of its own.
+if [ "$(id -u)" -eq 0 ] && [ -z "${E2E_PRIVATE_NET:-}" ]; then
+        exec env E2E_PRIVATE_NET=1 unshare --net -- bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+ip link set lo up
+
+W=$(mktemp -d /tmp/timonel-e2e-res.XXXXXX)
+D=$W/data
+PORT=$(free_port)
+KPORT=$(free_port)
+KC=$D/kc.yaml
+LOG=$W/server.log
+SERVER_PID=
+on_exit "rm -rf $W"
+on_exit "$TIMONEL killall --data-dir $D"
+on_exit 'stop_server'
+stop_server() {
+        [ -n "$SERVER_PID" ] || return 0
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=
+}
+
+bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
+check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
+"$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
+        --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
+SERVER_PID=$!
+check "kubeconfig written" wait_for 10 test -s "$KC"
+K="/usr/lib/google-cloud-sdk/bin/kubectl.1.33 --kubeconfig $KC --cache-dir $W/cache"
+node_ready() { $K get nodes --no-headers | grep -q ' Ready '; }
+check "node Ready" wait_for 15 node_ready
+
+jp() { $K get pod "$1" -o jsonpath="$2" 2>/dev/null; }
+is() { [ "$(jp "$1" "$2")" = "$3" ]; }
+expect() {
+        local d=$1 t=$2 p=$3 f=$4 v=$5
+        if wait_for "$t" is "$p" "$f" "$v"; then ok "$d"; else not_ok "$d (got '$(jp "$p" "$f")', want '$v')"; fi
+}
+
+cat >"$W/pods.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: guaranteed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources: {limits: {cpu: 250m, memory: 64Mi}}
+  - name: b
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources: {requests: {cpu: 500m, memory: 32Mi}, limits: {cpu: 500m, memory: 32Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: burstable}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources: {requests: {cpu: 100m, memory: 16Mi}, limits: {memory: 48Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: besteffort}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: busybox:1.36, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: hog
+    image: busybox:1.36
+    command: [sh, -c, "echo start; tail /dev/zero"]
+    resources: {limits: {memory: 24Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: onebyte}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: a
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources: {limits: {memory: "1"}}
+YAML
+check "apply the pods" $K apply -f "$W/pods.yaml"
+
+# ---- QoS classes ----
+expect "guaranteed: Running" 30 guaranteed '{.status.phase}' Running
+check "guaranteed: qosClass Guaranteed" is guaranteed '{.status.qosClass}' Guaranteed
+check "requests defaulted from limits" is guaranteed '{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.memory}' "250m 64Mi"
+expect "burstable: Running" 20 burstable '{.status.phase}' Running
+check "burstable: qosClass Burstable" is burstable '{.status.qosClass}' Burstable
+expect "besteffort: Running" 20 besteffort '{.status.phase}' Running
+check "besteffort: qosClass BestEffort" is besteffort '{.status.qosClass}' BestEffort
+
+# ---- cgroups: the hierarchy and the values ----
+uid() { jp "$1" '{.metadata.uid}'; }
+# cg CONTROLLER RELPATH FILE — a cgroup v1 file (this host is v1/hybrid; v2 hosts: skipped)
+CG=/sys/fs/cgroup
+if [ -f $CG/cgroup.controllers ]; then V2=1; else V2=; fi
+cgv() { cat "$CG/$1/$2/$3" 2>/dev/null; }
+# cgeq DESC CONTROLLER PATH FILE(v1) FILE(v2) WANT(v1) WANT(v2)
+cgeq() {
+        local got
+        if [ -n "$V2" ]; then got=$(cat "$CG/$3/$5" 2>/dev/null); want=$7; else got=$(cgv "$2" "$3" "$4"); want=$6; fi
+        if [ "$got" = "$want" ]; then ok "$1"; else not_ok "$1 (got '$got', want '$want')"; fi
+}
+GU=kubepods/pod$(uid guaranteed)
+BU=kubepods/burstable/pod$(uid burstable)
+BE=kubepods/besteffort/pod$(uid besteffort)
+if [ -n "$V2" ]; then DIRS="$CG/$GU $CG/$BU $CG/$BE"; else DIRS="$CG/memory/$GU $CG/cpu/$BU $CG/pids/$BE"; fi
+check "pod cgroups at kubepods/pod<uid>, kubepods/burstable/pod<uid>, kubepods/besteffort/pod<uid>" bash -c "for d in $DIRS; do [ -d \$d ] || exit 1; done"
+# guaranteed pod: requests 250m + 500m = 750m -> 768 shares; quota 75000/100000; 64Mi + 32Mi
+cgeq "guaranteed pod: cpu.shares 768" cpu "$GU" cpu.shares cpu.weight 768 30
+cgeq "guaranteed pod: CFS quota 75000 us" cpu "$GU" cpu.cfs_quota_us cpu.max 75000 "75000 100000"
+cgeq "guaranteed pod: memory limit 96Mi" memory "$GU" memory.limit_in_bytes memory.max 100663296 100663296
+# container leaves: a = 250m/64Mi
+ca=$(ls -d $CG/memory/$GU/*/ 2>/dev/null | wc -l)
+check "guaranteed: one container cgroup per container ($ca)" test "$ca" -eq 2 -o -n "$V2"
+leaf() { local l; for l in "$CG/$1/$2"/*/; do [ "$(cat "$l/$3" 2>/dev/null)" = "$4" ] && return 0; done; return 1; }
+if [ -z "$V2" ]; then
+        check "container a: cpu.shares 256, quota 25000" bash -c "$(declare -f leaf); CG=$CG; leaf cpu $GU cpu.shares 256 && leaf cpu $GU cpu.cfs_quota_us 25000"
+        check "container a: memory limit 64Mi" leaf memory "$GU" memory.limit_in_bytes 67108864
+        check "container b: cpu.shares 512, quota 50000, memory 32Mi" bash -c "$(declare -f leaf); CG=$CG; leaf cpu $GU cpu.shares 512 && leaf cpu $GU cpu.cfs_quota_us 50000 && leaf memory $GU memory.limit_in_bytes 33554432"
+fi
+# burstable: 100m -> 102 shares, no quota (a container without a cpu limit), memory 48Mi
+cgeq "burstable pod: cpu.shares 102" cpu "$BU" cpu.shares cpu.weight 102 4
+cgeq "burstable pod: no CFS quota" cpu "$BU" cpu.cfs_quota_us cpu.max -1 "max 100000"
+cgeq "burstable pod: memory limit 48Mi" memory "$BU" memory.limit_in_bytes memory.max 50331648 50331648
+# besteffort: minimum shares for the pod and the QoS level
+cgeq "besteffort pod: cpu.shares 2" cpu "$BE" cpu.shares cpu.weight 2 1
+cgeq "besteffort level: cpu.shares 2" cpu kubepods/besteffort cpu.shares cpu.weight 2 1
+check "besteffort: the container's memory is unlimited" bash -c "[ -n '$V2' ] || [ \$(cat $CG/memory/$BE/memory.limit_in_bytes) -gt 1000000000000 ]"
+
+# ---- OOM ----
+expect "oom: terminated reason OOMKilled" 30 oom '{.status.containerStatuses[0].state.terminated.reason}' OOMKilled
+check "oom: exit code 137" is oom '{.status.containerStatuses[0].state.terminated.exitCode}' 137
+check "oom: phase Failed" is oom '{.status.phase}' Failed
+check "oom: get pods shows OOMKilled" bash -c "$K get pod oom --no-headers | awk '{print \$3}' | grep -qx OOMKilled"
+
+# ---- memory limit of 1 byte ----
+# The runtime cannot start a process within 1 byte: Kubernetes reports the container as not
+# started (StartError, exit 128, the runtime's message) and the pod Failed with restartPolicy Never.
+expect "onebyte: terminated reason StartError" 30 onebyte '{.status.containerStatuses[0].state.terminated.reason}' StartError
+check "onebyte: exit code 128" is onebyte '{.status.containerStatuses[0].state.terminated.exitCode}' 128
+check "onebyte: message from the runtime" bash -c "[ -n \"\$($K get pod onebyte -o jsonpath='{.status.containerStatuses[0].state.terminated.message}')\" ]"
+check "onebyte: phase Failed" is onebyte '{.status.phase}' Failed
+
+# ---- other pods untouched, node healthy ----
+check "guaranteed still Running without restarts" is guaranteed '{.status.phase} {.status.containerStatuses[*].restartCount}' "Running 0 0"
+check "node still Ready" node_ready
+
+# ---- delete removes the pod cgroups ----
+$K delete pod guaranteed burstable besteffort --wait=true --timeout=30s >/dev/null 2>&1
+check "pod cgroups removed after delete" bash -c "for d in $DIRS; do [ ! -d \$d ] || exit 1; done"
+
+
