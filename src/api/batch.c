@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "api/cron.h"
 #include "api/meta.h"
 #include "api/podtemplate.h"
 #include "api/strategy.h"
@@ -128,83 +129,6 @@ void batch_cronjob_defaults(json_t *obj)
                 podtemplate_defaults(tmpl);
 }
 
-/* One cron field: "*", "*\/n", "a", "a-b", "a-b/n", lists; names for months/days. */
-static bool field_ok(const char *f, int lo, int hi, const char *const *names)
-{
-        char buf[128];
-        if (!*f || strlen(f) >= sizeof(buf))
-                return false;
-        snprintf(buf, sizeof(buf), "%s", f);
-        char *save = NULL;
-        for (char *part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
-                char *step = strchr(part, '/');
-                if (step) {
-                        *step++ = 0;
-                        char *end;
-                        long s = strtol(step, &end, 10);
-                        if (!*step || *end || s <= 0)
-                                return false;
-                }
-                if (!strcmp(part, "*") || !strcmp(part, "?"))
-                        continue;
-                char *dash = strchr(part, '-');
-                if (dash)
-                        *dash++ = 0;
-                const char *ends[2] = {part, dash};
-                for (int e = 0; e < (dash ? 2 : 1); e++) {
-                        const char *s = ends[e];
-                        long v = -1;
-                        for (int n = 0; names && names[n]; n++)
-                                if (!strcasecmp(s, names[n]))
-                                        v = lo + n;
-                        if (v < 0) {
-                                char *end;
-                                v = strtol(s, &end, 10);
-                                if (!*s || *end)
-                                        return false;
-                        }
-                        if (v < lo || v > hi)
-                                return false;
-                }
-        }
-        return true;
-}
-
-bool batch_schedule_valid(const char *s)
-{
-        static const char *const macros[] = {"@yearly", "@annually", "@monthly", "@weekly",
-                                             "@daily",  "@midnight", "@hourly"};
-        static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
-                                             "aug", "sep", "oct", "nov", "dec", NULL};
-        static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
-        if (!s || !*s)
-                return false;
-        if (!strncmp(s, "TZ=", 3) || !strncmp(s, "CRON_TZ=", 8))
-                return false; /* rejected by validation ("cannot use TZ or CRON_TZ") */
-        for (size_t i = 0; i < ARRAY_SIZE(macros); i++)
-                if (!strcmp(s, macros[i]))
-                        return true;
-        if (!strncmp(s, "@every ", 7))
-                return s[7] != 0;
-        char buf[256];
-        if (strlen(s) >= sizeof(buf))
-                return false;
-        snprintf(buf, sizeof(buf), "%s", s);
-        char *fields[6];
-        int n = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-                if (n == 5)
-                        return false;
-                fields[n++] = t;
-        }
-        if (n != 5)
-                return false;
-        return field_ok(fields[0], 0, 59, NULL) && field_ok(fields[1], 0, 23, NULL) &&
-               field_ok(fields[2], 1, 31, NULL) && field_ok(fields[3], 1, 12, months) &&
-               field_ok(fields[4], 0, 7, days);
-}
-
 void batch_cronjob_validate(const json_t *obj, json_t *causes)
 {
         const json_t *spec = json_object_get(obj, "spec");
@@ -218,9 +142,14 @@ void batch_cronjob_validate(const json_t *obj, json_t *causes)
         else if (!strncmp(sched, "TZ=", 3) || !strncmp(sched, "CRON_TZ=", 8))
                 meta_cause_add(causes, "FieldValueInvalid", "spec.schedule", sched,
                                "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
-        else if (!batch_schedule_valid(sched))
-                meta_cause_add(causes, "FieldValueInvalid", "spec.schedule", sched,
-                               "unparseable schedule");
+        else {
+                /* Kubernetes: field.Invalid(schedule, cron.ParseStandard's error) */
+                struct cron_schedule cs;
+                struct error cerr = {0};
+                if (cron_parse(sched, &cs, &cerr) < 0)
+                        meta_cause_add(causes, "FieldValueInvalid", "spec.schedule", sched,
+                                       error_msg(&cerr));
+        }
         const char *cp = kjson_str(spec, "concurrencyPolicy");
         if (cp && strcmp(cp, "Allow") && strcmp(cp, "Forbid") && strcmp(cp, "Replace"))
                 meta_cause_add(causes, "FieldValueNotSupported", "spec.concurrencyPolicy", cp,

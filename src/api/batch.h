@@ -14,6 +14,3 @@ void batch_job_validate_update(const json_t *newobj, const json_t *oldobj, json_
 
 void batch_cronjob_defaults(json_t *obj);
 void batch_cronjob_validate(const json_t *obj, json_t *causes);
-
-/* Whether a standard 5-field cron schedule (or @every/@hourly/...) parses. */
-bool batch_schedule_valid(const char *s);

@@ -7,7 +7,7 @@
 #include "common/kjson.h"
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
-#include "controllers/cron.h"
+#include "api/cron.h"
 #include "controllers/util.h"
 
 #define COMP "cronjob-controller"

@@ -210,7 +210,16 @@ TEST(cronjob)
         strategy_validate(s, r, c, causes);
         CHECK_EQ_INT(json_array_size(causes), 1);
         CHECK_CAUSE(causes, 0,
-                    "spec.schedule: Invalid value: \"61 * * * *\": unparseable schedule");
+                    "spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above "
+                    "maximum (59): 61");
+        /* robfig/cron's day of week is 0-6: 7 is invalid as in kube-apiserver */
+        json_array_clear(causes);
+        json_object_set_new(json_object_get(c, "spec"), "schedule", json_string("0 0 * * 7"));
+        strategy_validate(s, r, c, causes);
+        CHECK_EQ_INT(json_array_size(causes), 1);
+        CHECK_CAUSE(causes, 0,
+                    "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above "
+                    "maximum (6): 7");
         json_decref(causes);
         json_decref(c);
 }

@@ -1,6 +1,6 @@
 /* cron.c — cron schedules and TZif zones (see cron.h). The next-time search is robfig/cron's
  * SpecSchedule.Next on the zone's wall clock. */
-#include "controllers/cron.h"
+#include "api/cron.h"
 
 #include <ctype.h>
 #include <fcntl.h>
