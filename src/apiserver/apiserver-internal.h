@@ -38,6 +38,7 @@ struct apiserver {
         unsigned bookmark_ms;     /* BOOKMARK interval */
         int64_t compact_rev;      /* revision seen at the previous compaction tick */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
+        int deferred;             /* responses waiting for durability (atomic builtins) */
         struct authn *authenticator; /* authn.h (TLS mode only) */
         struct authz *authorizer;    /* authz.h: RBAC (TLS mode only) */
         struct metrics *metrics;     /* metrics.h: /metrics (loop thread) */

@@ -23,17 +23,64 @@
 
 /* ---- responses ---- */
 
+/* Deferred acknowledgement (store.h "Durability"): the loop thread's writes return once
+ * committed; a response leaves only once every write this thread made so far is durable, so a
+ * 2xx never acknowledges a write that a crash could lose, and reads never show one. Meanwhile
+ * the loop serves other requests, whose writes share the store's next fsync (group commit). */
+struct deferred {
+        struct apiserver *a;
+        struct http_req *req;
+        int status;
+        char *ct;
+        size_t len;
+        char body[];
+};
+
+static void deferred_respond(void *ud)
+{
+        struct deferred *d = ud;
+        if (!http_server_is_stopping(d->a->http)) {
+                http_req_resume(d->req);
+                http_req_respond(d->req, d->status, d->ct, d->body, d->len);
+        }
+        __atomic_fetch_sub(&d->a->deferred, 1, __ATOMIC_SEQ_CST);
+        free(d->ct);
+        free(d);
+}
+
+static void deferred_durable(void *ud)
+{
+        struct deferred *d = ud;
+        http_server_post(d->a->http, deferred_respond, d);
+}
+
+static void respond(struct rq *q, int http, const char *ct, const char *body, size_t len)
+{
+        q->status = http;
+        int64_t rev = store_thread_last_write();
+        if (rev <= store_durable_revision(q->a->store)) {
+                http_req_respond(q->req, http, ct, body, len);
+                return;
+        }
+        struct deferred *d = xmalloc(sizeof(*d) + len + 1);
+        *d = (struct deferred){.a = q->a, .req = q->req, .status = http, .len = len};
+        d->ct = ct ? xstrdup(ct) : NULL;
+        memcpy(d->body, body, len);
+        d->body[len] = 0;
+        http_req_defer(q->req);
+        __atomic_fetch_add(&q->a->deferred, 1, __ATOMIC_SEQ_CST);
+        store_on_durable(q->a->store, rev, deferred_durable, d);
+}
+
 void rq_respond_json(struct rq *q, int http, const json_t *obj)
 {
         _cleanup_free_ char *s = kjson_dump(obj);
-        q->status = http;
-        http_req_respond(q->req, http, "application/json", s, strlen(s));
+        respond(q, http, "application/json", s, strlen(s));
 }
 
 void rq_respond_text(struct rq *q, int http, const char *ct, const char *text)
 {
-        q->status = http;
-        http_req_respond(q->req, http, ct, text, strlen(text));
+        respond(q, http, ct, text, strlen(text));
 }
 
 void rq_fail(struct rq *q, int code, json_t *details, const char *fmt, ...)
@@ -537,9 +584,12 @@ int apiserver_run(struct apiserver *a)
 {
         a->compact_rev = store_revision(a->store);
         http_server_add_timer(a->http, APISERVER_COMPACT_MS, on_compact, a);
+        store_thread_set_deferred(true); /* the loop's writes: see respond() */
         watch_cache_run(a);
         log_info(COMP, "serving on port %d", http_server_port(a->http));
-        return http_server_run(a->http);
+        int r = http_server_run(a->http);
+        store_thread_set_deferred(false);
+        return r;
 }
 
 void apiserver_stop(struct apiserver *a)
@@ -555,6 +605,10 @@ void apiserver_free(struct apiserver *a)
         /* pods/log workers were told to abort when their streams closed (server stop); wait
          * for them so their last posts land before the server is freed (those run in free). */
         for (int i = 0; i < 500 && __atomic_load_n(&a->log_workers, __ATOMIC_SEQ_CST) > 0; i++)
+                usleep(10000);
+        /* Responses waiting for durability: their posts must land before the server is freed
+         * (the store syncs within milliseconds; it outlives us). */
+        for (int i = 0; i < 500 && __atomic_load_n(&a->deferred, __ATOMIC_SEQ_CST) > 0; i++)
                 usleep(10000);
         watch_cache_detach(a); /* no wake-up posts from the store watch after this */
         http_server_free(a->http);

@@ -289,10 +289,25 @@ static void ring_reset(struct cacher *c, struct cres *res, int64_t floor)
         res->floor = floor;
 }
 
+/* Whether key belongs to res. The last entry (r NULL) holds every custom resource: keys
+ * "/registry/<group>/<plural>/..." whose group has a dot (CRD groups must), which no built-in
+ * resource name has. */
+static bool res_has_key(const struct cres *res, const char *key)
+{
+        if (strncmp(key, res->prefix, res->prefix_len))
+                return false;
+        if (res->r)
+                return true;
+        const char *seg = key + res->prefix_len;
+        const char *slash = strchr(seg, '/');
+        const char *dot = strchr(seg, '.');
+        return slash && dot && dot < slash;
+}
+
 static struct cres *res_of_key(struct cacher *c, const char *key)
 {
         for (size_t i = 0; i < c->n_res; i++)
-                if (!strncmp(key, c->res[i].prefix, c->res[i].prefix_len))
+                if (res_has_key(&c->res[i], key))
                         return &c->res[i];
         return NULL;
 }
@@ -400,7 +415,7 @@ static void apply(struct cacher *c, const struct pending *p)
                 return; /* already applied (a rewatch resumes at the listing's revision) */
         c->rev = p->rev;
         for (size_t i = 0; i < c->n_res; i++)
-                if (!strncmp(p->key, c->res[i].prefix, c->res[i].prefix_len))
+                if (res_has_key(&c->res[i], p->key))
                         apply_to(c, &c->res[i], p);
 }
 
@@ -485,12 +500,14 @@ static int relist(struct cacher *c, struct error *err)
                 int r = store_list(c->store, CACHER_KEY_PREFIX, after, LIST_PAGE, at, &l, err);
                 if (r < 0)
                         goto fail;
+                if (!at) /* serve only durable state (store.h "Durability") */
+                        store_wait_durable(c->store, l.rev);
                 at = l.rev;
                 for (size_t i = 0; i < l.n_items; i++) {
                         struct store_kv *kv = &l.items[i];
                         for (size_t j = 0; j < c->n_res; j++) {
                                 struct cres *res = &c->res[j];
-                                if (strncmp(kv->key, res->prefix, res->prefix_len))
+                                if (!res_has_key(res, kv->key))
                                         continue;
                                 struct cacher_obj *o = cacher_obj_new(res->r, kv->key, kv->value,
                                                                       kv->value_len, kv->mod_rev);
@@ -599,11 +616,11 @@ int cacher_new(const struct cacher_config *cfg, struct cacher **ret, struct erro
         c->qtail = &c->qhead;
         size_t n;
         const struct scheme_resource *rs = scheme_resources(&n);
-        c->res = xcalloc(n, sizeof(*c->res));
-        for (size_t i = 0; i < n; i++) {
+        c->res = xcalloc(n + 1, sizeof(*c->res));
+        for (size_t i = 0; i <= n; i++) {
                 struct cres *res = &c->res[c->n_res++];
-                res->r = &rs[i];
-                res->prefix = scheme_prefix(&rs[i], NULL);
+                res->r = i < n ? &rs[i] : NULL; /* the last: custom resources (res_has_key) */
+                res->prefix = i < n ? scheme_prefix(&rs[i], NULL) : xstrdup(CACHER_KEY_PREFIX);
                 res->prefix_len = strlen(res->prefix);
                 res->ring = xcalloc(c->ring_max, sizeof(*res->ring));
         }

@@ -221,7 +221,9 @@ static void on_timeout(void *userdata)
 /* Make the cache current with the store (a consistent read); false if it could not. */
 static bool cache_fresh(struct apiserver *a)
 {
-        return cacher_wait_fresh(a->cacher, store_revision(a->store), FRESH_WAIT_MS);
+        /* Durable writes only: the cache never holds more, and every write acknowledged to a
+         * client is durable (apiserver.c respond()). */
+        return cacher_wait_fresh(a->cacher, store_durable_revision(a->store), FRESH_WAIT_MS);
 }
 
 static void watch_begin(struct rq *q, struct watcher *w, bool initial, bool consistent,

@@ -37,7 +37,15 @@ struct store_ops {
                      void *userdata, struct store_watch **ret, struct error *err);
         void (*watch_cancel)(struct store_watch *w);
         int (*compact)(struct store *s, int64_t rev, struct error *err);
+        /* NULL: every committed write is durable (durable revision = revision, on_durable and
+         * wait_durable return at once). */
+        int64_t (*durable_revision)(struct store *s);
+        void (*on_durable)(struct store *s, int64_t rev, store_durable_fn fn, void *userdata);
+        void (*wait_durable)(struct store *s, int64_t rev);
 };
+
+/* Whether the calling thread asked for deferred durability (store_thread_set_deferred). */
+bool store_thread_deferred(void);
 
 /* Every backend's store struct starts with this. */
 struct store {

@@ -11,15 +11,34 @@
  * The revision counter is sqlite_sequence's value for kv, so it survives compaction of the
  * highest rows and never goes backwards.
  *
- * Durability: journal_mode=WAL, synchronous=FULL: COMMIT returns after the WAL is fsync'ed, so a
- * write acknowledged to the caller survives kill -9 and power loss.
+ * Durability (deferred acknowledgement): journal_mode=WAL, synchronous=NORMAL. SQLite then does
+ * not sync at COMMIT: the transaction's frames are write()n to the -wal file and the commit is
+ * visible to readers, but a power loss may roll it back. SQLite's documentation (pragma.html
+ * #pragma_synchronous, wal.html) says that in WAL mode with NORMAL "the WAL file is synchronized
+ * before each checkpoint and the database file is synchronized after each completed checkpoint
+ * and the WAL file header is synchronized when a WAL file begins to be reused after a
+ * checkpoint", and that WAL+NORMAL is always consistent (never corrupt). So a commit is durable
+ * once the WAL bytes up to its commit frame are on disk, either by SQLite's checkpoint sync or by
+ * ours: the sync thread holds its own fd on the -wal file (the same inode as SQLite's: SQLite
+ * truncates and rewrites it in place and unlinks it only when the last connection closes, after
+ * our thread has stopped), and after a commit it fdatasync()s that fd and advances
+ * durable_rev to the revision committed before the sync began. Frames written before that
+ * revision's COMMIT returned are covered; frames a checkpoint already copied into the database
+ * file were synced by the checkpoint itself before the WAL could be reused. One fdatasync
+ * covers every commit made meanwhile, so concurrent writers (and the pipelined commits of the
+ * API server's loop, which does not wait: store_thread_set_deferred) share syncs: group commit.
+ * Watch events are queued at COMMIT and released to watchers by the sync thread only once
+ * durable, so no watcher ever sees a write that a crash could take back. A failing fdatasync
+ * aborts the process (as etcd does): after it the kernel may have dropped the dirty pages and a
+ * retried sync would report success falsely.
  *
- * Threads: one writer connection under wmu (a recursive mutex so that a watch callback can
- * cancel its own watch). Writes are group-committed (see "group commit" below): concurrent
- * writers queue, one of them commits the whole queue as one BEGIN IMMEDIATE ... COMMIT (one
- * fsync) under wmu, followed (still under wmu) by the fan-out to watchers in revision order. Reads use a pool of reader
- * connections (WAL: readers never block the writer). A second process opening the same file is
- * refused with an flock on "<path>.lock", because the writer keeps the revision in memory.
+ * Threads: one writer connection under wmu. Writes are group-committed (see "group commit"
+ * below): concurrent writers queue, one of them commits the whole queue as one BEGIN IMMEDIATE
+ * ... COMMIT under wmu and queues the batch's events. The sync thread makes them durable and fans
+ * them out under dmu (recursive, so that a watch callback can cancel its own watch), which also
+ * protects the watcher hub. Reads use a pool of reader connections (WAL: readers never block the
+ * writer). A second process opening the same file is refused with an flock on "<path>.lock",
+ * because the writer keeps the revision in memory.
  *
  * Compaction: rows <= C that are superseded (some later row of the key exists at or below C)
  * and deletion rows <= C are removed. Done incrementally over (previous C, C] by following
@@ -30,6 +49,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/file.h>
@@ -123,16 +143,29 @@ struct conn {
 
 struct wreq;
 
+/* A committed event waiting for durability (one allocation: key, value, prev follow). */
+struct qevent {
+        struct qevent *next;
+        struct store_event ev;
+};
+
+/* A store_on_durable registration. */
+struct dwaiter {
+        struct dwaiter *next;
+        int64_t rev;
+        store_durable_fn fn;
+        void *userdata;
+};
+
 struct sqlite_store {
         struct store base;
         char *path;
         int lock_fd;
 
-        /* wmu protects: w, hub, compact_rev, writes_since_compact, last_compact, and the
-         * writes to rev. Held for each write transaction and its fan-out. Recursive (see top). */
+        /* wmu protects: w, compact_rev, writes_since_compact, last_compact, and the writes to
+         * rev. Held for each write transaction. Lock order: wmu before dmu. */
         pthread_mutex_t wmu;
         struct conn w;
-        struct store_watch_hub hub;
         int64_t compact_rev;
         unsigned writes_since_compact;
         time_t last_compact;
@@ -145,6 +178,21 @@ struct sqlite_store {
         pthread_cond_t qcond;
         struct wreq *qhead, **qtail;
         bool leading;
+
+        /* dmu (recursive) protects: hub, the event queue, committed_rev, durable_rev, waiters,
+         * sync_stop. dcond: the sync thread waits for commits, writers for durability. */
+        pthread_mutex_t dmu;
+        pthread_cond_t dcond;
+        struct store_watch_hub hub;
+        struct qevent *evq, **evq_tail;
+        struct dwaiter *waiters;
+        int64_t committed_rev; /* newest revision whose COMMIT returned */
+        int64_t durable_rev;   /* read with __atomic without dmu */
+        bool sync_stop;
+        bool sync_running;
+        pthread_cond_t scond; /* the sync thread waits here for commits */
+        pthread_t sync_thread;
+        int wal_fd;
 
         /* rmu protects the reader pool: free list and count. */
         pthread_mutex_t rmu;
@@ -367,9 +415,10 @@ static int writer_setup(struct sqlite_store *s, struct error *err)
         if (strcasecmp(buf, "wal") != 0)
                 return error_set(err, -EIO, "%s: cannot enable WAL journal (mode is %s)", s->path,
                                  buf);
-        /* FULL: COMMIT fsyncs the WAL. journal_size_limit: truncate the WAL back to 64 MiB after
-         * a checkpoint so a burst of writes does not leave a huge file behind. */
-        if (sqlite3_exec(s->w.db, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864",
+        /* NORMAL: COMMIT does not sync, the sync thread does (see top). journal_size_limit:
+         * truncate the WAL back to 64 MiB after a checkpoint so a burst of writes does not leave
+         * a huge file behind. */
+        if (sqlite3_exec(s->w.db, "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864",
                          NULL, NULL, NULL) != SQLITE_OK)
                 return db_error(s->w.db, err, s->path, "PRAGMA synchronous");
         r = pragma_text(s, "PRAGMA quick_check", buf, sizeof(buf), err);
@@ -405,12 +454,139 @@ static void fsync_parent(const char *path)
 
 static const struct store_ops sqlite_ops;
 
+/* ---- durability: the sync thread (see top) ---- */
+
+/* Deliver the queued events with rev <= upto, in order (dmu held). */
+static void release_events(struct sqlite_store *s, int64_t upto)
+{
+        while (s->evq && s->evq->ev.rev <= upto) {
+                struct qevent *e = s->evq;
+                s->evq = e->next;
+                if (!s->evq)
+                        s->evq_tail = &s->evq;
+                store_watch_hub_dispatch(&s->hub, &e->ev);
+                free(e);
+        }
+}
+
+/* Unlink the waiters for revisions <= upto (dmu held). */
+static struct dwaiter *take_waiters(struct sqlite_store *s, int64_t upto)
+{
+        struct dwaiter *done = NULL;
+        for (struct dwaiter **p = &s->waiters; *p;) {
+                struct dwaiter *w = *p;
+                if (w->rev > upto) {
+                        p = &w->next;
+                        continue;
+                }
+                *p = w->next;
+                w->next = done;
+                done = w;
+        }
+        return done;
+}
+
+static void run_waiters(struct dwaiter *w)
+{
+        while (w) {
+                struct dwaiter *next = w->next;
+                w->fn(w->userdata);
+                free(w);
+                w = next;
+        }
+}
+
+static void sync_or_die(struct sqlite_store *s)
+{
+        if (fdatasync(s->wal_fd) < 0) {
+                /* After a failed sync the kernel may have dropped the dirty pages; a retry
+                 * could succeed without them. Nothing unsynced was acknowledged: stop here. */
+                log_err("store", "%s-wal: fdatasync: %s: cannot make writes durable, aborting",
+                        s->path, strerror(errno));
+                abort();
+        }
+}
+
+static void *sync_main(void *arg)
+{
+        struct sqlite_store *s = arg;
+        pthread_mutex_lock(&s->dmu);
+        for (;;) {
+                if (s->committed_rev <= s->durable_rev) {
+                        if (s->sync_stop)
+                                break;
+                        pthread_cond_wait(&s->scond, &s->dmu);
+                        continue;
+                }
+                int64_t target = s->committed_rev;
+                pthread_mutex_unlock(&s->dmu);
+                sync_or_die(s);
+                pthread_mutex_lock(&s->dmu);
+                __atomic_store_n(&s->durable_rev, target, __ATOMIC_RELEASE);
+                release_events(s, target);
+                struct dwaiter *done = take_waiters(s, target);
+                pthread_cond_broadcast(&s->dcond);
+                pthread_mutex_unlock(&s->dmu);
+                run_waiters(done);
+                pthread_mutex_lock(&s->dmu);
+        }
+        pthread_mutex_unlock(&s->dmu);
+        return NULL;
+}
+
+static int64_t sq_durable_revision(struct store *base)
+{
+        return __atomic_load_n(&SQ(base)->durable_rev, __ATOMIC_ACQUIRE);
+}
+
+static void sq_on_durable(struct store *base, int64_t rev, store_durable_fn fn, void *userdata)
+{
+        struct sqlite_store *s = SQ(base);
+        pthread_mutex_lock(&s->dmu);
+        if (rev <= s->durable_rev) {
+                pthread_mutex_unlock(&s->dmu);
+                fn(userdata);
+                return;
+        }
+        struct dwaiter *w = xmalloc(sizeof(*w));
+        *w = (struct dwaiter){.next = s->waiters, .rev = rev, .fn = fn, .userdata = userdata};
+        s->waiters = w;
+        pthread_mutex_unlock(&s->dmu);
+}
+
+static void sq_wait_durable(struct store *base, int64_t rev)
+{
+        struct sqlite_store *s = SQ(base);
+        pthread_mutex_lock(&s->dmu);
+        if (rev > s->committed_rev)
+                rev = s->committed_rev;
+        while (s->durable_rev < rev)
+                pthread_cond_wait(&s->dcond, &s->dmu);
+        pthread_mutex_unlock(&s->dmu);
+}
+
 static void sq_close(struct store *base)
 {
         struct sqlite_store *s = SQ(base);
-        pthread_mutex_lock(&s->wmu);
+        if (s->sync_running) {
+                /* The thread syncs and delivers what is committed before it stops. */
+                pthread_mutex_lock(&s->dmu);
+                s->sync_stop = true;
+                pthread_cond_signal(&s->scond);
+                pthread_mutex_unlock(&s->dmu);
+                pthread_join(s->sync_thread, NULL);
+        }
+        pthread_mutex_lock(&s->dmu);
         store_watch_hub_clear(&s->hub);
-        pthread_mutex_unlock(&s->wmu);
+        for (struct qevent *e = s->evq, *next; e; e = next) {
+                next = e->next;
+                free(e);
+        }
+        s->evq = NULL;
+        struct dwaiter *left = s->waiters; /* registered for revisions never committed */
+        s->waiters = NULL;
+        pthread_mutex_unlock(&s->dmu);
+        run_waiters(left);
         for (struct conn *c = s->all_readers, *next; c; c = next) {
                 next = c->next_all;
                 conn_close(c);
@@ -419,7 +595,12 @@ static void sq_close(struct store *base)
         conn_close(&s->w);
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
+        if (s->wal_fd >= 0)
+                close(s->wal_fd);
         pthread_mutex_destroy(&s->wmu);
+        pthread_mutex_destroy(&s->dmu);
+        pthread_cond_destroy(&s->dcond);
+        pthread_cond_destroy(&s->scond);
         pthread_mutex_destroy(&s->rmu);
         pthread_cond_destroy(&s->rcond);
         pthread_mutex_destroy(&s->qmu);
@@ -430,6 +611,7 @@ static void sq_close(struct store *base)
 
 int store_sqlite_open(const char *path, struct store **ret, struct error *err)
 {
+        _cleanup_free_ char *wal_path = NULL;
         int r;
         if (!path || !*path)
                 return error_set(err, -EINVAL, "store: empty database path");
@@ -441,11 +623,16 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         s->base.ops = &sqlite_ops;
         s->path = xstrdup(path);
         s->lock_fd = -1;
+        s->wal_fd = -1;
+        pthread_mutex_init(&s->wmu, NULL);
         pthread_mutexattr_t attr;
         pthread_mutexattr_init(&attr);
         pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-        pthread_mutex_init(&s->wmu, &attr);
+        pthread_mutex_init(&s->dmu, &attr);
         pthread_mutexattr_destroy(&attr);
+        pthread_cond_init(&s->dcond, NULL);
+        pthread_cond_init(&s->scond, NULL);
+        s->evq_tail = &s->evq;
         pthread_mutex_init(&s->rmu, NULL);
         pthread_cond_init(&s->rcond, NULL);
         pthread_mutex_init(&s->qmu, NULL);
@@ -475,6 +662,31 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         r = read_revs(s, &s->w, &s->rev, &s->compact_rev, err);
         if (r < 0)
                 goto out_free;
+        /* SQLite opened (created) the WAL for the reads above; it keeps it while s->w is open. */
+        wal_path = xasprintf("%s-wal", path);
+        s->wal_fd = open(wal_path, O_RDWR | O_CLOEXEC);
+        if (s->wal_fd < 0) {
+                r = error_set(err, -errno, "open %s: %s", wal_path, strerror(errno));
+                goto out_free;
+        }
+        /* What a previous process committed may not be synced yet: make it durable before
+         * anyone sees it. */
+        if (fdatasync(s->wal_fd) < 0) {
+                r = error_set(err, -errno, "fdatasync %s: %s", wal_path, strerror(errno));
+                goto out_free;
+        }
+        {
+                _cleanup_close_ int dbfd = open(path, O_RDONLY | O_CLOEXEC);
+                if (dbfd >= 0)
+                        (void)fdatasync(dbfd);
+        }
+        s->committed_rev = s->durable_rev = s->rev;
+        r = -pthread_create(&s->sync_thread, NULL, sync_main, s);
+        if (r < 0) {
+                error_set(err, r, "store: start sync thread: %s", strerror(-r));
+                goto out_free;
+        }
+        s->sync_running = true;
         fsync_parent(path);
         s->last_compact = time(NULL);
         *ret = &s->base;
@@ -622,9 +834,14 @@ static int sq_count(struct store *base, const char *prefix, int64_t *ret, struct
 
 /* ---- writes (all under wmu) ---- */
 
+/* Whether this thread is inside a watch callback (it then holds dmu). */
 static bool in_callback(struct sqlite_store *s)
 {
-        return s->hub.dispatching && pthread_equal(s->hub.dispatch_thread, pthread_self());
+        if (pthread_mutex_trylock(&s->dmu) != 0)
+                return false; /* another thread holds it: not us */
+        bool cb = s->hub.dispatching && pthread_equal(s->hub.dispatch_thread, pthread_self());
+        pthread_mutex_unlock(&s->dmu);
+        return cb;
 }
 
 static int insert_row(struct sqlite_store *s, int64_t rev, const char *key, bool created,
@@ -747,7 +964,9 @@ static int wreq_apply(struct sqlite_store *s, struct wreq *q, int64_t rev, struc
         return r;
 }
 
-static void wreq_dispatch(struct sqlite_store *s, const struct wreq *q)
+/* The event of an applied request, copied for the queue (the request's buffers are its
+ * caller's and gone by the time the event is durable). */
+static struct qevent *qevent_new(const struct wreq *q)
 {
         struct store_event ev = {.type = STORE_EVENT_PUT, .key = q->key, .rev = q->rev};
         if (q->op == W_CREATE) {
@@ -766,7 +985,27 @@ static void wreq_dispatch(struct sqlite_store *s, const struct wreq *q)
                 ev.value_len = q->cur.value_len;
                 ev.create_rev = q->cur.create_rev;
         }
-        store_watch_hub_dispatch(&s->hub, &ev);
+        size_t klen = strlen(ev.key);
+        struct qevent *e = xmalloc(sizeof(*e) + klen + 1 + ev.value_len + 1 +
+                                   (ev.prev_value ? ev.prev_len + 1 : 0));
+        char *p = (char *)(e + 1);
+        e->next = NULL;
+        e->ev = ev;
+        memcpy(p, ev.key, klen + 1);
+        e->ev.key = p;
+        p += klen + 1;
+        if (ev.value_len)
+                memcpy(p, ev.value, ev.value_len);
+        p[ev.value_len] = 0;
+        e->ev.value = p;
+        p += ev.value_len + 1;
+        if (ev.prev_value) {
+                if (ev.prev_len)
+                        memcpy(p, ev.prev_value, ev.prev_len);
+                p[ev.prev_len] = 0;
+                e->ev.prev_value = p;
+        }
+        return e;
 }
 
 /* Fail every request of the batch that has not failed yet with *e. */
@@ -849,9 +1088,21 @@ static void batch_run(struct sqlite_store *s, struct wreq *batch)
                 return;
         }
         __atomic_store_n(&s->rev, rev, __ATOMIC_RELEASE);
-        for (struct wreq *q = batch; q; q = q->next)
-                if (q->r >= 0)
-                        wreq_dispatch(s, q);
+        /* Build the events outside dmu, queue them for the sync thread (in revision order: we
+         * hold wmu), and wake it. */
+        struct qevent *evs = NULL, **evt = &evs;
+        for (struct wreq *q = batch; q; q = q->next) {
+                if (q->r >= 0) {
+                        *evt = qevent_new(q);
+                        evt = &(*evt)->next;
+                }
+        }
+        pthread_mutex_lock(&s->dmu);
+        *s->evq_tail = evs;
+        s->evq_tail = evt;
+        s->committed_rev = rev;
+        pthread_cond_signal(&s->scond);
+        pthread_mutex_unlock(&s->dmu);
         s->writes_since_compact += n_ok;
         if (s->writes_since_compact >= STORE_COMPACT_EVERY ||
             time(NULL) - s->last_compact >= STORE_COMPACT_INTERVAL) {
@@ -865,15 +1116,10 @@ static void batch_run(struct sqlite_store *s, struct wreq *batch)
 /* Enqueue q and wait for its result (leading a batch if no one else is). */
 static int wreq_submit(struct sqlite_store *s, struct wreq *q, struct error *err)
 {
-        /* A watch callback runs on the leader with wmu held: writing from it would wait for
-         * itself. trylock succeeds on a recursive mutex we hold, or when nobody holds it. */
-        if (pthread_mutex_trylock(&s->wmu) == 0) {
-                bool cb = in_callback(s);
-                pthread_mutex_unlock(&s->wmu);
-                if (cb)
-                        return error_set(err, -EDEADLK,
-                                         "store: write from inside a watch callback");
-        }
+        /* A watch callback runs on the sync thread: a write from it would wait for the
+         * durability that thread provides. */
+        if (in_callback(s))
+                return error_set(err, -EDEADLK, "store: write from inside a watch callback");
         pthread_mutex_lock(&s->qmu);
         *s->qtail = q;
         s->qtail = &q->next;
@@ -908,11 +1154,20 @@ static int wreq_submit(struct sqlite_store *s, struct wreq *q, struct error *err
         return q->r;
 }
 
+/* Wait for rev to be durable, unless the calling thread defers that. */
+static void wait_unless_deferred(struct sqlite_store *s, int64_t rev)
+{
+        if (!store_thread_deferred())
+                sq_wait_durable(&s->base, rev);
+}
+
 static int sq_create(struct store *base, const char *key, const char *value, size_t len,
                      int64_t *ret_rev, struct error *err)
 {
         struct wreq q = {.op = W_CREATE, .key = key, .value = value, .len = len};
         int r = wreq_submit(SQ(base), &q, err);
+        if (r >= 0)
+                wait_unless_deferred(SQ(base), q.rev);
         if (r >= 0 && ret_rev)
                 *ret_rev = q.rev;
         return r;
@@ -925,6 +1180,8 @@ static int sq_update(struct store *base, const char *key, const char *value, siz
                 .op = W_UPDATE, .key = key, .value = value, .len = len, .expect_rev = expect_rev};
         int r = wreq_submit(SQ(base), &q, err);
         store_kv_clear(&q.cur);
+        if (r >= 0)
+                wait_unless_deferred(SQ(base), q.rev);
         if (r >= 0 && ret_rev)
                 *ret_rev = q.rev;
         return r;
@@ -935,6 +1192,8 @@ static int sq_remove(struct store *base, const char *key, int64_t expect_rev,
 {
         struct wreq q = {.op = W_DELETE, .key = key, .expect_rev = expect_rev};
         int r = wreq_submit(SQ(base), &q, err);
+        if (r >= 0)
+                wait_unless_deferred(SQ(base), q.rev);
         if (r >= 0 && ret_prev) {
                 q.cur.mod_rev = q.rev;
                 *ret_prev = q.cur;
@@ -1073,6 +1332,10 @@ static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, st
         if (r >= 0 && from_rev < compact)
                 r = error_set(err, -ERANGE, "revision %lld has been compacted (oldest %lld)",
                               (long long)from_rev, (long long)compact);
+        /* Only durable history: later revisions come from the event queue. */
+        int64_t durable = sq_durable_revision(base);
+        if (cur > durable)
+                cur = durable;
         if (r >= 0 && cur > from_rev)
                 r = replay(s, c, w, from_rev, cur, err);
         reader_put(s, c);
@@ -1081,26 +1344,38 @@ static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, st
                 return r;
         }
 
-        /* Phase 2: under wmu no commit can happen; deliver what was committed since the
-         * snapshot, then register, so the first live event follows the last replayed one. */
-        pthread_mutex_lock(&s->wmu);
+        /* Phase 2: under dmu nothing becomes durable and no event is delivered; replay what
+         * became durable since the snapshot (from a fresh snapshot: it holds every committed
+         * revision, so every durable one), then register: queued events with a later revision
+         * reach the watcher from the sync thread, so the first live event follows the last
+         * replayed one. */
+        pthread_mutex_lock(&s->dmu);
         if (in_callback(s)) {
                 r = error_set(err, -EDEADLK, "store: watch from inside a watch callback");
-        } else if (s->compact_rev > w->last_rev) {
-                r = error_set(err, -ERANGE, "revision %lld has been compacted (oldest %lld)",
-                              (long long)w->last_rev, (long long)s->compact_rev);
-        } else if (s->rev > w->last_rev) {
-                /* Callbacks run with wmu held: mark it as a dispatch so that writes from them
-                 * fail instead of committing past the registration. */
-                s->hub.dispatching = true;
-                s->hub.dispatch_thread = pthread_self();
-                r = replay(s, &s->w, w, w->last_rev, s->rev, err);
-                s->hub.dispatching = false;
-                store_watch_hub_reap(&s->hub);
+        } else if (s->durable_rev > w->last_rev) {
+                c = reader_get(s, err);
+                r = c ? exec_simple(s, c, ST_BEGIN, err) : -EIO;
+                if (r >= 0)
+                        r = read_revs(s, c, &cur, &compact, err);
+                if (r >= 0 && compact > w->last_rev)
+                        r = error_set(err, -ERANGE,
+                                      "revision %lld has been compacted (oldest %lld)",
+                                      (long long)w->last_rev, (long long)compact);
+                if (r >= 0) {
+                        /* Callbacks run with dmu held: mark it as a dispatch so that writes
+                         * from them fail instead of waiting for this thread. */
+                        s->hub.dispatching = true;
+                        s->hub.dispatch_thread = pthread_self();
+                        r = replay(s, c, w, w->last_rev, s->durable_rev, err);
+                        s->hub.dispatching = false;
+                        store_watch_hub_reap(&s->hub);
+                }
+                if (c)
+                        reader_put(s, c);
         }
         if (r >= 0)
                 store_watch_hub_add(&s->hub, w);
-        pthread_mutex_unlock(&s->wmu);
+        pthread_mutex_unlock(&s->dmu);
         if (r < 0) {
                 store_watch_free(w);
                 return r;
@@ -1112,9 +1387,9 @@ static int sq_watch(struct store *base, const char *prefix, int64_t from_rev, st
 static void sq_watch_cancel(struct store_watch *w)
 {
         struct sqlite_store *s = SQ(w->store);
-        pthread_mutex_lock(&s->wmu);
+        pthread_mutex_lock(&s->dmu);
         store_watch_hub_remove(&s->hub, w);
-        pthread_mutex_unlock(&s->wmu);
+        pthread_mutex_unlock(&s->dmu);
 }
 
 static const struct store_ops sqlite_ops = {
@@ -1130,4 +1405,7 @@ static const struct store_ops sqlite_ops = {
         .watch = sq_watch,
         .watch_cancel = sq_watch_cancel,
         .compact = sq_compact,
+        .durable_revision = sq_durable_revision,
+        .on_durable = sq_on_durable,
+        .wait_durable = sq_wait_durable,
 };

@@ -3,6 +3,30 @@
 
 #define STORE_DEFAULT_PATH "/var/lib/timonel/server/db/state.db"
 
+static __thread bool tls_deferred;
+static __thread int64_t tls_last_write;
+
+void store_thread_set_deferred(bool deferred)
+{
+        tls_deferred = deferred;
+}
+
+bool store_thread_deferred(void)
+{
+        return tls_deferred;
+}
+
+int64_t store_thread_last_write(void)
+{
+        return tls_last_write;
+}
+
+static void note_write(int64_t rev)
+{
+        if (rev > tls_last_write)
+                tls_last_write = rev;
+}
+
 void store_kv_clear(struct store_kv *kv)
 {
         if (!kv)
@@ -122,7 +146,14 @@ int store_create(struct store *s, const char *key, const char *value, size_t len
         r = check_value(key, len, err);
         if (r < 0)
                 return r;
-        return s->ops->create(s, key, value ? value : "", value ? len : 0, ret_rev, err);
+        int64_t rev = 0;
+        r = s->ops->create(s, key, value ? value : "", value ? len : 0, &rev, err);
+        if (r >= 0) {
+                note_write(rev);
+                if (ret_rev)
+                        *ret_rev = rev;
+        }
+        return r;
 }
 
 int store_create_ttl(struct store *s, const char *key, const char *value, size_t len, int64_t ttl_s,
@@ -139,7 +170,14 @@ int store_create_ttl(struct store *s, const char *key, const char *value, size_t
         if (!s->ops->create_ttl)
                 return error_set(err, -EOPNOTSUPP, "store: the %s backend has no leases",
                                  s->ops->name);
-        return s->ops->create_ttl(s, key, value ? value : "", value ? len : 0, ttl_s, ret_rev, err);
+        int64_t rev = 0;
+        r = s->ops->create_ttl(s, key, value ? value : "", value ? len : 0, ttl_s, &rev, err);
+        if (r >= 0) {
+                note_write(rev);
+                if (ret_rev)
+                        *ret_rev = rev;
+        }
+        return r;
 }
 
 int store_update(struct store *s, const char *key, const char *value, size_t len,
@@ -151,8 +189,14 @@ int store_update(struct store *s, const char *key, const char *value, size_t len
         r = check_value(key, len, err);
         if (r < 0)
                 return r;
-        return s->ops->update(s, key, value ? value : "", value ? len : 0, expect_rev, ret_rev,
-                              err);
+        int64_t rev = 0;
+        r = s->ops->update(s, key, value ? value : "", value ? len : 0, expect_rev, &rev, err);
+        if (r >= 0) {
+                note_write(rev);
+                if (ret_rev)
+                        *ret_rev = rev;
+        }
+        return r;
 }
 
 int store_delete(struct store *s, const char *key, int64_t expect_rev, struct store_kv *ret_prev,
@@ -161,7 +205,16 @@ int store_delete(struct store *s, const char *key, int64_t expect_rev, struct st
         int r = check_key(key, err);
         if (r < 0)
                 return r;
-        return s->ops->remove(s, key, expect_rev, ret_prev, err);
+        struct store_kv prev = {0};
+        r = s->ops->remove(s, key, expect_rev, &prev, err);
+        if (r < 0)
+                return r;
+        note_write(prev.mod_rev);
+        if (ret_prev)
+                *ret_prev = prev;
+        else
+                store_kv_clear(&prev);
+        return r;
 }
 
 int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
@@ -182,4 +235,25 @@ void store_watch_cancel(struct store_watch *w)
 int store_compact(struct store *s, int64_t rev, struct error *err)
 {
         return s->ops->compact(s, rev, err);
+}
+
+int64_t store_durable_revision(struct store *s)
+{
+        if (!s->ops->durable_revision)
+                return s->ops->revision(s);
+        return s->ops->durable_revision(s);
+}
+
+void store_on_durable(struct store *s, int64_t rev, store_durable_fn fn, void *userdata)
+{
+        if (!s->ops->on_durable)
+                fn(userdata);
+        else
+                s->ops->on_durable(s, rev, fn, userdata);
+}
+
+void store_wait_durable(struct store *s, int64_t rev)
+{
+        if (s->ops->wait_durable)
+                s->ops->wait_durable(s, rev);
 }

@@ -6,11 +6,18 @@
  * mod_rev when reading, as kube-apiserver does with etcd).
  *
  * Backends sit behind a function table (store-internal.h): store-sqlite.c (embedded SQLite,
- * WAL, synchronous commits: an acknowledged write survives kill -9) and store-etcd.c (etcd v3
+ * WAL, group commit with a sync thread, see "Durability" below) and store-etcd.c (etcd v3
  * through its JSON gateway; endpoint "http(s)://h1:2379,http(s)://h2:2379").
  *
+ * Durability: a write is *committed* when store_create/update/delete has its revision (reads
+ * see it) and *durable* once store_durable_revision() >= that revision (it survives kill -9 and
+ * power loss). By default the write functions return only once the write is durable. A thread
+ * that called store_thread_set_deferred(true) (the API server's event loop) gets them back as
+ * soon as the write is committed and must not acknowledge it to anyone before it is durable
+ * (store_on_durable). Watchers only ever see durable writes. etcd: committed == durable.
+ *
  * Threads: every function may be called from any thread; the store serializes writers itself.
- * SQLite: watch callbacks run on the thread that committed the write, after the commit, in
+ * SQLite: watch callbacks run on the store's sync thread once the events are durable, in
  * revision order, and must not call back into the store's write functions.
  * etcd: every watch has its own thread (holding one etcd watch stream); its callbacks, also the
  * history replayed at the start, run on that thread, in revision order, never two at a time for
@@ -140,6 +147,24 @@ typedef void (*store_watch_fn)(const struct store_event *ev, void *userdata);
 int store_watch(struct store *s, const char *prefix, int64_t from_rev, store_watch_fn fn,
                 void *userdata, struct store_watch **ret, struct error *err);
 void store_watch_cancel(struct store_watch *w);
+
+/* The highest revision known durable (<= store_revision()). */
+int64_t store_durable_revision(struct store *s);
+
+/* Call fn(userdata) once revision rev is durable: at once on this thread if it already is,
+ * otherwise later on the store's sync thread (keep it short: post to your own thread). Never
+ * dropped: store_close makes everything durable and runs what is pending. */
+typedef void (*store_durable_fn)(void *userdata);
+void store_on_durable(struct store *s, int64_t rev, store_durable_fn fn, void *userdata);
+
+/* Block until revision rev is durable (at most rev = store_revision()). */
+void store_wait_durable(struct store *s, int64_t rev);
+
+/* For the calling thread: deferred = true makes its writes return once committed, without
+ * waiting for durability (see "Durability" at the top). */
+void store_thread_set_deferred(bool deferred);
+/* The highest revision written (created, updated, deleted) by the calling thread, 0 if none. */
+int64_t store_thread_last_write(void);
 
 /* Drop history older than rev: watching from a revision < rev or listing at_rev < rev then
  * fails with -ERANGE. No-op if already compacted that far; -EINVAL if rev > store_revision().
