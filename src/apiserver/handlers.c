@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/crd.h"
 #include "api/fields.h"
 #include "api/labels.h"
 #include "api/meta.h"
 #include "api/pod.h"
 #include "api/protobuf.h"
 #include "api/strategy.h"
+#include "apiserver/apply.h"
 #include "apiserver/patch.h"
 #include "apiserver/services.h"
 #include "apiserver/status.h"
@@ -272,7 +274,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         const char *fv = query(q, "fieldValidation");
         /* Wrong JSON types fail the decoding whatever fieldValidation says. */
         char terr[1024];
-        if (fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
+        /* custom resources: wrong types are schema validation errors (422), not decoding ones */
+        if (!r->custom && fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
                 rq_fail(q, -EBADMSG, NULL, "%s in version \"%s\" cannot be handled as a %s: %s",
                         r->kind, r->version, r->kind, terr);
                 return -EBADMSG;
@@ -280,6 +283,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         if (fv && !strcmp(fv, "Ignore")) {
                 /* dropped, as the decoder does: unknown fields are never stored */
                 (void)fields_prune(scheme_api_version(r), r->kind, obj);
+                if (r->custom)
+                        crd_schema_prune(crd_served_schema(r), obj, NULL, 0);
                 return 0;
         }
         _cleanup_(json_decrefp) json_t *unknown = json_array();
@@ -289,7 +294,11 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         /* Every field, at any depth, for the kinds with a struct-tag table; else the top level
          * and metadata (and a Pod's spec and containers). */
         _cleanup_(json_decrefp) json_t *paths = json_array();
-        bool table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
+        bool table = true;
+        if (r->custom) /* pruned by the structural schema, as the CR handler's decoder does */
+                crd_schema_prune(crd_served_schema(r), obj, paths, 32);
+        else
+                table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
         size_t pi;
         json_t *pv;
         json_array_foreach(paths, pi, pv)
@@ -415,6 +424,67 @@ static int ns_check(struct rq *q, const char *ns, bool creating, const char *nam
                         qr, name ? name : "", ns);
                 return -EACCES;
         }
+        return 0;
+}
+
+/* The Priority admission plugin (plugin/pkg/admission/priority): a pod's spec.priority (and
+ * preemptionPolicy) come from its PriorityClass, the globalDefault class or 0; the two built-in
+ * classes need no object. Fails the request (403, as kube-apiserver) and returns < 0 for an
+ * unknown class or a priority that disagrees with the class. */
+static int priority_admit(struct rq *q, json_t *pod)
+{
+        json_t *spec = kjson_obj_ensure(pod, "spec");
+        const char *cls = kjson_str(spec, "priorityClassName");
+        const char *name = kjson_str(pod, "metadata.name") ?: "";
+        const struct scheme_resource *pcr = scheme_lookup("scheduling.k8s.io", "v1",
+                                                          "priorityclasses");
+        _cleanup_(json_decrefp) json_t *pc = NULL;
+        int64_t value = 0;
+        if (cls && *cls) {
+                if (!strcmp(cls, "system-node-critical"))
+                        value = 2000001000;
+                else if (!strcmp(cls, "system-cluster-critical"))
+                        value = 2000000000;
+                else if (!pcr || load(q->a, pcr, NULL, cls, &pc, NULL, NULL) < 0) {
+                        rq_fail(q, -EACCES, status_details(name, "", "pods"),
+                                "pods \"%s\" is forbidden: no PriorityClass with name %s was found",
+                                name, cls);
+                        return -EACCES;
+                }
+        } else if (pcr) {
+                _cleanup_free_ char *prefix = scheme_prefix(pcr, NULL);
+                struct store_list l = {0};
+                if (store_list(q->a->store, prefix, NULL, 0, 0, &l, NULL) == 0) {
+                        for (size_t i = 0; i < l.n_items && !pc; i++) {
+                                json_t *o = apiserver_obj_decode(pcr, l.items[i].value,
+                                                                 l.items[i].value_len,
+                                                                 l.items[i].mod_rev);
+                                if (o && kjson_bool(o, "globalDefault", false))
+                                        pc = json_incref(o);
+                                json_decref(o);
+                        }
+                        store_list_clear(&l);
+                }
+                if (pc)
+                        json_object_set_new(spec, "priorityClassName",
+                                            json_string(kjson_str(pc, "metadata.name") ?: ""));
+        }
+        if (pc) {
+                value = kjson_int(pc, "value", 0);
+                const char *pp = kjson_str(pc, "preemptionPolicy");
+                if (pp && !json_object_get(spec, "preemptionPolicy"))
+                        json_object_set_new(spec, "preemptionPolicy", json_string(pp));
+        }
+        json_t *given = json_object_get(spec, "priority");
+        if (given && json_is_integer(given) && json_integer_value(given) != value) {
+                rq_fail(q, -EACCES, status_details(name, "", "pods"),
+                        "pods \"%s\" is forbidden: the integer value of priority (%lld) must not be "
+                        "provided in pod spec; priority admission controller computed %lld from "
+                        "the given PriorityClass name",
+                        name, (long long)json_integer_value(given), (long long)value);
+                return -EACCES;
+        }
+        json_object_set_new(spec, "priority", json_integer(value));
         return 0;
 }
 
@@ -657,6 +727,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 json_object_set_new(kjson_obj_ensure(newobj, "status"), "phase",
                                     json_string(phase ? phase : "Active"));
         }
+        if (!q->applied)
+                apply_record_update(q, old, newobj);
         _cleanup_(json_decrefp) json_t *causes = json_array();
         validate(r, newobj, causes);
         if (is_res(r, "services")) {
@@ -937,12 +1009,15 @@ static void do_create(struct rq *q)
                 json_object_del(meta, "namespace");
         json_object_set_new(obj, "kind", json_string(r->kind));
         json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
+        if (is_res(r, "pods") && priority_admit(q, obj) < 0)
+                return;
         bool generated =
                 !kjson_str(obj, "metadata.name") && kjson_str(obj, "metadata.generateName");
         for (int attempt = 0;; attempt++) {
                 if (generated)
                         json_object_del(meta, "name");
                 prepare_create(r, obj, q->ns);
+                apply_record_update(q, NULL, obj);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, obj, causes);
                 if (is_res(r, "services") && !json_array_size(causes)) {
@@ -1068,6 +1143,13 @@ static void do_patch(struct rq *q)
                         "application/apply-patch+yaml, application/strategic-merge-patch+json");
                 return;
         }
+        if (type == P_SMP && r->custom) { /* no patch strategies without Go types */
+                rq_fail(q, -EMEDIUMTYPE, NULL,
+                        "the body of the request was in an unknown format - accepted media types "
+                        "include: application/json-patch+json, application/merge-patch+json, "
+                        "application/apply-patch+yaml");
+                return;
+        }
         _cleanup_(json_decrefp) json_t *patch = NULL;
         if (!body || !len) {
                 rq_fail(q, -EBADMSG, NULL, "the request body is empty");
@@ -1103,6 +1185,11 @@ static void do_patch(struct rq *q)
                 json_object_set_new(meta, "name", json_string(q->name));
                 if (r->namespaced && ns_check(q, q->ns, true, q->name) < 0)
                         return;
+                json_t *applied = NULL;
+                if (apply_patch(q, NULL, patch, &applied) < 0)
+                        return;
+                json_decref(patch);
+                patch = applied;
                 json_object_set_new(patch, "kind", json_string(r->kind));
                 json_object_set_new(patch, "apiVersion", json_string(scheme_api_version(r)));
                 prepare_create(r, patch, q->ns);
@@ -1140,10 +1227,13 @@ static void do_patch(struct rq *q)
                 rc = patch_merge(old, patch, &patched, &err);
                 break;
         case P_APPLY:
-                /* Server-side apply without managed fields: merge the manifest strategically
-                 * (lists merged by key keep server defaults), never removing fields. */
-                json_object_del(patch, "status");
-                rc = patch_strategic(old, patch, &patched, &err);
+                /* Server-side apply (apply.h): the status only through the status
+                 * subresource. */
+                if (!q->sub)
+                        json_object_del(patch, "status");
+                if (apply_patch(q, old, patch, &patched) < 0)
+                        return;
+                q->applied = true;
                 break;
         case P_JSON:
                 rc = patch_json(old, patch, &patched, &err);
