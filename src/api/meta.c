@@ -232,7 +232,7 @@ DEFINE_ERR_FN(meta_label_value_error, label_value_msgs)
 
 static const char *reason_text(const char *reason)
 {
-        if (!strcmp(reason, "FieldValueInvalid"))
+        if (!strcmp(reason, "FieldValueInvalid") || !strcmp(reason, "FieldValueTypeInvalid"))
                 return "Invalid value";
         if (!strcmp(reason, "FieldValueRequired"))
                 return "Required value";

@@ -1,6 +1,7 @@
 /* scheme.c — the static resource table (see scheme.h). */
 #include "api/scheme.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 static const char *const verbs_all[] = {
@@ -75,6 +76,9 @@ SN(pdb, "pdb");
 SN(sc, "sc");
 SN(hpa, "hpa");
 SN(pc, "pc");
+SN(crd, "crd", "crds");
+static const char *const cat_apiext[] = {"api-extensions", NULL};
+SUB_STATUS(CustomResourceDefinition);
 
 #define RES(g, v, kind, plural, singular, namespaced, sn, cat, sub)                                \
         {                                                                                          \
@@ -142,7 +146,39 @@ static const struct scheme_resource resources[] = {
         RES("coordination.k8s.io", "v1", Lease, "leases", "lease", true, none, none, sub_none),
         RES("discovery.k8s.io", "v1", EndpointSlice, "endpointslices", "endpointslice", true, none,
             none, sub_none),
+        RES("apiextensions.k8s.io", "v1", CustomResourceDefinition, "customresourcedefinitions",
+            "customresourcedefinition", false, sn_crd, cat_apiext, sub_CustomResourceDefinition),
 };
+
+/* ---- custom resources (see scheme.h) ---- */
+
+struct custom_snapshot {
+        struct scheme_resource *rs;
+        size_t n;
+        struct custom_snapshot *older; /* kept: readers may still hold entries */
+};
+
+static struct custom_snapshot *custom_cur;
+static pthread_mutex_t custom_mu = PTHREAD_MUTEX_INITIALIZER; /* serializes writers */
+
+void scheme_custom_set(const struct scheme_resource *rs, size_t n)
+{
+        struct custom_snapshot *s = xcalloc(1, sizeof(*s));
+        s->rs = xcalloc(n ? n : 1, sizeof(*s->rs));
+        memcpy(s->rs, rs, n * sizeof(*rs));
+        s->n = n;
+        pthread_mutex_lock(&custom_mu);
+        s->older = custom_cur;
+        __atomic_store_n(&custom_cur, s, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&custom_mu);
+}
+
+const struct scheme_resource *scheme_custom_resources(size_t *ret_n)
+{
+        struct custom_snapshot *s = __atomic_load_n(&custom_cur, __ATOMIC_ACQUIRE);
+        *ret_n = s ? s->n : 0;
+        return s ? s->rs : NULL;
+}
 
 const struct scheme_resource *scheme_resources(size_t *ret_n)
 {
@@ -159,6 +195,12 @@ const struct scheme_resource *scheme_lookup(const char *group, const char *versi
                     !strcmp(r->resource, resource))
                         return r;
         }
+        size_t n;
+        const struct scheme_resource *c = scheme_custom_resources(&n);
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(c[i].group, group) && !strcmp(c[i].version, version) &&
+                    !strcmp(c[i].resource, resource))
+                        return &c[i];
         return NULL;
 }
 
@@ -167,6 +209,11 @@ const struct scheme_resource *scheme_lookup_kind(const char *group, const char *
         for (size_t i = 0; i < ARRAY_SIZE(resources); i++)
                 if (!strcmp(resources[i].group, group) && !strcmp(resources[i].kind, kind))
                         return &resources[i];
+        size_t n;
+        const struct scheme_resource *c = scheme_custom_resources(&n);
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(c[i].group, group) && !strcmp(c[i].kind, kind))
+                        return &c[i];
         return NULL;
 }
 
@@ -194,9 +241,12 @@ const struct scheme_subresource *scheme_subresource(const struct scheme_resource
 
 const char *scheme_api_version(const struct scheme_resource *r)
 {
+        if (r->api_version)
+                return r->api_version;
         if (!*r->group)
                 return r->version;
         static const char *const gvs[] = {
+                "apiextensions.k8s.io/v1",
                 "apps/v1",
                 "autoscaling/v2",
                 "batch/v1",
@@ -254,11 +304,29 @@ size_t scheme_group_versions(const char **groups, const char **versions, size_t 
                 versions[n] = resources[i].version;
                 n++;
         }
+        size_t nc;
+        const struct scheme_resource *c = scheme_custom_resources(&nc);
+        for (size_t i = 0; i < nc; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < n; j++)
+                        if (!strcmp(groups[j], c[i].group) && !strcmp(versions[j], c[i].version))
+                                seen = true;
+                if (seen || n >= max)
+                        continue;
+                groups[n] = c[i].group;
+                versions[n] = c[i].version;
+                n++;
+        }
         return n;
 }
 
 char *scheme_key(const struct scheme_resource *r, const char *ns, const char *name)
 {
+        if (r->custom && r->namespaced)
+                return xasprintf("/registry/%s/%s/%s/%s", r->group, r->resource, ns ? ns : "",
+                                 name);
+        if (r->custom)
+                return xasprintf("/registry/%s/%s/%s", r->group, r->resource, name);
         if (r->namespaced)
                 return xasprintf("/registry/%s/%s/%s", r->resource, ns ? ns : "", name);
         return xasprintf("/registry/%s/%s", r->resource, name);
@@ -266,6 +334,10 @@ char *scheme_key(const struct scheme_resource *r, const char *ns, const char *na
 
 char *scheme_prefix(const struct scheme_resource *r, const char *ns)
 {
+        if (r->custom && r->namespaced && ns && *ns)
+                return xasprintf("/registry/%s/%s/%s/", r->group, r->resource, ns);
+        if (r->custom)
+                return xasprintf("/registry/%s/%s/", r->group, r->resource);
         if (r->namespaced && ns && *ns)
                 return xasprintf("/registry/%s/%s/", r->resource, ns);
         return xasprintf("/registry/%s/", r->resource);

@@ -25,6 +25,9 @@ struct scheme_resource {
         const char *const *categories;                 /* NULL-terminated (may be empty) */
         const char *const *verbs;                      /* NULL-terminated */
         const struct scheme_subresource *subresources; /* terminated by name == NULL */
+        /* Custom resources (served from a CustomResourceDefinition, api/crd.h) only: */
+        const char *api_version; /* "stable.example.com/v1" */
+        const void *custom;      /* the CRD's served version (struct crd_served) */
 };
 
 /* All resources, in discovery order; *ret_n receives the count. */
@@ -51,7 +54,16 @@ bool scheme_has_verb(const struct scheme_resource *r, const char *verb);
  * groups[i] ("" for core) and versions[i]; returns the count. */
 size_t scheme_group_versions(const char **groups, const char **versions, size_t max);
 
-/* Store keys: "/registry/<resource>/<ns>/<name>" or "/registry/<resource>/<name>" (caller frees).
+/* Custom resources: the served entries, replaced as a whole by scheme_custom_set (a snapshot;
+ * the entries and their strings are never freed, so pointers from any lookup stay valid; old
+ * snapshots stay reachable). rs is copied; its strings and custom pointers are kept. Safe from
+ * any thread. */
+void scheme_custom_set(const struct scheme_resource *rs, size_t n);
+/* The current custom entries; *ret_n receives the count. */
+const struct scheme_resource *scheme_custom_resources(size_t *ret_n);
+
+/* Store keys: "/registry/<resource>/<ns>/<name>" or "/registry/<resource>/<name>" (caller frees);
+ * custom resources: "/registry/<group>/<resource>/...", as kube-apiserver keys them.
  * ns is ignored for cluster-scoped resources. */
 char *scheme_key(const struct scheme_resource *r, const char *ns, const char *name);
 /* Prefix listing every object of the resource (ns NULL or "" = all namespaces), ending in '/'. */

@@ -6,6 +6,7 @@
 #include "api/apps.h"
 #include "api/batch.h"
 #include "api/core.h"
+#include "api/crd.h"
 #include "api/labels.h"
 #include "api/networking.h"
 #include "api/pod.h"
@@ -154,6 +155,9 @@ static const struct strategy strategies[] = {
          F("value", "globalDefault", "description", "preemptionPolicy"), no_fields, NULL, NULL,
          NULL, false, policy_priorityclass_defaults, policy_priorityclass_validate,
          policy_priorityclass_validate_update},
+        {"apiextensions.k8s.io", "customresourcedefinitions", META_NAME_SUBDOMAIN, true,
+         F("spec", "status"), no_fields, "{\"acceptedNames\":{\"kind\":\"\",\"plural\":\"\"}}",
+         NULL, NULL, false, crd_defaults, crd_validate, crd_validate_update},
         {"storage.k8s.io", "storageclasses", META_NAME_SUBDOMAIN, false,
          F("provisioner", "parameters", "reclaimPolicy", "mountOptions", "allowVolumeExpansion",
            "volumeBindingMode", "allowedTopologies"),
@@ -169,6 +173,8 @@ static const struct strategy generic = {"",    "",          META_NAME_SUBDOMAIN,
 
 const struct strategy *strategy_for(const struct scheme_resource *r)
 {
+        if (r->custom)
+                return crd_served_strategy(r->custom);
         for (size_t i = 0; i < ARRAY_SIZE(strategies); i++)
                 if (!strcmp(strategies[i].group, r->group) &&
                     !strcmp(strategies[i].resource, r->resource))
@@ -186,6 +192,8 @@ void strategy_prepare_create(const struct strategy *s, const struct scheme_resou
                 json_t *st = json_loads(s->create_status, 0, NULL);
                 json_object_set_new(obj, "status", st ? st : json_object());
         }
+        if (s->drop_status_on_create)
+                json_object_del(obj, "status");
         if (s->defaults)
                 s->defaults(obj);
 }
@@ -248,10 +256,17 @@ json_t *strategy_scale_get(const struct strategy *s, const json_t *obj)
         json_t *scale = json_pack("{s:s,s:s,s:o,s:{s:I},s:{s:I}}", "kind", "Scale", "apiVersion",
                                   "autoscaling/v1", "metadata", meta, "spec", "replicas",
                                   (json_int_t)kjson_int(obj, s->scale_replicas, 0), "status",
-                                  "replicas", (json_int_t)kjson_int(obj, "status.replicas", 0));
-        const json_t *sel = kjson_get(obj, s->scale_selector);
+                                  "replicas",
+                                  (json_int_t)kjson_int(obj,
+                                                        s->scale_status_replicas
+                                                                ? s->scale_status_replicas
+                                                                : "status.replicas",
+                                                        0));
+        const json_t *sel = s->scale_selector ? kjson_get(obj, s->scale_selector) : NULL;
         char *str = NULL;
-        if (s->selector_is_map && json_object_size(sel)) {
+        if (s->selector_is_string && json_is_string(sel))
+                str = xstrdup(json_string_value(sel));
+        else if (s->selector_is_map && json_object_size(sel)) {
                 struct labels_selector *ls = NULL;
                 json_t *ls_json = json_pack("{s:O}", "matchLabels", sel);
                 if (labels_selector_from_json(ls_json, &ls, NULL) == 0)

@@ -33,6 +33,12 @@ struct strategy {
         void (*defaults)(json_t *obj);
         void (*validate)(const json_t *obj, json_t *causes);
         void (*validate_update)(const json_t *newobj, const json_t *oldobj, json_t *causes);
+        /* Custom resources (api/crd.h): the status is dropped on create (status subresource),
+         * the scale's status.replicas path (NULL: "status.replicas") and a selector that is a
+         * string (labelSelectorPath). */
+        bool drop_status_on_create;
+        const char *scale_status_replicas;
+        bool selector_is_string;
 };
 
 /* The strategy of a served resource (never NULL). */

@@ -74,8 +74,9 @@ bool apiserver_parse_bool(const char *s);
 /* Is the request asking for a Table? */
 bool rq_wants_table(struct rq *q);
 
-/* Decode an object read from the store: parse, set kind/apiVersion, metadata.resourceVersion =
- * mod_rev. New reference or NULL on corrupt data. */
+/* Decode an object read from the store: parse, set kind/apiVersion (r NULL: as stored, for the
+ * watch cache's custom resources), metadata.resourceVersion = mod_rev. New reference or NULL on
+ * corrupt data. */
 json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value, size_t len,
                              int64_t rev);
 /* Serialize for the store (drops metadata.resourceVersion). Caller frees. */
@@ -91,6 +92,10 @@ void handlers_resource(struct rq *q);
 int rq_read_body(struct rq *q, json_t **ret);
 /* Create the default namespaces if missing. */
 int handlers_bootstrap(struct apiserver *a, struct error *err);
+/* crdsync.c: what kube-apiserver's CRD controllers do, run after every CRD write (and at
+ * start): NamesAccepted/Established status, the served custom resources (scheme), deleting
+ * the instances of CRDs no longer served and the cleanup finalizer. */
+void crdsync_run(struct apiserver *a);
 
 /* Continue tokens: the hex form of "<revision> <last key>" (caller frees). */
 char *apiserver_hex_encode(const char *s);

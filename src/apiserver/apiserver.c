@@ -131,6 +131,8 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
                 json_decref(obj);
                 return NULL;
         }
+        if (!r) /* the watch cache's custom resources: as stored */
+                goto out;
         if (!strcmp(r->group, "events.k8s.io")) {
                 /* stored in the core/v1 form (one storage for both Event APIs) */
                 json_t *conv = events_from_core(obj);
@@ -139,6 +141,7 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
         }
         json_object_set_new(obj, "kind", json_string(r->kind));
         json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(r)));
+out:;
         char buf[32];
         snprintf(buf, sizeof(buf), "%lld", (long long)rev);
         json_object_set_new(kjson_obj_ensure(obj, "metadata"), "resourceVersion", json_string(buf));
@@ -236,6 +239,10 @@ static void route_api(struct rq *q, const char *group, const char *version, char
                 return;
         }
         handlers_resource(q);
+        /* A CRD written: its status, the served resources, the instances of removed ones. */
+        if (!strcmp(r->group, "apiextensions.k8s.io") && strcmp(q->method, "GET") &&
+            strcmp(q->method, "HEAD"))
+                crdsync_run(q->a);
 }
 
 static void route(struct rq *q)
@@ -515,6 +522,8 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         int r = authn_new(&ac, &a->authenticator, err);
         if (r >= 0)
                 r = handlers_bootstrap(a, err);
+        if (r >= 0)
+                crdsync_run(a);
         if (r >= 0)
                 r = authz_bootstrap(a->store, err);
         if (r >= 0 && a->authn)

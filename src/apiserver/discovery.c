@@ -3,10 +3,26 @@
 
 #include <stdio.h>
 
+#include "api/crd.h"
 #include "api/fields.h"
 #include "api/scheme.h"
 
 #define MAX_GV 32
+
+/* Built-in then custom resources (api/crd.h): pointers, the array is the caller's to free. */
+static const struct scheme_resource **all_resources(size_t *ret_n)
+{
+        size_t n, nc;
+        const struct scheme_resource *rs = scheme_resources(&n);
+        const struct scheme_resource *cs = scheme_custom_resources(&nc);
+        const struct scheme_resource **all = xcalloc(n + nc + 1, sizeof(*all));
+        for (size_t i = 0; i < n; i++)
+                all[i] = &rs[i];
+        for (size_t i = 0; i < nc; i++)
+                all[n + i] = &cs[i];
+        *ret_n = n + nc;
+        return all;
+}
 
 static json_t *strv_json(const char *const *v)
 {
@@ -61,7 +77,7 @@ static json_t *agg_resource(const struct scheme_resource *r)
 json_t *discovery_aggregated(bool core, const char *version)
 {
         size_t n;
-        const struct scheme_resource *rs = scheme_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
         const char *groups[MAX_GV], *versions[MAX_GV];
         size_t ngv = scheme_group_versions(groups, versions, MAX_GV);
         json_t *items = json_array();
@@ -80,9 +96,9 @@ json_t *discovery_aggregated(bool core, const char *version)
                                 continue;
                         json_t *res = json_array();
                         for (size_t i = 0; i < n; i++)
-                                if (!strcmp(rs[i].group, groups[v]) &&
-                                    !strcmp(rs[i].version, versions[v]))
-                                        json_array_append_new(res, agg_resource(&rs[i]));
+                                if (!strcmp(rs[i]->group, groups[v]) &&
+                                    !strcmp(rs[i]->version, versions[v]))
+                                        json_array_append_new(res, agg_resource(rs[i]));
                         json_array_append_new(vers,
                                               json_pack("{s:s,s:o,s:s}", "version", versions[v],
                                                         "resources", res, "freshness", "Current"));
@@ -162,11 +178,11 @@ json_t *discovery_group(const char *group)
 json_t *discovery_resource_list(const char *group, const char *version)
 {
         size_t n;
-        const struct scheme_resource *rs = scheme_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
         json_t *list = json_array();
         bool any = false;
         for (size_t i = 0; i < n; i++) {
-                const struct scheme_resource *r = &rs[i];
+                const struct scheme_resource *r = rs[i];
                 if (strcmp(r->group, group) || strcmp(r->version, version))
                         continue;
                 any = true;
@@ -256,11 +272,11 @@ static json_t *operation(const struct scheme_resource *r, const char *verb, cons
 json_t *openapi_group_version(const char *path)
 {
         size_t n;
-        const struct scheme_resource *rs = scheme_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
         json_t *paths = json_object();
         bool any = false;
         for (size_t i = 0; i < n; i++) {
-                const struct scheme_resource *r = &rs[i];
+                const struct scheme_resource *r = rs[i];
                 char p[160];
                 gv_path(p, sizeof(p), r->group, r->version);
                 if (strcmp(p, path))
@@ -293,12 +309,31 @@ json_t *openapi_group_version(const char *path)
         json_t *schemas = json_object();
         json_t *names = json_object();
         for (size_t i = 0; i < n; i++) {
-                const struct scheme_resource *r = &rs[i];
+                const struct scheme_resource *r = rs[i];
                 char p[160], name[128];
                 gv_path(p, sizeof(p), r->group, r->version);
-                if (!strcmp(p, path))
+                if (strcmp(p, path))
+                        continue;
+                if (!r->custom) {
                         (void)fields_openapi_schemas(r->group, r->version, r->kind, schemas, names,
                                                      name, sizeof(name));
+                        continue;
+                }
+                /* the CRD's schema, and ObjectMeta (what its metadata refers to) from a kind
+                 * that has it */
+                json_t *crs = crd_openapi_schema(r, name, sizeof(name));
+                json_object_set_new(schemas, name, crs);
+                _cleanup_(json_decrefp) json_t *tmp = json_object();
+                _cleanup_(json_decrefp) json_t *tmpn = json_object();
+                char cm[128];
+                (void)fields_openapi_schemas("", "v1", "ConfigMap", tmp, tmpn, cm, sizeof(cm));
+                const char *k;
+                json_t *v;
+                json_object_foreach(tmp, k, v)
+                {
+                        if (!strncmp(k, "io.k8s.apimachinery.", 20) && !json_object_get(schemas, k))
+                                json_object_set(schemas, k, v);
+                }
         }
         json_decref(names);
         return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:o}}", "openapi", "3.0.0", "info", "title",

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "api/crd.h"
 #include "api/labels.h"
 #include "api/quantity.h"
 #include "common/kjson.h"
@@ -513,6 +514,7 @@ static const struct col *columns_for(const struct scheme_resource *r)
                 {"", "persistentvolumeclaims", cols_pvc},
                 {"", "resourcequotas", cols_quota},
                 {"", "limitranges", cols_created},
+                {"apiextensions.k8s.io", "customresourcedefinitions", cols_created},
                 {"apps", "deployments", cols_deploy},
                 {"apps", "replicasets", cols_rs},
                 {"apps", "statefulsets", cols_sts},
@@ -543,6 +545,8 @@ static const struct col *columns_for(const struct scheme_resource *r)
 
 json_t *table_columns(const struct scheme_resource *r)
 {
+        if (r->custom)
+                return crd_table_columns(r);
         json_t *a = json_array();
         for (const struct col *c = columns_for(r); c->name; c++)
                 json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", c->name, "type",
@@ -1649,6 +1653,8 @@ static json_t *more_cells(const struct col *cols, const json_t *o, time_t now)
 
 json_t *table_row_cells(const struct scheme_resource *r, const json_t *obj, time_t now)
 {
+        if (r->custom)
+                return crd_table_cells(r, obj, now);
         const struct col *cols = columns_for(r);
         const char *name = str_or(kjson_str(obj, "metadata.name"), "");
         json_t *more = more_cells(cols, obj, now);
