@@ -107,6 +107,48 @@ const char *pod_qos_class(const json_t *pod)
         return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+static int64_t default_not_ready_s = 300, default_unreachable_s = 300;
+
+void pod_toleration_defaults_set(int64_t not_ready_s, int64_t unreachable_s)
+{
+        default_not_ready_s = not_ready_s;
+        default_unreachable_s = unreachable_s;
+}
+
+/* DefaultTolerationSeconds admission (plugin/pkg/admission/defaulttolerationseconds): a
+ * toleration with that key (or none) and effect NoExecute (or none) counts as tolerating. */
+static void default_tolerations(json_t *spec)
+{
+        static const char *const keys[] = {"node.kubernetes.io/not-ready",
+                                           "node.kubernetes.io/unreachable"};
+        const int64_t secs[] = {default_not_ready_s, default_unreachable_s};
+        json_t *tol = json_object_get(spec, "tolerations");
+        if (tol && !json_is_array(tol))
+                return; /* validation reports it */
+        for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+                bool found = false;
+                size_t i;
+                json_t *t;
+                json_array_foreach(tol, i, t)
+                {
+                        const char *key = json_string_value(json_object_get(t, "key")) ?: "";
+                        const char *eff = json_string_value(json_object_get(t, "effect")) ?: "";
+                        if ((!*key || !strcmp(key, keys[k])) &&
+                            (!*eff || !strcmp(eff, "NoExecute")))
+                                found = true;
+                }
+                if (found)
+                        continue;
+                if (!tol) {
+                        tol = json_array();
+                        json_object_set_new(spec, "tolerations", tol);
+                }
+                json_array_append_new(tol, json_pack("{s:s,s:s,s:s,s:I}", "key", keys[k],
+                                                     "operator", "Exists", "effect", "NoExecute",
+                                                     "tolerationSeconds", (json_int_t)secs[k]));
+        }
+}
+
 void pod_defaults(json_t *pod)
 {
         json_t *spec = kjson_obj_ensure(pod, "spec");
@@ -131,16 +173,7 @@ void pod_defaults(json_t *pod)
                 if (json_is_object(c))
                         container_defaults(c);
         }
-        json_t *tol = json_object_get(spec, "tolerations");
-        if (!tol) {
-                /* DefaultTolerationSeconds admission: not-ready/unreachable for 300s. */
-                tol = json_pack("[{s:s,s:s,s:s,s:I},{s:s,s:s,s:s,s:I}]", "key",
-                                "node.kubernetes.io/not-ready", "operator", "Exists", "effect",
-                                "NoExecute", "tolerationSeconds", (json_int_t)300, "key",
-                                "node.kubernetes.io/unreachable", "operator", "Exists", "effect",
-                                "NoExecute", "tolerationSeconds", (json_int_t)300);
-                json_object_set_new(spec, "tolerations", tol);
-        }
+        default_tolerations(spec);
         json_t *status = json_object_get(pod, "status");
         if (!json_is_object(status)) {
                 status = json_object();

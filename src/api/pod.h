@@ -15,6 +15,13 @@
  * ports[].protocol TCP; status.phase Pending, status.qosClass. */
 void pod_defaults(json_t *pod);
 
+/* The DefaultTolerationSeconds admission in pod_defaults: a pod that tolerates no
+ * node.kubernetes.io/not-ready (unreachable) NoExecute taint gets a toleration for it with
+ * tolerationSeconds not_ready_s (unreachable_s); both 300 unless set here (the API server's
+ * --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds). Set once
+ * at start, before requests are served. */
+void pod_toleration_defaults_set(int64_t not_ready_s, int64_t unreachable_s);
+
 /* "BestEffort", "Burstable" or "Guaranteed" from the containers' resources. */
 const char *pod_qos_class(const json_t *pod);
 

@@ -18,6 +18,9 @@ enum ctl_res {
         CTL_NAMESPACES,
         CTL_SERVICEACCOUNTS,
         CTL_RCS,
+        CTL_NODES,
+        CTL_NODE_LEASES, /* kube-node-lease */
+        CTL_SERVICES,
         CTL_RES_N
 };
 
@@ -42,11 +45,14 @@ void gc_controller_init(struct controller *c);
 void job_controller_init(struct controller *c);
 void cronjob_controller_init(struct controller *c);
 void serviceaccount_controller_init(struct controller *c);
+void nodelifecycle_controller_init(struct controller *c);
 
 /* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
 json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);
 json_t *manager_cache_list(struct manager *m, enum ctl_res res, const char *ns);
 bool manager_cache_synced(struct manager *m, enum ctl_res res);
+/* The manager's configuration (borrowed; lives as long as m). */
+const struct manager_config *manager_get_config(struct manager *m);
 
 /* Run fn(kc, i, ud) for i in [0, n) on the manager's pool of API workers (MANAGER_POOL threads,
  * each with its own kclient) and wait for all of them: how controllers issue a batch of creates

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -32,6 +33,9 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_NAMESPACES] = "/api/v1/namespaces",
         [CTL_SERVICEACCOUNTS] = "/api/v1/serviceaccounts",
         [CTL_RCS] = "/api/v1/replicationcontrollers",
+        [CTL_NODES] = "/api/v1/nodes",
+        [CTL_NODE_LEASES] = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+        [CTL_SERVICES] = "/api/v1/services",
 };
 
 static void (*const ctor[])(struct controller *c) = {
@@ -42,6 +46,7 @@ static void (*const ctor[])(struct controller *c) = {
         job_controller_init,
         cronjob_controller_init,
         serviceaccount_controller_init,
+        nodelifecycle_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
@@ -60,6 +65,7 @@ struct prun {
 
 struct manager {
         char *kubeconfig;
+        struct manager_config cfg; /* strings owned: cluster_cidr */
         pthread_t pool[MANAGER_POOL];
         bool pool_started[MANAGER_POOL];
         pthread_mutex_t pool_lock; /* protects runs and pool_cond waits */
@@ -117,6 +123,11 @@ json_t *manager_cache_list(struct manager *m, enum ctl_res res, const char *ns)
 bool manager_cache_synced(struct manager *m, enum ctl_res res)
 {
         return informer_has_synced(m->inf[res]);
+}
+
+const struct manager_config *manager_get_config(struct manager *m)
+{
+        return &m->cfg;
 }
 
 bool manager_is_leader(struct manager *m)
@@ -445,6 +456,10 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
                 }
         }
         m->kubeconfig = xstrdup(cfg->kubeconfig);
+        m->cfg = *cfg;
+        m->cfg.cluster_cidr = xstrdup(cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
+        m->cfg.node_monitor_grace_s = cfg->node_monitor_grace_s > 0 ? cfg->node_monitor_grace_s : 40;
+        memset(&m->cfg, 0, offsetof(struct manager_config, cluster_cidr)); /* borrowed pointers */
         m->identity = xasprintf("%s_%s", cfg->identity ? cfg->identity : "timonel", uid);
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);
@@ -525,5 +540,6 @@ void manager_stop(struct manager *m)
         pthread_cond_destroy(&m->cond);
         free(m->identity);
         free(m->kubeconfig);
+        free((char *)m->cfg.cluster_cidr);
         free(m);
 }

@@ -27,6 +27,13 @@ struct manager_config {
          * server is the same holder and resumes at once instead of waiting out its own lease
          * (the lease cannot be released at shutdown: the API server has stopped by then). */
         const char *state_dir;
+        /* Optional: where the local-path provisioner keeps volumes (<data-dir>/storage). */
+        const char *storage_dir;
+        /* Node lifecycle (nodelifecycle.c): pod CIDRs are allocated in /24s from cluster_cidr
+         * (NULL = 10.42.0.0/16); a node whose Lease and status stop being renewed for
+         * node_monitor_grace_s (0 = 40) turns Unknown and is tainted unreachable. */
+        const char *cluster_cidr;
+        int node_monitor_grace_s;
 };
 
 /* Start informers, the leader elector and the controllers' workers; returns at once (the API
