@@ -92,6 +92,9 @@ void store_watch_hub_clear(struct store_watch_hub *h);
 /* ---- backends ---- */
 /* path: filesystem path of the database file (parent directories are created). */
 int store_sqlite_open(const char *path, struct store **ret, struct error *err);
+/* Tests: hold = true stops the SQLite sync thread from syncing (commits stay non-durable, their
+ * events queued) until called with false. */
+void store_sqlite_hold_sync(struct store *s, bool hold);
 /* endpoints: "http(s)://host:port[,...]"; opts may be NULL. */
 int store_etcd_open(const char *endpoints, const struct store_options *opts, struct store **ret,
                     struct error *err);

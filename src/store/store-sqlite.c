@@ -189,6 +189,7 @@ struct sqlite_store {
         int64_t committed_rev; /* newest revision whose COMMIT returned */
         int64_t durable_rev;   /* read with __atomic without dmu */
         bool sync_stop;
+        bool sync_hold; /* tests: store_sqlite_hold_sync */
         bool sync_running;
         pthread_cond_t scond; /* the sync thread waits here for commits */
         pthread_t sync_thread;
@@ -512,7 +513,7 @@ static void *sync_main(void *arg)
         struct sqlite_store *s = arg;
         pthread_mutex_lock(&s->dmu);
         for (;;) {
-                if (s->committed_rev <= s->durable_rev) {
+                if (s->committed_rev <= s->durable_rev || (s->sync_hold && !s->sync_stop)) {
                         if (s->sync_stop)
                                 break;
                         pthread_cond_wait(&s->scond, &s->dmu);
@@ -532,6 +533,15 @@ static void *sync_main(void *arg)
         }
         pthread_mutex_unlock(&s->dmu);
         return NULL;
+}
+
+void store_sqlite_hold_sync(struct store *base, bool hold)
+{
+        struct sqlite_store *s = SQ(base);
+        pthread_mutex_lock(&s->dmu);
+        s->sync_hold = hold;
+        pthread_cond_signal(&s->scond);
+        pthread_mutex_unlock(&s->dmu);
 }
 
 static int64_t sq_durable_revision(struct store *base)

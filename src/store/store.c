@@ -23,8 +23,7 @@ int64_t store_thread_last_write(void)
 
 static void note_write(int64_t rev)
 {
-        if (rev > tls_last_write)
-                tls_last_write = rev;
+        tls_last_write = rev;
 }
 
 void store_kv_clear(struct store_kv *kv)

@@ -163,7 +163,7 @@ void store_wait_durable(struct store *s, int64_t rev);
 /* For the calling thread: deferred = true makes its writes return once committed, without
  * waiting for durability (see "Durability" at the top). */
 void store_thread_set_deferred(bool deferred);
-/* The highest revision written (created, updated, deleted) by the calling thread, 0 if none. */
+/* The revision of the calling thread's latest write (create, update, delete), 0 if none. */
 int64_t store_thread_last_write(void);
 
 /* Drop history older than rev: watching from a revision < rev or listing at_rev < rev then

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "store/store-internal.h"
 #include "store/store.h"
 
 /* ---- helpers ---- */
@@ -435,6 +436,74 @@ TEST(watch_replay_then_live)
         collector_free(&c);
         collector_free(&c2);
         collector_free(&c3);
+        done(s);
+}
+
+/* Deferred acknowledgement: a committed write that is not durable yet is readable but reaches
+ * no watcher (live or replaying), and no on_durable callback; once synced, all of them. */
+static void flag_set(void *ud)
+{
+        __atomic_store_n((int *)ud, 1, __ATOMIC_SEQ_CST);
+}
+
+TEST(watch_sees_only_durable)
+{
+        struct store *s = open_fresh();
+        CHECK(s);
+        if (!s)
+                return tmp_cleanup();
+        struct error err = {0};
+        struct collector c, c2;
+        collector_init(&c);
+        collector_init(&c2);
+        struct store_watch *w = NULL, *w2 = NULL;
+        CHECK(put(s, "/d/0", "v0") > 0);
+        int64_t r0 = store_revision(s);
+        CHECK_EQ_INT(store_durable_revision(s), r0); /* blocking writes return durable */
+        CHECK_EQ_INT(store_watch(s, "/d/", r0, collect, &c, &w, &err), 0);
+
+        store_sqlite_hold_sync(s, true);
+        store_thread_set_deferred(true);
+        int64_t rev = 0;
+        CHECK_EQ_INT(store_create(s, "/d/1", "v1", 2, &rev, &err), 0);
+        CHECK_EQ_INT(rev, r0 + 1);
+        CHECK_EQ_INT(store_thread_last_write(), rev);
+        CHECK_EQ_INT(store_revision(s), rev);
+        CHECK_EQ_INT(store_durable_revision(s), r0);
+        int fired = 0;
+        store_on_durable(s, rev, flag_set, &fired);
+        int old = 0;
+        store_on_durable(s, r0, flag_set, &old); /* already durable: at once */
+        CHECK_EQ_INT(old, 1);
+        struct store_kv kv = {0};
+        CHECK_EQ_INT(store_get(s, "/d/1", &kv, &err), 0); /* committed: readable */
+        store_kv_clear(&kv);
+        /* a watch replaying from before it does not get it either */
+        CHECK_EQ_INT(store_watch(s, "/d/", r0 - 1, collect, &c2, &w2, &err), 0);
+        usleep(100 * 1000);
+        CHECK_EQ_INT(c.n, 0);
+        CHECK_EQ_INT(c2.n, 1); /* only /d/0 */
+        CHECK_EQ_INT(__atomic_load_n(&fired, __ATOMIC_SEQ_CST), 0);
+
+        store_sqlite_hold_sync(s, false);
+        store_wait_durable(s, rev);
+        CHECK(store_durable_revision(s) >= rev);
+        for (int i = 0; i < 500 && !__atomic_load_n(&fired, __ATOMIC_SEQ_CST); i++)
+                usleep(10 * 1000); /* it runs on the sync thread, after the waiters wake */
+        CHECK_EQ_INT(__atomic_load_n(&fired, __ATOMIC_SEQ_CST), 1);
+        CHECK_EQ_INT(c.n, 1);
+        CHECK_EQ_INT(c2.n, 2);
+        if (c.n == 1 && c2.n == 2) {
+                CHECK_EQ_INT(c.recs[0].rev, rev);
+                CHECK_EQ_STR(c.recs[0].value, "v1");
+                CHECK_EQ_INT(c2.recs[1].rev, rev);
+        }
+        CHECK(!c.out_of_order && !c2.out_of_order);
+        store_thread_set_deferred(false);
+        store_watch_cancel(w);
+        store_watch_cancel(w2);
+        collector_free(&c);
+        collector_free(&c2);
         done(s);
 }
 
@@ -1331,6 +1400,7 @@ int main(void)
         RUN(list_prefix_limit_pagination);
         RUN(prefix_with_high_bytes);
         RUN(watch_replay_then_live);
+        RUN(watch_sees_only_durable);
         RUN(watch_callback_rules);
         RUN(watch_no_gap_no_dup_under_writes);
         RUN(concurrent_cas_and_reads);
