@@ -717,6 +717,17 @@ void fieldset_remove(json_t *obj, const json_t *path, const struct fieldset_sche
                 json_object_del(parent, pe + 2);
         else
                 json_array_remove(parent, idx);
+        /* A map or list emptied by the removal goes too (Go's omitempty drops it). */
+        if (n >= 2 &&
+            (json_is_object(parent) ? !json_object_size(parent) : !json_array_size(parent))) {
+                const char *ppe = json_string_value(json_array_get(path, n - 2));
+                if (ppe && ppe[0] == 'f') {
+                        _cleanup_(json_decrefp) json_t *up = json_array();
+                        for (size_t i = 0; i + 1 < n; i++)
+                                json_array_append(up, json_array_get(path, i));
+                        fieldset_remove(obj, up, s);
+                }
+        }
 }
 
 static void modified_rec(struct walk *w, const json_t *inter, const json_t *old, const json_t *new,

@@ -56,6 +56,7 @@ struct rq {
         char *name; /* object name or NULL */
         char *sub;  /* subresource or NULL */
         int status; /* HTTP status sent (audit) */
+        bool applied; /* server-side apply recorded managedFields (apply.h) */
         struct authn_user *auth;   /* who is asking (authn.h) */
         struct authz_attrs *attrs; /* what they ask for (authz.h) */
 };

@@ -1,0 +1,196 @@
+/* apply.c — server-side apply and managedFields for API writes (see apply.h). */
+#include "apiserver/apply.h"
+
+#include <time.h>
+
+#include "api/fields.h"
+#include "api/managedfields.h"
+#include "apiserver/apiserver-internal.h"
+#include "apiserver/patch.h"
+#include "common/kjson.h"
+#include "common/log.h"
+
+#define COMP "apiserver"
+
+static const struct fieldset_schema *(*custom_hook)(const struct scheme_resource *r);
+
+void apply_set_custom_schema(const struct fieldset_schema *(*hook)(const struct scheme_resource *r))
+{
+        custom_hook = hook;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* The x-kubernetes-list-type / -list-map-keys of k8s.io/api's OpenAPI: lists with a patch
+ * merge key (patch.h) are maps keyed by it, except where the list map keys are more than the
+ * merge key (ports by port and protocol, topologySpreadConstraints by key and when); finalizers
+ * are a set; everything else is atomic. */
+static void builtin_list(const struct fieldset_schema *s, const char *path, const char *field,
+                         const json_t *sample, struct fieldset_list_info *ret)
+{
+        if (!strcmp(field, "finalizers")) {
+                ret->type = FIELDSET_LIST_SET;
+                return;
+        }
+        if (!strcmp(field, "ports")) {
+                if (json_object_get(sample, "containerPort") ||
+                    ends_with(path, "ontainers.ports")) {
+                        ret->type = FIELDSET_LIST_MAP;
+                        ret->keys[0] = "containerPort";
+                        ret->keys[1] = "protocol";
+                        ret->defaults[1] = "\"TCP\"";
+                } else if (!strcmp(path, ".spec.ports") && s->userdata &&
+                           !strcmp(((const struct scheme_resource *)s->userdata)->resource,
+                                   "services")) {
+                        ret->type = FIELDSET_LIST_MAP;
+                        ret->keys[0] = "port";
+                        ret->keys[1] = "protocol";
+                        ret->defaults[1] = "\"TCP\"";
+                }
+                return;
+        }
+        if (!strcmp(field, "topologySpreadConstraints")) {
+                ret->type = FIELDSET_LIST_MAP;
+                ret->keys[0] = "topologyKey";
+                ret->keys[1] = "whenUnsatisfiable";
+                return;
+        }
+        const char *key = patch_merge_key(field, sample);
+        if (key) {
+                ret->type = FIELDSET_LIST_MAP;
+                ret->keys[0] = key;
+        }
+}
+
+/* structType=atomic / mapType=atomic objects: label selectors, selector maps, NodeSelector. */
+static bool builtin_atomic(const struct fieldset_schema *s, const char *path, const char *field)
+{
+        static const char *const atomic[] = {"selector",     "podSelector",   "namespaceSelector",
+                                             "nodeSelector", "labelSelector", "roleRef"};
+        for (size_t i = 0; i < ARRAY_SIZE(atomic); i++)
+                if (!strcmp(field, atomic[i]))
+                        return true;
+        return ends_with(path, ".nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+}
+
+const struct fieldset_schema *apply_schema(const struct scheme_resource *r)
+{
+        /* One schema per resource entry would need storage per entry; the callbacks only need
+         * the resource for Service ports, so keep a small cache of built-in ones. */
+        static const struct fieldset_schema unknown = {0};
+        if (r->custom) {
+                const struct fieldset_schema *s = custom_hook ? custom_hook(r) : NULL;
+                return s ? s : &unknown;
+        }
+        static struct fieldset_schema builtin = {.list = builtin_list, .atomic = builtin_atomic};
+        static struct fieldset_schema service = {.list = builtin_list, .atomic = builtin_atomic};
+        if (!*r->group && !strcmp(r->resource, "services")) {
+                service.userdata = r;
+                return &service;
+        }
+        return &builtin;
+}
+
+/* Fields a write through q never owns: the status of a kind with a status subresource through
+ * the main resource, the spec through status (the strategies' GetResetFields). New set or NULL. */
+static json_t *reset_fields(struct rq *q)
+{
+        if (q->sub && !strcmp(q->sub, "status"))
+                return fieldset_from_strings((const char *const[]){"f:spec", NULL});
+        if (!q->sub && scheme_subresource(q->res, "status"))
+                return fieldset_from_strings((const char *const[]){"f:status", NULL});
+        return NULL;
+}
+
+/* managerOrUserAgent: ?fieldManager=, else the User-Agent up to its first '/'. */
+static void manager_name(struct rq *q, char buf[MANAGEDFIELDS_MAX_MANAGER + 1])
+{
+        const char *m = http_req_query(q->req, "fieldManager");
+        if (m && *m) {
+                snprintf(buf, MANAGEDFIELDS_MAX_MANAGER + 1, "%s", m);
+                return;
+        }
+        const char *ua = http_req_header(q->req, "user-agent");
+        if (!ua)
+                ua = "";
+        size_t n = strcspn(ua, "/");
+        if (n > MANAGEDFIELDS_MAX_MANAGER)
+                n = MANAGEDFIELDS_MAX_MANAGER;
+        memcpy(buf, ua, n);
+        buf[n] = 0;
+}
+
+static struct managedfields_op make_op(struct rq *q, const char *manager, const json_t *reset)
+{
+        return (struct managedfields_op){
+                .manager = manager,
+                .subresource = q->sub && (!strcmp(q->sub, "status") || !strcmp(q->sub, "scale"))
+                                       ? q->sub
+                                       : NULL,
+                .api_version = scheme_api_version(q->res),
+                .schema = apply_schema(q->res),
+                .reset = reset,
+                .now = time(NULL),
+        };
+}
+
+void apply_record_update(struct rq *q, const json_t *old, json_t *newobj)
+{
+        char manager[MANAGEDFIELDS_MAX_MANAGER + 1];
+        manager_name(q, manager);
+        _cleanup_(json_decrefp) json_t *reset = reset_fields(q);
+        struct managedfields_op op = make_op(q, manager, reset);
+        struct error err = {0};
+        if (managedfields_update(old, newobj, &op, &err) < 0) {
+                log_debug(COMP, "managedFields of %s/%s not updated: %s", q->ns ? q->ns : "",
+                          q->name ? q->name : "", error_msg(&err));
+                json_t *meta = kjson_obj_ensure(newobj, "metadata");
+                json_t *keep = kjson_get(old, "metadata.managedFields");
+                if (keep)
+                        json_object_set(meta, "managedFields", keep);
+                else
+                        json_object_del(meta, "managedFields");
+        }
+}
+
+int apply_patch(struct rq *q, const json_t *live, const json_t *config, json_t **ret)
+{
+        char manager[MANAGEDFIELDS_MAX_MANAGER + 1];
+        manager_name(q, manager);
+        _cleanup_(json_decrefp) json_t *reset = reset_fields(q);
+        struct managedfields_op op = make_op(q, manager, reset);
+        bool force = apiserver_parse_bool(http_req_query(q->req, "force"));
+        _cleanup_(json_decrefp) json_t *conflicts = NULL;
+        struct error err = {0};
+        int r = managedfields_apply(live, config, &op, force, ret, &conflicts, &err);
+        if (r == -ESTALE) {
+                json_t *causes = json_array();
+                size_t i;
+                json_t *c;
+                json_array_foreach(conflicts, i, c)
+                {
+                        _cleanup_free_ char *msg =
+                                xasprintf("conflict with %s",
+                                          json_string_value(json_object_get(c, "manager")));
+                        json_array_append_new(causes,
+                                              json_pack("{s:s,s:s,s:O}", "type",
+                                                        "FieldManagerConflict", "message", msg,
+                                                        "field", json_object_get(c, "field")));
+                }
+                rq_fail(q, -ESTALE, json_pack("{s:o}", "causes", causes), "%s", err.msg);
+                return r;
+        }
+        if (r == -EBADMSG) {
+                rq_fail(q, -EBADMSG, NULL, "%s", error_msg(&err));
+                return r;
+        }
+        if (r < 0) {
+                rq_fail(q, -EINVAL, NULL, "%s", error_msg(&err));
+                return r;
+        }
+        return 0;
+}

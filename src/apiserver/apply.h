@@ -1,0 +1,30 @@
+/* apply.h — server-side apply and metadata.managedFields for the API server's writes (the
+ * request side of api/managedfields.h): which manager writes, each resource's merge schema,
+ * the 409 Conflict Status with FieldManagerConflict causes. Loop thread. */
+#pragma once
+#include <jansson.h>
+
+#include "api/fieldset.h"
+#include "api/scheme.h"
+
+struct rq;
+
+/* How r's fields merge: built-in kinds by their list types and patch merge keys (patch.h),
+ * custom resources by the hook below, else every list and object granular-or-atomic as an
+ * unknown schema would (lists atomic). Static storage. */
+const struct fieldset_schema *apply_schema(const struct scheme_resource *r);
+
+/* Custom resources: a schema from the CRD (x-kubernetes-list-type, -list-map-keys, -map-type);
+ * NULL from the hook means lists atomic. Set once at start. */
+void apply_set_custom_schema(
+        const struct fieldset_schema *(*hook)(const struct scheme_resource *r));
+
+/* Record a create (old NULL) or update by q's manager (?fieldManager= or the User-Agent's
+ * prefix, as kube-apiserver's managerOrUserAgent) in newobj's metadata.managedFields. Like
+ * UpdateNoErrors it never fails the write: an object the schema cannot walk keeps old's. */
+void apply_record_update(struct rq *q, const json_t *old, json_t *newobj);
+
+/* Server-side apply of config (the decoded apply patch) onto live (NULL: create) for q
+ * (fieldManager, force): *ret gets the merged object with its managedFields. On failure it has
+ * responded (409 with the conflicts, 400 for a config with managedFields) and returns < 0. */
+int apply_patch(struct rq *q, const json_t *live, const json_t *config, json_t **ret);
