@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/crd.h"
 #include "api/fields.h"
 #include "api/labels.h"
 #include "api/meta.h"
 #include "api/pod.h"
 #include "api/protobuf.h"
 #include "api/strategy.h"
-#include "apiserver/apply.h"
 #include "apiserver/patch.h"
 #include "apiserver/services.h"
 #include "apiserver/status.h"
@@ -273,7 +273,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         const char *fv = query(q, "fieldValidation");
         /* Wrong JSON types fail the decoding whatever fieldValidation says. */
         char terr[1024];
-        if (fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
+        /* custom resources: wrong types are schema validation errors (422), not decoding ones */
+        if (!r->custom && fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
                 rq_fail(q, -EBADMSG, NULL, "%s in version \"%s\" cannot be handled as a %s: %s",
                         r->kind, r->version, r->kind, terr);
                 return -EBADMSG;
@@ -281,6 +282,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         if (fv && !strcmp(fv, "Ignore")) {
                 /* dropped, as the decoder does: unknown fields are never stored */
                 (void)fields_prune(scheme_api_version(r), r->kind, obj);
+                if (r->custom)
+                        crd_schema_prune(crd_served_schema(r), obj, NULL, 0);
                 return 0;
         }
         _cleanup_(json_decrefp) json_t *unknown = json_array();
@@ -290,7 +293,11 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         /* Every field, at any depth, for the kinds with a struct-tag table; else the top level
          * and metadata (and a Pod's spec and containers). */
         _cleanup_(json_decrefp) json_t *paths = json_array();
-        bool table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
+        bool table = true;
+        if (r->custom) /* pruned by the structural schema, as the CR handler's decoder does */
+                crd_schema_prune(crd_served_schema(r), obj, paths, 32);
+        else
+                table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
         size_t pi;
         json_t *pv;
         json_array_foreach(paths, pi, pv)
@@ -719,8 +726,6 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 json_object_set_new(kjson_obj_ensure(newobj, "status"), "phase",
                                     json_string(phase ? phase : "Active"));
         }
-        if (!q->applied)
-                apply_record_update(q, old, newobj);
         _cleanup_(json_decrefp) json_t *causes = json_array();
         validate(r, newobj, causes);
         if (is_res(r, "services")) {
@@ -1009,7 +1014,6 @@ static void do_create(struct rq *q)
                 if (generated)
                         json_object_del(meta, "name");
                 prepare_create(r, obj, q->ns);
-                apply_record_update(q, NULL, obj);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, obj, causes);
                 if (is_res(r, "services") && !json_array_size(causes)) {
@@ -1135,6 +1139,13 @@ static void do_patch(struct rq *q)
                         "application/apply-patch+yaml, application/strategic-merge-patch+json");
                 return;
         }
+        if (type == P_SMP && r->custom) { /* no patch strategies without Go types */
+                rq_fail(q, -EMEDIUMTYPE, NULL,
+                        "the body of the request was in an unknown format - accepted media types "
+                        "include: application/json-patch+json, application/merge-patch+json, "
+                        "application/apply-patch+yaml");
+                return;
+        }
         _cleanup_(json_decrefp) json_t *patch = NULL;
         if (!body || !len) {
                 rq_fail(q, -EBADMSG, NULL, "the request body is empty");
@@ -1170,11 +1181,6 @@ static void do_patch(struct rq *q)
                 json_object_set_new(meta, "name", json_string(q->name));
                 if (r->namespaced && ns_check(q, q->ns, true, q->name) < 0)
                         return;
-                json_t *applied = NULL;
-                if (apply_patch(q, NULL, patch, &applied) < 0)
-                        return;
-                json_decref(patch);
-                patch = applied;
                 json_object_set_new(patch, "kind", json_string(r->kind));
                 json_object_set_new(patch, "apiVersion", json_string(scheme_api_version(r)));
                 prepare_create(r, patch, q->ns);
@@ -1212,13 +1218,10 @@ static void do_patch(struct rq *q)
                 rc = patch_merge(old, patch, &patched, &err);
                 break;
         case P_APPLY:
-                /* Server-side apply (apply.h): the status only through the status
-                 * subresource. */
-                if (!q->sub)
-                        json_object_del(patch, "status");
-                if (apply_patch(q, old, patch, &patched) < 0)
-                        return;
-                q->applied = true;
+                /* Server-side apply without managed fields: merge the manifest strategically
+                 * (lists merged by key keep server defaults), never removing fields. */
+                json_object_del(patch, "status");
+                rc = patch_strategic(old, patch, &patched, &err);
                 break;
         case P_JSON:
                 rc = patch_json(old, patch, &patched, &err);

@@ -17,6 +17,8 @@
 #include "kubelet/fakenode.h"
 #include "kubelet/kubelet.h"
 #include "controllers/manager.h"
+#include "controllers/nodelifecycle.h"
+#include "api/pod.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 
@@ -39,7 +41,10 @@ struct server_opts {
         const char *node_ip;
         int kubelet_port;
         const char *runtime_path;
-        const char *cluster_cidr; /* the node's pod CIDR on a single node */
+        const char *cluster_cidr; /* pod CIDRs of the nodes are /24s of it */
+        const char *node_bridge;  /* this process's node: host bridge of its pods */
+        int node_monitor_grace_s;
+        int64_t not_ready_toleration_s, unreachable_toleration_s;
         const char *token_auth_file; /* static bearer tokens (CSV, as kube-apiserver) */
         const char *cni_bin_dir;
         int fake_nodes; /* simulated nodes for scale tests (kubelet/fakenode.h) */
@@ -66,7 +71,13 @@ static void server_usage(FILE *f)
               "  --node-ip ADDR               node InternalIP (default: first non-loopback IPv4)\n"
               "  --kubelet-port PORT          node agent https port (default 10250)\n"
               "  --container-runtime PATH     OCI runtime (default crun, runc as fallback)\n"
-              "  --cluster-cidr CIDR          pod CIDR of this node (default 10.42.0.0/24)\n"
+              "  --cluster-cidr CIDR          pod CIDRs, a /24 per node (default 10.42.0.0/16;\n"
+              "                               this process's node takes the first)\n"
+              "  --node-bridge NAME           host bridge of this node's pods (default tmnl0)\n"
+              "  --node-monitor-grace-period D  a node silent this long turns NotReady/Unknown\n"
+              "                               (default 40s; \"5s\", \"1m\" or seconds)\n"
+              "  --default-not-ready-toleration-seconds N    added to pods (default 300)\n"
+              "  --default-unreachable-toleration-seconds N  added to pods (default 300)\n"
               "  --cni-bin-dir DIR            CNI plugins (default /usr/lib/cni)\n"
               "  --fake-nodes N               also register N simulated nodes that run no\n"
               "                               containers (fake-node-0..N-1, for scale tests)\n"
@@ -80,6 +91,23 @@ static int parse_port(const char *s, int *ret)
         char *end;
         long v = strtol(s, &end, 10);
         if (*s == 0 || *end || v < 1 || v > 65535)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+/* "40", "40s", "2m" -> seconds (0..86400) */
+static int parse_seconds(const char *s, int *ret)
+{
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*s == 0 || v < 0)
+                return -EINVAL;
+        if (!strcmp(end, "m"))
+                v *= 60;
+        else if (*end && strcmp(end, "s"))
+                return -EINVAL;
+        if (v > 86400)
                 return -EINVAL;
         *ret = (int)v;
         return 0;
@@ -104,6 +132,10 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 O_CIDR,
                 O_CNI,
                 O_TOKENS,
+                O_BRIDGE,
+                O_GRACE,
+                O_NRTOL,
+                O_UNTOL,
                 O_FAKE,
         };
         static const struct option longopts[] = {
@@ -122,8 +154,12 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 {"container-runtime", required_argument, NULL, O_RT},
                 {"cluster-cidr", required_argument, NULL, O_CIDR},
                 {"cni-bin-dir", required_argument, NULL, O_CNI},
-                {"fake-nodes", required_argument, NULL, O_FAKE},
                 {"token-auth-file", required_argument, NULL, O_TOKENS},
+                {"node-bridge", required_argument, NULL, O_BRIDGE},
+                {"node-monitor-grace-period", required_argument, NULL, O_GRACE},
+                {"default-not-ready-toleration-seconds", required_argument, NULL, O_NRTOL},
+                {"default-unreachable-toleration-seconds", required_argument, NULL, O_UNTOL},
+                {"fake-nodes", required_argument, NULL, O_FAKE},
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -134,8 +170,11 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 .port = 6443,
                 .write_kubeconfig = "/etc/timonel/timonel.yaml",
                 .kubelet_port = 10250,
-                .cluster_cidr = "10.42.0.0/24",
+                .cluster_cidr = "10.42.0.0/16",
                 .cni_bin_dir = "/usr/lib/cni",
+                .node_monitor_grace_s = 40,
+                .not_ready_toleration_s = 300,
+                .unreachable_toleration_s = 300,
         };
         int c;
         optind = 1;
@@ -168,6 +207,23 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 case O_CIDR: o->cluster_cidr = optarg; break;
                 case O_CNI: o->cni_bin_dir = optarg; break;
                 case O_TOKENS: o->token_auth_file = optarg; break;
+                case O_BRIDGE: o->node_bridge = optarg; break;
+                case O_GRACE:
+                        if (parse_seconds(optarg, &o->node_monitor_grace_s) < 0) {
+                                fprintf(stderr, "timonel server: invalid --node-monitor-grace-period \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case O_NRTOL:
+                case O_UNTOL: {
+                        int v;
+                        if (parse_seconds(optarg, &v) < 0) {
+                                fprintf(stderr, "timonel server: invalid %s \"%s\"\n", argv[optind - 1], optarg);
+                                return -EINVAL;
+                        }
+                        *(c == O_NRTOL ? &o->not_ready_toleration_s : &o->unreachable_toleration_s) = v;
+                        break;
+                }
                 case O_FAKE: {
                         char *end;
                         long v = strtol(optarg, &end, 10);
@@ -226,6 +282,7 @@ int cli_server_main(int argc, char **argv)
         }
         _cleanup_free_ char *server_dir = xasprintf("%s/server", abs_data);
         _cleanup_free_ char *agent_dir = xasprintf("%s/agent", abs_data);
+        _cleanup_free_ char *storage_dir = xasprintf("%s/storage", abs_data);
         _cleanup_free_ char *tls_dir = xasprintf("%s/server/tls", abs_data);
         _cleanup_free_ char *cred_dir = xasprintf("%s/server/cred", abs_data);
         _cleanup_free_ char *db_path = xasprintf("%s/server/db/state.db", abs_data);
@@ -262,6 +319,14 @@ int cli_server_main(int argc, char **argv)
                 return 1;
         }
 
+        pod_toleration_defaults_set(o.not_ready_toleration_s, o.unreachable_toleration_s);
+        char node_cidr[32];
+        if (nodelifecycle_cidr_next(o.cluster_cidr, NULL, 0, node_cidr) < 0) {
+                fprintf(stderr, "timonel server: --cluster-cidr %s: want an IPv4 CIDR /8../24\n",
+                        o.cluster_cidr);
+                store_close(store);
+                return 2;
+        }
         struct apiserver_config acfg = {
                 .bind_address = o.bind_address,
                 .port = o.port,
@@ -307,8 +372,12 @@ int cli_server_main(int argc, char **argv)
                 goto out_stop;
         }
         struct manager *cm = NULL;
-        struct manager_config mcfg = {
-                .kubeconfig = admin_kc, .identity = host.hostname, .state_dir = server_dir};
+        struct manager_config mcfg = {.cluster_cidr = o.cluster_cidr,
+                                      .node_monitor_grace_s = o.node_monitor_grace_s,
+                                      .kubeconfig = admin_kc,
+                                      .identity = host.hostname,
+                                      .state_dir = server_dir,
+                                      .storage_dir = storage_dir};
         if (manager_start(&mcfg, &cm, &err) < 0) {
                 fprintf(stderr, "timonel server: controller manager: %s\n", error_msg(&err));
                 goto out_sched;
@@ -330,7 +399,8 @@ int cli_server_main(int argc, char **argv)
                         .data_dir = agent_dir,
                         .node_name = host.hostname,
                         .node_ip = host.node_ip,
-                        .pod_cidr = o.cluster_cidr,
+                        .pod_cidr = node_cidr,
+                        .bridge = o.node_bridge,
                         .runtime_path = o.runtime_path,
                         .cni_bin_dir = o.cni_bin_dir,
                         .port = o.kubelet_port,
