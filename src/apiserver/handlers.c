@@ -13,6 +13,7 @@
 #include "api/pod.h"
 #include "api/protobuf.h"
 #include "api/strategy.h"
+#include "apiserver/apply.h"
 #include "apiserver/patch.h"
 #include "apiserver/services.h"
 #include "apiserver/status.h"
@@ -726,6 +727,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
                 json_object_set_new(kjson_obj_ensure(newobj, "status"), "phase",
                                     json_string(phase ? phase : "Active"));
         }
+        if (!q->applied)
+                apply_record_update(q, old, newobj);
         _cleanup_(json_decrefp) json_t *causes = json_array();
         validate(r, newobj, causes);
         if (is_res(r, "services")) {
@@ -1014,6 +1017,7 @@ static void do_create(struct rq *q)
                 if (generated)
                         json_object_del(meta, "name");
                 prepare_create(r, obj, q->ns);
+                apply_record_update(q, NULL, obj);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, obj, causes);
                 if (is_res(r, "services") && !json_array_size(causes)) {
@@ -1181,6 +1185,11 @@ static void do_patch(struct rq *q)
                 json_object_set_new(meta, "name", json_string(q->name));
                 if (r->namespaced && ns_check(q, q->ns, true, q->name) < 0)
                         return;
+                json_t *applied = NULL;
+                if (apply_patch(q, NULL, patch, &applied) < 0)
+                        return;
+                json_decref(patch);
+                patch = applied;
                 json_object_set_new(patch, "kind", json_string(r->kind));
                 json_object_set_new(patch, "apiVersion", json_string(scheme_api_version(r)));
                 prepare_create(r, patch, q->ns);
@@ -1218,10 +1227,13 @@ static void do_patch(struct rq *q)
                 rc = patch_merge(old, patch, &patched, &err);
                 break;
         case P_APPLY:
-                /* Server-side apply without managed fields: merge the manifest strategically
-                 * (lists merged by key keep server defaults), never removing fields. */
-                json_object_del(patch, "status");
-                rc = patch_strategic(old, patch, &patched, &err);
+                /* Server-side apply (apply.h): the status only through the status
+                 * subresource. */
+                if (!q->sub)
+                        json_object_del(patch, "status");
+                if (apply_patch(q, old, patch, &patched) < 0)
+                        return;
+                q->applied = true;
                 break;
         case P_JSON:
                 rc = patch_json(old, patch, &patched, &err);
