@@ -158,6 +158,16 @@ void pod_defaults(json_t *pod)
         set_default(spec, "securityContext", json_object());
         set_default(spec, "schedulerName", json_string("default-scheduler"));
         set_default(spec, "enableServiceLinks", json_true());
+        /* the ServiceAccount admission plugin: "default" unless named; the deprecated
+         * serviceAccount mirrors serviceAccountName, as the v1 conversion does */
+        const char *sa = json_string_value(json_object_get(spec, "serviceAccountName"));
+        if (!sa || !*sa)
+                sa = json_string_value(json_object_get(spec, "serviceAccount"));
+        if (!sa || !*sa)
+                sa = "default";
+        json_t *sav = json_string(sa); /* before the sets: sa may point into spec */
+        json_object_set(spec, "serviceAccountName", sav);
+        json_object_set_new(spec, "serviceAccount", sav);
         set_default(spec, "priority", json_integer(0));
         if (!json_object_get(spec, "preemptionPolicy"))
                 json_object_set_new(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));

@@ -85,6 +85,12 @@ SUB_STATUS(CustomResourceDefinition);
                 g, v, #kind, #kind "List", plural, singular, namespaced, sn, cat, verbs_all, sub   \
         }
 
+#define REVIEW(g, kind, plural, singular, namespaced)                                              \
+        {                                                                                          \
+                g, "v1", #kind, #kind "List", plural, singular, namespaced, none, none,            \
+                        verbs_create, sub_none                                                     \
+        }
+
 /* Discovery order: as a real 1.31 server lists them (resources alphabetical within a group,
  * groups in kube-apiserver's priority order), which `kubectl get all` follows. */
 static const struct scheme_resource resources[] = {
@@ -120,6 +126,18 @@ static const struct scheme_resource resources[] = {
         RES("apps", "v1", StatefulSet, "statefulsets", "statefulset", true, sn_sts, cat_all,
             sub_StatefulSet),
         RES("events.k8s.io", "v1", Event, "events", "event", true, sn_ev, none, sub_none),
+        /* create-only reviews (apiserver/reviews.c; nothing stored), as a 1.31 server lists */
+        REVIEW("authentication.k8s.io", SelfSubjectReview, "selfsubjectreviews",
+               "selfsubjectreview", false),
+        REVIEW("authentication.k8s.io", TokenReview, "tokenreviews", "tokenreview", false),
+        REVIEW("authorization.k8s.io", LocalSubjectAccessReview, "localsubjectaccessreviews",
+               "localsubjectaccessreview", true),
+        REVIEW("authorization.k8s.io", SelfSubjectAccessReview, "selfsubjectaccessreviews",
+               "selfsubjectaccessreview", false),
+        REVIEW("authorization.k8s.io", SelfSubjectRulesReview, "selfsubjectrulesreviews",
+               "selfsubjectrulesreview", false),
+        REVIEW("authorization.k8s.io", SubjectAccessReview, "subjectaccessreviews",
+               "subjectaccessreview", false),
         RES("autoscaling", "v2", HorizontalPodAutoscaler, "horizontalpodautoscalers",
             "horizontalpodautoscaler", true, sn_hpa, cat_all, sub_HorizontalPodAutoscaler),
         RES("batch", "v1", CronJob, "cronjobs", "cronjob", true, sn_cj, cat_all, sub_CronJob),
@@ -248,6 +266,8 @@ const char *scheme_api_version(const struct scheme_resource *r)
         static const char *const gvs[] = {
                 "apiextensions.k8s.io/v1",
                 "apps/v1",
+                "authentication.k8s.io/v1",
+                "authorization.k8s.io/v1",
                 "autoscaling/v2",
                 "batch/v1",
                 "coordination.k8s.io/v1",

@@ -140,6 +140,9 @@ struct http_stream {
         bool final_sent;
         bool gone;   /* h2o stopped or disposed the request */
         bool closed; /* on_close called */
+        bool chunked; /* HTTP/1.1: we frame the chunks (h2o's chunked filter swallows an empty
+                       * send, so the headers would wait for the first data) */
+        char chunk_hdr[20];
         struct sbuf cur, pend;
 };
 
@@ -476,6 +479,22 @@ static void stream_flush(struct http_stream *st)
         if (st->ending)
                 st->final_sent = true;
         st->inflight = true;
+        if (st->chunked) {
+                h2o_iovec_t v[3];
+                size_t n = 0;
+                if (st->cur.len) {
+                        int l = snprintf(st->chunk_hdr, sizeof(st->chunk_hdr), "%zx\r\n",
+                                         st->cur.len);
+                        v[n++] = h2o_iovec_init(st->chunk_hdr, (size_t)l);
+                        v[n++] = buf;
+                        v[n++] = st->ending ? h2o_iovec_init(H2O_STRLIT("\r\n0\r\n\r\n"))
+                                            : h2o_iovec_init(H2O_STRLIT("\r\n"));
+                } else if (st->ending) {
+                        v[n++] = h2o_iovec_init(H2O_STRLIT("0\r\n\r\n"));
+                }
+                h2o_send(st->r->req, v, n, state);
+                return;
+        }
         h2o_send(st->r->req, &buf, st->cur.len ? 1 : 0, state);
 }
 
@@ -548,6 +567,12 @@ struct http_stream *http_req_stream_start(struct http_req *r, int status, const 
                 h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                                h2o_strdup(&req->pool, content_type, SIZE_MAX).base,
                                strlen(content_type));
+        if (req->version == 0x101) {
+                /* our own framing keeps h2o's chunked filter out (see struct http_stream) */
+                st->chunked = true;
+                h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_TRANSFER_ENCODING, NULL,
+                               H2O_STRLIT("chunked"));
+        }
         h2o_start_response(req, &st->gen);
         /* Send the headers now: clients (kubectl watch) wait for them before the first event. */
         st->inflight = true;

@@ -48,7 +48,7 @@ TEST(keys)
         free(k);
         const char *g[16], *v[16];
         size_t ngv = scheme_group_versions(g, v, 16);
-        CHECK_EQ_INT(ngv, 12);
+        CHECK_EQ_INT(ngv, 15);
         CHECK_EQ_STR(g[0], "");
         CHECK_EQ_STR(g[1], "apps");
 }
