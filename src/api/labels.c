@@ -822,3 +822,72 @@ int labels_field_selector_check(const struct labels_field_selector *sel, const c
         }
         return 0;
 }
+
+/* ---- node selectors (core/v1 NodeSelector: nodeAffinity, PV nodeAffinity) ---- */
+
+static bool node_req_matches(const json_t *req, const char *have)
+{
+        const char *op = json_string_value(json_object_get(req, "operator")) ?: "";
+        const json_t *vals = json_object_get(req, "values");
+        if (!strcmp(op, "Exists"))
+                return have != NULL;
+        if (!strcmp(op, "DoesNotExist"))
+                return have == NULL;
+        if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
+                bool in = false;
+                size_t i;
+                json_t *v;
+                json_array_foreach(vals, i, v) in |= have && json_is_string(v) &&
+                                                     !strcmp(json_string_value(v), have);
+                return !strcmp(op, "In") ? in : !in;
+        }
+        if (!strcmp(op, "Gt") || !strcmp(op, "Lt")) {
+                const char *want = json_string_value(json_array_get(vals, 0));
+                char *e1 = NULL, *e2 = NULL;
+                if (!have || !want || json_array_size(vals) != 1)
+                        return false;
+                long long a = strtoll(have, &e1, 10), b = strtoll(want, &e2, 10);
+                if (!*have || *e1 || !*want || *e2)
+                        return false;
+                return !strcmp(op, "Gt") ? a > b : a < b;
+        }
+        return false;
+}
+
+bool labels_node_selector_term_matches(const json_t *term, const json_t *node)
+{
+        const json_t *labels = json_object_get(json_object_get(node, "metadata"), "labels");
+        const char *name =
+                json_string_value(json_object_get(json_object_get(node, "metadata"), "name"));
+        const json_t *exprs = json_object_get(term, "matchExpressions");
+        const json_t *fields = json_object_get(term, "matchFields");
+        size_t i;
+        json_t *r;
+        if (!json_array_size(exprs) && !json_array_size(fields))
+                return false;
+        json_array_foreach(exprs, i, r)
+        {
+                const char *key = json_string_value(json_object_get(r, "key")) ?: "";
+                if (!node_req_matches(r, json_string_value(json_object_get(labels, key))))
+                        return false;
+        }
+        json_array_foreach(fields, i, r)
+        {
+                const char *key = json_string_value(json_object_get(r, "key")) ?: "";
+                if (strcmp(key, "metadata.name") || !node_req_matches(r, name))
+                        return false;
+        }
+        return true;
+}
+
+bool labels_node_selector_matches(const json_t *sel, const json_t *node)
+{
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(sel, "nodeSelectorTerms"), i, t)
+        {
+                if (labels_node_selector_term_matches(t, node))
+                        return true;
+        }
+        return false;
+}

@@ -109,3 +109,9 @@ static inline void labels_field_selector_freep(struct labels_field_selector **s)
 {
         labels_field_selector_free(*s);
 }
+
+/* A core/v1 NodeSelector ({nodeSelectorTerms: [...]}: terms ORed, a term's matchExpressions on
+ * the node's labels (In NotIn Exists DoesNotExist Gt Lt) and matchFields (metadata.name) ANDed;
+ * an empty term matches nothing) against a Node object. */
+bool labels_node_selector_matches(const json_t *sel, const json_t *node);
+bool labels_node_selector_term_matches(const json_t *term, const json_t *node);

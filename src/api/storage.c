@@ -131,6 +131,11 @@ void storage_pvc_validate_update(const json_t *newobj, const json_t *oldobj, jso
         /* the binder fills volumeName once */
         if (!kjson_str(b, "volumeName"))
                 json_object_del(a, "volumeName");
+        /* a claim without a class may get one once (retroactive default StorageClass) */
+        if (!kjson_str(b, "storageClassName")) {
+                json_object_del(a, "storageClassName");
+                json_object_del(b, "storageClassName");
+        }
         if (!kjson_equal(a, b))
                 meta_cause_add(causes, "FieldValueForbidden", "spec", NULL,
                                "spec is immutable after creation except resources.requests and "

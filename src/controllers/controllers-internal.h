@@ -21,6 +21,12 @@ enum ctl_res {
         CTL_NODES,
         CTL_NODE_LEASES, /* kube-node-lease */
         CTL_SERVICES,
+        CTL_DAEMONSETS,
+        CTL_STATEFULSETS,
+        CTL_CONTROLLERREVISIONS,
+        CTL_PVCS,
+        CTL_PVS,
+        CTL_STORAGECLASSES,
         CTL_RES_N
 };
 
@@ -45,12 +51,18 @@ void gc_controller_init(struct controller *c);
 void job_controller_init(struct controller *c);
 void cronjob_controller_init(struct controller *c);
 void serviceaccount_controller_init(struct controller *c);
+void daemonset_controller_init(struct controller *c);
+void statefulset_controller_init(struct controller *c);
+void pvbinder_controller_init(struct controller *c);
+void localpath_controller_init(struct controller *c);
 void nodelifecycle_controller_init(struct controller *c);
 
 /* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
 json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);
 json_t *manager_cache_list(struct manager *m, enum ctl_res res, const char *ns);
 bool manager_cache_synced(struct manager *m, enum ctl_res res);
+/* Where the local-path provisioner keeps volumes (manager_config.storage_dir; may be NULL). */
+const char *manager_storage_dir(struct manager *m);
 /* The manager's configuration (borrowed; lives as long as m). */
 const struct manager_config *manager_get_config(struct manager *m);
 

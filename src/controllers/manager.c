@@ -33,6 +33,12 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_NAMESPACES] = "/api/v1/namespaces",
         [CTL_SERVICEACCOUNTS] = "/api/v1/serviceaccounts",
         [CTL_RCS] = "/api/v1/replicationcontrollers",
+        [CTL_DAEMONSETS] = "/apis/apps/v1/daemonsets",
+        [CTL_STATEFULSETS] = "/apis/apps/v1/statefulsets",
+        [CTL_CONTROLLERREVISIONS] = "/apis/apps/v1/controllerrevisions",
+        [CTL_PVCS] = "/api/v1/persistentvolumeclaims",
+        [CTL_PVS] = "/api/v1/persistentvolumes",
+        [CTL_STORAGECLASSES] = "/apis/storage.k8s.io/v1/storageclasses",
         [CTL_NODES] = "/api/v1/nodes",
         [CTL_NODE_LEASES] = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
         [CTL_SERVICES] = "/api/v1/services",
@@ -46,6 +52,10 @@ static void (*const ctor[])(struct controller *c) = {
         job_controller_init,
         cronjob_controller_init,
         serviceaccount_controller_init,
+        daemonset_controller_init,
+        statefulset_controller_init,
+        pvbinder_controller_init,
+        localpath_controller_init,
         nodelifecycle_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
@@ -65,6 +75,7 @@ struct prun {
 
 struct manager {
         char *kubeconfig;
+        char *storage_dir;
         struct manager_config cfg; /* strings owned: cluster_cidr */
         pthread_t pool[MANAGER_POOL];
         bool pool_started[MANAGER_POOL];
@@ -128,6 +139,11 @@ bool manager_cache_synced(struct manager *m, enum ctl_res res)
 const struct manager_config *manager_get_config(struct manager *m)
 {
         return &m->cfg;
+}
+
+const char *manager_storage_dir(struct manager *m)
+{
+        return m->storage_dir;
 }
 
 bool manager_is_leader(struct manager *m)
@@ -456,6 +472,7 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
                 }
         }
         m->kubeconfig = xstrdup(cfg->kubeconfig);
+        m->storage_dir = cfg->storage_dir ? xstrdup(cfg->storage_dir) : NULL;
         m->cfg = *cfg;
         m->cfg.cluster_cidr = xstrdup(cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
         m->cfg.node_monitor_grace_s = cfg->node_monitor_grace_s > 0 ? cfg->node_monitor_grace_s : 40;
@@ -540,6 +557,7 @@ void manager_stop(struct manager *m)
         pthread_cond_destroy(&m->cond);
         free(m->identity);
         free(m->kubeconfig);
+        free(m->storage_dir);
         free((char *)m->cfg.cluster_cidr);
         free(m);
 }

@@ -83,9 +83,40 @@ static void merge_decoded(json_t *dst, json_t *src)
         }
 }
 
+/* A claim's volume directory: {"path": ...} once the claim is bound to a PV with a hostPath or
+ * local path; -EAGAIN while it is not bound. */
+static int claim_get(struct kclient *kc, const char *ns, const char *name, json_t **ret,
+                     struct error *err)
+{
+        _cleanup_free_ char *path =
+                xasprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s", ns, name);
+        _cleanup_json_ json_t *pvc = NULL, *pv = NULL;
+        struct error e2 = {0};
+        int r = kclient_get(kc, path, &pvc, &e2);
+        if (r == -ENOENT)
+                return error_set(err, -ENOENT, "persistentvolumeclaim \"%s\" not found", name);
+        if (r < 0)
+                return error_set(err, r, "%s", error_msg(&e2));
+        const char *vn = kjson_str(pvc, "spec.volumeName");
+        if (!vn || !*vn || strcmp(kjson_str(pvc, "status.phase") ?: "", "Bound"))
+                return error_set(err, -EAGAIN, "persistentvolumeclaim \"%s\" is not bound", name);
+        _cleanup_free_ char *pp = xasprintf("/api/v1/persistentvolumes/%s", vn);
+        r = kclient_get(kc, pp, &pv, &e2);
+        if (r < 0)
+                return error_set(err, r, "persistentvolume \"%s\": %s", vn, error_msg(&e2));
+        const char *dir = kjson_str(pv, "spec.hostPath.path") ?: kjson_str(pv, "spec.local.path");
+        if (!dir || dir[0] != '/')
+                return error_set(err, -EINVAL,
+                                 "persistentvolume \"%s\" has no hostPath or local path", vn);
+        *ret = json_pack("{s:s}", "path", dir);
+        return 0;
+}
+
 int volumes_source_get(struct kclient *kc, const char *ns, const char *kind, const char *name,
                        json_t **ret, struct error *err)
 {
+        if (!strcmp(kind, "persistentvolumeclaim"))
+                return claim_get(kc, ns, name, ret, err);
         bool secret = !strcmp(kind, "secret");
         if (!name || !*name)
                 return error_set(err, -ENOENT, "%s \"\" not found", kind);
@@ -544,6 +575,39 @@ static int setup_host_path(json_t *hp, struct error *err)
         return 0;
 }
 
+/* A persistentVolumeClaim volume: the bound PV's directory (created if missing, as the
+ * local-path provisioner's volumes are), linked from <pod_dir>/volumes/<name> so that mounts
+ * and subPaths resolve into it. */
+static int setup_claim(json_t *pod, json_t *pvc, const char *base, const char *dir,
+                       const struct kubelet_env_source *src, struct error *err)
+{
+        const char *claim = kjson_str(pvc, "claimName");
+        json_t *info = NULL;
+        if (!src || !src->lookup)
+                return error_set(err, -ENOTSUP, "no API access for persistentVolumeClaim");
+        int r = src->lookup(src->ud, "persistentvolumeclaim", claim ? claim : "", &info, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *target = xstrdup(kjson_str(info, "path") ?: "/");
+        json_decref(info);
+        r = fs_mkdir_p(target, 0777, NULL);
+        if (r < 0)
+                return error_set(err, r, "mkdir %s: %s", target, strerror(-r));
+        chmod(target, 0777);
+        fs_mkdir_p(base, 0755, NULL);
+        char cur[PATH_MAX];
+        ssize_t n = readlink(dir, cur, sizeof(cur) - 1);
+        if (n >= 0) {
+                cur[n] = '\0';
+                if (!strcmp(cur, target))
+                        return 0;
+                unlink(dir);
+        }
+        if (symlink(target, dir) < 0)
+                return error_set(err, -errno, "symlink %s: %m", dir);
+        return 0;
+}
+
 int volumes_setup(json_t *pod, const char *pod_dir, const struct kubelet_env_source *src,
                   const char *pod_ip, const char *host_ip, struct error *err)
 {
@@ -570,6 +634,8 @@ int volumes_setup(json_t *pod, const char *pod_dir, const struct kubelet_env_sou
                         }
                 } else if ((s = json_object_get(vol, "hostPath"))) {
                         r = setup_host_path(s, &e2);
+                } else if ((s = json_object_get(vol, "persistentVolumeClaim"))) {
+                        r = setup_claim(pod, s, base, dir, src, &e2);
                 } else if (is_projection(vol)) {
                         json_t *files = NULL;
                         r = volumes_projection_build(pod, vol, src, pod_ip, host_ip, &files, &e2);

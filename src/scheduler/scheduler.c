@@ -21,11 +21,13 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "scheduler/framework.h"
+#include "scheduler/volumebinding.h"
 
 #define COMP "scheduler"
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 10000
 #define UNSCHED_FLUSH_MS 30000
+#define VOLUME_WAIT_MS 500 /* poll while WaitForFirstConsumer claims get their volumes */
 #define SCHEDULER_NAME "default-scheduler"
 
 struct qitem {
@@ -463,8 +465,39 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                 json_decref(pod);
                 return 0;
         }
+        /* VolumeBinding: claims must exist and be bound, or wait for their first consumer */
+        bool vwait = false;
+        _cleanup_free_ char *vnode = NULL, *vmsg = NULL;
+        if (scheduler_volumes_prefilter(c, pod, &vwait, &vnode, &vmsg) < 0) {
+                pthread_mutex_lock(&s->lock);
+                const char *last = json_string_value(json_object_get(s->last_msg, key));
+                bool changed = !last || strcmp(last, vmsg);
+                if (changed)
+                        json_object_set_new(s->last_msg, key, json_string(vmsg));
+                int64_t b = json_integer_value(json_object_get(s->backoff_ms, key));
+                b = b ? MIN(b * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
+                json_object_set_new(s->backoff_ms, key, json_integer(b));
+                json_object_set_new(s->backoff, key, json_integer(now_ms() + b));
+                pthread_mutex_unlock(&s->lock);
+                if (changed) {
+                        log_info(COMP, "%s: %s", key, vmsg);
+                        emit_event(c, pod, "Warning", "FailedScheduling", vmsg);
+                        mark_unschedulable(c, pod, vmsg, NULL);
+                }
+                json_decref(pod);
+                return 0; /* retried from the backoff queue */
+        }
         struct sched_pod *p = sched_pod_new(pod);
         p->pv_affinity = pv_affinity(c, pod);
+        if (vnode) { /* a claim already has its node: the pod goes there */
+                if (!p->pv_affinity)
+                        p->pv_affinity = json_array();
+                json_array_append_new(p->pv_affinity,
+                                      json_pack("{s:[{s:[{s:s, s:s, s:[s]}]}]}",
+                                                "nodeSelectorTerms", "matchFields", "key",
+                                                "metadata.name", "operator", "In", "values",
+                                                vnode));
+        }
 
         struct sched_result res;
         json_t *victims = NULL;
@@ -477,6 +510,17 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                 return 0;
         }
         sched_schedule(&s->cluster, p, &s->next_start, &res);
+        if (res.node && vwait) {
+                /* record the node on the claims; bind once their volumes exist */
+                _cleanup_free_ char *node = xstrdup(res.node->name);
+                json_object_set_new(s->backoff, key, json_integer(now_ms() + VOLUME_WAIT_MS));
+                pthread_mutex_unlock(&s->lock);
+                sched_result_clear(&res);
+                sched_pod_free(p);
+                scheduler_volumes_select(c, pod, node);
+                json_decref(pod);
+                return 0;
+        }
         if (res.node) {
                 p->node = xstrdup(res.node->name);
                 p->assumed = true;
