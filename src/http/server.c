@@ -140,8 +140,9 @@ struct http_stream {
         bool final_sent;
         bool gone;   /* h2o stopped or disposed the request */
         bool closed; /* on_close called */
-        bool chunked; /* HTTP/1.1: we frame the chunks (h2o's chunked filter swallows an empty
-                       * send, so the headers would wait for the first data) */
+        /* HTTP/1.1: we frame the chunks (h2o's chunked filter swallows an empty send, so the
+         * headers would wait for the first data) */
+        bool chunked;
         char chunk_hdr[20];
         struct sbuf cur, pend;
 };
