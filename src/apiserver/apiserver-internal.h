@@ -120,6 +120,8 @@ void watch_free_all(struct apiserver *a);
 
 /* ---- logs.c ---- */
 void logs_proxy(struct rq *q, const json_t *pod);
+/* nodes/proxy: GET rest (with q's query) from node's kubelet, streamed back. */
+void logs_node_proxy(struct rq *q, const char *node, const char *rest);
 
 /* ---- proxy.c ---- */
 /* pods/exec, pods/attach, pods/portforward (q->sub): relay the upgraded connection to the pod's

@@ -288,6 +288,13 @@ static void route(struct rq *q)
                                           "application/json");
                         return;
                 }
+                if (n >= 5 && !strcmp(segs[1], "v1") && !strcmp(segs[2], "nodes") &&
+                    !strcmp(segs[4], "proxy")) {
+                        /* nodes/proxy: GET /api/v1/nodes/N/proxy/<path> on N's kubelet */
+                        const char *rest = strstr(p, "/proxy/");
+                        logs_node_proxy(q, segs[3], rest ? rest + 7 : "");
+                        return;
+                }
                 if (n >= 3 && !strcmp(segs[1], "v1")) {
                         route_api(q, "", "v1", segs + 2, n - 2);
                         return;

@@ -214,6 +214,76 @@ static int log_precheck(struct rq *q, const json_t *pod, const char *name, const
         return -EBADMSG;
 }
 
+/* GET https://ip:port<path> on the kubelet in a worker thread, streamed back to q's client. */
+static void start_proxy(struct rq *q, const char *ip, int64_t port, const char *path,
+                        const char *content_type)
+{
+        struct logproxy *p = xcalloc(1, sizeof(*p));
+        p->a = q->a;
+        atomic_init(&p->refs, 2);
+        p->url = xasprintf("%s://%s:%lld%s", q->a->kubelet_cert ? "https" : "http", ip,
+                           (long long)port, path);
+        if (q->a->kubelet_cert) {
+                p->cert = xstrdup(q->a->kubelet_cert);
+                p->key = xstrdup(q->a->kubelet_key);
+                p->ca = xstrdup(q->a->ca_file);
+        }
+        q->status = 200;
+        p->st = http_req_stream_start(q->req, 200, content_type, on_close, p);
+        if (!p->st) {
+                atomic_store(&p->refs, 1);
+                proxy_unref(p);
+                return;
+        }
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        __atomic_fetch_add(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
+        if (pthread_create(&t, &attr, worker, p) != 0) {
+                __atomic_fetch_sub(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
+                log_err(COMP, "pods/log: cannot start worker thread");
+                http_stream_end(p->st);
+                proxy_unref(p);
+        }
+        pthread_attr_destroy(&attr);
+}
+
+/* The kubelet endpoint of node: its InternalIP and daemonEndpoints port. Fails q (NotFound,
+ * BadRequest) and returns -1 if there is none. */
+static int node_endpoint(struct rq *q, const char *node, char **ret_ip, int64_t *ret_port)
+{
+        size_t i;
+        json_t *c;
+        const struct scheme_resource *nr = scheme_lookup("", "v1", "nodes");
+        _cleanup_free_ char *key = scheme_key(nr, NULL, node);
+        struct store_kv kv = {0};
+        struct error err = {0};
+        if (store_get(q->a->store, key, &kv, &err) < 0) {
+                rq_fail(q, -ENOENT, status_details(node, "", "nodes"), "nodes \"%s\" not found",
+                        node);
+                return -1;
+        }
+        _cleanup_(json_decrefp) json_t *nobj =
+                apiserver_obj_decode(nr, kv.value, kv.value_len, kv.mod_rev);
+        store_kv_clear(&kv);
+        const char *ip = NULL;
+        json_array_foreach(kjson_get(nobj, "status.addresses"), i, c)
+        {
+                const char *t = kjson_str(c, "type");
+                if (t && !strcmp(t, "InternalIP") && !ip)
+                        ip = kjson_str(c, "address");
+        }
+        int64_t port = kjson_int(nobj, "status.daemonEndpoints.kubeletEndpoint.Port", 10250);
+        if (!ip) {
+                rq_fail(q, -EBADMSG, NULL, "node %s has no InternalIP address", node);
+                return -1;
+        }
+        *ret_ip = xstrdup(ip);
+        *ret_port = port;
+        return 0;
+}
+
 void logs_proxy(struct rq *q, const json_t *pod)
 {
         const char *name = kjson_str(pod, "metadata.name");
@@ -264,30 +334,10 @@ void logs_proxy(struct rq *q, const json_t *pod)
                 rq_fail(q, -EBADMSG, NULL, "pod %s does not have a host assigned", name);
                 return;
         }
-        const struct scheme_resource *nr = scheme_lookup("", "v1", "nodes");
-        _cleanup_free_ char *key = scheme_key(nr, NULL, node);
-        struct store_kv kv = {0};
-        struct error err = {0};
-        if (store_get(q->a->store, key, &kv, &err) < 0) {
-                rq_fail(q, -ENOENT, status_details(node, "", "nodes"), "nodes \"%s\" not found",
-                        node);
+        _cleanup_free_ char *ip = NULL;
+        int64_t port;
+        if (node_endpoint(q, node, &ip, &port) < 0)
                 return;
-        }
-        _cleanup_(json_decrefp) json_t *nobj =
-                apiserver_obj_decode(nr, kv.value, kv.value_len, kv.mod_rev);
-        store_kv_clear(&kv);
-        const char *ip = NULL;
-        json_array_foreach(kjson_get(nobj, "status.addresses"), i, c)
-        {
-                const char *t = kjson_str(c, "type");
-                if (t && !strcmp(t, "InternalIP") && !ip)
-                        ip = kjson_str(c, "address");
-        }
-        int64_t port = kjson_int(nobj, "status.daemonEndpoints.kubeletEndpoint.Port", 10250);
-        if (!ip) {
-                rq_fail(q, -EBADMSG, NULL, "node %s has no InternalIP address", node);
-                return;
-        }
         const char *pnames[] = {"follow",       "tailLines", "timestamps", "previous",
                                 "sinceSeconds", "sinceTime", "limitBytes"};
         char qs[512] = "";
@@ -316,34 +366,30 @@ void logs_proxy(struct rq *q, const json_t *pod)
                 append_param(qs, sizeof(qs), &off, pnames[k], v);
         }
         const char *ns = kjson_str(pod, "metadata.namespace");
-        struct logproxy *p = xcalloc(1, sizeof(*p));
-        p->a = q->a;
-        atomic_init(&p->refs, 2);
-        p->url = xasprintf("%s://%s:%lld/containerLogs/%s/%s/%s%s%s",
-                           q->a->kubelet_cert ? "https" : "http", ip, (long long)port, ns ? ns : "",
-                           name, container, off ? "?" : "", qs);
-        if (q->a->kubelet_cert) {
-                p->cert = xstrdup(q->a->kubelet_cert);
-                p->key = xstrdup(q->a->kubelet_key);
-                p->ca = xstrdup(q->a->ca_file);
-        }
-        q->status = 200;
-        p->st = http_req_stream_start(q->req, 200, "text/plain", on_close, p);
-        if (!p->st) {
-                atomic_store(&p->refs, 1);
-                proxy_unref(p);
+        _cleanup_free_ char *path = xasprintf("/containerLogs/%s/%s/%s%s%s", ns ? ns : "", name,
+                                              container, off ? "?" : "", qs);
+        start_proxy(q, ip, port, path, "text/plain");
+}
+
+void logs_node_proxy(struct rq *q, const char *node, const char *rest)
+{
+        _cleanup_free_ char *ip = NULL;
+        int64_t port;
+        if (strcmp(q->method, "GET")) {
+                rq_fail(q, -EBADMSG, NULL, "only GET is proxied to nodes");
                 return;
         }
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        __atomic_fetch_add(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
-        if (pthread_create(&t, &attr, worker, p) != 0) {
-                __atomic_fetch_sub(&q->a->log_workers, 1, __ATOMIC_SEQ_CST);
-                log_err(COMP, "pods/log: cannot start worker thread");
-                http_stream_end(p->st);
-                proxy_unref(p);
-        }
-        pthread_attr_destroy(&attr);
+        for (const char *c = rest; *c; c++)
+                if ((unsigned char)*c <= ' ' || *c == '#' || *c == '\\' || *c == '?') {
+                        rq_fail(q, -EBADMSG, NULL, "invalid proxy path");
+                        return;
+                }
+        if (node_endpoint(q, node, &ip, &port) < 0)
+                return;
+        const char *qs = http_req_query_raw(q->req);
+        _cleanup_free_ char *path =
+                xasprintf("/%s%s%s", rest, qs && *qs ? "?" : "", qs && *qs ? qs : "");
+        start_proxy(q, ip, port, path,
+                    !strncmp(rest, "stats", 5) ? "application/json"
+                                               : "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -48,6 +48,7 @@ struct server_opts {
         const char *token_auth_file; /* static bearer tokens (CSV, as kube-apiserver) */
         const char *cni_bin_dir;
         int fake_nodes; /* simulated nodes for scale tests (kubelet/fakenode.h) */
+        struct kubelet_config agent; /* node agent settings (--node-label ... --pod-max-pids) */
 };
 
 static void server_usage(FILE *f)
@@ -82,6 +83,20 @@ static void server_usage(FILE *f)
               "  --fake-nodes N               also register N simulated nodes that run no\n"
               "                               containers (fake-node-0..N-1, for scale tests)\n"
               "  --token-auth-file FILE       bearer tokens, CSV: token,user,uid[,\"group1,group2\"]\n"
+              "  --node-label K=V[,K=V]       labels of this node (repeatable)\n"
+              "  --node-taint K[=V]:EFFECT    taints this node registers with (repeatable)\n"
+              "  --kube-reserved R=Q[,R=Q]    reserved for the agent (cpu, memory,\n"
+              "                               ephemeral-storage, pid): allocatable = capacity -\n"
+              "                               kube-reserved - system-reserved - eviction threshold\n"
+              "  --system-reserved R=Q[,R=Q]  reserved for the system, same form\n"
+              "  --eviction-hard S<Q[,S<Q]    hard eviction thresholds (default memory.available<100Mi,\n"
+              "                               nodefs.available<10%,nodefs.inodesFree<5%,\n"
+              "                               imagefs.available<15%,imagefs.inodesFree<5%)\n"
+              "  --image-gc-high-threshold P  image GC starts above P% of the image disk (85)\n"
+              "  --image-gc-low-threshold P   ... and frees down to P% (80)\n"
+              "  --pod-max-pids N             pids.max of each pod cgroup (default unlimited)\n"
+              "  --pod-manifest-path DIR      static pods (default DATA/agent/pod-manifests)\n"
+              "  --housekeeping-interval D    stats/eviction interval (default 10s)\n"
               "  -v, --verbose                debug logging\n",
               f);
 }
@@ -137,6 +152,16 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 O_NRTOL,
                 O_UNTOL,
                 O_FAKE,
+                O_NLABEL,
+                O_NTAINT,
+                O_KRES,
+                O_SRES,
+                O_EVHARD,
+                O_GCHIGH,
+                O_GCLOW,
+                O_MAXPIDS,
+                O_MANIFESTS,
+                O_HOUSEKEEP,
         };
         static const struct option longopts[] = {
                 {"data-dir", required_argument, NULL, O_DATA},
@@ -160,6 +185,16 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 {"default-not-ready-toleration-seconds", required_argument, NULL, O_NRTOL},
                 {"default-unreachable-toleration-seconds", required_argument, NULL, O_UNTOL},
                 {"fake-nodes", required_argument, NULL, O_FAKE},
+                {"node-label", required_argument, NULL, O_NLABEL},
+                {"node-taint", required_argument, NULL, O_NTAINT},
+                {"kube-reserved", required_argument, NULL, O_KRES},
+                {"system-reserved", required_argument, NULL, O_SRES},
+                {"eviction-hard", required_argument, NULL, O_EVHARD},
+                {"image-gc-high-threshold", required_argument, NULL, O_GCHIGH},
+                {"image-gc-low-threshold", required_argument, NULL, O_GCLOW},
+                {"pod-max-pids", required_argument, NULL, O_MAXPIDS},
+                {"pod-manifest-path", required_argument, NULL, O_MANIFESTS},
+                {"housekeeping-interval", required_argument, NULL, O_HOUSEKEEP},
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -232,6 +267,44 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                                 return -EINVAL;
                         }
                         o->fake_nodes = (int)v;
+                        break;
+                }
+                case O_NLABEL:
+                case O_NTAINT: {
+                        const char **dst = c == O_NLABEL ? &o->agent.node_labels
+                                                         : &o->agent.node_taints;
+                        /* repeated flags accumulate (process lifetime: never freed) */
+                        *dst = *dst ? xasprintf("%s,%s", *dst, optarg) : optarg;
+                        break;
+                }
+                case O_KRES: o->agent.kube_reserved = optarg; break;
+                case O_SRES: o->agent.system_reserved = optarg; break;
+                case O_EVHARD: o->agent.eviction_hard = optarg; break;
+                case O_MANIFESTS: o->agent.pod_manifest_path = optarg; break;
+                case O_GCHIGH:
+                case O_GCLOW:
+                case O_MAXPIDS: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*optarg == 0 || *end || v < 0 || (c != O_MAXPIDS && v > 100)) {
+                                fprintf(stderr, "timonel server: invalid %s \"%s\"\n", argv[optind - 1], optarg);
+                                return -EINVAL;
+                        }
+                        if (c == O_GCHIGH)
+                                o->agent.image_gc_high = (int)v;
+                        else if (c == O_GCLOW)
+                                o->agent.image_gc_low = (int)v;
+                        else
+                                o->agent.pod_max_pids = v;
+                        break;
+                }
+                case O_HOUSEKEEP: {
+                        int v;
+                        if (parse_seconds(optarg, &v) < 0 || v < 1) {
+                                fprintf(stderr, "timonel server: invalid --housekeeping-interval \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->agent.housekeeping_ms = v * 1000;
                         break;
                 }
                 case 'v': log_set_level(LOG_DEBUG); break;
@@ -406,6 +479,16 @@ int cli_server_main(int argc, char **argv)
                         .port = o.kubelet_port,
                         .client_ca_file = ca,
                         .control_plane = true,
+                        .node_labels = o.agent.node_labels,
+                        .node_taints = o.agent.node_taints,
+                        .kube_reserved = o.agent.kube_reserved,
+                        .system_reserved = o.agent.system_reserved,
+                        .eviction_hard = o.agent.eviction_hard,
+                        .image_gc_high = o.agent.image_gc_high,
+                        .image_gc_low = o.agent.image_gc_low,
+                        .pod_max_pids = o.agent.pod_max_pids,
+                        .pod_manifest_path = o.agent.pod_manifest_path,
+                        .housekeeping_ms = o.agent.housekeeping_ms,
                 };
                 if (kubelet_start(&kcfg, &kubelet, &err) < 0) {
                         fprintf(stderr, "timonel server: node agent: %s\n", error_msg(&err));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "kubelet/eviction.h"
 #include "kubelet/node.h"
 #include "kubelet/podsync.h"
 #include "kubelet/runtime.h"
@@ -16,7 +17,15 @@ struct kubelet {
         struct podsync *ps;
         struct kubelet_node *node;
         struct kubelet_server *server;
+        struct eviction *ev;
 };
+
+/* Eviction manager -> node heartbeat: a pressure condition changed. */
+static void pressure_changed(void *ud)
+{
+        struct kubelet *k = ud;
+        kubelet_node_kick(__atomic_load_n(&k->node, __ATOMIC_ACQUIRE));
+}
 
 /* "crun version 1.8.1\ncommit: ..." -> "crun://1.8.1" */
 static char *runtime_version_string(struct runtime *rt)
@@ -42,6 +51,26 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
         else
                 kubelet_node_detect_ip(ip);
 
+        /* the node agent flags, checked before anything starts */
+        _cleanup_(json_decrefp) json_t *labels = NULL;
+        _cleanup_(json_decrefp) json_t *taints = NULL;
+        struct eviction_reserved reserved = {0};
+        struct eviction_config ec = {
+                .image_gc_high = cfg->image_gc_high,
+                .image_gc_low = cfg->image_gc_low,
+                .interval_ms = cfg->housekeeping_ms,
+        };
+        int r;
+        if (cfg->eviction_hard)
+                r = eviction_thresholds_parse(cfg->eviction_hard, ec.hard, err);
+        else
+                eviction_thresholds_default(ec.hard), r = 0;
+        if (r < 0 || (r = kubelet_node_labels_parse(cfg->node_labels, &labels, err)) < 0 ||
+            (r = kubelet_node_taints_parse(cfg->node_taints, &taints, err)) < 0 ||
+            (r = eviction_reserved_parse(cfg->kube_reserved, &reserved, err)) < 0 ||
+            (r = eviction_reserved_parse(cfg->system_reserved, &reserved, err)) < 0)
+                return error_wrap(err, r, "kubelet");
+
         struct kubelet *k = xcalloc(1, sizeof(*k));
         _cleanup_free_ char *rtv = NULL;
         struct runtime_config rc = {
@@ -51,7 +80,7 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
                 .pod_cidr = cfg->pod_cidr,
                 .bridge = cfg->bridge,
         };
-        int r = runtime_new(&rc, &k->rt, err);
+        r = runtime_new(&rc, &k->rt, err);
         if (r < 0) {
                 error_wrap(err, r, "kubelet: runtime");
                 free(k);
@@ -63,8 +92,17 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
                 .node_name = name,
                 .node_ip = ip,
                 .rt = k->rt,
+                .pod_max_pids = cfg->pod_max_pids,
         };
         r = podsync_start(&pc, &k->ps, err);
+        if (r < 0)
+                goto fail;
+        ec.data_dir = cfg->data_dir;
+        ec.rt = k->rt;
+        ec.ps = k->ps;
+        ec.on_change = pressure_changed;
+        ec.ud = k;
+        r = eviction_start(&ec, &k->ev, err);
         if (r < 0)
                 goto fail;
         rtv = runtime_version_string(k->rt);
@@ -77,8 +115,14 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
                 .port = cfg->port > 0 ? cfg->port : 10250,
                 .control_plane = cfg->control_plane,
                 .runtime_version = rtv,
+                .ev = k->ev,
+                .reserved = reserved,
+                .labels = labels,
+                .taints = taints,
         };
-        r = kubelet_node_start(&nc, &k->node, err);
+        struct kubelet_node *node = NULL;
+        r = kubelet_node_start(&nc, &node, err);
+        __atomic_store_n(&k->node, node, __ATOMIC_RELEASE);
         if (r < 0)
                 goto fail;
         if (cfg->port > 0) {
@@ -93,6 +137,8 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
                         .key_file = key,
                         .client_ca_file = ca,
                         .ps = k->ps,
+                        .ev = k->ev,
+                        .node_name = name,
                 };
                 r = kubelet_server_start(&sc, &k->server, err);
                 if (r < 0)
@@ -111,6 +157,7 @@ void kubelet_stop(struct kubelet *k)
         if (!k)
                 return;
         kubelet_server_stop(k->server);
+        eviction_stop(k->ev); /* before the node: it kicks the node's heartbeat */
         kubelet_node_stop(k->node);
         podsync_stop(k->ps);
         runtime_free(k->rt);

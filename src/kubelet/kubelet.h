@@ -19,6 +19,16 @@ struct kubelet_config {
         const char *client_ca_file; /* verify the API server's client certs; NULL =
                                        DATA/../server/tls/ca.crt */
         bool control_plane;         /* label node-role.kubernetes.io/control-plane=true */
+        /* node agent settings (the kubelet's flags of the same names) */
+        const char *node_labels;       /* --node-label k=v[,k=v...] */
+        const char *node_taints;       /* --node-taint key[=value]:Effect[,...] */
+        const char *kube_reserved;     /* --kube-reserved cpu=100m,memory=256Mi,... */
+        const char *system_reserved;   /* --system-reserved, same form */
+        const char *eviction_hard;     /* --eviction-hard; NULL = the kubelet's defaults */
+        int image_gc_high, image_gc_low; /* --image-gc-{high,low}-threshold; 0 = 85 / 80 */
+        int64_t pod_max_pids;            /* --pod-max-pids; <= 0 = unlimited */
+        const char *pod_manifest_path;   /* --pod-manifest-path; NULL = DATA/agent/pod-manifests */
+        int housekeeping_ms;             /* eviction/stats interval; 0 = 10000 */
 };
 
 /* Start the kubelet's threads and return at once. The API server need not be up yet: the

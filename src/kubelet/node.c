@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "api/meta.h"
+#include "api/quantity.h"
 #include "client/client.h"
 #include "common/kjson.h"
 #include "common/log.h"
@@ -30,8 +32,80 @@ struct kubelet_node {
         bool stopping; /* protected by lock */
         /* thread-only: */
         bool registered;
-        char ready_since[32];
+        struct {
+                char status[8];
+                char since[32];
+        } conds[4]; /* MemoryPressure, DiskPressure, PIDPressure, Ready: last transition */
 };
+
+int kubelet_node_labels_parse(const char *s, json_t **ret, struct error *err)
+{
+        json_t *out = *ret ? json_incref(*ret) : json_object();
+        for (const char *p = s; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t)(c - p) : strlen(p);
+                _cleanup_free_ char *kv = xstrndup(p, len);
+                char *eq = strchr(kv, '=');
+                char msg[256];
+                if (!eq) {
+                        json_decref(out);
+                        return error_set(err, -EINVAL, "invalid node label \"%s\": want key=value",
+                                         kv);
+                }
+                *eq = 0;
+                if (meta_qualified_name_error(kv, msg, sizeof(msg)) ||
+                    meta_label_value_error(eq + 1, msg, sizeof(msg))) {
+                        json_decref(out);
+                        return error_set(err, -EINVAL, "invalid node label \"%s=%s\": %s", kv,
+                                         eq + 1, msg);
+                }
+                json_object_set_new(out, kv, json_string(eq + 1));
+                p = c ? c + 1 : NULL;
+        }
+        json_decref(*ret);
+        *ret = out;
+        return 0;
+}
+
+int kubelet_node_taints_parse(const char *s, json_t **ret, struct error *err)
+{
+        json_t *out = *ret ? json_incref(*ret) : json_array();
+        for (const char *p = s; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t)(c - p) : strlen(p);
+                _cleanup_free_ char *t = xstrndup(p, len);
+                char *colon = strrchr(t, ':');
+                char msg[256];
+                const char *effect = colon ? colon + 1 : "";
+                if (!colon || (strcmp(effect, "NoSchedule") && strcmp(effect, "PreferNoSchedule") &&
+                               strcmp(effect, "NoExecute"))) {
+                        json_decref(out);
+                        return error_set(err, -EINVAL,
+                                         "invalid node taint \"%s\": want key[=value]:effect with "
+                                         "effect NoSchedule, PreferNoSchedule or NoExecute",
+                                         t);
+                }
+                *colon = 0;
+                char *eq = strchr(t, '=');
+                if (eq)
+                        *eq = 0;
+                if (meta_qualified_name_error(t, msg, sizeof(msg)) ||
+                    (eq && meta_label_value_error(eq + 1, msg, sizeof(msg)))) {
+                        json_decref(out);
+                        return error_set(err, -EINVAL, "invalid node taint key/value %s: %s", t,
+                                         msg);
+                }
+                json_t *o = json_pack("{s:s}", "key", t);
+                if (eq && eq[1])
+                        json_object_set_new(o, "value", json_string(eq + 1));
+                json_object_set_new(o, "effect", json_string(effect));
+                json_array_append_new(out, o);
+                p = c ? c + 1 : NULL;
+        }
+        json_decref(*ret);
+        *ret = out;
+        return 0;
+}
 
 void kubelet_node_detect_ip(char buf[static 64])
 {
@@ -161,10 +235,13 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
         _cleanup_free_ char *mem = xasprintf("%lldKi", (long long)mem_total_kib());
         struct statvfs sv;
         _cleanup_free_ char *eph = NULL;
-        if (statvfs(cfg->data_dir ? cfg->data_dir : "/", &sv) == 0)
+        int64_t eph_bytes = 0;
+        if (statvfs(cfg->data_dir ? cfg->data_dir : "/", &sv) == 0) {
                 eph = xasprintf("%lluKi", (unsigned long long)sv.f_blocks * sv.f_frsize / 1024ULL);
-        else
+                eph_bytes = (int64_t)(sv.f_blocks * sv.f_frsize / 1024ULL * 1024ULL);
+        } else {
                 eph = xstrdup("0");
+        }
         _cleanup_free_ char *machine_id = read_line("/etc/machine-id");
         _cleanup_free_ char *boot_id = read_line("/proc/sys/kernel/random/boot_id");
         _cleanup_free_ char *uuid = read_line("/sys/class/dmi/id/product_uuid");
@@ -177,7 +254,11 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
         if (cfg->control_plane)
                 json_object_set_new(labels, "node-role.kubernetes.io/control-plane",
                                     json_string("true"));
+        if (cfg->labels)
+                json_object_update(labels, cfg->labels);
         json_t *spec = json_object();
+        if (json_array_size(cfg->taints))
+                json_object_set_new(spec, "taints", json_deep_copy(cfg->taints));
         if (cfg->pod_cidr) {
                 json_object_set_new(spec, "podCIDR", json_string(cfg->pod_cidr));
                 json_object_set_new(spec, "podCIDRs", json_pack("[s]", cfg->pod_cidr));
@@ -185,20 +266,49 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
         json_t *capacity = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cpu", cpu, "memory", mem,
                                      "pods", "110", "ephemeral-storage", eph, "hugepages-1Gi", "0",
                                      "hugepages-2Mi", "0");
+        /* allocatable = capacity - kube/system reserved - hard eviction threshold */
+        const struct eviction_threshold *hard = cfg->ev ? eviction_thresholds(cfg->ev) : NULL;
+        int64_t mem_b = mem_total_kib() * 1024;
+        int64_t eph_b = eph_bytes;
+        int64_t a_cpu = (ncpu > 0 ? ncpu : 1) * 1000 - cfg->reserved.cpu_millis;
+        int64_t a_mem =
+                mem_b - cfg->reserved.memory -
+                (hard ? eviction_threshold_value(&hard[EVICTION_MEMORY_AVAILABLE], mem_b) : 0);
+        int64_t a_eph =
+                eph_b - cfg->reserved.ephemeral -
+                (hard ? eviction_threshold_value(&hard[EVICTION_NODEFS_AVAILABLE], eph_b) : 0);
+        struct quantity qc = quantity_from_milli(MAX(a_cpu, 0), QUANTITY_DECIMAL_SI);
+        struct quantity qm = quantity_from_int(MAX(a_mem, 0), QUANTITY_BINARY_SI);
+        struct quantity qe = quantity_from_int(MAX(a_eph, 0), QUANTITY_BINARY_SI);
+        char bc[QUANTITY_STR_MAX], bm[QUANTITY_STR_MAX], be[QUANTITY_STR_MAX];
+        json_t *allocatable =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "cpu", quantity_format(&qc, bc),
+                          "memory", quantity_format(&qm, bm), "pods", "110", "ephemeral-storage",
+                          quantity_format(&qe, be), "hugepages-1Gi", "0", "hugepages-2Mi", "0");
+        struct eviction_pressure pr = eviction_pressure_get(cfg->ev);
         json_t *conds = json_array();
+        json_array_append_new(
+                conds, pr.memory
+                               ? condition("MemoryPressure", "True", "KubeletHasInsufficientMemory",
+                                           "kubelet has insufficient memory available", hb, hb)
+                               : condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                                           "kubelet has sufficient memory available", hb, hb));
+        json_array_append_new(
+                conds, pr.disk ? condition("DiskPressure", "True", "KubeletHasDiskPressure",
+                                           "kubelet has disk pressure", hb, hb)
+                               : condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
+                                           "kubelet has no disk pressure", hb, hb));
         json_array_append_new(conds,
-                              condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
-                                        "kubelet has sufficient memory available", hb, hb));
-        json_array_append_new(conds, condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
-                                               "kubelet has no disk pressure", hb, hb));
-        json_array_append_new(conds, condition("PIDPressure", "False", "KubeletHasSufficientPID",
-                                               "kubelet has sufficient PID available", hb, hb));
+                              pr.pid ? condition("PIDPressure", "True", "KubeletHasInsufficientPID",
+                                                 "kubelet has insufficient PID available", hb, hb)
+                                     : condition("PIDPressure", "False", "KubeletHasSufficientPID",
+                                                 "kubelet has sufficient PID available", hb, hb));
         json_array_append_new(conds, condition("Ready", "True", "KubeletReady",
                                                "kubelet is posting ready status", hb, hb));
         json_t *status = json_pack(
                 "{s:o, s:O, s:o, s:[{s:s, s:s}, {s:s, s:s}], s:{s:{s:i}},"
                 " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:o}",
-                "capacity", capacity, "allocatable", capacity, "conditions", conds, "addresses",
+                "capacity", capacity, "allocatable", allocatable, "conditions", conds, "addresses",
                 "type", "InternalIP", "address", cfg->node_ip, "type", "Hostname", "address",
                 cfg->node_name, "daemonEndpoints", "kubeletEndpoint", "Port", cfg->port, "nodeInfo",
                 "machineID", machine_id ? machine_id : "", "systemUUID",
@@ -213,18 +323,23 @@ json_t *kubelet_node_build(const struct kubelet_node_config *cfg, int64_t now)
                          status);
 }
 
-/* Keep lastTransitionTime of conditions from the first heartbeat (they never change here). */
+/* lastTransitionTime of each condition: the heartbeat at which its status last changed. */
 static void fix_transitions(struct kubelet_node *n, json_t *node)
 {
         json_t *c;
         size_t i;
-        if (!n->ready_since[0])
-                snprintf(n->ready_since, sizeof(n->ready_since), "%s",
-                         kjson_str(json_array_get(kjson_get(node, "status.conditions"), 0),
-                                   "lastTransitionTime")
-                                 ?: "");
         json_array_foreach(kjson_get(node, "status.conditions"), i, c)
-                json_object_set_new(c, "lastTransitionTime", json_string(n->ready_since));
+        {
+                if (i >= ARRAY_SIZE(n->conds))
+                        break;
+                const char *st = kjson_str(c, "status") ?: "";
+                if (strcmp(n->conds[i].status, st)) {
+                        snprintf(n->conds[i].status, sizeof(n->conds[i].status), "%s", st);
+                        snprintf(n->conds[i].since, sizeof(n->conds[i].since), "%s",
+                                 kjson_str(c, "lastTransitionTime") ?: "");
+                }
+                json_object_set_new(c, "lastTransitionTime", json_string(n->conds[i].since));
+        }
 }
 
 static int register_node(struct kubelet_node *n, struct kclient *c, json_t *node, struct error *err)
@@ -372,6 +487,8 @@ int kubelet_node_start(const struct kubelet_node_config *cfg, struct kubelet_nod
         n->cfg.pod_cidr = dup_or_null(cfg->pod_cidr);
         n->cfg.data_dir = dup_or_null(cfg->data_dir);
         n->cfg.runtime_version = dup_or_null(cfg->runtime_version);
+        n->cfg.labels = cfg->labels ? json_deep_copy(cfg->labels) : NULL;
+        n->cfg.taints = cfg->taints ? json_deep_copy(cfg->taints) : NULL;
         pthread_mutex_init(&n->lock, NULL);
         pthread_cond_init(&n->cond, NULL);
         int r = -pthread_create(&n->thread, NULL, node_main, n);
@@ -383,11 +500,22 @@ int kubelet_node_start(const struct kubelet_node_config *cfg, struct kubelet_nod
                 free((char *)n->cfg.pod_cidr);
                 free((char *)n->cfg.data_dir);
                 free((char *)n->cfg.runtime_version);
+                json_decref(n->cfg.labels);
+                json_decref(n->cfg.taints);
                 free(n);
                 return error_set(err, r, "node: thread");
         }
         *ret = n;
         return 0;
+}
+
+void kubelet_node_kick(struct kubelet_node *n)
+{
+        if (!n)
+                return;
+        pthread_mutex_lock(&n->lock);
+        pthread_cond_broadcast(&n->cond);
+        pthread_mutex_unlock(&n->lock);
 }
 
 void kubelet_node_stop(struct kubelet_node *n)
@@ -407,5 +535,7 @@ void kubelet_node_stop(struct kubelet_node *n)
         free((char *)n->cfg.pod_cidr);
         free((char *)n->cfg.data_dir);
         free((char *)n->cfg.runtime_version);
+        json_decref(n->cfg.labels);
+        json_decref(n->cfg.taints);
         free(n);
 }

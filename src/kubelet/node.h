@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "kubelet/eviction.h"
 
 struct kubelet_node;
 
@@ -18,7 +19,20 @@ struct kubelet_node_config {
         int port;                    /* kubelet port, daemonEndpoints */
         bool control_plane;          /* label node-role.kubernetes.io/control-plane=true */
         const char *runtime_version; /* "crun://1.8.1" */
+        struct eviction *ev;         /* pressure conditions and thresholds; may be NULL */
+        struct eviction_reserved reserved; /* --kube-reserved + --system-reserved */
+        json_t *labels;              /* --node-label: {k: v}, may be NULL (borrowed) */
+        json_t *taints;              /* --node-taint: [{key, value, effect}], may be NULL */
 };
+
+/* Pure: "--node-label" text "k=v,k2=v2" into {k: v} (added to *ret, created if NULL). Keys and
+ * values are checked like metadata.labels. -EINVAL with a message. */
+int kubelet_node_labels_parse(const char *s, json_t **ret, struct error *err);
+/* Pure: "--node-taint" text "key=value:Effect,key:Effect" into [{key, value?, effect}] (appended
+ * to *ret, created if NULL). Effect: NoSchedule, PreferNoSchedule or NoExecute. -EINVAL. */
+int kubelet_node_taints_parse(const char *s, json_t **ret, struct error *err);
+/* Wake the heartbeat now (a condition changed). */
+void kubelet_node_kick(struct kubelet_node *n);
 
 int kubelet_node_start(const struct kubelet_node_config *cfg, struct kubelet_node **ret,
                        struct error *err);

@@ -87,6 +87,7 @@ struct kpod {
         size_t n_init;       /* ctrs[0..n_init) are the init containers */
         char *failed_reason; /* pod-level failure (DeadlineExceeded) */
         char *failed_message;
+        char *evict_message; /* protected by ps->lock: set by podsync_pod_evict */
         bool volumes_ready;
         int64_t volumes_refresh_ms; /* monotonic ms of the next refresh */
         char *mount_error;          /* last FailedMount message (one event per change) */
@@ -258,6 +259,7 @@ static void kpod_free(struct kpod *p)
         free(p->pod_ip);
         free(p->failed_reason);
         free(p->failed_message);
+        free(p->evict_message);
         free(p->mount_error);
         json_decref(p->pod);
         json_decref(p->published);
@@ -1381,6 +1383,33 @@ static void dns_from_spec(struct podsync *ps, json_t *spec, const char *ns, stru
 }
 
 /* Returns the delay (ms) until the next sync, -1 for none, or -2 when the record is finished. */
+/* Fail the whole pod (activeDeadlineSeconds, eviction): phase Failed with reason/message, an
+ * event, the status sent first (as the kubelet's status manager), then SIGTERM to the running
+ * containers (SIGKILL after grace seconds, from the terminal-pod sync; grace 0: at once). */
+static void fail_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
+                     const char *reason, const char *message, const char *evtype, int grace)
+{
+        p->failed_reason = xstrdup(reason);
+        p->failed_message = xstrdup(message);
+        emit_event(ps, kc, p, NULL, evtype, reason, "%s", p->failed_message);
+        send_status(ps, kc, p, pod);
+        for (size_t i = 0; i < p->n_ctrs; i++) {
+                struct kctr *c = &p->ctrs[i];
+                if (!c->id || c->phase != KUBELET_CTR_RUNNING)
+                        continue;
+                _cleanup_free_ char *field = ctr_field(c);
+                emit_event(ps, kc, p, field, "Normal", "Killing", "Stopping container %s", c->name);
+                /* SIGTERM now; the terminal-pod sync below sends SIGKILL after
+                 * the grace period and records the exits */
+                if (grace <= 0 || runtime_container_kill(ps->rt, c->id, "TERM", NULL) < 0)
+                        runtime_container_kill(ps->rt, c->id, "KILL", NULL);
+                else
+                        c->kill_at = now_s() + grace;
+        }
+        if (ps->probes)
+                probes_container_remove(ps->probes, p->uid, NULL);
+}
+
 static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, json_t *pod,
                         bool gone)
 {
@@ -1497,36 +1526,24 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                         next = VOLUME_REFRESH_MS;
         }
 
+        /* eviction by the eviction manager (hard threshold: no grace period) */
+        pthread_mutex_lock(&ps->lock);
+        _cleanup_free_ char *evict = TAKE_PTR(p->evict_message);
+        pthread_mutex_unlock(&ps->lock);
+        if (evict && !terminal && !p->failed_reason) {
+                fail_pod(ps, kc, p, pod, "Evicted", evict, "Warning", 0);
+                return 200;
+        }
+
         /* activeDeadlineSeconds: kill everything, phase Failed / DeadlineExceeded */
         json_t *ads = kjson_get(pod, "spec.activeDeadlineSeconds");
         if (!terminal && json_is_integer(ads) && p->start_time) {
                 int64_t left = p->start_time + json_integer_value(ads) - now_s();
                 if (left <= 0 && !p->failed_reason) {
-                        p->failed_reason = xstrdup("DeadlineExceeded");
-                        p->failed_message = xstrdup("Pod was active on the node longer than the "
-                                                    "specified deadline");
-                        emit_event(ps, kc, p, NULL, "Normal", "DeadlineExceeded", "%s",
-                                   p->failed_message);
-                        /* the status first (as the kubelet's status manager), then the kill */
-                        send_status(ps, kc, p, pod);
-                        int grace = (int)kjson_int(pod, "spec.terminationGracePeriodSeconds", 30);
-                        for (size_t i = 0; i < p->n_ctrs; i++) {
-                                struct kctr *c = &p->ctrs[i];
-                                if (!c->id || c->phase != KUBELET_CTR_RUNNING)
-                                        continue;
-                                _cleanup_free_ char *field = ctr_field(c);
-                                emit_event(ps, kc, p, field, "Normal", "Killing",
-                                           "Stopping container %s", c->name);
-                                /* SIGTERM now; the terminal-pod sync below sends SIGKILL after
-                                 * the grace period and records the exits */
-                                if (grace <= 0 ||
-                                    runtime_container_kill(ps->rt, c->id, "TERM", NULL) < 0)
-                                        runtime_container_kill(ps->rt, c->id, "KILL", NULL);
-                                else
-                                        c->kill_at = now_s() + grace;
-                        }
-                        if (ps->probes)
-                                probes_container_remove(ps->probes, p->uid, NULL);
+                        fail_pod(ps, kc, p, pod, "DeadlineExceeded",
+                                 "Pod was active on the node longer than the specified deadline",
+                                 "Normal",
+                                 (int)kjson_int(pod, "spec.terminationGracePeriodSeconds", 30));
                         return 200;
                 }
                 if (left > 0 && (next < 0 || left * 1000 < next))
@@ -1879,6 +1896,38 @@ size_t podsync_count(struct podsync *ps)
                 n++;
         pthread_mutex_unlock(&ps->lock);
         return n;
+}
+
+json_t *podsync_pods_active(struct podsync *ps)
+{
+        json_t *arr = json_array();
+        pthread_mutex_lock(&ps->lock);
+        for (struct kpod *p = ps->pods; p; p = p->next) {
+                const char *ph = kjson_str(p->published, "phase");
+                if (p->gone || !p->pod || is_terminal(p->pod) || p->evict_message ||
+                    (ph && (!strcmp(ph, "Succeeded") || !strcmp(ph, "Failed"))))
+                        continue;
+                if (!p->published || !kjson_str(p->pod, "metadata.uid"))
+                        continue;
+                json_array_append_new(arr, json_deep_copy(p->pod));
+        }
+        pthread_mutex_unlock(&ps->lock);
+        return arr;
+}
+
+int podsync_pod_evict(struct podsync *ps, const char *uid, const char *message)
+{
+        int r = -ENOENT;
+        pthread_mutex_lock(&ps->lock);
+        struct kpod *p = find_uid_locked(ps, uid);
+        if (p && !p->gone) {
+                free(p->evict_message);
+                p->evict_message = xstrdup(message);
+                schedule_locked(ps, p, 0);
+                r = 0;
+        }
+        pthread_mutex_unlock(&ps->lock);
+        return r;
 }
 
 int podsync_log_lookup(struct podsync *ps, const char *ns, const char *name, const char *ctr,

@@ -28,6 +28,13 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
 /* Stop the workers (waiting for running syncs) and the informer; containers keep running. */
 void podsync_stop(struct podsync *ps);
 
+/* Deep copies of the pods this node runs that are not terminal or being failed (for the
+ * eviction manager). New array. */
+json_t *podsync_pods_active(struct podsync *ps);
+/* Evict the pod with uid: its next sync fails it (phase Failed, reason Evicted, message) and
+ * kills its containers at once. -ENOENT unknown pod. */
+int podsync_pod_evict(struct podsync *ps, const char *uid, const char *message);
+
 /* For the logs endpoint: the CRI log file of container ctr of pod ns/name (previous: the run
  * before the current one) — *ret_path malloc'd — and whether that run is still going
  * (*ret_running; false for previous). Errors: -ENOENT no such pod/container (message),

@@ -322,6 +322,16 @@ const char *runtime_get_cluster_domain(const struct runtime *rt)
         return rt->cluster_domain;
 }
 
+const struct cgroup_host *runtime_get_cgroup_host(const struct runtime *rt)
+{
+        return &rt->cg;
+}
+
+const char *runtime_get_cgroup_root(const struct runtime *rt)
+{
+        return rt->cgroup_root;
+}
+
 int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct error *err)
 {
         static const char *const crun_c[] = {"/usr/bin/crun", "/usr/local/bin/crun", NULL};

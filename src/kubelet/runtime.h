@@ -59,6 +59,9 @@ const char *runtime_get_version(const struct runtime *rt);
 /* The nameserver and cluster domain of ClusterFirst pods (borrowed from rt). */
 const char *runtime_get_cluster_dns(const struct runtime *rt);
 const char *runtime_get_cluster_domain(const struct runtime *rt);
+/* The host's cgroup layout and the kubepods root ("/kubepods"), borrowed from rt. */
+const struct cgroup_host *runtime_get_cgroup_host(const struct runtime *rt);
+const char *runtime_get_cgroup_root(const struct runtime *rt);
 
 /* ---- pod sandboxes ---- */
 

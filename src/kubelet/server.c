@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -13,6 +14,7 @@
 #include "kubelet/logs.h"
 #include "kubelet/exec.h"
 #include "kubelet/portforward.h"
+#include "kubelet/stats.h"
 
 #define COMP "kubelet"
 #define LOGS_MAX_READ (64u << 20) /* a non-follow answer reads at most the last 64 MiB */
@@ -24,6 +26,8 @@ struct kubelet_server {
         char *bind_address, *cert_file, *key_file, *client_ca_file;
         int port;
         struct podsync *ps;
+        struct eviction *ev;
+        char *node_name;
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -279,6 +283,34 @@ static void serve_logs(struct kubelet_server *s, struct http_req *req, const cha
         http_server_add_timer(s->http, FOLLOW_TICK_MS, follow_tick, f);
 }
 
+/* /stats/summary, /metrics/resource, /metrics/cadvisor from the eviction manager's latest
+ * snapshot (collected every interval, as cAdvisor's housekeeping). */
+static void serve_stats(struct kubelet_server *s, struct http_req *req, const char *path)
+{
+        struct stats_snapshot snap;
+        if (eviction_snapshot_get(s->ev, &snap) < 0) {
+                respond_text(req, 503, "stats not collected yet");
+                return;
+        }
+        if (!strcmp(path, "/stats/summary") || !strcmp(path, "/stats/summary/")) {
+                struct sysinfo si;
+                struct timespec boot = {0};
+                if (sysinfo(&si) == 0)
+                        boot.tv_sec = time(NULL) - si.uptime;
+                json_t *sum = stats_summary_json(&snap, s->node_name, &boot);
+                _cleanup_free_ char *body = json_dumps(sum, JSON_INDENT(2));
+                json_decref(sum);
+                http_req_respond(req, 200, "application/json", body, strlen(body));
+        } else {
+                _cleanup_free_ char *body = !strcmp(path, "/metrics/cadvisor")
+                                                    ? stats_metrics_cadvisor(&snap)
+                                                    : stats_metrics_resource(&snap);
+                http_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", body,
+                                 strlen(body));
+        }
+        stats_snapshot_clear(&snap);
+}
+
 static void handle(struct http_req *req, void *ud)
 {
         struct kubelet_server *s = ud;
@@ -306,6 +338,11 @@ static void handle(struct http_req *req, void *ud)
         }
         if (!strncmp(path, "/containerLogs/", 15)) {
                 serve_logs(s, req, path + 15);
+                return;
+        }
+        if (!strncmp(path, "/stats/summary", 14) || !strcmp(path, "/metrics/resource") ||
+            !strcmp(path, "/metrics/cadvisor")) {
+                serve_stats(s, req, path);
                 return;
         }
         respond_text(req, 404, "404 page not found");
@@ -389,6 +426,8 @@ int kubelet_server_start(const struct kubelet_server_config *cfg, struct kubelet
         s->client_ca_file = dup_or_null(cfg->client_ca_file);
         s->port = cfg->port;
         s->ps = cfg->ps;
+        s->ev = cfg->ev;
+        s->node_name = xstrdup(cfg->node_name ? cfg->node_name : "");
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->cond, NULL);
         int r = -pthread_create(&s->thread, NULL, server_main, s);
@@ -397,6 +436,7 @@ int kubelet_server_start(const struct kubelet_server_config *cfg, struct kubelet
                 free(s->cert_file);
                 free(s->key_file);
                 free(s->client_ca_file);
+                free(s->node_name);
                 free(s);
                 return error_set(err, r, "kubelet server: thread");
         }
@@ -421,5 +461,6 @@ void kubelet_server_stop(struct kubelet_server *s)
         free(s->cert_file);
         free(s->key_file);
         free(s->client_ca_file);
+        free(s->node_name);
         free(s);
 }

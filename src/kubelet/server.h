@@ -10,6 +10,7 @@
  * API server presents kubelet-client.crt): 401 otherwise. */
 #pragma once
 #include "common/error.h"
+#include "kubelet/eviction.h"
 #include "kubelet/podsync.h"
 
 struct kubelet_server;
@@ -20,6 +21,8 @@ struct kubelet_server_config {
         const char *cert_file, *key_file; /* NULL cert_file: plain HTTP (tests only) */
         const char *client_ca_file;
         struct podsync *ps; /* borrowed; must outlive the server */
+        struct eviction *ev; /* stats snapshots (borrowed); NULL: /stats answers 503 */
+        const char *node_name;
 };
 
 /* Start the server thread. If the certificate files do not exist yet, the thread retries every
