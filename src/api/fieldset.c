@@ -754,6 +754,47 @@ static void modified_rec(struct walk *w, const json_t *inter, const json_t *old,
         }
 }
 
+static bool is_value_struct(const struct walk *w, const char *field)
+{
+        return w->s && w->s->value_struct && field && w->s->value_struct(w->s, w->path, field);
+}
+
+/* In the added (or removed) set d, whose members are absent from the other side (cur: its
+ * value at this node, NULL if absent; mine: this side's value): mark each non-leaf node absent
+ * there as a member itself, and drop null leaves the other side has implicitly (a zero typed
+ * object holds null there). */
+static void mark_appeared(struct walk *w, json_t *d, const json_t *mine, const json_t *cur,
+                          const char *field, int depth)
+{
+        if (depth > FIELDSET_MAX_DEPTH || !json_is_object(d))
+                return;
+        const char *k;
+        json_t *dn;
+        void *tmp;
+        json_object_foreach_safe(d, tmp, k, dn)
+        {
+                if (!strcmp(k, "."))
+                        continue;
+                size_t idx;
+                const json_t *oc = cur ? step(w, cur, k, field, &idx) : NULL;
+                const json_t *mc = mine ? step(w, mine, k, field, &idx) : NULL;
+                bool f = k[0] == 'f';
+                size_t saved = f ? path_push(w, k + 2) : w->plen;
+                bool always = !oc && f && is_value_struct(w, k + 2);
+                if (!json_object_size(dn)) {
+                        if (always && json_is_null(mc))
+                                json_object_del(d, k);
+                } else {
+                        if (!oc && !always)
+                                json_object_set_new(dn, ".", json_object());
+                        mark_appeared(w, dn, mc, oc, f ? k + 2 : field, depth + 1);
+                        if (fieldset_empty(dn))
+                                json_object_del(d, k);
+                }
+                path_pop(w, saved);
+        }
+}
+
 int fieldset_compare(const json_t *old, const json_t *new, const struct fieldset_schema *s,
                      json_t **ret_added, json_t **ret_removed, json_t **ret_modified,
                      struct error *err)
@@ -771,8 +812,14 @@ int fieldset_compare(const json_t *old, const json_t *new, const struct fieldset
         json_t *mod = json_object();
         _cleanup_(json_decrefp) json_t *prefix = json_array();
         modified_rec(&w, inter, old, new, prefix, mod, 0);
-        *ret_added = fieldset_difference(sn, so);
-        *ret_removed = fieldset_difference(so, sn);
+        json_t *added = fieldset_difference(sn, so);
+        json_t *removed = fieldset_difference(so, sn);
+        struct walk wa = {.s = s};
+        mark_appeared(&wa, added, new, old, NULL, 0);
+        struct walk wr = {.s = s};
+        mark_appeared(&wr, removed, old, new, NULL, 0);
+        *ret_added = added;
+        *ret_removed = removed;
         *ret_modified = mod;
         return 0;
 }

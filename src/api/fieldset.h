@@ -35,6 +35,11 @@ struct fieldset_schema {
                      const json_t *sample, struct fieldset_list_info *ret);
         /* Is the object at path replaced as a whole (structType/mapType atomic)? */
         bool (*atomic)(const struct fieldset_schema *s, const char *path, const char *field);
+        /* Is the field at path always present in a typed object (a Go value struct such as
+         * metadata, spec, template, or a field without omitempty)? Objects that are absent and
+         * appear (pointers, maps, lists) are themselves added or removed in a comparison;
+         * these only through their fields. NULL: none (unstructured custom resources). */
+        bool (*value_struct)(const struct fieldset_schema *s, const char *path, const char *field);
         const void *userdata;
 };
 
@@ -70,8 +75,10 @@ int fieldset_from_object(const json_t *obj, const struct fieldset_schema *s, jso
  * associative lists per key, set lists as sets, everything else is replaced. A null in the
  * config removes the field. */
 json_t *fieldset_merge(const json_t *live, const json_t *config, const struct fieldset_schema *s);
-/* Which fields differ from old to new: added (in new only), removed (in old only), modified
- * (in both, other value). Each out-param gets a new set. */
+/* Which fields differ from old to new (typed.Compare): added (in new only), removed (in old
+ * only), modified (in both, other value). A map, list or pointer struct that appears or goes is
+ * itself a member of added/removed (FieldsV1 ".") besides its fields. Each out-param gets a new
+ * set. */
 int fieldset_compare(const json_t *old, const json_t *new, const struct fieldset_schema *s,
                      json_t **ret_added, json_t **ret_removed, json_t **ret_modified,
                      struct error *err);

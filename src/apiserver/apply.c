@@ -77,6 +77,24 @@ static bool builtin_atomic(const struct fieldset_schema *s, const char *path, co
         return ends_with(path, ".nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
 }
 
+/* The fields of k8s.io/api that a zero typed object already has: non-pointer structs
+ * (ObjectMeta, specs, templates, strategies, ResourceRequirements) and fields without
+ * omitempty (PodSpec.containers is null there): never "added" themselves. */
+static bool builtin_value_struct(const struct fieldset_schema *s, const char *path,
+                                 const char *field)
+{
+        static const char *const value[] = {
+                "metadata",         "spec",           "status",    "template",
+                "strategy",         "updateStrategy", "resources", "jobTemplate",
+                "roleRef",          "containers", /* PodSpec.containers has no omitempty */
+                "creationTimestamp"               /* null in a zero ObjectMeta (templates) */
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(value); i++)
+                if (!strcmp(field, value[i]))
+                        return true;
+        return false;
+}
+
 const struct fieldset_schema *apply_schema(const struct scheme_resource *r)
 {
         /* One schema per resource entry would need storage per entry; the callbacks only need
@@ -86,8 +104,12 @@ const struct fieldset_schema *apply_schema(const struct scheme_resource *r)
                 const struct fieldset_schema *s = custom_hook ? custom_hook(r) : NULL;
                 return s ? s : &unknown;
         }
-        static struct fieldset_schema builtin = {.list = builtin_list, .atomic = builtin_atomic};
-        static struct fieldset_schema service = {.list = builtin_list, .atomic = builtin_atomic};
+        static struct fieldset_schema builtin = {.list = builtin_list,
+                                                 .atomic = builtin_atomic,
+                                                 .value_struct = builtin_value_struct};
+        static struct fieldset_schema service = {.list = builtin_list,
+                                                 .atomic = builtin_atomic,
+                                                 .value_struct = builtin_value_struct};
         if (!*r->group && !strcmp(r->resource, "services")) {
                 service.userdata = r;
                 return &service;

@@ -26,7 +26,13 @@ static bool test_atomic(const struct fieldset_schema *s, const char *path, const
         return !strcmp(field, "selector");
 }
 
-static const struct fieldset_schema schema = {.list = test_list, .atomic = test_atomic};
+static bool test_value(const struct fieldset_schema *s, const char *path, const char *field)
+{
+        return !strcmp(field, "spec") || !strcmp(field, "metadata");
+}
+
+static const struct fieldset_schema schema = {
+        .list = test_list, .atomic = test_atomic, .value_struct = test_value};
 
 static json_t *J(const char *s)
 {
@@ -160,10 +166,9 @@ TEST(update_then_apply_conflict)
         CHECK_EQ_INT(json_array_size(mf), 1);
         CHECK_EQ_STR(kjson_str(json_array_get(mf, 0), "operation"), "Update");
         CHECK_EQ_STR(kjson_str(json_array_get(mf, 0), "time"), "1970-01-01T00:16:40Z");
-        CHECK(same(
-                json_object_get(json_array_get(mf, 0), "fieldsV1"),
-                "{\"f:spec\":{\"f:replicas\":{},\"f:containers\":{\"k:{\\\"name\\\":\\\"c\\\"}\":"
-                "{\".\":{},\"f:name\":{},\"f:image\":{}}}}}"));
+        CHECK(same(json_object_get(json_array_get(mf, 0), "fieldsV1"),
+                   "{\"f:spec\":{\"f:replicas\":{},\"f:containers\":{\".\":{},\"k:{\\\"name\\\":"
+                   "\\\"c\\\"}\":{\".\":{},\"f:name\":{},\"f:image\":{}}}}}"));
         /* server-side apply by "mgr" changing replicas: conflict */
         _cleanup_(json_decrefp) json_t *cfg = J("{\"spec\":{\"replicas\":3}}");
         struct managedfields_op ssa = op("mgr");
@@ -192,7 +197,7 @@ TEST(update_then_apply_conflict)
         CHECK(same(json_object_get(json_array_get(mf2, 0), "fieldsV1"),
                    "{\"f:spec\":{\"f:replicas\":{}}}"));
         CHECK(same(json_object_get(json_array_get(mf2, 1), "fieldsV1"),
-                   "{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"c\\\"}\":"
+                   "{\"f:spec\":{\"f:containers\":{\".\":{},\"k:{\\\"name\\\":\\\"c\\\"}\":"
                    "{\".\":{},\"f:name\":{},\"f:image\":{}}}}}"));
         json_decref(res);
         /* two conflicts */
