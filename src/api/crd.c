@@ -220,9 +220,8 @@ static void validate_column(const json_t *col, const char *path, json_t *causes)
         snprintf(p, sizeof(p), "%s.type", path);
         enum_strings(causes, p, str_at(col, "type"), types, true);
         const char *fmt = str_at(col, "format");
-        static const char *const formats[] = {"int32",    "int64",     "float",    "double",
-                                              "byte",     "date",      "date-time", "password",
-                                              "name",     NULL};
+        static const char *const formats[] = {"int32", "int64",     "float",    "double", "byte",
+                                              "date",  "date-time", "password", "name",   NULL};
         snprintf(p, sizeof(p), "%s.format", path);
         if (fmt && *fmt)
                 enum_strings(causes, p, fmt, formats, false);
@@ -240,8 +239,8 @@ void crd_validate(const json_t *crd, json_t *causes)
         const char *group = str_at(spec, "group");
         const char *plural = str_at(names, "plural");
         if (name && *name) {
-                _cleanup_free_ char *want = xasprintf("%s.%s", plural ? plural : "",
-                                                      group ? group : "");
+                _cleanup_free_ char *want =
+                        xasprintf("%s.%s", plural ? plural : "", group ? group : "");
                 if (strcmp(name, want))
                         meta_cause_add(causes, "FieldValueInvalid", "metadata.name", name,
                                        "must be spec.names.plural+\".\"+spec.group");
@@ -322,7 +321,8 @@ void crd_validate(const json_t *crd, json_t *causes)
                                        NULL, "required when strategy is set to Webhook");
                 if (st && !strcmp(st, "None") && json_object_get(conv, "webhook"))
                         meta_cause_add(causes, "FieldValueForbidden", "spec.conversion.webhook",
-                                       NULL, "should not be set when strategy is not set to Webhook");
+                                       NULL,
+                                       "should not be set when strategy is not set to Webhook");
         }
 }
 
@@ -353,8 +353,7 @@ static int crd_regcomp(regex_t *re, const char *pattern);
 
 enum level { LVL_ROOT, LVL_FIELD, LVL_ITEM };
 
-static void check_node(const json_t *s, const char *path, enum level lvl, int depth,
-                       json_t *causes)
+static void check_node(const json_t *s, const char *path, enum level lvl, int depth, json_t *causes)
 {
         if (!json_is_object(s) || depth > MAX_DEPTH)
                 return;
@@ -380,7 +379,8 @@ static void check_node(const json_t *s, const char *path, enum level lvl, int de
         const json_t *xp = json_object_get(s, "x-kubernetes-preserve-unknown-fields");
         if (json_is_false(xp)) {
                 snprintf(p, sizeof(p), "%s.x-kubernetes-preserve-unknown-fields", path);
-                meta_cause_add_json(causes, "FieldValueInvalid", p, xp, "must be true or undefined");
+                meta_cause_add_json(causes, "FieldValueInvalid", p, xp,
+                                    "must be true or undefined");
         }
         (void)pres;
         static const struct {
@@ -513,6 +513,10 @@ static int crd_regcomp(regex_t *re, const char *pattern)
                         default:
                                 break;
                         }
+                        if (e >= '1' && e <= '9') { /* back-references: not RE2, not linear */
+                                free(out);
+                                return -EINVAL;
+                        }
                         if (rep) {
                                 size_t rl = strlen(rep);
                                 memcpy(out + o, rep, rl);
@@ -593,8 +597,9 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
         json_t *tn = json_string(type_name(v));
         if (is_true(s, "x-kubernetes-int-or-string")) {
                 if (!json_is_integer(v) && !json_is_string(v)) {
-                        snprintf(msg, sizeof(msg), "%s in body must be of type integer,string: \"%s\"",
-                                 name, type_name(v));
+                        snprintf(msg, sizeof(msg),
+                                 "%s in body must be of type integer,string: \"%s\"", name,
+                                 type_name(v));
                         add_cause(c, "FieldValueTypeInvalid", path, tn, msg);
                         json_decref(tn);
                         return;
@@ -716,12 +721,14 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
                 const json_t *mx = json_object_get(s, "maxItems");
                 const json_t *mn = json_object_get(s, "minItems");
                 json_t *n = json_integer((json_int_t)json_array_size(v));
-                if (json_is_integer(mx) && (json_int_t)json_array_size(v) > json_integer_value(mx)) {
+                if (json_is_integer(mx) &&
+                    (json_int_t)json_array_size(v) > json_integer_value(mx)) {
                         snprintf(msg, sizeof(msg), "must have at most %lld items",
                                  (long long)json_integer_value(mx));
                         add_cause(c, "FieldValueTooMany", path, n, msg);
                 }
-                if (json_is_integer(mn) && (json_int_t)json_array_size(v) < json_integer_value(mn)) {
+                if (json_is_integer(mn) &&
+                    (json_int_t)json_array_size(v) < json_integer_value(mn)) {
                         snprintf(msg, sizeof(msg), "%s in body should have at least %lld items",
                                  name, (long long)json_integer_value(mn));
                         add_cause(c, "FieldValueInvalid", path, n, msg);
@@ -759,14 +766,17 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
                 const json_t *mx = json_object_get(s, "maxProperties");
                 const json_t *mn = json_object_get(s, "minProperties");
                 json_t *n = json_integer((json_int_t)json_object_size(v));
-                if (json_is_integer(mx) && (json_int_t)json_object_size(v) > json_integer_value(mx)) {
+                if (json_is_integer(mx) &&
+                    (json_int_t)json_object_size(v) > json_integer_value(mx)) {
                         snprintf(msg, sizeof(msg), "must have at most %lld items",
                                  (long long)json_integer_value(mx));
                         add_cause(c, "FieldValueTooMany", path, n, msg);
                 }
-                if (json_is_integer(mn) && (json_int_t)json_object_size(v) < json_integer_value(mn)) {
-                        snprintf(msg, sizeof(msg), "%s in body should have at least %lld properties",
-                                 name, (long long)json_integer_value(mn));
+                if (json_is_integer(mn) &&
+                    (json_int_t)json_object_size(v) < json_integer_value(mn)) {
+                        snprintf(msg, sizeof(msg),
+                                 "%s in body should have at least %lld properties", name,
+                                 (long long)json_integer_value(mn));
                         add_cause(c, "FieldValueInvalid", path, n, msg);
                 }
                 json_decref(n);
@@ -802,9 +812,8 @@ static void prune_node(const json_t *s, json_t *v, const char *path, json_t *unk
                 void *tmp;
                 json_object_foreach_safe(v, tmp, k, e)
                 {
-                        if ((depth == 0 || emb) &&
-                            (!strcmp(k, "apiVersion") || !strcmp(k, "kind") ||
-                             !strcmp(k, "metadata")))
+                        if ((depth == 0 || emb) && (!strcmp(k, "apiVersion") ||
+                                                    !strcmp(k, "kind") || !strcmp(k, "metadata")))
                                 continue;
                         const json_t *ps = json_object_get(props, k);
                         if (!ps && json_is_object(addl))
@@ -938,8 +947,8 @@ bool crd_status_establish(json_t *crd, const char *now)
         json_t *status = kjson_obj_ensure(crd, "status");
         bool changed = false;
         const json_t *names = kjson_get(crd, "spec.names");
-        if (json_is_object(names) && !json_equal(json_object_get(status, "acceptedNames"),
-                                                 (json_t *)names)) {
+        if (json_is_object(names) &&
+            !json_equal(json_object_get(status, "acceptedNames"), (json_t *)names)) {
                 json_object_set_new(status, "acceptedNames", json_deep_copy(names));
                 changed = true;
         }
@@ -981,14 +990,15 @@ struct crd_served {
         struct scheme_resource res;
         struct strategy strategy;
         struct scheme_subresource subs[3];
-        json_t *crd;            /* own copy */
-        const json_t *version;  /* in crd */
-        const json_t *schema;   /* in crd, or NULL */
+        json_t *crd;           /* own copy */
+        const json_t *version; /* in crd */
+        const json_t *schema;  /* in crd, or NULL */
         char *storage_version;
+        char *storage_api_version; /* "group/<storage version>" */
 };
 
-static const char *const verbs_all[] = {
-        "delete", "deletecollection", "get", "list", "patch", "create", "update", "watch", NULL};
+static const char *const verbs_all[] = {"delete", "deletecollection", "get",   "list", "patch",
+                                        "create", "update",           "watch", NULL};
 static const char *const verbs_sub[] = {"get", "patch", "update", NULL};
 static const char *const no_fields[] = {NULL};
 
@@ -1034,14 +1044,15 @@ static void check_replicas(const json_t *obj, const char *jp, json_t *causes)
                 return;
         if (!json_is_integer(v)) {
                 json_t *z = json_integer(0);
-                _cleanup_free_ char *val = json_is_string(v) ? xstrdup(json_string_value(v))
-                                                             : kjson_dump(v);
+                _cleanup_free_ char *val =
+                        json_is_string(v) ? xstrdup(json_string_value(v)) : kjson_dump(v);
                 const char *goty = json_is_string(v)    ? "string"
                                    : json_is_real(v)    ? "float64"
                                    : json_is_boolean(v) ? "bool"
                                                         : "map[string]interface {}";
                 char msg[512];
-                snprintf(msg, sizeof(msg), ".%s accessor error: %s is of the type %s, expected int64",
+                snprintf(msg, sizeof(msg),
+                         ".%s accessor error: %s is of the type %s, expected int64",
                          jp + (*jp == '.'), val, goty);
                 meta_cause_add_json(causes, "FieldValueInvalid", jp, z, msg);
                 json_decref(z);
@@ -1091,6 +1102,7 @@ static void served_add(struct scheme_resource **arr, size_t *n, size_t *cap, con
         const char *vname = str_at(s->version, "name");
         const char *sv = storage_version_of(s->crd);
         s->storage_version = xstrdup(sv ? sv : vname);
+        s->storage_api_version = xasprintf("%s/%s", group, s->storage_version);
         s->schema = kjson_get(s->version, "schema.openAPIV3Schema");
         struct scheme_resource *r = &s->res;
         r->group = xstrdup(group);
@@ -1115,8 +1127,8 @@ static void served_add(struct scheme_resource **arr, size_t *n, size_t *cap, con
                 s->subs[ns++] = (struct scheme_subresource){"scale", "Scale", verbs_sub,
                                                             "autoscaling", "v1"};
         if (status)
-                s->subs[ns++] = (struct scheme_subresource){"status", r->kind, verbs_sub, NULL,
-                                                            NULL};
+                s->subs[ns++] =
+                        (struct scheme_subresource){"status", r->kind, verbs_sub, NULL, NULL};
         r->subresources = s->subs;
         struct strategy *st = &s->strategy;
         st->group = r->group;
@@ -1181,6 +1193,21 @@ const json_t *crd_served_crd(const struct scheme_resource *r)
 const char *crd_served_storage_version(const struct scheme_resource *r)
 {
         return r->custom ? ((const struct crd_served *)r->custom)->storage_version : r->version;
+}
+
+const char *crd_storage_api_version(const char *api_version, const char *kind)
+{
+        if (!api_version || !kind || !strchr(api_version, '/'))
+                return NULL;
+        size_t n;
+        const struct scheme_resource *rs = scheme_custom_resources(&n);
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(rs[i].api_version, api_version) || strcmp(rs[i].kind, kind))
+                        continue;
+                const struct crd_served *s = rs[i].custom;
+                return strcmp(s->storage_api_version, api_version) ? s->storage_api_version : NULL;
+        }
+        return NULL;
 }
 
 /* ---- JSONPath (the simple subset printer columns use) ---- */
@@ -1255,7 +1282,7 @@ const json_t *crd_jsonpath(const json_t *obj, const char *path)
 
 #define NAME_DESC                                                                                  \
         "Name must be unique within a namespace. Is required when creating resources, although "   \
-        "some resources may allow a client to request the generation of an appropriate name "     \
+        "some resources may allow a client to request the generation of an appropriate name "      \
         "automatically. Name is primarily intended for creation idempotence and configuration "    \
         "definition. Cannot be updated. More info: "                                               \
         "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
@@ -1280,9 +1307,9 @@ static json_t *columns_of(const struct scheme_resource *r)
 json_t *crd_table_columns(const struct scheme_resource *r)
 {
         json_t *a = json_array();
-        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Name", "type",
-                                           "string", "format", "name", "description", NAME_DESC,
-                                           "priority", 0));
+        json_array_append_new(a,
+                              json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Name", "type", "string",
+                                        "format", "name", "description", NAME_DESC, "priority", 0));
         json_t *cols = columns_of(r);
         size_t i;
         json_t *c;

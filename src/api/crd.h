@@ -50,6 +50,10 @@ const json_t *crd_served_schema(const struct scheme_resource *r);
 const json_t *crd_served_crd(const struct scheme_resource *r);
 /* The storage version's name. */
 const char *crd_served_storage_version(const struct scheme_resource *r);
+/* For an object of a custom resource served in a version other than the storage version: the
+ * storage apiVersion ("group/v1") it is stored under (conversion None changes only apiVersion);
+ * NULL otherwise. */
+const char *crd_storage_api_version(const char *api_version, const char *kind);
 
 /* ---- structural schema operations on a custom resource ---- */
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/crd.h"
 #include "api/events.h"
 #include "api/protobuf.h"
 #include "apiserver/audit.h"
@@ -153,6 +154,11 @@ char *apiserver_obj_encode(const json_t *obj, size_t *ret_len)
         const char *av = json_string_value(json_object_get(obj, "apiVersion"));
         bool event_v1 = av && !strcmp(av, "events.k8s.io/v1");
         json_t *copy = event_v1 ? events_to_core(obj) : json_copy((json_t *)obj);
+        /* custom resources are stored in their CRD's storage version */
+        const char *sav =
+                crd_storage_api_version(av, json_string_value(json_object_get(obj, "kind")));
+        if (sav)
+                json_object_set_new(copy, "apiVersion", json_string(sav));
         json_t *meta = json_object_get(copy, "metadata");
         if (json_is_object(meta)) {
                 json_t *m2 = json_copy(meta);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/crd.h"
 #include "api/labels.h"
 #include "apiserver/cacher.h"
 #include "apiserver/metrics.h"
@@ -119,6 +120,17 @@ static void send_obj(struct watcher *w, enum cacher_line_type t, struct cacher_o
                                     json_sprintf("%lld", (long long)o->rev));
                 _cleanup_(json_decrefp) json_t *line =
                         json_pack("{s:s,s:o}", "type", line_names[t], "object", t_obj);
+                send_json_line(w, line);
+                return;
+        }
+        if (w->res->custom && strcmp(w->res->version, crd_served_storage_version(w->res))) {
+                /* conversion None: the stored object under the watched version's apiVersion */
+                _cleanup_(json_decrefp) json_t *obj = cacher_obj_json(o);
+                if (!obj)
+                        return;
+                json_object_set_new(obj, "apiVersion", json_string(scheme_api_version(w->res)));
+                _cleanup_(json_decrefp) json_t *line =
+                        json_pack("{s:s,s:O}", "type", line_names[t], "object", obj);
                 send_json_line(w, line);
                 return;
         }
@@ -368,6 +380,10 @@ bool watch_list_cached(struct rq *q, const struct labels_selector *ls,
 {
         struct apiserver *a = q->a;
         if (!a->cacher || !cacher_ready(a->cacher))
+                return false;
+        /* the cache holds custom resources in their storage version; others from the store,
+         * decoded under the requested version (conversion None) */
+        if (q->res->custom && strcmp(q->res->version, crd_served_storage_version(q->res)))
                 return false;
         const char *cont = http_req_query(q->req, "continue");
         const char *rvm = http_req_query(q->req, "resourceVersionMatch");
