@@ -26,8 +26,7 @@ static void purge(struct apiserver *a, const char *prefix)
         }
         for (size_t i = 0; i < l.n_items; i++) {
                 struct error e2 = {0};
-                if (store_delete(a->store, l.items[i].key, 0, NULL, &e2) < 0 &&
-                    e2.code != -ENOENT)
+                if (store_delete(a->store, l.items[i].key, 0, NULL, &e2) < 0 && e2.code != -ENOENT)
                         log_warn(COMP, "deleting %s: %s", l.items[i].key, error_msg(&e2));
         }
         if (l.n_items)
@@ -62,8 +61,7 @@ static int write_back(struct apiserver *a, const struct scheme_resource *r, cons
 
 /* A CRD being deleted with the cleanup finalizer: delete its instances, then the finalizer
  * (and the CRD when it was the last one). */
-static void finalize(struct apiserver *a, const struct scheme_resource *r, json_t *crd,
-                     int64_t rev)
+static void finalize(struct apiserver *a, const struct scheme_resource *r, json_t *crd, int64_t rev)
 {
         const char *group = kjson_str(crd, "spec.group");
         const char *plural = kjson_str(crd, "spec.names.plural");
@@ -148,8 +146,7 @@ void crdsync_run(struct apiserver *a)
                 {
                         const char *g = kjson_str(crd, "spec.group");
                         const char *p = kjson_str(crd, "spec.names.plural");
-                        if (g && p && !strcmp(g, gone[i].group) &&
-                            !strcmp(p, gone[i].resource) &&
+                        if (g && p && !strcmp(g, gone[i].group) && !strcmp(p, gone[i].resource) &&
                             !kjson_get(crd, "metadata.deletionTimestamp"))
                                 kept = true;
                 }

@@ -94,19 +94,22 @@ TEST(validate_messages)
         CHECK_EQ_STR(cause(c, 0), "spec.image: Too long: may not be longer than 20");
         json_decref(c);
         c = validate("{\"spec\":{\"image\":\"img\",\"cronSpec\":\"* * * *\"}}");
-        CHECK_EQ_STR(cause(c, 0), "spec.cronSpec: Invalid value: \"* * * *\": spec.cronSpec in body "
-                                  "should match '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'");
+        CHECK_EQ_STR(cause(c, 0),
+                     "spec.cronSpec: Invalid value: \"* * * *\": spec.cronSpec in body "
+                     "should match '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'");
         json_decref(c);
         c = validate("{\"spec\":{\"image\":\"img\",\"tags\":[{},{},{}]}}");
         CHECK_EQ_STR(cause(c, 0), "spec.tags: Too many: 3: must have at most 2 items");
         json_decref(c);
         c = validate("{\"spec\":{\"image\":\"img\",\"port\":true}}");
-        CHECK_EQ_STR(cause(c, 0), "spec.port: Invalid value: \"boolean\": spec.port in body must be "
-                                  "of type integer,string: \"boolean\"");
+        CHECK_EQ_STR(cause(c, 0),
+                     "spec.port: Invalid value: \"boolean\": spec.port in body must be "
+                     "of type integer,string: \"boolean\"");
         json_decref(c);
         c = validate("{\"spec\":{\"image\":\"img\",\"labels\":{\"a\":1}}}");
-        CHECK_EQ_STR(cause(c, 0), "spec.labels.a: Invalid value: \"integer\": spec.labels.a in body "
-                                  "must be of type string: \"integer\"");
+        CHECK_EQ_STR(cause(c, 0),
+                     "spec.labels.a: Invalid value: \"integer\": spec.labels.a in body "
+                     "must be of type string: \"integer\"");
         json_decref(c);
         c = validate("{\"spec\":{\"image\":\"img\",\"tags\":[{\"k\":5}]}}");
         CHECK_EQ_STR(cause(c, 0), "spec.tags[0].k: Invalid value: \"integer\": spec.tags[0].k in "
@@ -159,7 +162,8 @@ static const char *CRD_FMT =
         "\"kind\":\"CronTab\",\"shortNames\":[\"ct\"]},\"versions\":[{\"name\":\"v1\",\"served\":"
         "true,\"storage\":true,\"schema\":{\"openAPIV3Schema\":%s},\"subresources\":{\"status\":{},"
         "\"scale\":{\"specReplicasPath\":\".spec.replicas\",\"statusReplicasPath\":"
-        "\".status.replicas\"}},\"additionalPrinterColumns\":[{\"name\":\"Spec\",\"type\":\"string\","
+        "\".status.replicas\"}},\"additionalPrinterColumns\":[{\"name\":\"Spec\",\"type\":"
+        "\"string\","
         "\"jsonPath\":\".spec.cronSpec\"},{\"name\":\"Replicas\",\"type\":\"integer\",\"jsonPath\":"
         "\".spec.replicas\"},{\"name\":\"Image\",\"type\":\"string\",\"priority\":1,\"jsonPath\":"
         "\".spec.image\"},{\"name\":\"Age\",\"type\":\"date\",\"jsonPath\":"
@@ -312,8 +316,8 @@ TEST(registry)
         free(dump);
         json_decref(cells);
         /* the other version has no columns: Age */
-        const struct scheme_resource *rb = scheme_lookup("stable.example.com", "v1beta1",
-                                                         "crontabs");
+        const struct scheme_resource *rb =
+                scheme_lookup("stable.example.com", "v1beta1", "crontabs");
         cols = crd_table_columns(rb);
         CHECK_EQ_INT(json_array_size(cols), 2);
         CHECK_EQ_STR(kjson_str(json_array_get(cols, 1), "name"), "Age");
@@ -322,10 +326,10 @@ TEST(registry)
         char name[128];
         json_t *oa = crd_openapi_schema(r, name, sizeof(name));
         CHECK_EQ_STR(name, "com.example.stable.v1.CronTab");
-        CHECK_EQ_STR(kjson_str(json_array_get(json_object_get(oa, "x-kubernetes-group-version-kind"),
-                                              0),
-                               "kind"),
-                     "CronTab");
+        CHECK_EQ_STR(
+                kjson_str(json_array_get(json_object_get(oa, "x-kubernetes-group-version-kind"), 0),
+                          "kind"),
+                "CronTab");
         json_decref(oa);
         json_decref(o);
         /* not established or deleting: not served */
@@ -344,11 +348,10 @@ TEST(jsonpath)
                       "{\"type\":\"Ready\",\"status\":\"True\"}]},\"spec\":{\"a\":{\"b\":3}}}");
         CHECK_EQ_INT(json_integer_value(crd_jsonpath(o, ".spec.a.b")), 3);
         CHECK_EQ_STR(json_string_value(crd_jsonpath(o, ".status.conditions[1].type")), "Ready");
-        CHECK_EQ_STR(json_string_value(crd_jsonpath(
-                             o, ".status.conditions[?(@.type==\"Ready\")].status")),
+        CHECK_EQ_STR(json_string_value(
+                             crd_jsonpath(o, ".status.conditions[?(@.type==\"Ready\")].status")),
                      "True");
-        CHECK_EQ_STR(json_string_value(crd_jsonpath(o, "{.status.conditions[-1].status}")),
-                     "True");
+        CHECK_EQ_STR(json_string_value(crd_jsonpath(o, "{.status.conditions[-1].status}")), "True");
         CHECK(crd_jsonpath(o, ".spec.x.y") == NULL);
         CHECK(crd_jsonpath(o, ".status.conditions[9]") == NULL);
         json_decref(o);
