@@ -116,9 +116,20 @@ $(BENCH_BIN): bench/bench-api.c $(call libs_of,store)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(call libs_of,store) -Wl,--end-group $(LDLIBS)
 
+# control-plane scale benchmark (scripts/bench-scale.sh): fake nodes, Deployments, scheduler
+BENCH_SCALE_BIN := $(BUILD)/bench/bench-scale
+$(BENCH_SCALE_BIN): bench/bench-scale.c $(call libs_of,client)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(call libs_of,client) -Wl,--end-group $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_SCALE_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
+	@BUILD=$(BUILD) scripts/bench-scale.sh
+
+bench-scale: deps
+	@$(MAKE) --no-print-directory all $(BENCH_SCALE_BIN)
+	@BUILD=$(BUILD) scripts/bench-scale.sh
 
 format:
 	clang-format -i $(wildcard src/*/*.[ch] tests/unit/*/*.c tests/fuzz/*.c)
@@ -129,6 +140,6 @@ check-format:
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
 
-.PHONY: all deps test test-unit test-fuzz-corpus test-e2e run bench fuzz format check-format clean
+.PHONY: all deps test test-unit test-fuzz-corpus test-e2e run bench bench-scale fuzz format check-format clean
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -155,7 +155,9 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
 {
         (void)old;
         (void)cur;
-        if (res == CTL_NODES || res == CTL_NODE_LEASES || res == CTL_PODS)
+        /* only node changes: a pod or Lease event would start a whole O(nodes + pods) sync per
+         * event (quadratic under load); the monitor runs every MONITOR_PERIOD_MS anyway */
+        if (res == CTL_NODES)
                 workqueue_add(c->wq, MONITOR_KEY);
 }
 

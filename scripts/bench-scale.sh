@@ -1,0 +1,126 @@
+#!/bin/bash
+# bench-scale.sh — the control-plane scale benchmark of issue 6 (`make bench-scale`, also run by
+# `make bench`): `timonel server --disable-agent --fake-nodes N` on a temporary data dir on the
+# disk (fsync is real), then $BUILD/bench/bench-scale creates Deployments and follows every pod to
+# bound and Running through a watch. Prints a table: scheduling throughput (pods/s), time until
+# every pod is Running, server RSS (current and peak). Loopback only.
+#
+# Sizes: default (quick) 100 fake nodes, 2,000 pods. BENCH_SCALE=full: 1,000 fake nodes with a run
+# of 10,000 pods and then a run of 30,000 pods (on a fresh server each). Override with
+# BENCH_NODES / BENCH_PODS (one run).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+TIMONEL=$BUILD/timonel
+B=$BUILD/bench/bench-scale
+for f in "$TIMONEL" "$B"; do
+        [ -x "$f" ] || { echo "bench-scale: $f not built (run make bench-scale)" >&2; exit 1; }
+done
+
+if [ "${BENCH_SCALE:-quick}" = full ]; then
+        NODES=${BENCH_NODES:-1000}
+        RUNS=${BENCH_PODS:-"10000 30000"}
+else
+        NODES=${BENCH_NODES:-100}
+        RUNS=${BENCH_PODS:-2000}
+fi
+
+W=$(mktemp -d /var/tmp/timonel-bench-scale.XXXXXX)
+SPID=
+D=
+cleanup() {
+        if [ -n "$SPID" ]; then
+                kill -TERM "$SPID" 2>/dev/null
+                for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$SPID" 2>/dev/null
+                wait "$SPID" 2>/dev/null
+        fi
+        [ -n "$D" ] && "$TIMONEL" killall --data-dir "$D" >/dev/null 2>&1
+        rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+        local p
+        for _ in $(seq 50); do
+                p=$((20000 + RANDOM % 20000))
+                [ "$p" = 18080 ] && continue
+                ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+        done
+        return 1
+}
+log() { echo "bench-scale: $*" >&2; }
+val() { local kv; for kv in $1; do [ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return; }; done; echo "-"; }
+rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
+
+declare -A R
+for P in $RUNS; do
+        D=$W/data-$P
+        PORT=$(free_port)
+        KC=$W/kc-$P.yaml
+        "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --disable-agent \
+                --fake-nodes "$NODES" --write-kubeconfig "$KC" >"$W/server-$P.log" 2>&1 &
+        SPID=$!
+        TLS=$D/server/tls
+        c=(curl -sf --cacert "$TLS/ca.crt" --cert "$TLS/admin.crt" --key "$TLS/admin.key")
+        for _ in $(seq 300); do [ -s "$KC" ] && "${c[@]}" -o /dev/null "https://127.0.0.1:$PORT/readyz" && break; sleep 0.1; done
+        t=$SECONDS
+        ready=0
+        while [ $((SECONDS - t)) -lt 180 ]; do
+                ready=$("${c[@]}" "https://127.0.0.1:$PORT/api/v1/nodes" |
+                        grep -o '"type":"Ready","status":"True"' | wc -l)
+                [ "$ready" -ge "$NODES" ] && break
+                sleep 1
+        done
+        R[$P.nodes_s]=$((SECONDS - t))
+        R[$P.rss_idle]=$(rss_mb "$SPID" VmRSS)
+        log "$ready/$NODES fake nodes Ready after ${R[$P.nodes_s]} s; RSS ${R[$P.rss_idle]} MB"
+        DEPS=$((P / 1000)); [ "$DEPS" -lt 1 ] && DEPS=1
+        log "$P pods in $DEPS Deployments"
+        out=$("$B" --kubeconfig "$KC" --ns bench --pods "$P" --deployments "$DEPS" --timeout 600 \
+                2>"$W/progress-$P.log")
+        R[$P]=$out
+        R[$P.rss]=$(rss_mb "$SPID" VmRSS)
+        R[$P.hwm]=$(rss_mb "$SPID" VmHWM)
+        log "  $out"
+        tail -n 3 "$W/progress-$P.log" | sed 's/^/bench-scale:   /' >&2
+        if ! kill -0 "$SPID" 2>/dev/null; then
+                log "server DIED; its log ends:"; tail -n 15 "$W/server-$P.log" >&2
+        fi
+        kill -TERM "$SPID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SPID" 2>/dev/null
+        wait "$SPID" 2>/dev/null
+        SPID=
+        "$TIMONEL" killall --data-dir "$D" >/dev/null 2>&1
+done
+
+verdict() {
+        [ "$1" = - ] && { echo "-"; return; }
+        if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == "ge" && v >= l) || (op == "lt" && v < l)) }'; then
+                echo "met"
+        else
+                echo "NOT MET"
+        fi
+}
+row() { printf '| %-44s | %12s | %-12s | %-7s |\n' "$@"; }
+echo
+echo "timonel control-plane scale benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $NODES fake nodes, data on $(df -T "$W" | awk 'NR==2 {print $2}')"
+echo "pods through Deployments (1,000 replicas each), requests 10m cpu / 16Mi; times from the first Deployment create"
+for P in $RUNS; do
+        echo
+        row "figure ($P pods)" "value" "target" "verdict"
+        row "--------------------------------------------" "------------" "------------" "-------"
+        row "fake nodes Ready after, s" "${R[$P.nodes_s]}" "" ""
+        SR=$(val "${R[$P]}" sched_rate)
+        row "scheduling throughput, pods/s (first..last bind)" "$SR" ">= 1000" "$(verdict "$SR" ge 1000)"
+        row "  bound / overall pods/s from t=0" "$(val "${R[$P]}" bound)/$(val "${R[$P]}" sched_rate_all)" "" ""
+        row "last pod object created, s" "$(val "${R[$P]}" created_s)" "" ""
+        row "last pod bound, s" "$(val "${R[$P]}" bound_s)" "" ""
+        RS=$(val "${R[$P]}" running_s)
+        [ "$(val "${R[$P]}" timeout)" = 1 ] && RS="timeout($(val "${R[$P]}" running) Running)"
+        row "every pod Running, s" "$RS" "< 60" "$(verdict "$RS" lt 60)"
+        row "server RSS MB: idle / after / peak" "${R[$P.rss_idle]}/${R[$P.rss]}/${R[$P.hwm]}" "" ""
+done
