@@ -227,6 +227,9 @@ static void add_properties(const struct protobuf_message *msg, json_t *props, js
                         one = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", one);
                 else if (f->flags & PB_REPEATED)
                         one = json_pack("{s:s,s:o}", "type", "array", "items", one);
+                const char *d = fields_description(msg->name, f->name);
+                if (d)
+                        json_object_set_new(one, "description", json_string(d));
                 json_object_set_new(props, f->name, one);
         }
 }
@@ -242,6 +245,9 @@ static json_t *message_schema(const struct protobuf_message *msg, json_t *schema
                 return json_incref(have ? have : json_object());
         json_t *props = json_object();
         json_t *schema = json_pack("{s:s,s:o}", "type", "object", "properties", props);
+        const char *d = fields_description(msg->name, NULL);
+        if (d)
+                json_object_set_new(schema, "description", json_string(d));
         json_object_set(schemas, name, schema); /* before recursing: cycles end here */
         add_properties(msg, props, schemas, names, depth);
         return schema;
@@ -260,8 +266,13 @@ int fields_openapi_schemas(const char *group, const char *version, const char *k
                 return -ENOENT;
         json_t *top = message_schema(msg, schemas, names, 0);
         json_t *props = json_object_get(top, "properties");
-        json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
-        json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
+        for (int i = 0; i < 2; i++) {
+                const char *f = i ? "kind" : "apiVersion";
+                const char *d = fields_description(msg->name, f);
+                json_object_set_new(props, f,
+                                    d ? json_pack("{s:s,s:s}", "type", "string", "description", d)
+                                      : json_pack("{s:s}", "type", "string"));
+        }
         json_object_set_new(
                 top, "x-kubernetes-group-version-kind",
                 json_pack("[{s:s,s:s,s:s}]", "group", group, "version", version, "kind", kind));
