@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 
@@ -1442,4 +1443,251 @@ json_t *crd_openapi_schema(const struct scheme_resource *r, char *name, size_t s
                             json_pack("[{s:s,s:s,s:s}]", "group", r->group, "kind", r->kind,
                                       "version", r->version));
         return sch;
+}
+
+/* ---- the CustomResourceDefinition kind's own schema ---- */
+
+/* apiextensions.k8s.io/v1 CustomResourceDefinition as a structural schema (the Go types of
+ * k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1, with their descriptions);
+ * openAPIV3Schema itself is checked by crd_schema_unknown_keys. */
+static const char crd_kind_schema_json[] =
+        "{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\",\"properties\":{\"con"
+        "version\":{\"type\":\"object\",\"properties\":{\"strategy\":{\"type\":\"string\",\"descr"
+        "iption\":\"strategy specifies how custom resources are converted between versions. Allow"
+        "ed values are: - `\\\"None\\\"`: The converter only change the apiVersion and would not "
+        "touch any other field in the custom resource. - `\\\"Webhook\\\"`: API Server will call "
+        "to an external webhook to do the conversion.\"},\"webhook\":{\"type\":\"object\",\"prope"
+        "rties\":{\"clientConfig\":{\"type\":\"object\",\"properties\":{\"caBundle\":{\"type\":\""
+        "string\",\"format\":\"byte\"},\"service\":{\"type\":\"object\",\"properties\":{\"name\":"
+        "{\"type\":\"string\"},\"namespace\":{\"type\":\"string\"},\"path\":{\"type\":\"string\"}"
+        ",\"port\":{\"type\":\"integer\",\"format\":\"int32\"}},\"required\":[\"namespace\",\"nam"
+        "e\"]},\"url\":{\"type\":\"string\"}}},\"conversionReviewVersions\":{\"type\":\"array\","
+        "\"items\":{\"type\":\"string\"}}},\"required\":[\"conversionReviewVersions\"]}},\"descri"
+        "ption\":\"conversion defines conversion settings for the CRD.\",\"required\":[\"strategy"
+        "\"]},\"group\":{\"type\":\"string\",\"description\":\"group is the API group of the defi"
+        "ned custom resource. The custom resources are served under `/apis/<group>/...`. Must mat"
+        "ch the name of the CustomResourceDefinition (in the form `<names.plural>.<group>`).\"},"
+        "\"names\":{\"type\":\"object\",\"properties\":{\"categories\":{\"type\":\"array\",\"item"
+        "s\":{\"type\":\"string\"},\"description\":\"categories is a list of grouped resources th"
+        "is custom resource belongs to (e.g. 'all').\"},\"kind\":{\"type\":\"string\",\"descripti"
+        "on\":\"kind is the serialized kind of the resource. It is normally CamelCase and singula"
+        "r.\"},\"listKind\":{\"type\":\"string\",\"description\":\"listKind is the serialized kin"
+        "d of the list for this resource. Defaults to \\\"`kind`List\\\".\"},\"plural\":{\"type\""
+        ":\"string\",\"description\":\"plural is the plural name of the resource to serve. The cu"
+        "stom resources are served under `/apis/<group>/<version>/.../<plural>`.\"},\"shortNames"
+        "\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"shortNames are "
+        "short names for the resource, exposed in API discovery documents.\"},\"singular\":{\"typ"
+        "e\":\"string\",\"description\":\"singular is the singular name of the resource. It must "
+        "be all lowercase. Defaults to lowercased `kind`.\"}},\"description\":\"names specify the"
+        " resource and kind names for the custom resource.\",\"required\":[\"plural\",\"kind\"]},"
+        "\"preserveUnknownFields\":{\"type\":\"boolean\",\"description\":\"preserveUnknownFields "
+        "indicates that object fields which are not specified in the OpenAPI schema should be pre"
+        "served when persisting to storage.\"},\"scope\":{\"type\":\"string\",\"description\":\"s"
+        "cope indicates whether the defined custom resource is cluster- or namespace-scoped. Allo"
+        "wed values are `Cluster` and `Namespaced`.\"},\"versions\":{\"type\":\"array\",\"items\""
+        ":{\"type\":\"object\",\"properties\":{\"additionalPrinterColumns\":{\"type\":\"array\","
+        "\"items\":{\"type\":\"object\",\"properties\":{\"description\":{\"type\":\"string\",\"de"
+        "scription\":\"description is a human readable description of this column.\"},\"format\":"
+        "{\"type\":\"string\",\"description\":\"format is an optional OpenAPI type definition for"
+        " this column.\"},\"jsonPath\":{\"type\":\"string\",\"description\":\"jsonPath is a simpl"
+        "e JSON path (i.e. with array notation) which is evaluated against each custom resource t"
+        "o produce the value for this column.\"},\"name\":{\"type\":\"string\",\"description\":\""
+        "name is a human readable name for the column.\"},\"priority\":{\"type\":\"integer\",\"fo"
+        "rmat\":\"int32\",\"description\":\"priority is an integer defining the relative importan"
+        "ce of this column compared to others. Lower numbers are considered higher priority. Colu"
+        "mns that may be omitted in limited space scenarios should be given a priority greater th"
+        "an 0.\"},\"type\":{\"type\":\"string\",\"description\":\"type is an OpenAPI type definit"
+        "ion for this column.\"}},\"description\":\"CustomResourceColumnDefinition specifies a co"
+        "lumn for server side printing.\",\"required\":[\"name\",\"type\",\"jsonPath\"]},\"descri"
+        "ption\":\"additionalPrinterColumns specifies additional columns returned in Table output"
+        ". If no columns are specified, a single column displaying the age of the custom resource"
+        " is used.\"},\"deprecated\":{\"type\":\"boolean\",\"description\":\"deprecated indicates"
+        " this version of the custom resource API is deprecated.\"},\"deprecationWarning\":{\"typ"
+        "e\":\"string\",\"description\":\"deprecationWarning overrides the default warning return"
+        "ed to API clients.\"},\"name\":{\"type\":\"string\",\"description\":\"name is the versio"
+        "n name, e.g. “v1”, “v2beta1”, etc.\"},\"schema\":{\"type\":\"object\",\"properties\":{\""
+        "openAPIV3Schema\":{\"type\":\"object\",\"properties\":{},\"x-kubernetes-preserve-unknown"
+        "-fields\":true,\"description\":\"openAPIV3Schema is the OpenAPI v3 schema to use for val"
+        "idation and pruning.\"}},\"description\":\"schema describes the schema used for validati"
+        "on, pruning, and defaulting of this version of the custom resource.\"},\"selectableField"
+        "s\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"jsonPath\":{\"t"
+        "ype\":\"string\"}},\"required\":[\"jsonPath\"]},\"description\":\"selectableFields speci"
+        "fies paths to fields that may be used as field selectors.\"},\"served\":{\"type\":\"bool"
+        "ean\",\"description\":\"served is a flag enabling/disabling this version from being serv"
+        "ed via REST APIs\"},\"storage\":{\"type\":\"boolean\",\"description\":\"storage indicate"
+        "s this version should be used when persisting custom resources to storage. There must be"
+        " exactly one version with storage=true.\"},\"subresources\":{\"type\":\"object\",\"prope"
+        "rties\":{\"scale\":{\"type\":\"object\",\"properties\":{\"labelSelectorPath\":{\"type\":"
+        "\"string\"},\"specReplicasPath\":{\"type\":\"string\"},\"statusReplicasPath\":{\"type\":"
+        "\"string\"}},\"description\":\"scale indicates the custom resource should serve a `/scal"
+        "e` subresource that returns an `autoscaling/v1` Scale object.\",\"required\":[\"specRepl"
+        "icasPath\",\"statusReplicasPath\"]},\"status\":{\"type\":\"object\",\"properties\":{},\""
+        "x-kubernetes-preserve-unknown-fields\":true,\"description\":\"status indicates the custo"
+        "m resource should serve a `/status` subresource.\"}},\"description\":\"subresources spec"
+        "ify what subresources this version of the defined custom resource have.\"}},\"descriptio"
+        "n\":\"CustomResourceDefinitionVersion describes a version for CRD.\",\"required\":[\"nam"
+        "e\",\"served\",\"storage\"]},\"description\":\"versions is the list of all API versions "
+        "of the defined custom resource.\"}},\"description\":\"spec describes how the user wants "
+        "the resources to appear\",\"required\":[\"group\",\"names\",\"scope\",\"versions\"]},\"s"
+        "tatus\":{\"type\":\"object\",\"properties\":{\"acceptedNames\":{\"type\":\"object\",\"pr"
+        "operties\":{\"categories\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"descrip"
+        "tion\":\"categories is a list of grouped resources this custom resource belongs to (e.g."
+        " 'all').\"},\"kind\":{\"type\":\"string\",\"description\":\"kind is the serialized kind "
+        "of the resource. It is normally CamelCase and singular.\"},\"listKind\":{\"type\":\"stri"
+        "ng\",\"description\":\"listKind is the serialized kind of the list for this resource. De"
+        "faults to \\\"`kind`List\\\".\"},\"plural\":{\"type\":\"string\",\"description\":\"plura"
+        "l is the plural name of the resource to serve. The custom resources are served under `/a"
+        "pis/<group>/<version>/.../<plural>`.\"},\"shortNames\":{\"type\":\"array\",\"items\":{\""
+        "type\":\"string\"},\"description\":\"shortNames are short names for the resource, expose"
+        "d in API discovery documents.\"},\"singular\":{\"type\":\"string\",\"description\":\"sin"
+        "gular is the singular name of the resource. It must be all lowercase. Defaults to lowerc"
+        "ased `kind`.\"}},\"description\":\"acceptedNames are the names that are actually being u"
+        "sed to serve discovery.\",\"required\":[\"plural\",\"kind\"]},\"conditions\":{\"type\":"
+        "\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"lastTransitionTime\":{\"type"
+        "\":\"string\",\"format\":\"date-time\"},\"message\":{\"type\":\"string\"},\"reason\":{\""
+        "type\":\"string\"},\"status\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}},\"re"
+        "quired\":[\"type\",\"status\"]},\"description\":\"conditions indicate state for particul"
+        "ar aspects of a CustomResourceDefinition\"},\"storedVersions\":{\"type\":\"array\",\"ite"
+        "ms\":{\"type\":\"string\"},\"description\":\"storedVersions lists all versions of Custom"
+        "Resources that were ever persisted.\"}},\"description\":\"status indicates the actual st"
+        "ate of the CustomResourceDefinition\"}},\"description\":\"CustomResourceDefinition repre"
+        "sents a resource that should be exposed on the API server.  Its name MUST be in the form"
+        "at <.spec.name>.<.spec.group>.\",\"required\":[\"spec\"]}";
+
+static json_t *kind_schema;
+static pthread_once_t kind_once = PTHREAD_ONCE_INIT;
+
+static void kind_schema_load(void)
+{
+        kind_schema = json_loads(crd_kind_schema_json, 0, NULL);
+}
+
+const json_t *crd_kind_schema(void)
+{
+        pthread_once(&kind_once, kind_schema_load);
+        return kind_schema;
+}
+
+json_t *crd_kind_openapi(char *name, size_t size)
+{
+        snprintf(name, size,
+                 "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1."
+                 "CustomResourceDefinition");
+        const json_t *ks = crd_kind_schema();
+        json_t *sch = ks ? json_deep_copy(ks) : json_pack("{s:s}", "type", "object");
+        json_t *props = kjson_obj_ensure(sch, "properties");
+        json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
+        json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
+        json_object_set_new(
+                props, "metadata",
+                json_pack("{s:[{s:s}],s:{}}", "allOf", "$ref",
+                          "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                          "default"));
+        json_object_set_new(sch, "x-kubernetes-group-version-kind",
+                            json_pack("[{s:s,s:s,s:s}]", "group", "apiextensions.k8s.io", "kind",
+                                      "CustomResourceDefinition", "version", "v1"));
+        return sch;
+}
+
+static bool schema_key_known(const char *k)
+{
+        static const char *const known[] = {"id",
+                                            "$schema",
+                                            "$ref",
+                                            "description",
+                                            "type",
+                                            "format",
+                                            "title",
+                                            "default",
+                                            "maximum",
+                                            "exclusiveMaximum",
+                                            "minimum",
+                                            "exclusiveMinimum",
+                                            "maxLength",
+                                            "minLength",
+                                            "pattern",
+                                            "maxItems",
+                                            "minItems",
+                                            "uniqueItems",
+                                            "multipleOf",
+                                            "enum",
+                                            "maxProperties",
+                                            "minProperties",
+                                            "required",
+                                            "items",
+                                            "allOf",
+                                            "oneOf",
+                                            "anyOf",
+                                            "not",
+                                            "properties",
+                                            "additionalProperties",
+                                            "patternProperties",
+                                            "dependencies",
+                                            "additionalItems",
+                                            "definitions",
+                                            "externalDocs",
+                                            "example",
+                                            "nullable",
+                                            "x-kubernetes-preserve-unknown-fields",
+                                            "x-kubernetes-embedded-resource",
+                                            "x-kubernetes-int-or-string",
+                                            "x-kubernetes-list-map-keys",
+                                            "x-kubernetes-list-type",
+                                            "x-kubernetes-map-type",
+                                            "x-kubernetes-validations"};
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+                if (!strcmp(known[i], k))
+                        return true;
+        return false;
+}
+
+static void unknown_keys_node(json_t *s, const char *path, json_t *out, size_t max, int depth)
+{
+        if (!json_is_object(s) || depth > MAX_DEPTH)
+                return;
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(s, tmp, k, v)
+        {
+                if (schema_key_known(k))
+                        continue;
+                _cleanup_free_ char *p = xasprintf("%s.%s", path, k);
+                unknown_add(out, max, p);
+                json_object_del(s, k);
+        }
+        static const char *const maps[] = {"properties", "patternProperties", "definitions"};
+        for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+                json_object_foreach(json_object_get(s, maps[i]), k, v)
+                {
+                        _cleanup_free_ char *p = xasprintf("%s.%s.%s", path, maps[i], k);
+                        unknown_keys_node(v, p, out, max, depth + 1);
+                }
+        }
+        static const char *const subs[] = {"items", "additionalProperties", "not",
+                                           "additionalItems"};
+        for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+                _cleanup_free_ char *p = xasprintf("%s.%s", path, subs[i]);
+                unknown_keys_node(json_object_get(s, subs[i]), p, out, max, depth + 1);
+        }
+        static const char *const lists[] = {"allOf", "oneOf", "anyOf"};
+        for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+                size_t j;
+                json_array_foreach(json_object_get(s, lists[i]), j, v)
+                {
+                        _cleanup_free_ char *p = xasprintf("%s.%s[%zu]", path, lists[i], j);
+                        unknown_keys_node(v, p, out, max, depth + 1);
+                }
+        }
+}
+
+void crd_schema_unknown_keys(json_t *crd, json_t *out, size_t max)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach(kjson_get(crd, "spec.versions"), i, v)
+        {
+                _cleanup_free_ char *p = xasprintf("spec.versions[%zu].schema.openAPIV3Schema", i);
+                unknown_keys_node(kjson_get(v, "schema.openAPIV3Schema"), p, out, max, 0);
+        }
 }

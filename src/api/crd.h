@@ -87,3 +87,14 @@ const json_t *crd_jsonpath(const json_t *obj, const char *path);
  * metadata (a $ref to ObjectMeta) and x-kubernetes-group-version-kind), new reference; its
  * component name ("com.example.stable.v1.CronTab") into name. */
 json_t *crd_openapi_schema(const struct scheme_resource *r, char *name, size_t size);
+
+/* ---- the CustomResourceDefinition kind's own schema ---- */
+
+/* A structural schema of apiextensions.k8s.io/v1 CustomResourceDefinition (borrowed, static):
+ * strict field validation of CRDs prunes with it (crd_schema_prune). */
+const json_t *crd_kind_schema(void);
+/* Unknown keys inside the CRD's openAPIV3Schemas (JSONSchemaProps fields), removed; their paths
+ * ("spec.versions[0].schema.openAPIV3Schema.properties.spec.tpye") appended to out (<= max). */
+void crd_schema_unknown_keys(json_t *crd, json_t *out, size_t max);
+/* The OpenAPI v3 schema of the CRD kind (new reference) and its component name. */
+json_t *crd_kind_openapi(char *name, size_t size);

@@ -314,14 +314,18 @@ json_t *openapi_group_version(const char *path)
                 gv_path(p, sizeof(p), r->group, r->version);
                 if (strcmp(p, path))
                         continue;
-                if (!r->custom) {
+                json_t *crs = NULL;
+                if (r->custom)
+                        crs = crd_openapi_schema(r, name, sizeof(name));
+                else if (!strcmp(r->resource, "customresourcedefinitions"))
+                        crs = crd_kind_openapi(name, sizeof(name));
+                if (!crs) {
                         (void)fields_openapi_schemas(r->group, r->version, r->kind, schemas, names,
                                                      name, sizeof(name));
                         continue;
                 }
                 /* the CRD's schema, and ObjectMeta (what its metadata refers to) from a kind
                  * that has it */
-                json_t *crs = crd_openapi_schema(r, name, sizeof(name));
                 json_object_set_new(schemas, name, crs);
                 _cleanup_(json_decrefp) json_t *tmp = json_object();
                 _cleanup_(json_decrefp) json_t *tmpn = json_object();

@@ -33,6 +33,12 @@ static bool is_res(const struct scheme_resource *r, const char *resource)
         return !*r->group && !strcmp(r->resource, resource);
 }
 
+static bool is_crd_kind(const struct scheme_resource *r)
+{
+        return !strcmp(r->group, "apiextensions.k8s.io") &&
+               !strcmp(r->resource, "customresourcedefinitions");
+}
+
 static bool has_status_sub(const struct scheme_resource *r)
 {
         return scheme_subresource(r, "status") != NULL;
@@ -285,6 +291,10 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
                 (void)fields_prune(scheme_api_version(r), r->kind, obj);
                 if (r->custom)
                         crd_schema_prune(crd_served_schema(r), obj, NULL, 0);
+                if (is_crd_kind(r)) {
+                        crd_schema_prune(crd_kind_schema(), obj, NULL, 0);
+                        crd_schema_unknown_keys(obj, NULL, 0);
+                }
                 return 0;
         }
         _cleanup_(json_decrefp) json_t *unknown = json_array();
@@ -294,11 +304,16 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         /* Every field, at any depth, for the kinds with a struct-tag table; else the top level
          * and metadata (and a Pod's spec and containers). */
         _cleanup_(json_decrefp) json_t *paths = json_array();
-        bool table = true;
-        if (r->custom) /* pruned by the structural schema, as the CR handler's decoder does */
+        bool table = true, schema = true;
+        if (r->custom) { /* pruned by the structural schema, as the CR handler's decoder does */
                 crd_schema_prune(crd_served_schema(r), obj, paths, 32);
-        else
+        } else if (is_crd_kind(r)) {
+                crd_schema_prune(crd_kind_schema(), obj, paths, 32);
+                crd_schema_unknown_keys(obj, paths, 32);
+        } else {
+                schema = false;
                 table = fields_unknown(scheme_api_version(r), r->kind, obj, paths, 32) == 0;
+        }
         size_t pi;
         json_t *pv;
         json_array_foreach(paths, pi, pv)
@@ -311,7 +326,7 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
                     !in_list(top, k))
                         unknown_add(unknown, "%s", k);
         }
-        json_object_foreach(table ? NULL : json_object_get(obj, "metadata"), k, v)
+        json_object_foreach(table && !schema ? NULL : json_object_get(obj, "metadata"), k, v)
         {
                 if (!in_list(meta_fields, k))
                         unknown_add(unknown, "metadata.%s", k);

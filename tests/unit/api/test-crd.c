@@ -357,6 +357,38 @@ TEST(jsonpath)
         json_decref(o);
 }
 
+TEST(kind_schema)
+{
+        CHECK(crd_kind_schema() != NULL);
+        json_t *crd = crd_json();
+        crd_defaults(crd);
+        json_object_set_new(json_object_get(crd, "spec"), "bogus", json_true());
+        json_t *v0 = json_array_get(kjson_get(crd, "spec.versions"), 0);
+        json_object_set_new(kjson_get(v0, "schema.openAPIV3Schema.properties.spec.properties.image"),
+                            "tpye", json_string("string"));
+        json_t *paths = json_array();
+        crd_schema_prune(crd_kind_schema(), crd, paths, 32);
+        crd_schema_unknown_keys(crd, paths, 32);
+        CHECK_EQ_INT(json_array_size(paths), 2);
+        CHECK_EQ_STR(json_string_value(json_array_get(paths, 0)), "spec.bogus");
+        CHECK_EQ_STR(json_string_value(json_array_get(paths, 1)),
+                     "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.image."
+                     "tpye");
+        CHECK(!kjson_get(crd, "spec.bogus"));
+        /* everything else of a valid CRD is known */
+        CHECK(kjson_get(v0, "additionalPrinterColumns") && kjson_get(v0, "subresources.scale"));
+        CHECK_EQ_STR(kjson_str(crd, "spec.names.shortNames") ? "x" : "ok", "ok");
+        CHECK(json_array_size(kjson_get(crd, "spec.names.shortNames")) == 1);
+        json_decref(paths);
+        char name[128];
+        json_t *oa = crd_kind_openapi(name, sizeof(name));
+        CHECK_EQ_STR(name, "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1."
+                           "CustomResourceDefinition");
+        CHECK(kjson_get(oa, "properties.spec.properties.names.properties.plural") != NULL);
+        json_decref(oa);
+        json_decref(crd);
+}
+
 int main(void)
 {
         RUN(validate_ok);
@@ -367,5 +399,6 @@ int main(void)
         RUN(crd_invalid);
         RUN(registry);
         RUN(jsonpath);
+        RUN(kind_schema);
         return harness_done();
 }
