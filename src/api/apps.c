@@ -135,7 +135,32 @@ void apps_statefulset_defaults(json_t *obj)
 
 void apps_statefulset_validate(const json_t *obj, json_t *causes)
 {
-        validate_replicated(obj, "statefulset", true, causes);
+        /* volumeMounts may name volumeClaimTemplates: the controller adds those volumes */
+        json_t *copy = json_deep_copy(obj);
+        json_t *pspec = kjson_get(copy, "spec.template.spec");
+        size_t i;
+        json_t *vct;
+        json_array_foreach(kjson_get(copy, "spec.volumeClaimTemplates"), i, vct)
+        {
+                const char *n = kjson_str(vct, "metadata.name");
+                if (!n || !json_is_object(pspec))
+                        continue;
+                json_t *vols = json_object_get(pspec, "volumes");
+                if (!json_is_array(vols)) {
+                        vols = json_array();
+                        json_object_set_new(pspec, "volumes", vols);
+                }
+                bool have = false;
+                size_t j;
+                json_t *v;
+                json_array_foreach(vols, j, v) have |= !strcmp(kjson_str(v, "name") ?: "", n);
+                if (!have)
+                        json_array_append_new(vols,
+                                              json_pack("{s:s, s:{s:s}}", "name", n,
+                                                        "persistentVolumeClaim", "claimName", n));
+        }
+        validate_replicated(copy, "statefulset", true, causes);
+        json_decref(copy);
         const char *pmp = kjson_str(obj, "spec.podManagementPolicy");
         if (pmp && strcmp(pmp, "OrderedReady") && strcmp(pmp, "Parallel"))
                 meta_cause_add(causes, "FieldValueInvalid", "spec.podManagementPolicy", pmp,

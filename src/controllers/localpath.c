@@ -26,6 +26,12 @@
 #define ANN_PROVISIONER_BETA "volume.beta.kubernetes.io/storage-provisioner"
 #define ANN_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
 
+/* An annotation (keys have dots, which kjson_str's paths cannot hold). */
+static const char *ann_str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(kjson_get(obj, "metadata.annotations"), key));
+}
+
 static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
 {
         const json_t *o = cur ? cur : old;
@@ -66,8 +72,8 @@ static int ensure_class(struct controller *c, struct kclient *kc)
 
 static bool ours(const json_t *pvc)
 {
-        const char *a = kjson_str(pvc, "metadata.annotations." ANN_PROVISIONER);
-        const char *b = kjson_str(pvc, "metadata.annotations." ANN_PROVISIONER_BETA);
+        const char *a = ann_str(pvc, ANN_PROVISIONER);
+        const char *b = ann_str(pvc, ANN_PROVISIONER_BETA);
         return (a && !strcmp(a, PROVISIONER)) || (b && !strcmp(b, PROVISIONER));
 }
 
@@ -81,7 +87,7 @@ static int provision(struct controller *c, struct kclient *kc, const char *key)
         if (!pvc || kjson_get(pvc, "metadata.deletionTimestamp") ||
             kjson_str(pvc, "spec.volumeName") || !ours(pvc))
                 return 0;
-        const char *node = kjson_str(pvc, "metadata.annotations." ANN_SELECTED_NODE);
+        const char *node = ann_str(pvc, ANN_SELECTED_NODE);
         const char *dir = manager_storage_dir(c->m);
         if (!node || !*node || !dir)
                 return 0;
@@ -147,7 +153,7 @@ static int reclaim(struct controller *c, struct kclient *kc, const char *name)
         _cleanup_json_ json_t *pv = manager_cache_get(c->m, CTL_PVS, NULL, name);
         if (!pv || kjson_get(pv, "metadata.deletionTimestamp"))
                 return 0;
-        if (strcmp(kjson_str(pv, "metadata.annotations." ANN_PROVISIONED_BY) ?: "",
+        if (strcmp(ann_str(pv, ANN_PROVISIONED_BY) ?: "",
                    PROVISIONER) ||
             strcmp(kjson_str(pv, "status.phase") ?: "", "Released") ||
             strcmp(kjson_str(pv, "spec.persistentVolumeReclaimPolicy") ?: "", "Delete"))

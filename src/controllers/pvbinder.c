@@ -22,6 +22,12 @@
 #define ANN_BIND_COMPLETED "pv.kubernetes.io/bind-completed"
 #define ANN_BOUND_BY_CONTROLLER "pv.kubernetes.io/bound-by-controller"
 
+/* An annotation (keys have dots, which kjson_str's paths cannot hold). */
+static const char *ann_str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(kjson_get(obj, "metadata.annotations"), key));
+}
+
 static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
 {
         const json_t *o = cur ? cur : old;
@@ -221,7 +227,7 @@ static int finish_claim(struct kclient *kc, const json_t *pvc, const json_t *pv)
         json_t *cur = json_incref((json_t *)pvc);
         int r = 0;
         if (!kjson_str(pvc, "spec.volumeName") ||
-            !kjson_str(pvc, "metadata.annotations." ANN_BIND_COMPLETED)) {
+            !ann_str(pvc, ANN_BIND_COMPLETED)) {
                 json_t *o = json_deep_copy(pvc);
                 json_object_set_new(kjson_obj_ensure(o, "spec"), "volumeName",
                                     json_string(kjson_str(pv, "metadata.name") ?: ""));
@@ -314,7 +320,7 @@ classed:;
         _cleanup_json_ json_t *sc = *cn ? manager_cache_get(c->m, CTL_STORAGECLASSES, NULL, cn)
                                         : NULL;
         bool wffc = sc && !strcmp(kjson_str(sc, "volumeBindingMode") ?: "", "WaitForFirstConsumer");
-        const char *node = kjson_str(pvc, "metadata.annotations." ANN_SELECTED_NODE);
+        const char *node = ann_str(pvc, ANN_SELECTED_NODE);
         if (wffc && !node)
                 return 0; /* WaitForFirstConsumer: the scheduler picks the node first */
         _cleanup_json_ json_t *pvs = manager_cache_list(c->m, CTL_PVS, NULL);
@@ -365,7 +371,7 @@ classed:;
         const char *prov = sc ? kjson_str(sc, "provisioner") : NULL;
         if (prov && *prov && strcmp(prov, "kubernetes.io/no-provisioner") &&
             !kjson_get(pvc, "spec.selector")) {
-                if (strcmp(kjson_str(pvc, "metadata.annotations." ANN_PROVISIONER) ?: "", prov)) {
+                if (strcmp(ann_str(pvc, ANN_PROVISIONER) ?: "", prov)) {
                         json_t *o = json_deep_copy(pvc);
                         json_t *ann =
                                 kjson_obj_ensure(kjson_obj_ensure(o, "metadata"), "annotations");
