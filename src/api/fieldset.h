@@ -25,7 +25,8 @@ enum fieldset_list_type {
 struct fieldset_list_info {
         enum fieldset_list_type type;
         const char *keys[FIELDSET_MAX_KEYS];     /* MAP: key fields, sorted, NULL-terminated */
-        const char *defaults[FIELDSET_MAX_KEYS]; /* MAP: JSON string default of a key or NULL */
+        const char *defaults[FIELDSET_MAX_KEYS]; /* MAP: JSON text of a key's default or NULL */
+        char buf[FIELDSET_MAX_KEYS][128];        /* storage a callback may point defaults at */
 };
 
 /* How the fields of one kind merge. path is the dotted path of the field without list keys

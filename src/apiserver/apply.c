@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-#include "api/fields.h"
+#include "api/crd.h"
 #include "api/managedfields.h"
 #include "apiserver/apiserver-internal.h"
 #include "apiserver/patch.h"
@@ -11,13 +11,6 @@
 #include "common/log.h"
 
 #define COMP "apiserver"
-
-static const struct fieldset_schema *(*custom_hook)(const struct scheme_resource *r);
-
-void apply_set_custom_schema(const struct fieldset_schema *(*hook)(const struct scheme_resource *r))
-{
-        custom_hook = hook;
-}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -95,14 +88,88 @@ static bool builtin_value_struct(const struct fieldset_schema *s, const char *pa
         return false;
 }
 
+/* The node of a custom resource's structural schema for a dotted field path (array levels
+ * are crossed through items, maps through additionalProperties), or NULL. */
+static const json_t *crd_node(const json_t *schema, const char *path)
+{
+        const json_t *cur = schema;
+        const char *p = path;
+        while (cur && *p) {
+                if (*p == '.')
+                        p++;
+                size_t n = strcspn(p, ".");
+                char name[256];
+                if (n >= sizeof(name))
+                        return NULL;
+                memcpy(name, p, n);
+                name[n] = 0;
+                p += n;
+                for (int i = 0; i < 8 && json_is_object(json_object_get(cur, "items")); i++)
+                        cur = json_object_get(cur, "items");
+                const json_t *next = json_object_get(json_object_get(cur, "properties"), name);
+                if (!next) {
+                        next = json_object_get(cur, "additionalProperties");
+                        if (!json_is_object(next))
+                                next = NULL;
+                }
+                cur = next;
+        }
+        return cur;
+}
+
+/* x-kubernetes-list-type map (keys from x-kubernetes-list-map-keys, their defaults from the
+ * item schema) or set; anything else is atomic. */
+static void crd_list(const struct fieldset_schema *s, const char *path, const char *field,
+                     const json_t *sample, struct fieldset_list_info *ret)
+{
+        const json_t *n = crd_node(s->userdata, path);
+        const char *t = json_string_value(json_object_get(n, "x-kubernetes-list-type"));
+        if (!t)
+                return;
+        if (!strcmp(t, "set")) {
+                ret->type = FIELDSET_LIST_SET;
+                return;
+        }
+        if (strcmp(t, "map"))
+                return;
+        json_t *keys = json_object_get(n, "x-kubernetes-list-map-keys");
+        json_t *props = kjson_get(n, "items.properties");
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k)
+        {
+                if (i >= FIELDSET_MAX_KEYS - 1 || !json_is_string(k))
+                        return;
+                ret->keys[i] = json_string_value(k);
+                json_t *def = json_object_get(json_object_get(props, ret->keys[i]), "default");
+                if (def) {
+                        _cleanup_free_ char *d = json_dumps(def, JSON_ENCODE_ANY | JSON_COMPACT);
+                        if (d && strlen(d) < sizeof(ret->buf[i])) {
+                                memcpy(ret->buf[i], d, strlen(d) + 1);
+                                ret->defaults[i] = ret->buf[i];
+                        }
+                }
+        }
+        if (ret->keys[0])
+                ret->type = FIELDSET_LIST_MAP;
+}
+
+static bool crd_atomic(const struct fieldset_schema *s, const char *path, const char *field)
+{
+        const json_t *n = crd_node(s->userdata, path);
+        const char *t = json_string_value(json_object_get(n, "x-kubernetes-map-type"));
+        return t && !strcmp(t, "atomic");
+}
+
 const struct fieldset_schema *apply_schema(const struct scheme_resource *r)
 {
-        /* One schema per resource entry would need storage per entry; the callbacks only need
-         * the resource for Service ports, so keep a small cache of built-in ones. */
-        static const struct fieldset_schema unknown = {0};
+        /* The callbacks get the resource (Service ports) or the CRD's schema through
+         * userdata, set per call: the schemas are used on the loop thread only. */
+        static struct fieldset_schema custom = {.list = crd_list, .atomic = crd_atomic};
+        static struct fieldset_schema unknown = {0};
         if (r->custom) {
-                const struct fieldset_schema *s = custom_hook ? custom_hook(r) : NULL;
-                return s ? s : &unknown;
+                custom.userdata = crd_served_schema(r);
+                return custom.userdata ? &custom : &unknown;
         }
         static struct fieldset_schema builtin = {.list = builtin_list,
                                                  .atomic = builtin_atomic,

@@ -9,15 +9,11 @@
 
 struct rq;
 
-/* How r's fields merge: built-in kinds by their list types and patch merge keys (patch.h),
- * custom resources by the hook below, else every list and object granular-or-atomic as an
- * unknown schema would (lists atomic). Static storage. */
+/* How r's fields merge: built-in kinds by their list types and patch merge keys (patch.h);
+ * custom resources by their CRD's structural schema (x-kubernetes-list-type, -list-map-keys
+ * with key defaults, -map-type; lists atomic otherwise). Static storage, valid until the next
+ * call (loop thread). */
 const struct fieldset_schema *apply_schema(const struct scheme_resource *r);
-
-/* Custom resources: a schema from the CRD (x-kubernetes-list-type, -list-map-keys, -map-type);
- * NULL from the hook means lists atomic. Set once at start. */
-void apply_set_custom_schema(
-        const struct fieldset_schema *(*hook)(const struct scheme_resource *r));
 
 /* Record a create (old NULL) or update by q's manager (?fieldManager= or the User-Agent's
  * prefix, as kube-apiserver's managerOrUserAgent) in newobj's metadata.managedFields. Like
