@@ -424,10 +424,13 @@ static int image_gc(struct eviction *ev, json_t *pods, const struct stats_snapsh
         }
         int64_t to_free =
                 force ? INT64_MAX : (int64_t)(cap - avail) - (int64_t)(cap * (uint64_t)low / 100);
-        log_info(COMP,
-                 "image gc: image filesystem %" PRIu64 "%% used (high %d%%), freeing %lld "
-                 "bytes",
-                 usage_pct, high, force ? -1LL : (long long)to_free);
+        if (force)
+                log_info(COMP, "image gc: disk pressure, removing every unused image");
+        else
+                log_info(COMP,
+                         "image gc: image filesystem %" PRIu64
+                         "%% used (high %d%%), freeing %lld bytes",
+                         usage_pct, high, (long long)to_free);
         while (to_free > 0) {
                 /* least recently used unused image */
                 const struct image_entry *victim = NULL;
