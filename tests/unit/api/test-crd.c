@@ -364,8 +364,9 @@ TEST(kind_schema)
         crd_defaults(crd);
         json_object_set_new(json_object_get(crd, "spec"), "bogus", json_true());
         json_t *v0 = json_array_get(kjson_get(crd, "spec.versions"), 0);
-        json_object_set_new(kjson_get(v0, "schema.openAPIV3Schema.properties.spec.properties.image"),
-                            "tpye", json_string("string"));
+        json_object_set_new(
+                kjson_get(v0, "schema.openAPIV3Schema.properties.spec.properties.image"), "tpye",
+                json_string("string"));
         json_t *paths = json_array();
         crd_schema_prune(crd_kind_schema(), crd, paths, 32);
         crd_schema_unknown_keys(crd, paths, 32);
