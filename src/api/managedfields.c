@@ -352,10 +352,17 @@ static json_t *last_applied_set(const json_t *live, const struct managedfields_o
         if (!la)
                 return NULL;
         _cleanup_(json_decrefp) json_t *obj = json_loads(la, 0, NULL);
-        json_t *set = NULL;
+        _cleanup_(json_decrefp) json_t *set = NULL;
         if (!json_is_object(obj) || fieldset_from_object(obj, op->schema, &set, NULL) < 0)
                 return NULL;
-        return set;
+        /* only where the live object still has the last-applied values */
+        _cleanup_(json_decrefp) json_t *l = without_mf(live);
+        _cleanup_(json_decrefp) json_t *added = NULL;
+        _cleanup_(json_decrefp) json_t *removed = NULL;
+        _cleanup_(json_decrefp) json_t *modified = NULL;
+        if (fieldset_compare(obj, l, op->schema, &added, &removed, &modified, NULL) < 0)
+                return NULL;
+        return fieldset_difference(set, modified);
 }
 
 static int apply_once(const json_t *live, const json_t *config, const struct managedfields_op *op,

@@ -269,6 +269,43 @@ TEST(bogus_managed_fields_reset)
         CHECK(kjson_get(clr, "metadata.managedFields") == NULL);
 }
 
+TEST(last_applied_allows_kubectl)
+{
+        /* lastAppliedManager: kubectl's server-side apply may take the fields the client-side
+         * apply annotation holds, where the live object still has those values. */
+        struct error err = {0};
+        _cleanup_(json_decrefp) json_t *live = J(
+                "{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
+                "last-applied-configuration\":"
+                "\"{\\\"spec\\\":{\\\"replicas\\\":1,\\\"paused\\\":false}}\\n\"},"
+                "\"managedFields\":[{"
+                "\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\",\"apiVersion\":"
+                "\"apps/"
+                "v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{},"
+                "\"f:paused\":{}}}}]},\"spec\":{\"replicas\":1,\"paused\":true}}");
+        _cleanup_(json_decrefp) json_t *cfg = J("{\"spec\":{\"replicas\":3}}");
+        struct managedfields_op other = op("other");
+        json_t *res = NULL, *conf = NULL;
+        CHECK_EQ_INT(managedfields_apply(live, cfg, &other, false, &res, &conf, &err), -ESTALE);
+        json_decref(conf);
+        conf = NULL;
+        struct managedfields_op kubectl = op("kubectl");
+        CHECK_EQ_INT(managedfields_apply(live, cfg, &kubectl, false, &res, &conf, &err), 0);
+        CHECK_EQ_INT(kjson_int(res, "spec.replicas", 0), 3);
+        /* the annotation follows what kubectl applied */
+        json_t *ann = kjson_get(res, "metadata.annotations");
+        CHECK_EQ_STR(json_string_value(json_object_get(
+                             ann, "kubectl.kubernetes.io/last-applied-configuration")),
+                     "{\"spec\":{\"replicas\":3}}\n");
+        json_decref(res);
+        /* paused differs from last-applied (false vs true live): still a conflict */
+        _cleanup_(json_decrefp) json_t *cfg2 = J("{\"spec\":{\"paused\":false}}");
+        CHECK_EQ_INT(managedfields_apply(live, cfg2, &kubectl, false, &res, &conf, &err), -ESTALE);
+        CHECK_EQ_STR(err.msg, "Apply failed with 1 conflict: conflict with "
+                              "\"kubectl-client-side-apply\" using apps/v1: .spec.paused");
+        json_decref(conf);
+}
+
 int main(void)
 {
         RUN(to_fieldset);
@@ -277,5 +314,6 @@ int main(void)
         RUN(update_then_apply_conflict);
         RUN(apply_prunes);
         RUN(bogus_managed_fields_reset);
+        RUN(last_applied_allows_kubectl);
         return harness_done();
 }
