@@ -166,9 +166,61 @@ static int cmp_entries(const void *pa, const void *pb)
         return strcmp(str_or_empty(p, "subresource"), str_or_empty(q, "subresource"));
 }
 
+static int cmp_by_time(const void *pa, const void *pb)
+{
+        const json_t *p = *(const json_t *const *)pa, *q = *(const json_t *const *)pb;
+        int64_t tp = entry_time(p), tq = entry_time(q);
+        if (tp != tq)
+                return tp < tq ? -1 : 1;
+        return strcmp(str_or_empty(p, "manager"), str_or_empty(q, "manager"));
+}
+
+/* capManagersManager: above MANAGEDFIELDS_MAX_UPDATERS Update entries the oldest are merged,
+ * per apiVersion, into one "ancient-changes" entry (an emptied entry is dropped later). */
+static void cap_updaters(json_t *mf)
+{
+        size_t n = 0, cap = json_array_size(mf) + 1;
+        _cleanup_free_ json_t **v = xmalloc(cap * sizeof(*v));
+        size_t i;
+        json_t *e;
+        json_array_foreach(mf, i, e)
+        {
+                if (!strcmp(str_or_empty(e, "operation"), "Update") &&
+                    !fieldset_empty(entry_set(e)))
+                        v[n++] = e;
+        }
+        if (n <= MANAGEDFIELDS_MAX_UPDATERS)
+                return;
+        qsort(v, n, sizeof(*v), cmp_by_time);
+        _cleanup_(json_decrefp) json_t *first = json_object(); /* apiVersion -> index in v */
+        size_t length = n;
+        for (i = 0; i < n && length > MANAGEDFIELDS_MAX_UPDATERS; i++) {
+                const char *ver = str_or_empty(v[i], "apiVersion");
+                json_t *f = json_object_get(first, ver);
+                if (!f) {
+                        json_object_set_new(first, ver, json_integer((json_int_t)i));
+                        continue;
+                }
+                json_t *bucket = find_entry(mf, MANAGEDFIELDS_ANCIENT, "Update", NULL, ver);
+                if (!bucket) {
+                        bucket = v[json_integer_value(f)];
+                        json_object_set_new(bucket, "manager", json_string(MANAGEDFIELDS_ANCIENT));
+                        json_object_del(bucket, "subresource");
+                }
+                if (bucket == v[i])
+                        continue;
+                json_object_set_new(bucket, "fieldsV1",
+                                    fieldset_union(entry_set(bucket), entry_set(v[i])));
+                json_object_set(bucket, "time", json_object_get(v[i], "time"));
+                json_object_set_new(v[i], "fieldsV1", json_object());
+                length--;
+        }
+}
+
 /* Drop entries that own nothing, sort as sortEncodedManagedFields, store in obj (or remove). */
 static void store_entries(json_t *obj, json_t *mf)
 {
+        cap_updaters(mf);
         size_t n = 0, cap = json_array_size(mf) + 1;
         _cleanup_free_ json_t **v = xmalloc(cap * sizeof(*v));
         size_t i;

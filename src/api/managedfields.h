@@ -13,6 +13,8 @@
 
 #define MANAGEDFIELDS_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 #define MANAGEDFIELDS_MAX_MANAGER 128
+#define MANAGEDFIELDS_MAX_UPDATERS 10 /* kube-apiserver's DefaultMaxUpdateManagers */
+#define MANAGEDFIELDS_ANCIENT "ancient-changes"
 
 /* One write. */
 struct managedfields_op {

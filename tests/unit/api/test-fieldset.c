@@ -306,6 +306,31 @@ TEST(last_applied_allows_kubectl)
         json_decref(conf);
 }
 
+TEST(update_managers_capped)
+{
+        /* more than 10 Update managers: the oldest merge into "ancient-changes" */
+        struct error err = {0};
+        _cleanup_(json_decrefp) json_t *obj = J("{\"data\":{}}");
+        for (int i = 0; i < 12; i++) {
+                _cleanup_(json_decrefp) json_t *old = json_deep_copy(obj);
+                char k[8], m[16];
+                snprintf(k, sizeof(k), "k%02d", i);
+                snprintf(m, sizeof(m), "m%02d", i);
+                json_object_set_new(json_object_get(obj, "data"), k, json_string("v"));
+                struct managedfields_op u = op(m);
+                u.now = 1000 + i;
+                CHECK_EQ_INT(managedfields_update(old, obj, &u, &err), 0);
+        }
+        json_t *mf = kjson_get(obj, "metadata.managedFields");
+        CHECK_EQ_INT(json_array_size(mf), 10);
+        json_t *first = json_array_get(mf, 0);
+        CHECK_EQ_STR(kjson_str(first, "manager"), "ancient-changes");
+        CHECK(same(json_object_get(first, "fieldsV1"),
+                   "{\"f:data\":{\"f:k00\":{},\"f:k01\":{},\"f:k02\":{}}}"));
+        CHECK_EQ_STR(kjson_str(first, "time"), "1970-01-01T00:16:42Z");
+        CHECK_EQ_STR(kjson_str(json_array_get(mf, 9), "manager"), "m11");
+}
+
 int main(void)
 {
         RUN(to_fieldset);
@@ -315,5 +340,6 @@ int main(void)
         RUN(apply_prunes);
         RUN(bogus_managed_fields_reset);
         RUN(last_applied_allows_kubectl);
+        RUN(update_managers_capped);
         return harness_done();
 }
