@@ -34,6 +34,28 @@ char *cni_conf_build(const char *name, const char *bridge, const char *pod_cidr,
         return r;
 }
 
+char *cni_conf_add_route(const char *conf, const char *dst)
+{
+        json_error_t je;
+        json_t *c = json_loads(conf, 0, &je);
+        json_t *ipam = json_object_get(c, "ipam");
+        if (!json_is_object(ipam)) {
+                json_decref(c);
+                return xstrdup(conf);
+        }
+        json_t *routes = json_object_get(ipam, "routes");
+        if (!json_is_array(routes)) {
+                routes = json_array();
+                json_object_set_new(ipam, "routes", routes);
+        }
+        json_array_append_new(routes, json_pack("{s:s}", "dst", dst));
+        char *s = json_dumps(c, JSON_COMPACT);
+        json_decref(c);
+        char *r = xstrdup(s);
+        free(s);
+        return r;
+}
+
 int cni_result_ip(const char *buf, size_t len, char **ret_ip, struct error *err)
 {
         json_error_t je;

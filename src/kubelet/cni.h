@@ -14,6 +14,10 @@ struct cni_net {
  * Caller frees. */
 char *cni_conf_build(const char *name, const char *bridge, const char *pod_cidr,
                      const char *ipam_dir);
+/* Pure: conf (a bridge config as above) with {"dst": dst} added to ipam.routes: a route through
+ * the bridge's gateway, e.g. for the cluster CIDR, so that pods reach the pods of other nodes'
+ * bridges through the host. Caller frees; conf unchanged if it does not parse. */
+char *cni_conf_add_route(const char *conf, const char *dst);
 /* Pure: first IPv4 address of a CNI result ("ips": [{"address": "10.42.0.5/24"}]) into
  * *ret_ip (caller frees, without the prefix length). -EPROTO malformed. */
 int cni_result_ip(const char *buf, size_t len, char **ret_ip, struct error *err);

@@ -10,7 +10,10 @@
 #include "kubelet/cni.h"
 #include "kubelet/rootfs.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <jansson.h>
@@ -47,6 +50,50 @@ static const char *ip_path(void)
                 if (access(c[i], X_OK) == 0)
                         return c[i];
         return "/usr/sbin/ip";
+}
+
+static bool cidr_contains(const char *cidr, struct in_addr a)
+{
+        char buf[32];
+        const char *slash = strchr(cidr, '/');
+        if (!slash || (size_t)(slash - cidr) >= sizeof(buf))
+                return false;
+        memcpy(buf, cidr, (size_t)(slash - cidr));
+        buf[slash - cidr] = 0;
+        struct in_addr net;
+        int p = atoi(slash + 1);
+        if (inet_pton(AF_INET, buf, &net) != 1 || p < 0 || p > 32)
+                return false;
+        uint32_t mask = p ? 0xffffffffu << (32 - p) : 0;
+        return (ntohl(net.s_addr) & mask) == (ntohl(a.s_addr) & mask);
+}
+
+/* The fence routes are shared by every node agent on this host: another timonel bridge with
+ * an address inside one of them (another data dir's node, e.g. a `timonel agent` next to a
+ * `timonel server`) still needs them. Returns that bridge's name (static buffer) or NULL. */
+static const char *fence_user(const char *own_bridge, const json_t *fences)
+{
+        static char name[IFNAMSIZ];
+        struct ifaddrs *ifs;
+        const char *found = NULL;
+        if (getifaddrs(&ifs) < 0)
+                return NULL;
+        for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+                    strncmp(i->ifa_name, "tmnl", 4) || (own_bridge && !strcmp(i->ifa_name, own_bridge)))
+                        continue;
+                struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+                for (size_t k = 0; k < json_array_size(fences); k++) {
+                        const char *cidr = json_string_value(json_array_get(fences, k));
+                        if (cidr && cidr_contains(cidr, a)) {
+                                snprintf(name, sizeof(name), "%s", i->ifa_name);
+                                found = name;
+                                break;
+                        }
+                }
+        }
+        freeifaddrs(ifs);
+        return found;
 }
 
 static void sleep_ms(int ms)
@@ -366,7 +413,10 @@ int killall_run(const char *data_dir, struct error *err)
                 }
         }
         json_t *fences = json_object_get(st, "fences");
-        for (size_t i = 0; json_is_array(fences) && i < json_array_size(fences); i++) {
+        const char *user = fence_user(bridge, fences);
+        if (user)
+                log_info(COMP, "kept the fence routes: bridge %s still uses them", user);
+        for (size_t i = 0; !user && json_is_array(fences) && i < json_array_size(fences); i++) {
                 const char *cidr = json_string_value(json_array_get(fences, i));
                 if (!cidr)
                         continue;

@@ -445,6 +445,12 @@ int runtime_new(const struct runtime_config *cfg, struct runtime **ret, struct e
         }
         ipam_dir = xasprintf("%s/cni/networks", rt->run_dir);
         rt->net.conf = cni_conf_build(NET_NAME, bridge, pod_cidr, ipam_dir);
+        {
+                /* other nodes' pods through the host; the cluster fence drops the rest */
+                char *routed = cni_conf_add_route(rt->net.conf, cluster);
+                free(rt->net.conf);
+                rt->net.conf = routed;
+        }
 
         /* what killall needs to undo, written before anything is changed on the host */
         json_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s], s:s, s:s}", "runtime",
