@@ -31,6 +31,7 @@
 struct deferred {
         struct apiserver *a;
         struct http_req *req;
+        bool gone; /* the client went away meanwhile (http_req_on_gone) */
         int status;
         char *ct;
         size_t len;
@@ -40,13 +41,21 @@ struct deferred {
 static void deferred_respond(void *ud)
 {
         struct deferred *d = ud;
-        if (!http_server_is_stopping(d->a->http)) {
-                http_req_resume(d->req);
-                http_req_respond(d->req, d->status, d->ct, d->body, d->len);
+        if (!d->gone) { /* the request is alive: unhook d before it is freed */
+                http_req_on_gone(d->req, NULL, NULL);
+                if (!http_server_is_stopping(d->a->http)) {
+                        http_req_resume(d->req);
+                        http_req_respond(d->req, d->status, d->ct, d->body, d->len);
+                }
         }
         __atomic_fetch_sub(&d->a->deferred, 1, __ATOMIC_SEQ_CST);
         free(d->ct);
         free(d);
+}
+
+static void deferred_gone(void *ud)
+{
+        ((struct deferred *)ud)->gone = true;
 }
 
 static void deferred_durable(void *ud)
@@ -69,6 +78,7 @@ static void respond(struct rq *q, int http, const char *ct, const char *body, si
         memcpy(d->body, body, len);
         d->body[len] = 0;
         http_req_defer(q->req);
+        http_req_on_gone(q->req, deferred_gone, d);
         __atomic_fetch_add(&q->a->deferred, 1, __ATOMIC_SEQ_CST);
         store_on_durable(q->a->store, rev, deferred_durable, d);
 }

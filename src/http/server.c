@@ -113,9 +113,15 @@ struct http_server {
         int next_timer_id;
 };
 
+struct req_gone {
+        void (*fn)(void *);
+        void *userdata;
+};
+
 struct http_req {
         h2o_req_t *req;
         struct http_server *server;
+        struct req_gone *gone; /* http_req_on_gone */
         bool responded;
         bool auth_done;
         char *path, *query_raw, *user, *groups, *body, *remote;
@@ -823,6 +829,23 @@ void http_req_resume(struct http_req *r)
 {
         assert(r->responded);
         r->responded = false;
+        if (r->gone)
+                r->gone->fn = NULL;
+}
+
+static void req_gone_dispose(void *p)
+{
+        struct req_gone *g = p;
+        if (g->fn)
+                g->fn(g->userdata);
+}
+
+void http_req_on_gone(struct http_req *r, void (*fn)(void *), void *userdata)
+{
+        if (!r->gone)
+                r->gone = h2o_mem_alloc_shared(&r->req->pool, sizeof(*r->gone), req_gone_dispose);
+        r->gone->fn = fn;
+        r->gone->userdata = userdata;
 }
 
 bool http_server_is_stopping(struct http_server *s)

@@ -80,6 +80,10 @@ const char *http_req_remote(struct http_req *r);
  * http_server_is_stopping() (the server is going down and will drop it). */
 void http_req_defer(struct http_req *r);
 void http_req_resume(struct http_req *r);
+/* While deferred, the client may go away (HTTP/2 stream reset, closed connection) and h2o then
+ * frees the request: fn(userdata) is called (loop thread) if that happens before
+ * http_req_resume(); after it the request must not be touched. fn NULL: no call. */
+void http_req_on_gone(struct http_req *r, void (*fn)(void *), void *userdata);
 /* Whether http_server_stop() was called (any thread). */
 bool http_server_is_stopping(struct http_server *s);
 /* Add a response header; call before http_req_respond()/http_req_stream_start(). */
