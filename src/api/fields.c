@@ -58,6 +58,12 @@ static void add(struct walk *w, const char *path)
                 json_array_append_new(w->out, json_string(path));
 }
 
+/* Objects nested with their TypeMeta inline (StatefulSetSpec.volumeClaimTemplates). */
+static bool embeds_type_meta(const struct protobuf_message *msg)
+{
+        return !strcmp(msg->name, "PersistentVolumeClaim");
+}
+
 static void walk_object(struct walk *w, const struct protobuf_message *msg, const json_t *obj,
                         const char *prefix, bool top, int depth);
 
@@ -107,7 +113,8 @@ static void walk_object(struct walk *w, const struct protobuf_message *msg, cons
                                 : snprintf(p, sizeof(p), "%s", k);
                 if (n >= (int)sizeof(p))
                         continue;
-                if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+                if ((top || embeds_type_meta(msg)) &&
+                    (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
                         continue;
                 const struct protobuf_field *f = find_field(msg, k, 0);
                 if (!f) {
@@ -527,7 +534,8 @@ static int prune_object(const struct protobuf_message *msg, json_t *obj, bool to
         void *tmp;
         json_object_foreach_safe(obj, tmp, k, v)
         {
-                if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+                if ((top || embeds_type_meta(msg)) &&
+                    (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
                         continue;
                 const struct protobuf_field *f = find_field(msg, k, 0);
                 if (!f) {
