@@ -943,20 +943,101 @@ static bool set_condition(json_t *conds, const char *type, const char *status, c
         return true;
 }
 
-bool crd_status_establish(json_t *crd, const char *now)
+static bool in_strv(const json_t *arr, const char *s)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+                if (s && json_string_value(v) && !strcmp(json_string_value(v), s))
+                        return true;
+        }
+        return false;
+}
+
+/* The naming controller's check of crd's requested names against the names the other CRDs of
+ * its group have been accepted with: NULL when there is no conflict, else the reason, with the
+ * message in msg. */
+static const char *names_conflict(const json_t *crd, const json_t *all, char *msg, size_t size)
+{
+        const char *group = kjson_str(crd, "spec.group"), *name = kjson_str(crd, "metadata.name");
+        _cleanup_(json_decrefp) json_t *resources = json_array(), *kinds = json_array();
+        size_t i;
+        json_t *o;
+        json_array_foreach(all, i, o)
+        {
+                const char *on = kjson_str(o, "metadata.name"), *og = kjson_str(o, "spec.group");
+                if (!on || !og || !group || !name || !strcmp(on, name) || strcmp(og, group))
+                        continue;
+                const json_t *an = kjson_get(o, "status.acceptedNames");
+                static const char *const res_keys[] = {"plural", "singular"};
+                for (size_t k = 0; k < ARRAY_SIZE(res_keys); k++) {
+                        const char *v = str_at(an, res_keys[k]);
+                        if (v && *v)
+                                json_array_append_new(resources, json_string(v));
+                }
+                size_t j;
+                json_t *sn;
+                json_array_foreach(json_object_get(an, "shortNames"), j, sn)
+                {
+                        json_array_append(resources, sn);
+                }
+                static const char *const kind_keys[] = {"kind", "listKind"};
+                for (size_t k = 0; k < ARRAY_SIZE(kind_keys); k++) {
+                        const char *v = str_at(an, kind_keys[k]);
+                        if (v && *v)
+                                json_array_append_new(kinds, json_string(v));
+                }
+        }
+        const json_t *names = kjson_get(crd, "spec.names");
+        const char *reason = NULL, *what = NULL;
+        if (in_strv(resources, (what = str_at(names, "plural"))))
+                reason = "PluralConflict";
+        else if (in_strv(resources, (what = str_at(names, "singular"))))
+                reason = "SingularConflict";
+        else {
+                size_t j;
+                json_t *sn;
+                json_array_foreach(json_object_get(names, "shortNames"), j, sn)
+                {
+                        if (!reason && in_strv(resources, json_string_value(sn))) {
+                                reason = "ShortNamesConflict";
+                                what = json_string_value(sn);
+                        }
+                }
+        }
+        if (!reason && in_strv(kinds, (what = str_at(names, "kind"))))
+                reason = "KindConflict";
+        else if (!reason && in_strv(kinds, (what = str_at(names, "listKind"))))
+                reason = "ListKindConflict";
+        if (reason)
+                snprintf(msg, size, "\"%s\" is already in use", what);
+        return reason;
+}
+
+bool crd_status_establish(json_t *crd, const json_t *all, const char *now)
 {
         json_t *status = kjson_obj_ensure(crd, "status");
         bool changed = false;
-        const json_t *names = kjson_get(crd, "spec.names");
-        if (json_is_object(names) &&
-            !json_equal(json_object_get(status, "acceptedNames"), (json_t *)names)) {
-                json_object_set_new(status, "acceptedNames", json_deep_copy(names));
-                changed = true;
-        }
         json_t *conds = json_object_get(status, "conditions");
         if (!json_is_array(conds)) {
                 conds = json_array();
                 json_object_set_new(status, "conditions", conds);
+                changed = true;
+        }
+        char msg[512];
+        const char *conflict = names_conflict(crd, all, msg, sizeof(msg));
+        if (conflict) {
+                changed |= set_condition(conds, "NamesAccepted", "False", conflict, msg, now);
+                if (!crd_is_established(crd))
+                        changed |= set_condition(conds, "Established", "False", "NotAccepted",
+                                                 "not all names are accepted", now);
+                return changed;
+        }
+        const json_t *names = kjson_get(crd, "spec.names");
+        if (json_is_object(names) &&
+            !json_equal(json_object_get(status, "acceptedNames"), (json_t *)names)) {
+                json_object_set_new(status, "acceptedNames", json_deep_copy(names));
                 changed = true;
         }
         changed |= set_condition(conds, "NamesAccepted", "True", "NoConflicts",

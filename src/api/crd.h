@@ -29,10 +29,13 @@ void crd_validate_update(const json_t *newcrd, const json_t *oldcrd, json_t *cau
  * openAPIV3Schema"); appends causes. */
 void crd_schema_check(const json_t *schema, const char *path, json_t *causes);
 
-/* The status the server sets (the establishing and naming controllers): acceptedNames =
- * spec.names, conditions NamesAccepted and Established True, storedVersions with the storage
- * version. Returns true when crd's status changed. */
-bool crd_status_establish(json_t *crd, const char *now);
+/* The status the server sets (the naming and establishing controllers): when no name of
+ * spec.names is already accepted for another CRD of the group in all (an array of CRDs, may
+ * include crd): acceptedNames = spec.names, NamesAccepted and Established True, storedVersions
+ * with the storage version; else NamesAccepted False (PluralConflict, SingularConflict,
+ * ShortNamesConflict, KindConflict, ListKindConflict: "\"x\" is already in use") and, if it
+ * never was, Established False (NotAccepted). Returns true when crd's status changed. */
+bool crd_status_establish(json_t *crd, const json_t *all, const char *now);
 /* Whether the CRD has the Established condition True. */
 bool crd_is_established(const json_t *crd);
 

@@ -107,22 +107,28 @@ void crdsync_run(struct apiserver *a)
         }
         char now[32];
         timefmt_rfc3339(now, time(NULL));
+        /* all of them first: names are checked against every other CRD's accepted names */
         _cleanup_(json_decrefp) json_t *crds = json_array();
+        _cleanup_free_ int64_t *revs = xcalloc(l.n_items + 1, sizeof(*revs));
         for (size_t i = 0; i < l.n_items; i++) {
                 json_t *crd = apiserver_obj_decode(r, l.items[i].value, l.items[i].value_len,
                                                    l.items[i].mod_rev);
                 if (!crd)
                         continue;
-                int64_t rev = l.items[i].mod_rev;
+                revs[json_array_size(crds)] = l.items[i].mod_rev;
+                json_array_append_new(crds, crd);
+        }
+        size_t ci;
+        json_t *crd;
+        json_array_foreach(crds, ci, crd)
+        {
                 if (kjson_get(crd, "metadata.deletionTimestamp")) {
                         if (has_finalizer(crd, CRD_FINALIZER))
-                                finalize(a, r, crd, rev);
-                        json_array_append_new(crds, crd);
+                                finalize(a, r, crd, revs[ci]);
                         continue;
                 }
-                if (crd_status_establish(crd, now))
-                        (void)write_back(a, r, crd, rev);
-                json_array_append_new(crds, crd);
+                if (crd_status_establish(crd, crds, now))
+                        (void)write_back(a, r, crd, revs[ci]);
         }
         store_list_clear(&l);
         /* what was served before: instances of group/resources no longer served go */
@@ -140,9 +146,7 @@ void crdsync_run(struct apiserver *a)
                 /* kept while its CRD exists and is not being deleted (versions that stop being
                  * served keep their instances) */
                 bool kept = false;
-                size_t j;
-                json_t *crd;
-                json_array_foreach(crds, j, crd)
+                json_array_foreach(crds, ci, crd)
                 {
                         const char *g = kjson_str(crd, "spec.group");
                         const char *p = kjson_str(crd, "spec.names.plural");

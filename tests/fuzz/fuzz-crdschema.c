@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (crd) {
                         crd_defaults(crd);
                         crd_validate(crd, causes);
-                        crd_status_establish(crd, "2026-01-01T00:00:00Z");
+                        crd_status_establish(crd, NULL, "2026-01-01T00:00:00Z");
                         json_decref(crd);
                 }
         }

@@ -260,8 +260,26 @@ TEST(registry)
 {
         json_t *crd = crd_json();
         crd_defaults(crd);
-        CHECK(crd_status_establish(crd, "2026-01-01T00:00:00Z"));
-        CHECK(!crd_status_establish(crd, "2026-01-01T00:00:01Z"));
+        CHECK(crd_status_establish(crd, NULL, "2026-01-01T00:00:00Z"));
+        CHECK(!crd_status_establish(crd, NULL, "2026-01-01T00:00:01Z"));
+        /* a second CRD of the group asking for an accepted short name */
+        json_t *other = crd_json();
+        crd_defaults(other);
+        kjson_set_str(other, "metadata.name", "bars.stable.example.com");
+        kjson_set_str(other, "spec.names.plural", "bars");
+        kjson_set_str(other, "spec.names.singular", "bar");
+        kjson_set_str(other, "spec.names.kind", "Bar");
+        kjson_set_str(other, "spec.names.listKind", "BarList");
+        json_t *all = json_pack("[O,O]", crd, other);
+        CHECK(crd_status_establish(other, all, "2026-01-01T00:00:00Z"));
+        CHECK(!crd_is_established(other));
+        json_t *conds = kjson_get(other, "status.conditions");
+        CHECK_EQ_STR(kjson_str(json_array_get(conds, 0), "reason"), "ShortNamesConflict");
+        CHECK_EQ_STR(kjson_str(json_array_get(conds, 0), "message"), "\"ct\" is already in use");
+        CHECK_EQ_STR(kjson_str(json_array_get(conds, 1), "reason"), "NotAccepted");
+        CHECK(!kjson_get(other, "status.acceptedNames.kind"));
+        json_decref(all);
+        json_decref(other);
         CHECK(crd_is_established(crd));
         CHECK_EQ_STR(kjson_str(crd, "status.acceptedNames.kind"), "CronTab");
         CHECK_EQ_STR(json_string_value(json_array_get(kjson_get(crd, "status.storedVersions"), 0)),
