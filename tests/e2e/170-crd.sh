@@ -253,7 +253,7 @@ YAML
                 bash -c "! $K get --raw /apis/$G/v1/crontabs >/dev/null 2>&1"
 done
 
-# CRD validation: field causes (apiextensions-apiserver's texts)
+# CRD validation: field causes (apiextensions-apiserver's texts); nothing stored
 out=$($K0 create -f - 2>&1 <<'YAML'
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -284,4 +284,79 @@ for want in 'metadata.name: Invalid value: "foos.example.com": must be spec.name
 done
 check "invalid CRD: The CustomResourceDefinition \"foos.example.com\" is invalid" \
         grep -qF 'The CustomResourceDefinition "foos.example.com" is invalid' <<<"$out"
+check "invalid CRD: nothing stored" bash -c "! $K0 get crd foos.example.com >/dev/null 2>&1"
+
+# strict field validation of the CRD itself (unknown fields at any depth, also in the schema)
+crd_yaml typo.example.com widgets Widget wdg | sed 's/^    served: true/    served: true\n    servd: true/; s/                type: integer/                tpye: integer/' >"$W/typo.yaml"
+out=$($K0 apply -f "$W/typo.yaml" 2>&1)
+check "CRD unknown fields under Strict: 400 strict decoding error" \
+        grep -qF 'CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: strict decoding error: unknown field "spec.versions[0].servd"' <<<"$out"
+check "... also inside openAPIV3Schema" grep -qF \
+        'unknown field "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.replicas.tpye"' <<<"$out"
+out=$($K0 explain crd.spec.names 2>&1)
+check "explain crd.spec.names (the CRD kind's OpenAPI schema)" \
+        bash -c "grep -q 'KIND: *CustomResourceDefinition' <<<'$out' && grep -qP '^  plural\t<string> -required-' <<<'$out'"
+
+# the naming controller: a short name another CRD of the group was accepted with
+crd_yaml names.example.com alphas Alpha nx >"$W/alpha.yaml"
+crd_yaml names.example.com betas Beta nx >"$W/beta.yaml"
+check "first CRD with short name nx" $K0 apply -f "$W/alpha.yaml"
+check "first CRD established" $K0 wait --for condition=established --timeout=20s crd/alphas.names.example.com
+check "second CRD with the same short name created" $K0 apply -f "$W/beta.yaml"
+same "second CRD: NamesAccepted False ShortNamesConflict" \
+        "NamesAccepted=False ShortNamesConflict \"nx\" is already in use|Established=False NotAccepted not all names are accepted" \
+        "$($K0 get crd betas.names.example.com -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason} {.message}{"\n"}{end}' 2>&1 | paste -sd'|')"
+same "second CRD not served" "Error from server (NotFound): the server could not find the requested resource" \
+        "$($K0 get --raw /apis/names.example.com/v1/betas 2>&1)"
+check "first CRD still established" $K0 wait --for condition=established --timeout=5s crd/alphas.names.example.com
+
+# two versions (conversion None): stored in the storage version, served in each
+cat >"$W/mv.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.mv.example.com
+spec:
+  group: mv.example.com
+  scope: Cluster
+  names: {plural: gadgets, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+  - name: v1beta1
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+YAML
+check "two-version CRD applied" $K0 apply -f "$W/mv.yaml"
+check "two-version CRD established" $K0 wait --for condition=established --timeout=20s crd/gadgets.mv.example.com
+check "create through v1beta1" $K0 create -f - <<'YAML'
+apiVersion: mv.example.com/v1beta1
+kind: Gadget
+metadata: {name: g1}
+spec: {anything: {goes: [1, 2]}}
+YAML
+for v in v1 v1beta1; do
+        same "get through $v: apiVersion $v" "mv.example.com/$v" \
+                "$($K0 get --raw /apis/mv.example.com/$v/gadgets/g1 2>&1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["apiVersion"])')"
+        same "list through $v: apiVersion $v" "mv.example.com/$v" \
+                "$($K0 get --raw /apis/mv.example.com/$v/gadgets 2>&1 | $PY -c 'import json,sys; print(" ".join(i["apiVersion"] for i in json.load(sys.stdin)["items"]))')"
+done
+same "preserve-unknown-fields kept the whole spec" '{"anything": {"goes": [1, 2]}}' \
+        "$($K0 get --raw /apis/mv.example.com/v1/gadgets/g1 2>&1 | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["spec"]))')"
+
+# a restart: CRDs and custom resources are served again at once
+stop_server
+"$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --disable-agent \
+        --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
+SERVER_PID=$!
+check "restarted server answers" wait_for 15 $K0 get --raw /readyz
+same "after restart: the custom resource is served" "g1" \
+        "$($K0 get gadgets.mv.example.com -o jsonpath='{.items[*].metadata.name}' 2>&1)"
+check "after restart: a watch of the custom resource lists it" \
+        bash -c "timeout 3 $K0 get --raw '/apis/mv.example.com/v1beta1/gadgets?watch=1' 2>/dev/null | grep -q '\"apiVersion\":\"mv.example.com/v1beta1\"'"
 check "server still running" kill -0 "$SERVER_PID"
