@@ -62,6 +62,7 @@ spec:
     singular: ${2%s}
     kind: $3
     shortNames: [$4]
+    categories: [all]
   versions:
   - name: v1
     served: true
@@ -226,6 +227,19 @@ YAML
         same "[$V] nothing stored for the rejected ones" "my-new-cron-object pruned" \
                 "$($K get ct$VV -n $NS -o jsonpath='{.items[*].metadata.name}' 2>&1)"
         same "[$V] delete CR" "crontab.$G \"pruned\" deleted" "$($K delete ct$VV pruned -n $NS 2>&1)"
+        out=$($K get all -n $NS --no-headers 2>&1)
+        check "[$V] get all: the category lists the custom resource" \
+                grep -q "^crontab.$G/my-new-cron-object " <<<"$out"
+        check "[$V] a second CR" $K create -n $NS -f - <<YAML
+apiVersion: $G/v1
+kind: CronTab
+metadata: {name: second}
+spec: {image: x}
+YAML
+        same "[$V] delete --all (deletecollection)" \
+                "crontab.$G \"my-new-cron-object\" deleted|crontab.$G \"second\" deleted" \
+                "$($K delete ct$VV --all -n $NS 2>&1 | paste -sd'|')"
+        check "[$V] recreate for the CRD deletion" $K apply -f "$W/cr-$V.yaml"
 
         if [ "$V" = "1.31" ]; then
                 check "[$V] create namespace for the python client" $K create namespace crd-py
@@ -249,8 +263,11 @@ YAML
                 "$($K get --raw /apis/$G/v1/namespaces/$NS/crontabs 2>&1)"
         same "[$V] discovery no longer lists the group" "" \
                 "$($K get --raw /apis 2>&1 | grep -o "\"$G\"" | head -1)"
-        check "[$V] nothing left under the CR's store prefix" \
-                bash -c "! $K get --raw /apis/$G/v1/crontabs >/dev/null 2>&1"
+        check "[$V] CRD recreated" $K apply -f "$W/crd-$V.yaml"
+        check "[$V] ... established" $K wait --for condition=established --timeout=20s crd/$CRD
+        same "[$V] ... and its old custom resources were deleted with the CRD" "" \
+                "$($K get --raw /apis/$G/v1/crontabs 2>&1 | $PY -c 'import json,sys; print(" ".join(i["metadata"]["name"] for i in json.load(sys.stdin)["items"]))')"
+        check "[$V] CRD deleted again" $K delete crd $CRD
 done
 
 # CRD validation: field causes (apiextensions-apiserver's texts); nothing stored
