@@ -198,6 +198,27 @@ const struct scheme_resource *scheme_custom_resources(size_t *ret_n)
         return s ? s->rs : NULL;
 }
 
+const struct scheme_resource **scheme_all_resources(size_t *ret_n, bool unique_storage)
+{
+        size_t nc;
+        const struct scheme_resource *cs = scheme_custom_resources(&nc);
+        const struct scheme_resource **all =
+                xcalloc(ARRAY_SIZE(resources) + nc + 1, sizeof(*all));
+        size_t n = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(resources); i++)
+                all[n++] = &resources[i];
+        for (size_t i = 0; i < nc; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < i && unique_storage && !dup; j++)
+                        dup = !strcmp(cs[j].group, cs[i].group) &&
+                              !strcmp(cs[j].resource, cs[i].resource);
+                if (!dup)
+                        all[n++] = &cs[i];
+        }
+        *ret_n = n;
+        return all;
+}
+
 const struct scheme_resource *scheme_resources(size_t *ret_n)
 {
         *ret_n = ARRAY_SIZE(resources);

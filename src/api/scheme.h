@@ -61,6 +61,10 @@ size_t scheme_group_versions(const char **groups, const char **versions, size_t 
 void scheme_custom_set(const struct scheme_resource *rs, size_t n);
 /* The current custom entries; *ret_n receives the count. */
 const struct scheme_resource *scheme_custom_resources(size_t *ret_n);
+/* Every served resource, built-in then custom, as pointers; the array is the caller's to free.
+ * The versions of one custom resource share its storage: with unique_storage, only the first
+ * entry of each group/resource is listed (for walks over stored objects). */
+const struct scheme_resource **scheme_all_resources(size_t *ret_n, bool unique_storage);
 
 /* Store keys: "/registry/<resource>/<ns>/<name>" or "/registry/<resource>/<name>" (caller frees);
  * custom resources: "/registry/<group>/<resource>/...", as kube-apiserver keys them.

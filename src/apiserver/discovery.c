@@ -9,21 +9,6 @@
 
 #define MAX_GV 32
 
-/* Built-in then custom resources (api/crd.h): pointers, the array is the caller's to free. */
-static const struct scheme_resource **all_resources(size_t *ret_n)
-{
-        size_t n, nc;
-        const struct scheme_resource *rs = scheme_resources(&n);
-        const struct scheme_resource *cs = scheme_custom_resources(&nc);
-        const struct scheme_resource **all = xcalloc(n + nc + 1, sizeof(*all));
-        for (size_t i = 0; i < n; i++)
-                all[i] = &rs[i];
-        for (size_t i = 0; i < nc; i++)
-                all[n + i] = &cs[i];
-        *ret_n = n + nc;
-        return all;
-}
-
 static json_t *strv_json(const char *const *v)
 {
         json_t *a = json_array();
@@ -77,7 +62,7 @@ static json_t *agg_resource(const struct scheme_resource *r)
 json_t *discovery_aggregated(bool core, const char *version)
 {
         size_t n;
-        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = scheme_all_resources(&n, false);
         const char *groups[MAX_GV], *versions[MAX_GV];
         size_t ngv = scheme_group_versions(groups, versions, MAX_GV);
         json_t *items = json_array();
@@ -178,7 +163,7 @@ json_t *discovery_group(const char *group)
 json_t *discovery_resource_list(const char *group, const char *version)
 {
         size_t n;
-        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = scheme_all_resources(&n, false);
         json_t *list = json_array();
         bool any = false;
         for (size_t i = 0; i < n; i++) {
@@ -272,7 +257,7 @@ static json_t *operation(const struct scheme_resource *r, const char *verb, cons
 json_t *openapi_group_version(const char *path)
 {
         size_t n;
-        _cleanup_free_ const struct scheme_resource **rs = all_resources(&n);
+        _cleanup_free_ const struct scheme_resource **rs = scheme_all_resources(&n, false);
         json_t *paths = json_object();
         bool any = false;
         for (size_t i = 0; i < n; i++) {

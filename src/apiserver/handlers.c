@@ -574,12 +574,12 @@ static void ns_maybe_finalize(struct apiserver *a, const char *ns)
         if (load(a, nsr, NULL, ns, &obj, &rev, NULL) < 0 ||
             !kjson_str(obj, "metadata.deletionTimestamp"))
                 return;
-        size_t n;
-        const struct scheme_resource *rs = scheme_resources(&n);
+        size_t n; /* custom resources too */
+        _cleanup_free_ const struct scheme_resource **rs = scheme_all_resources(&n, true);
         for (size_t i = 0; i < n; i++) {
-                if (!rs[i].namespaced)
+                if (!rs[i]->namespaced)
                         continue;
-                _cleanup_free_ char *prefix = scheme_prefix(&rs[i], ns);
+                _cleanup_free_ char *prefix = scheme_prefix(rs[i], ns);
                 int64_t count = 0;
                 if (store_count(a->store, prefix, &count, NULL) < 0 || count > 0)
                         return;
@@ -1362,23 +1362,23 @@ static void delete_namespace(struct rq *q, json_t *obj, int64_t rev, bool dry)
                                     json_sprintf("%lld", (long long)nrev));
         }
         /* Delete the contents (pods gracefully), then the namespace once empty. */
-        size_t n;
-        const struct scheme_resource *rs = scheme_resources(&n);
+        size_t n; /* custom resources too */
+        _cleanup_free_ const struct scheme_resource **rs = scheme_all_resources(&n, true);
         for (size_t i = 0; i < n; i++) {
-                if (!rs[i].namespaced)
+                if (!rs[i]->namespaced)
                         continue;
-                _cleanup_free_ char *prefix = scheme_prefix(&rs[i], q->name);
+                _cleanup_free_ char *prefix = scheme_prefix(rs[i], q->name);
                 struct store_list l = {0};
                 if (store_list(q->a->store, prefix, NULL, 0, 0, &l, &err) < 0)
                         continue;
                 for (size_t j = 0; j < l.n_items; j++) {
-                        json_t *o = apiserver_obj_decode(&rs[i], l.items[j].value,
+                        json_t *o = apiserver_obj_decode(rs[i], l.items[j].value,
                                                          l.items[j].value_len, l.items[j].mod_rev);
                         if (!o)
                                 continue;
                         json_t *res = NULL;
                         const char *name = kjson_str(o, "metadata.name");
-                        if (name && delete_obj(q->a, &rs[i], q->name, name, o, l.items[j].mod_rev,
+                        if (name && delete_obj(q->a, rs[i], q->name, name, o, l.items[j].mod_rev,
                                                -1, false, &res, &err) < 0)
                                 log_warn(COMP, "deleting %s in namespace %s: %s", l.items[j].key,
                                          q->name, error_msg(&err));

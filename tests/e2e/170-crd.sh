@@ -327,6 +327,20 @@ same "second CRD not served" "Error from server (NotFound): the server could not
         "$($K0 get --raw /apis/names.example.com/v1/betas 2>&1)"
 check "first CRD still established" $K0 wait --for condition=established --timeout=5s crd/alphas.names.example.com
 
+# a namespace's deletion deletes its custom resources too
+check "namespace for custom resources" $K0 create namespace crd-ns
+check "a custom resource in it" $K0 create -n crd-ns -f - <<'YAML'
+apiVersion: names.example.com/v1
+kind: Alpha
+metadata: {name: a1}
+spec: {image: x}
+YAML
+check "namespace deleted" $K0 delete namespace crd-ns
+check "namespace gone" wait_for 10 bash -c "! $K0 get namespace crd-ns"
+check "namespace recreated" $K0 create namespace crd-ns
+same "its custom resources were deleted with it" "" \
+        "$($K0 get alphas.names.example.com -n crd-ns -o jsonpath='{.items[*].metadata.name}' 2>&1)"
+
 # two versions (conversion None): stored in the storage version, served in each
 cat >"$W/mv.yaml" <<'YAML'
 apiVersion: apiextensions.k8s.io/v1
