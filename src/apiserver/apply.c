@@ -227,6 +227,55 @@ static struct managedfields_op make_op(struct rq *q, const char *manager, const 
         };
 }
 
+int apply_check_options(struct rq *q, bool apply)
+{
+        const char *fm = http_req_query(q->req, "fieldManager");
+        _cleanup_(json_decrefp) json_t *causes = json_array();
+        _cleanup_free_ char *msg = NULL;
+        if (apply && (!fm || !*fm)) {
+                json_array_append_new(causes, json_pack("{s:s,s:s,s:s}", "reason",
+                                                        "FieldValueRequired", "message",
+                                                        "Required value: is required for apply "
+                                                        "patch",
+                                                        "field", "fieldManager"));
+        } else if (!apply && http_req_query(q->req, "force")) {
+                json_array_append_new(causes, json_pack("{s:s,s:s,s:s}", "reason",
+                                                        "FieldValueForbidden", "message",
+                                                        "Forbidden: may not be specified for "
+                                                        "non-apply patch",
+                                                        "field", "force"));
+        }
+        if (fm && strlen(fm) > MANAGEDFIELDS_MAX_MANAGER) {
+                _cleanup_free_ char *m = xasprintf("Too long: may not be more than %d bytes",
+                                                   MANAGEDFIELDS_MAX_MANAGER);
+                json_array_append_new(causes,
+                                      json_pack("{s:s,s:s,s:s}", "reason", "FieldValueTooLong",
+                                                "message", m, "field", "fieldManager"));
+        }
+        if (!json_array_size(causes))
+                return 0;
+        /* "PatchOptions.meta.k8s.io "" is invalid: <field>: <message>[, ...]" */
+        size_t i;
+        json_t *c;
+        json_array_foreach(causes, i, c)
+        {
+                char *m = xasprintf("%s%s%s: %s", msg ? msg : "", msg ? ", " : "",
+                                    json_string_value(json_object_get(c, "field")),
+                                    json_string_value(json_object_get(c, "message")));
+                free(msg);
+                msg = m;
+        }
+        json_t *details = json_pack("{s:s,s:s,s:O}", "group", "meta.k8s.io", "kind", "PatchOptions",
+                                    "causes", causes);
+        if (json_array_size(causes) > 1) {
+                char *m = xasprintf("[%s]", msg);
+                free(msg);
+                msg = m;
+        }
+        rq_fail(q, -EINVAL, details, "PatchOptions.meta.k8s.io \"\" is invalid: %s", msg);
+        return -EINVAL;
+}
+
 void apply_record_update(struct rq *q, const json_t *old, json_t *newobj)
 {
         char manager[MANAGEDFIELDS_MAX_MANAGER + 1];

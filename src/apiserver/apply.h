@@ -15,6 +15,11 @@ struct rq;
  * call (loop thread). */
 const struct fieldset_schema *apply_schema(const struct scheme_resource *r);
 
+/* ValidatePatchOptions: an apply needs ?fieldManager=, force is for apply only, a field
+ * manager has at most 128 printable bytes. Responds 422 Invalid (PatchOptions.meta.k8s.io) and
+ * returns < 0 when they are wrong. */
+int apply_check_options(struct rq *q, bool apply);
+
 /* Record a create (old NULL) or update by q's manager (?fieldManager= or the User-Agent's
  * prefix, as kube-apiserver's managerOrUserAgent) in newobj's metadata.managedFields. Like
  * UpdateNoErrors it never fails the write: an object the schema cannot walk keeps old's. */

@@ -1158,6 +1158,8 @@ static void do_patch(struct rq *q)
                         "application/apply-patch+yaml, application/strategic-merge-patch+json");
                 return;
         }
+        if (apply_check_options(q, type == P_APPLY) < 0)
+                return;
         if (type == P_SMP && r->custom) { /* no patch strategies without Go types */
                 rq_fail(q, -EMEDIUMTYPE, NULL,
                         "the body of the request was in an unknown format - accepted media types "
@@ -1180,11 +1182,6 @@ static void do_patch(struct rq *q)
                 rc = kyaml_parse_one(body, len, &patch, &err);
         if (rc < 0) {
                 rq_fail(q, -EBADMSG, NULL, "error decoding patch: %s", error_msg(&err));
-                return;
-        }
-        if (type == P_APPLY && !query(q, "fieldManager")) {
-                rq_fail(q, -EBADMSG, NULL, "PATCH %s: fieldManager is required for apply requests",
-                        q->path);
                 return;
         }
         _cleanup_(json_decrefp) json_t *old = NULL;

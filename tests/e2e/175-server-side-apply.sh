@@ -210,7 +210,10 @@ done
 # --- raw requests: Statuses as kube-apiserver sends them ---
 U=https://127.0.0.1:$PORT/api/v1/namespaces/default/configmaps
 code=$(api -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary $'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\ndata:\n  k: v\n' "$U/raw")
-check "apply without fieldManager -> 400 ($code)" test "$code" = 400
+check "apply without fieldManager -> 422 ($code)" test "$code" = 422
+want=$(J '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch","reason":"Invalid","details":{"group":"meta.k8s.io","kind":"PatchOptions","causes":[{"reason":"FieldValueRequired","message":"Required value: is required for apply patch","field":"fieldManager"}]},"code":422}')
+got=$(jq -cS . "$W/resp")
+check "... Status as ValidatePatchOptions words it ($got)" test "$got" = "$want"
 check "... and creates nothing" test "$(api "$U/raw")" = 404
 code=$(api -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary $'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\ndata:\n  k: v\n' "$U/raw?fieldManager=one")
 check "YAML apply creates -> 201 ($code)" test "$code" = 201
@@ -227,6 +230,8 @@ check "force=true takes the field -> 200 ($code)" test "$code" = 200 -a "$(jq -r
 check "... and the first applier's entry is gone" test "$(jq -r '[.metadata.managedFields[].manager] | join(",")' "$W/resp")" = two
 code=$(api -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"raw","managedFields":[{"manager":"x","operation":"Apply"}]}}' "$U/raw?fieldManager=two")
 check "apply carrying managedFields -> 400 ($code: $(jq -r .message "$W/resp"))" test "$code" = 400 -a "$(jq -r .message "$W/resp")" = "metadata.managedFields must be nil"
+code=$(api -X PATCH -H 'Content-Type: application/merge-patch+json' --data '{"data":{"m":"1"}}' "$U/raw?force=true")
+check "force on a merge patch -> 422 ($code: $(jq -r .message "$W/resp"))" test "$code" = 422 -a "$(jq -r .message "$W/resp")" = 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch'
 code=$(api -X PATCH -H 'Content-Type: application/merge-patch+json' -H 'User-Agent: curl-tool/1.0 (x)' --data '{"data":{"m":"1"}}' "$U/raw")
 check "merge patch without fieldManager -> 200 ($code)" test "$code" = 200
 check "... recorded under the User-Agent prefix" test "$(jq -r '.metadata.managedFields[] | select(.manager=="curl-tool") | .operation' "$W/resp")" = Update
