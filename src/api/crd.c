@@ -1235,6 +1235,25 @@ static void served_add(struct scheme_resource **arr, size_t *n, size_t *cap, con
         (*arr)[(*n)++] = *r;
 }
 
+static const struct scheme_resource *served_prev(const json_t *crd, const char *version)
+{
+        const char *uid = kjson_str(crd, "metadata.uid");
+        const char *rv = kjson_str(crd, "metadata.resourceVersion");
+        if (!uid || !rv)
+                return NULL;
+        size_t n;
+        const struct scheme_resource *rs = scheme_custom_resources(&n);
+        for (size_t i = 0; i < n; i++) {
+                const struct crd_served *s = rs[i].custom;
+                const char *ouid = kjson_str(s->crd, "metadata.uid");
+                const char *orv = kjson_str(s->crd, "metadata.resourceVersion");
+                if (ouid && orv && !strcmp(ouid, uid) && !strcmp(orv, rv) &&
+                    !strcmp(rs[i].version, version))
+                        return &rs[i];
+        }
+        return NULL;
+}
+
 void crd_registry_install(const json_t *crds)
 {
         struct scheme_resource *arr = NULL;
@@ -1249,8 +1268,20 @@ void crd_registry_install(const json_t *crds)
                 json_t *v;
                 json_array_foreach(kjson_get(crd, "spec.versions"), vi, v)
                 {
-                        if (is_true(v, "served") && str_at(v, "name"))
-                                served_add(&arr, &n, &cap, crd, v);
+                        if (!is_true(v, "served") || !str_at(v, "name"))
+                                continue;
+                        /* the same CRD object (uid and resourceVersion) as before: the entry is
+                         * reused (entries are never freed: no new copy per CRD write) */
+                        const struct scheme_resource *prev = served_prev(crd, str_at(v, "name"));
+                        if (prev) {
+                                if (n == cap) {
+                                        cap = cap ? 2 * cap : 8;
+                                        arr = xrealloc(arr, cap * sizeof(*arr));
+                                }
+                                arr[n++] = *prev;
+                                continue;
+                        }
+                        served_add(&arr, &n, &cap, crd, v);
                 }
         }
         scheme_custom_set(arr, n);

@@ -284,12 +284,23 @@ TEST(registry)
         CHECK_EQ_STR(kjson_str(crd, "status.acceptedNames.kind"), "CronTab");
         CHECK_EQ_STR(json_string_value(json_array_get(kjson_get(crd, "status.storedVersions"), 0)),
                      "v1");
+        kjson_set_str(crd, "metadata.uid", "u1");
+        kjson_set_str(crd, "metadata.resourceVersion", "5");
         json_t *arr = json_pack("[O]", crd);
         crd_registry_install(arr);
         const struct scheme_resource *r = scheme_lookup("stable.example.com", "v1", "crontabs");
         CHECK(r != NULL);
         if (!r)
                 return;
+        /* the same CRD again: the served entry is reused; a new resourceVersion: a new one */
+        const void *first = r->custom;
+        crd_registry_install(arr);
+        r = scheme_lookup("stable.example.com", "v1", "crontabs");
+        CHECK(r && r->custom == first);
+        kjson_set_str(crd, "metadata.resourceVersion", "6");
+        crd_registry_install(arr);
+        r = scheme_lookup("stable.example.com", "v1", "crontabs");
+        CHECK(r && r->custom != first);
         CHECK(scheme_lookup("stable.example.com", "v1beta1", "crontabs") != NULL);
         CHECK_EQ_STR(scheme_api_version(r), "stable.example.com/v1");
         CHECK(r->namespaced);
