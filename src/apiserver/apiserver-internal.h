@@ -39,6 +39,7 @@ struct apiserver {
         int64_t compact_rev;      /* revision seen at the previous compaction tick */
         int log_workers;          /* pods/log threads still running (atomic builtins) */
         int deferred;             /* responses waiting for durability (atomic builtins) */
+        int64_t event_ttl_s;      /* Events are created with this TTL (store_create_ttl) */
         struct authn *authenticator; /* authn.h (TLS mode only) */
         struct authz *authorizer;    /* authz.h: RBAC (TLS mode only) */
         struct metrics *metrics;     /* metrics.h: /metrics (loop thread) */
@@ -83,7 +84,8 @@ json_t *apiserver_obj_decode(const struct scheme_resource *r, const char *value,
 /* Serialize for the store (drops metadata.resourceVersion). Caller frees. */
 char *apiserver_obj_encode(const json_t *obj, size_t *ret_len);
 
-/* Periodic work (loop thread): expire events older than APISERVER_EVENT_TTL_S. */
+/* Periodic work (loop thread): expire events older than the event TTL that have no lease
+ * (stored before events were created with store_create_ttl). */
 void apiserver_housekeeping(struct apiserver *a);
 
 /* ---- handlers.c ---- */

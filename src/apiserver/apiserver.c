@@ -519,6 +519,7 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         struct apiserver *a = xcalloc(1, sizeof(*a));
         a->store = cfg->store;
         a->bookmark_ms = APISERVER_BOOKMARK_MS;
+        a->event_ttl_s = cfg->event_ttl_s > 0 ? cfg->event_ttl_s : APISERVER_EVENT_TTL_S;
         _cleanup_free_ char *cert = NULL, *key = NULL;
         struct http_server_config hc = {
                 .bind_address = cfg->bind_address,
@@ -563,8 +564,9 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
         return 0;
 }
 
-/* Events expire an hour after they were created (kube-apiserver's --event-ttl, an etcd lease
- * there). Runs with the compaction tick. */
+/* Events expire an hour (--event-ttl) after they were created: they are created with a lease
+ * (store_create_ttl, as kube-apiserver does on etcd) and the store deletes them; this sweep,
+ * run with the compaction tick, catches those stored without one (by older versions). */
 static void expire_events(struct apiserver *a)
 {
         const struct scheme_resource *r = scheme_lookup("", "v1", "events");
@@ -575,7 +577,7 @@ static void expire_events(struct apiserver *a)
                 log_warn(COMP, "event expiry: %s", error_msg(&err));
                 return;
         }
-        time_t cutoff = time(NULL) - APISERVER_EVENT_TTL_S;
+        time_t cutoff = time(NULL) - a->event_ttl_s;
         size_t n = 0;
         for (size_t i = 0; i < l.n_items; i++) {
                 json_t *ev = NULL;

@@ -32,6 +32,7 @@ struct apiserver_config {
         const char *tls_dir;      /* DATA/server/tls, NULL = plain HTTP, no authn (tests) */
         struct store *store;      /* borrowed; must outlive the server */
         const char *token_auth_file; /* --token-auth-file (authn.h), NULL = none */
+        int64_t event_ttl_s;         /* --event-ttl: Events live this long; 0 = 1 h */
 };
 
 /* Create the server: binds the port, creates the default namespaces (default, kube-system,

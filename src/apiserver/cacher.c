@@ -411,8 +411,10 @@ static void apply_to(struct cacher *c, struct cres *res, const struct pending *p
  * storage, each with its own kind/apiVersion in the bytes). */
 static void apply(struct cacher *c, const struct pending *p)
 {
-        if (p->rev <= c->rev)
-                return; /* already applied (a rewatch resumes at the listing's revision) */
+        /* Older: already applied (a rewatch resumes at the listing's revision). Equal: another
+         * key of the same revision (etcd: a lease that ends deletes all its keys in one). */
+        if (p->rev < c->rev)
+                return;
         c->rev = p->rev;
         for (size_t i = 0; i < c->n_res; i++)
                 if (res_has_key(&c->res[i], p->key))

@@ -592,6 +592,16 @@ static void ns_maybe_finalize(struct apiserver *a, const char *ns)
 
 /* ---- writes ---- */
 
+/* Create key: an Event gets a lease of the event TTL (kube-apiserver's --event-ttl), so that the
+ * store deletes it when the lease ends; anything else lives until deleted. */
+static int create_in_store(struct apiserver *a, const struct scheme_resource *r, const char *key,
+                           const char *val, size_t len, int64_t *ret_rev, struct error *err)
+{
+        if (!strcmp(r->resource, "events") && (!*r->group || !strcmp(r->group, "events.k8s.io")))
+                return store_create_ttl(a->store, key, val, len, a->event_ttl_s, ret_rev, err);
+        return store_create(a->store, key, val, len, ret_rev, err);
+}
+
 /* Store obj at key, either creating or updating (expect_rev). On success *ret = stored object
  * with its new resourceVersion. Respond on failure. */
 static int write_obj(struct rq *q, const struct scheme_resource *r, const char *ns,
@@ -602,7 +612,7 @@ static int write_obj(struct rq *q, const struct scheme_resource *r, const char *
         _cleanup_free_ char *val = apiserver_obj_encode(obj, &len);
         struct error err = {0};
         int64_t rev = 0;
-        int rc = create ? store_create(q->a->store, key, val, len, &rev, &err)
+        int rc = create ? create_in_store(q->a, r, key, val, len, &rev, &err)
                         : store_update(q->a->store, key, val, len, expect_rev, &rev, &err);
         if (rc == -EEXIST) {
                 _cleanup_free_ char *qr = scheme_qualified_resource(r);
@@ -1054,7 +1064,7 @@ static void do_create(struct rq *q)
                 _cleanup_free_ char *val = apiserver_obj_encode(obj, &len);
                 struct error err = {0};
                 int64_t rev;
-                int rc = store_create(q->a->store, key, val, len, &rev, &err);
+                int rc = create_in_store(q->a, r, key, val, len, &rev, &err);
                 if (rc == -EEXIST && generated && attempt < 8)
                         continue;
                 if (rc == -EEXIST) {

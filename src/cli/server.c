@@ -48,6 +48,7 @@ struct server_opts {
         const char *token_auth_file; /* static bearer tokens (CSV, as kube-apiserver) */
         const char *cni_bin_dir;
         int fake_nodes; /* simulated nodes for scale tests (kubelet/fakenode.h) */
+        int event_ttl_s; /* --event-ttl, 0 = the API server's default (1 h) */
         struct kubelet_config agent; /* node agent settings (--node-label ... --pod-max-pids) */
 };
 
@@ -82,6 +83,8 @@ static void server_usage(FILE *f)
               "  --cni-bin-dir DIR            CNI plugins (default /usr/lib/cni)\n"
               "  --fake-nodes N               also register N simulated nodes that run no\n"
               "                               containers (fake-node-0..N-1, for scale tests)\n"
+              "  --event-ttl D                Events are deleted this long after their creation\n"
+              "                               (default 1h; \"90s\", \"5m\", \"2h\" or seconds)\n"
               "  --token-auth-file FILE       bearer tokens, CSV: token,user,uid[,\"group1,group2\"]\n"
               "  --node-label K=V[,K=V]       labels of this node (repeatable)\n"
               "  --node-taint K[=V]:EFFECT    taints this node registers with (repeatable)\n"
@@ -111,7 +114,7 @@ static int parse_port(const char *s, int *ret)
         return 0;
 }
 
-/* "40", "40s", "2m" -> seconds (0..86400) */
+/* "40", "40s", "2m", "1h" -> seconds (0..86400) */
 static int parse_seconds(const char *s, int *ret)
 {
         char *end;
@@ -120,6 +123,8 @@ static int parse_seconds(const char *s, int *ret)
                 return -EINVAL;
         if (!strcmp(end, "m"))
                 v *= 60;
+        else if (!strcmp(end, "h"))
+                v *= 3600;
         else if (*end && strcmp(end, "s"))
                 return -EINVAL;
         if (v > 86400)
@@ -162,6 +167,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 O_MAXPIDS,
                 O_MANIFESTS,
                 O_HOUSEKEEP,
+                O_EVTTL,
         };
         static const struct option longopts[] = {
                 {"data-dir", required_argument, NULL, O_DATA},
@@ -195,6 +201,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 {"pod-max-pids", required_argument, NULL, O_MAXPIDS},
                 {"pod-manifest-path", required_argument, NULL, O_MANIFESTS},
                 {"housekeeping-interval", required_argument, NULL, O_HOUSEKEEP},
+                {"event-ttl", required_argument, NULL, O_EVTTL},
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -298,6 +305,13 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                                 o->agent.pod_max_pids = v;
                         break;
                 }
+                case O_EVTTL:
+                        if (parse_seconds(optarg, &o->event_ttl_s) < 0 || o->event_ttl_s < 1) {
+                                fprintf(stderr, "timonel server: invalid --event-ttl \"%s\"\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case O_HOUSEKEEP: {
                         int v;
                         if (parse_seconds(optarg, &v) < 0 || v < 1) {
@@ -406,6 +420,7 @@ int cli_server_main(int argc, char **argv)
                 .tls_dir = tls_dir,
                 .store = store,
                 .token_auth_file = o.token_auth_file,
+                .event_ttl_s = o.event_ttl_s,
         };
         struct apiserver *api = NULL;
         if (apiserver_new(&acfg, &api, &err) < 0) {

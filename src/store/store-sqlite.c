@@ -49,8 +49,8 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -63,7 +63,8 @@
 #define STORE_COMPACT_INTERVAL 300
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_MAX_READERS 32
-#define STORE_BATCH_MAX 256 /* requests per group commit */
+#define STORE_BATCH_MAX 256      /* requests per group commit */
+#define STORE_EXPIRY_TICK_MS 500 /* how often keys of store_create_ttl are checked */
 
 enum stmt_id {
         ST_BEGIN,
@@ -83,6 +84,9 @@ enum stmt_id {
         ST_COMPACT_PREV,
         ST_COMPACT_TOMB,
         ST_META_SET,
+        ST_EXP_SET,
+        ST_EXP_DEL,
+        ST_EXP_DUE,
         N_STMT
 };
 
@@ -120,6 +124,11 @@ static const char *const stmt_sql[N_STMT] = {
         [ST_COMPACT_PREV] = "DELETE FROM kv WHERE rev IN (SELECT prev_rev FROM kv "
                             "WHERE rev > ?1 AND rev <= ?2 AND prev_rev > 0)",
         [ST_COMPACT_TOMB] = "DELETE FROM kv WHERE rev > ?1 AND rev <= ?2 AND deleted = 1",
+        [ST_EXP_SET] = "INSERT INTO expiry(key, at) VALUES (?1, ?2) "
+                       "ON CONFLICT(key) DO UPDATE SET at = excluded.at",
+        [ST_EXP_DEL] = "DELETE FROM expiry WHERE key = ?1",
+        [ST_EXP_DUE] = "SELECT e.key, c.rev FROM expiry e JOIN current c ON c.key = e.key "
+                       "WHERE e.at <= ?1 ORDER BY e.at LIMIT 256",
         [ST_META_SET] = "INSERT INTO meta(name, value) VALUES ('compact_rev', ?1) "
                         "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 };
@@ -131,6 +140,9 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS kv_key_rev ON kv(key, rev);"
         "CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, rev INTEGER NOT NULL) "
         "WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS expiry (key TEXT PRIMARY KEY, at INTEGER NOT NULL) "
+        "WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS expiry_at ON expiry(at);"
         "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) "
         "WITHOUT ROWID;";
 
@@ -194,6 +206,13 @@ struct sqlite_store {
         pthread_cond_t scond; /* the sync thread waits here for commits */
         pthread_t sync_thread;
         int wal_fd;
+
+        /* emu protects exp_stop; econd (CLOCK_MONOTONIC) wakes the expiry thread. */
+        pthread_mutex_t emu;
+        pthread_cond_t econd;
+        bool exp_stop;
+        bool exp_running;
+        pthread_t exp_thread;
 
         /* rmu protects the reader pool: free list and count. */
         pthread_mutex_t rmu;
@@ -575,9 +594,75 @@ static void sq_wait_durable(struct store *base, int64_t rev)
         pthread_mutex_unlock(&s->dmu);
 }
 
+/* ---- expiry: keys created by store_create_ttl ----
+ * The expiry table holds each such key's deadline (wall-clock seconds, so it survives restarts).
+ * Every STORE_EXPIRY_TICK_MS the expiry thread deletes the keys that are due, each guarded by the
+ * mod revision it saw (a key updated meanwhile is retried at the next tick), as ordinary deletes:
+ * watchers get DELETE events as from etcd's lease expiry. */
+static void expire_due(struct sqlite_store *s)
+{
+        struct error err = {0};
+        struct conn *c = reader_get(s, &err);
+        if (!c)
+                return;
+        char **keys = NULL;
+        int64_t *revs = NULL;
+        size_t n = 0;
+        {
+                _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, c, ST_EXP_DUE, &err);
+                if (st) {
+                        sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+                        while (sqlite3_step(st) == SQLITE_ROW) {
+                                keys = xrealloc(keys, (n + 1) * sizeof(*keys));
+                                revs = xrealloc(revs, (n + 1) * sizeof(*revs));
+                                keys[n] = xstrdup((const char *)sqlite3_column_text(st, 0));
+                                revs[n++] = sqlite3_column_int64(st, 1);
+                        }
+                }
+        }
+        reader_put(s, c);
+        for (size_t i = 0; i < n; i++) {
+                struct error derr = {0};
+                int r = store_delete(&s->base, keys[i], revs[i], NULL, &derr);
+                if (r < 0 && r != -ESTALE && r != -ENOENT)
+                        log_warn("store", "expiring %s: %s", keys[i], error_msg(&derr));
+                free(keys[i]);
+        }
+        free(keys);
+        free(revs);
+}
+
+static void *expiry_main(void *arg)
+{
+        struct sqlite_store *s = arg;
+        pthread_mutex_lock(&s->emu);
+        while (!s->exp_stop) {
+                struct timespec dl;
+                clock_gettime(CLOCK_MONOTONIC, &dl);
+                dl.tv_nsec += STORE_EXPIRY_TICK_MS * 1000000L;
+                dl.tv_sec += dl.tv_nsec / 1000000000L;
+                dl.tv_nsec %= 1000000000L;
+                pthread_cond_timedwait(&s->econd, &s->emu, &dl);
+                if (s->exp_stop)
+                        break;
+                pthread_mutex_unlock(&s->emu);
+                expire_due(s);
+                pthread_mutex_lock(&s->emu);
+        }
+        pthread_mutex_unlock(&s->emu);
+        return NULL;
+}
+
 static void sq_close(struct store *base)
 {
         struct sqlite_store *s = SQ(base);
+        if (s->exp_running) {
+                pthread_mutex_lock(&s->emu);
+                s->exp_stop = true;
+                pthread_cond_signal(&s->econd);
+                pthread_mutex_unlock(&s->emu);
+                pthread_join(s->exp_thread, NULL);
+        }
         if (s->sync_running) {
                 /* The thread syncs and delivers what is committed before it stops. */
                 pthread_mutex_lock(&s->dmu);
@@ -611,6 +696,8 @@ static void sq_close(struct store *base)
         pthread_mutex_destroy(&s->dmu);
         pthread_cond_destroy(&s->dcond);
         pthread_cond_destroy(&s->scond);
+        pthread_mutex_destroy(&s->emu);
+        pthread_cond_destroy(&s->econd);
         pthread_mutex_destroy(&s->rmu);
         pthread_cond_destroy(&s->rcond);
         pthread_mutex_destroy(&s->qmu);
@@ -643,6 +730,12 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
         pthread_cond_init(&s->dcond, NULL);
         pthread_cond_init(&s->scond, NULL);
         s->evq_tail = &s->evq;
+        pthread_mutex_init(&s->emu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->econd, &ca);
+        pthread_condattr_destroy(&ca);
         pthread_mutex_init(&s->rmu, NULL);
         pthread_cond_init(&s->rcond, NULL);
         pthread_mutex_init(&s->qmu, NULL);
@@ -697,6 +790,12 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
                 goto out_free;
         }
         s->sync_running = true;
+        r = -pthread_create(&s->exp_thread, NULL, expiry_main, s);
+        if (r < 0) {
+                error_set(err, r, "store: start expiry thread: %s", strerror(-r));
+                goto out_free;
+        }
+        s->exp_running = true;
         fsync_parent(path);
         s->last_compact = time(NULL);
         *ret = &s->base;
@@ -918,6 +1017,7 @@ struct wreq {
         const char *value; /* create/update: the caller's buffer (the caller waits) */
         size_t len;
         int64_t expect_rev;
+        int64_t ttl_s; /* create: > 0 attaches an expiry (store_create_ttl) */
         /* results, written by the leader */
         int r;
         int64_t rev;
@@ -931,6 +1031,21 @@ static int exec_sql(struct sqlite_store *s, const char *sql, struct error *err)
 {
         if (sqlite3_exec(s->w.db, sql, NULL, NULL, NULL) != SQLITE_OK)
                 return db_error(s->w.db, err, s->path, sql);
+        return 0;
+}
+
+/* The key's expiry (wall-clock seconds, due once time(NULL) >= at: a create at t gets
+ * floor(t) + ttl + 1, so it lives at least ttl), or none (at = 0). */
+static int set_expiry(struct sqlite_store *s, const char *key, int64_t at, struct error *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_get(s, &s->w, at ? ST_EXP_SET : ST_EXP_DEL, err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (at)
+                sqlite3_bind_int64(st, 2, at);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s->w.db, err, s->path, "set expiry");
         return 0;
 }
 
@@ -957,6 +1072,8 @@ static int wreq_apply(struct sqlite_store *s, struct wreq *q, int64_t rev, struc
                                        err);
                 if (r >= 0)
                         r = set_current(s, q->key, rev, err);
+                if (r >= 0) /* a create without TTL also drops a stale expiry */
+                        r = set_expiry(s, q->key, q->ttl_s ? time(NULL) + q->ttl_s + 1 : 0, err);
                 return r;
         }
         r = get_on(s, &s->w, q->key, &q->cur, err);
@@ -971,6 +1088,8 @@ static int wreq_apply(struct sqlite_store *s, struct wreq *q, int64_t rev, struc
                                q->cur.value, q->cur.value_len, err);
         if (r >= 0)
                 r = set_current(s, q->key, q->op == W_UPDATE ? rev : 0, err);
+        if (r >= 0 && q->op == W_DELETE) /* an update keeps the key's expiry, as etcd's lease */
+                r = set_expiry(s, q->key, 0, err);
         return r;
 }
 
@@ -1175,6 +1294,18 @@ static int sq_create(struct store *base, const char *key, const char *value, siz
                      int64_t *ret_rev, struct error *err)
 {
         struct wreq q = {.op = W_CREATE, .key = key, .value = value, .len = len};
+        int r = wreq_submit(SQ(base), &q, err);
+        if (r >= 0)
+                wait_unless_deferred(SQ(base), q.rev);
+        if (r >= 0 && ret_rev)
+                *ret_rev = q.rev;
+        return r;
+}
+
+static int sq_create_ttl(struct store *base, const char *key, const char *value, size_t len,
+                         int64_t ttl_s, int64_t *ret_rev, struct error *err)
+{
+        struct wreq q = {.op = W_CREATE, .key = key, .value = value, .len = len, .ttl_s = ttl_s};
         int r = wreq_submit(SQ(base), &q, err);
         if (r >= 0)
                 wait_unless_deferred(SQ(base), q.rev);
@@ -1410,6 +1541,7 @@ static const struct store_ops sqlite_ops = {
         .list = sq_list,
         .count = sq_count,
         .create = sq_create,
+        .create_ttl = sq_create_ttl,
         .update = sq_update,
         .remove = sq_remove,
         .watch = sq_watch,

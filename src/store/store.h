@@ -35,8 +35,8 @@ struct store;
 struct store_watch;
 
 struct store_kv {
-        char *key;         /* owned */
-        char *value;       /* owned, NUL-terminated for convenience; value_len excludes the NUL */
+        char *key;   /* owned */
+        char *value; /* owned, NUL-terminated for convenience; value_len excludes the NUL */
         size_t value_len;
         int64_t create_rev;
         int64_t mod_rev;
@@ -46,8 +46,8 @@ void store_kv_clear(struct store_kv *kv); /* frees key/value, zeroes the struct 
 struct store_list {
         struct store_kv *items; /* owned array */
         size_t n_items;
-        int64_t rev;            /* the store revision the list is consistent at */
-        bool more;              /* true if limit cut the result */
+        int64_t rev; /* the store revision the list is consistent at */
+        bool more;   /* true if limit cut the result */
 };
 void store_list_clear(struct store_list *l);
 
@@ -93,13 +93,15 @@ int store_list(struct store *s, const char *prefix, const char *start_after, siz
 int store_count(struct store *s, const char *prefix, int64_t *ret, struct error *err);
 
 /* Create key; -EEXIST if present. *ret_rev = the new revision. */
-int store_create(struct store *s, const char *key, const char *value, size_t len,
-                 int64_t *ret_rev, struct error *err);
+int store_create(struct store *s, const char *key, const char *value, size_t len, int64_t *ret_rev,
+                 struct error *err);
 
 /* Create key attached to a lease of ttl_s seconds (> 0): the key is deleted (a DELETE event)
  * when the lease expires, like kube-apiserver's Events (--event-ttl, 1 h). Updates keep the
- * lease. -EOPNOTSUPP if the backend has no leases (SQLite: callers expire keys themselves),
- * otherwise as store_create. */
+ * lease; a delete ends it. etcd: a lease shared by the keys created within 5% of ttl (they live
+ * ttl to 1.05 * ttl). SQLite: an expiry table and a thread deleting due keys every 0.5 s (they
+ * live ttl to ttl + 1.5 s; the deadline is wall-clock time and survives restarts). -EOPNOTSUPP
+ * if the backend has no leases, otherwise as store_create. */
 int store_create_ttl(struct store *s, const char *key, const char *value, size_t len, int64_t ttl_s,
                      int64_t *ret_rev, struct error *err);
 

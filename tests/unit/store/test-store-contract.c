@@ -769,13 +769,10 @@ static void compaction(const struct backend *be, struct store *s, const char *p)
 
 static void lease_expiry(const struct backend *be, struct store *s, const char *p)
 {
-        _cleanup_free_ char *a = k(p, "ev"), *b = k(p, "keep"), *a2 = k(p, "ev2");
+        _cleanup_free_ char *a = k(p, "ev"), *b = k(p, "keep"), *a2 = k(p, "ev2"),
+                            *a3 = k(p, "ev3");
         struct error err = {0};
         int64_t rev = 0;
-        if (!be->etcd) {
-                CHECK_EQ_INT(store_create_ttl(s, a, "x", 1, 2, &rev, &err), -EOPNOTSUPP);
-                return;
-        }
         struct collector *c = collector_new();
         struct store_watch *w = NULL;
         CHECK_EQ_INT(store_watch(s, p, store_revision(s), collect, c, &w, &err), 0);
@@ -791,13 +788,18 @@ static void lease_expiry(const struct backend *be, struct store *s, const char *
         struct store_kv kv = {0};
         CHECK_EQ_INT(store_get(s, a, &kv, &err), 0);
         store_kv_clear(&kv);
-        /* PUT a, PUT keep, PUT a2, PUT a, then the DELETEs of a and a2 (TTL 2 s; etcd checks
-         * leases about every 500 ms), both delivered */
-        CHECK_EQ_INT(wait_events(c, 6, 10000), 6);
-        usleep(100 * 1000);
-        CHECK_EQ_INT(c->n, 6);
+        /* a delete ends the lease: the key created again without one stays */
+        CHECK_EQ_INT(store_create_ttl(s, a3, "t", 1, 2, NULL, &err), 0);
+        CHECK_EQ_INT(store_delete(s, a3, 0, NULL, &err), 0);
+        create(s, a3, "again");
+        /* PUT a, PUT keep, PUT a2, PUT a, PUT a3, DELETE a3, PUT a3, then the DELETEs of a and
+         * a2 (TTL 2 s; etcd checks leases about every 500 ms, SQLite every 500 ms), both
+         * delivered, and nothing for a3 (waiting past the others' expiry) */
+        CHECK_EQ_INT(wait_events(c, 9, 10000), 9);
+        usleep(1200 * 1000);
+        CHECK_EQ_INT(c->n, 9);
         bool del_a = false, del_a2 = false;
-        for (size_t i = 4; i < c->n; i++) {
+        for (size_t i = 7; i < c->n; i++) {
                 CHECK_EQ_INT(c->recs[i].type, STORE_EVENT_DELETE);
                 if (strcmp(c->recs[i].key, a) == 0)
                         del_a = strcmp(c->recs[i].value, "y") == 0;
@@ -809,8 +811,11 @@ static void lease_expiry(const struct backend *be, struct store *s, const char *
         CHECK_EQ_INT(store_get(s, a2, &kv, &err), -ENOENT);
         CHECK_EQ_INT(store_get(s, b, &kv, &err), 0);
         store_kv_clear(&kv);
+        CHECK_EQ_INT(store_get(s, a3, &kv, &err), 0);
+        store_kv_clear(&kv);
         store_watch_cancel(w);
         collector_free(c);
+        (void)be;
 }
 
 /* Restart of the backend under a live store and a live watch. SQLite: close and reopen the file
