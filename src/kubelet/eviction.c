@@ -345,7 +345,29 @@ struct eviction {
         /* thread-only: */
         struct gc_record gc[GC_MAX_IMAGES];
         size_t n_gc;
+        char last_uid[64]; /* the pod evicted last ... */
+        bool last_disk;    /* ... for a disk signal */
+        struct timespec last_at;
 };
+
+/* The kubelet's waitForPodsCleanup: after an eviction, no other one until the victim's resources
+ * are reclaimed or podCleanupTimeout (30 s) passed. Memory: its processes are gone. Disk: its
+ * writable layers stay until the pod is deleted here, so the full timeout. */
+static bool cleanup_pending(struct eviction *ev, const struct stats_snapshot *s)
+{
+        if (!ev->last_uid[0])
+                return false;
+        if (s->time.tv_sec - ev->last_at.tv_sec >= 30) {
+                ev->last_uid[0] = 0;
+                return false;
+        }
+        const struct stats_pod *p = pod_stats(s, ev->last_uid);
+        if (!ev->last_disk && (!p || p->nproc == 0)) {
+                ev->last_uid[0] = 0;
+                return false;
+        }
+        return true;
+}
 
 /* Image ids the pods use now. */
 static char **images_in_use(struct eviction *ev, json_t *pods)
@@ -505,7 +527,7 @@ static void cycle(struct eviction *ev, struct stats_snapshot *prev, bool *have_p
                         ev->cfg.on_change(ev->cfg.ud);
         }
         /* evict one pod for the first met signal (memory first, as the kubelet ranks them) */
-        for (int i = 0; i < EVICTION_SIGNAL_N; i++) {
+        for (int i = 0; i < EVICTION_SIGNAL_N && !cleanup_pending(ev, &s); i++) {
                 if (!met[i])
                         continue;
                 int k = eviction_rank((enum eviction_signal)i, pods, &s);
@@ -518,6 +540,9 @@ static void cycle(struct eviction *ev, struct stats_snapshot *prev, bool *have_p
                 log_info(COMP, "evicting pod %s/%s: %s", kjson_str(pod, "metadata.namespace"),
                          kjson_str(pod, "metadata.name"), msg);
                 podsync_pod_evict(ev->cfg.ps, uid, msg);
+                snprintf(ev->last_uid, sizeof(ev->last_uid), "%s", uid ? uid : "");
+                ev->last_disk = i != EVICTION_MEMORY_AVAILABLE && i != EVICTION_PID_AVAILABLE;
+                ev->last_at = s.time;
                 break;
         }
         if (*have_prev)

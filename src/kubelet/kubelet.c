@@ -9,6 +9,7 @@
 #include "kubelet/podsync.h"
 #include "kubelet/runtime.h"
 #include "kubelet/server.h"
+#include "kubelet/staticpods.h"
 
 #define COMP "kubelet"
 
@@ -18,6 +19,7 @@ struct kubelet {
         struct kubelet_node *node;
         struct kubelet_server *server;
         struct eviction *ev;
+        struct staticpods *sp;
 };
 
 /* Eviction manager -> node heartbeat: a pressure condition changed. */
@@ -72,7 +74,7 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
                 return error_wrap(err, r, "kubelet");
 
         struct kubelet *k = xcalloc(1, sizeof(*k));
-        _cleanup_free_ char *rtv = NULL;
+        _cleanup_free_ char *rtv = NULL, *manifests = NULL;
         struct runtime_config rc = {
                 .data_dir = cfg->data_dir,
                 .runtime_path = cfg->runtime_path,
@@ -125,6 +127,16 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
         __atomic_store_n(&k->node, node, __ATOMIC_RELEASE);
         if (r < 0)
                 goto fail;
+        manifests = cfg->pod_manifest_path ? xstrdup(cfg->pod_manifest_path)
+                                           : xasprintf("%s/pod-manifests", cfg->data_dir);
+        struct staticpods_config spc = {
+                .kubeconfig = cfg->kubeconfig,
+                .dir = manifests,
+                .node_name = name,
+        };
+        r = staticpods_start(&spc, &k->sp, err);
+        if (r < 0)
+                goto fail;
         if (cfg->port > 0) {
                 _cleanup_free_ char *cert = xasprintf("%s/tls/kubelet.crt", cfg->data_dir);
                 _cleanup_free_ char *key = xasprintf("%s/tls/kubelet.key", cfg->data_dir);
@@ -157,6 +169,7 @@ void kubelet_stop(struct kubelet *k)
         if (!k)
                 return;
         kubelet_server_stop(k->server);
+        staticpods_stop(k->sp);
         eviction_stop(k->ev); /* before the node: it kicks the node's heartbeat */
         kubelet_node_stop(k->node);
         podsync_stop(k->ps);

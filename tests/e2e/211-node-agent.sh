@@ -146,6 +146,39 @@ MC=$($K get --raw "/api/v1/nodes/$NODE/proxy/metrics/cadvisor")
 check "metrics/cadvisor: container_memory_working_set_bytes with the cgroup id" grep -Eq "^container_memory_working_set_bytes\{container=\"app\",id=\"/kubepods/burstable/pod$UID_WEB/[^\"]+\",image=\"\",name=\"[^\"]+\",namespace=\"default\",pod=\"web\"\} [0-9]+ [0-9]+$" <<<"$MC"
 check "stats need authentication (anonymous: 401/403)" bash -c "! curl -sk -f https://127.0.0.1:$KPORT/stats/summary >/dev/null"
 
+# ---- static pods from DATA/agent/pod-manifests, mirror pods ----
+MF=$D/agent/pod-manifests
+check "manifest dir created by the agent" test -d "$MF"
+cat >"$MF/.hidden.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hidden}
+spec: {containers: [{name: a, image: busybox:1.36}]}
+YAML
+cat >"$MF/static.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: static-web, labels: {role: static}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: busybox:1.36, imagePullPolicy: Never, command: [sleep, "3600"]}
+YAML
+SP=static-web-$NODE
+expect "static pod runs as mirror pod $SP" 30 "$SP" '{.status.phase}' Running
+check "mirror annotations (config.mirror = config.hash, source file)" bash -c "$K get pod $SP -o json | jq -e '.metadata.annotations as \$a | \$a[\"kubernetes.io/config.mirror\"] == \$a[\"kubernetes.io/config.hash\"] and \$a[\"kubernetes.io/config.source\"] == \"file\" and (\$a[\"kubernetes.io/config.seen\"] | length > 0)' >/dev/null"
+check "mirror pod owned by the Node" is "$SP" '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}' "Node/$NODE/true"
+check "mirror pod: spec.nodeName and labels from the manifest" is "$SP" '{.spec.nodeName} {.metadata.labels.role}' "$NODE static"
+check "dotfiles are not manifests" bash -c "! $K get pod hidden-$NODE >/dev/null 2>&1"
+H1=$(jp "$SP" '{.metadata.annotations.kubernetes\.io/config\.hash}')
+sed -i 's/"3600"/"3601"/' "$MF/static.yaml"
+new_hash() { h=$(jp "$SP" '{.metadata.annotations.kubernetes\.io/config\.hash}'); [ -n "$h" ] && [ "$h" != "$H1" ] && is "$SP" '{.status.phase}' Running; }
+check "a changed manifest replaces the mirror pod (new hash, Running)" wait_for 30 new_hash
+check "the new pod runs the new command" is "$SP" '{.spec.containers[0].command[1]}' 3601
+rm -f "$MF/static.yaml" "$MF/.hidden.yaml"
+no_mirror() { ! $K get pod "$SP" >/dev/null 2>&1; }
+check "a removed manifest deletes the mirror pod" wait_for 30 no_mirror
+
 # ---- image GC: fill the data dir to ~87% ----
 has_image() { $K get node "$NODE" -o jsonpath='{.status.images[*].names}' | grep -q "$1"; }
 check "unused image listed on the node" wait_for 15 has_image example.com/unused:1
