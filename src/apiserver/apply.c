@@ -185,11 +185,15 @@ const struct fieldset_schema *apply_schema(const struct scheme_resource *r)
 }
 
 /* Fields a write through q never owns: the status of a kind with a status subresource through
- * the main resource, the spec through status (the strategies' GetResetFields). New set or NULL. */
+ * the main resource, the spec and metadata through status (the strategies' GetResetFields).
+ * New set or NULL. */
 static json_t *reset_fields(struct rq *q)
 {
-        if (q->sub && !strcmp(q->sub, "status"))
-                return fieldset_from_strings((const char *const[]){"f:spec", NULL});
+        if (q->sub && !strcmp(q->sub, "status")) {
+                /* the status write keeps the stored spec and metadata (split_status) */
+                json_t *s = json_pack("{s:{},s:{}}", "f:spec", "f:metadata");
+                return s;
+        }
         if (!q->sub && scheme_subresource(q->res, "status"))
                 return fieldset_from_strings((const char *const[]){"f:status", NULL});
         return NULL;
@@ -225,6 +229,16 @@ static struct managedfields_op make_op(struct rq *q, const char *manager, const 
                 .reset = reset,
                 .now = time(NULL),
         };
+}
+
+void apply_keep_managed(json_t *obj, const json_t *from)
+{
+        json_t *mf = kjson_get(from, "metadata.managedFields");
+        json_t *meta = kjson_obj_ensure(obj, "metadata");
+        if (mf)
+                json_object_set(meta, "managedFields", mf);
+        else
+                json_object_del(meta, "managedFields");
 }
 
 int apply_check_options(struct rq *q, bool apply)

@@ -15,6 +15,9 @@ struct rq;
  * call (loop thread). */
 const struct fieldset_schema *apply_schema(const struct scheme_resource *r);
 
+/* Give obj the metadata.managedFields of from (or none if from has none). */
+void apply_keep_managed(json_t *obj, const json_t *from);
+
 /* ValidatePatchOptions: an apply needs ?fieldManager=, force is for apply only, a field
  * manager has at most 128 printable bytes. Responds 422 Invalid (PatchOptions.meta.k8s.io) and
  * returns < 0 when they are wrong. */

@@ -1285,6 +1285,8 @@ static void do_patch(struct rq *q)
                 return;
         }
         json_t *newobj = split_status(q, patched, old);
+        if (q->applied) /* through status, split_status kept old's metadata: not its managers */
+                apply_keep_managed(newobj, patched);
         finish_update(q, newobj, old, old_rev, expect);
         json_decref(newobj);
 }

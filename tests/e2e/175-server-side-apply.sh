@@ -238,5 +238,17 @@ check "... recorded under the User-Agent prefix" test "$(jq -r '.metadata.manage
 code=$(api -X PATCH -H 'Content-Type: application/merge-patch+json' --data '{"metadata":{"managedFields":[{}]}}' "$U/raw?fieldManager=x")
 check "managedFields [{}] clears them ($code)" test "$code" = 200 -a "$(jq -r '.metadata.managedFields // [] | length' "$W/resp")" = 0
 
+# apply through the status subresource: only the status changes, the entry names the subresource
+SU=https://127.0.0.1:$PORT/api/v1/namespaces/default/services
+code=$(api -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary '{"apiVersion":"v1","kind":"Service","metadata":{"name":"s1"},"spec":{"ports":[{"port":80}]}}' "$SU/s1?fieldManager=svc")
+check "service applied ($code)" test "$code" = 201
+code=$(api -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary '{"apiVersion":"v1","kind":"Service","metadata":{"name":"s1","labels":{"x":"y"}},"spec":{"ports":[{"port":81}]},"status":{"conditions":[{"type":"Ready","status":"True","reason":"R","message":"m","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}' "$SU/s1/status?fieldManager=st")
+check "status apply -> 200 ($code)" test "$code" = 200
+check "... status written, spec and labels not" test "$(jq -c '[.status.conditions[0].type, .spec.ports[0].port, .metadata.labels]' "$W/resp")" = '["Ready",80,null]'
+got=$(jq -cS '.metadata.managedFields[] | select(.manager=="st") | [.operation, .subresource, .fieldsV1]' "$W/resp")
+check "... entry: Apply, subresource status, the status fields only ($got)" test "$got" = '["Apply","status",{"f:status":{"f:conditions":{"k:{\"type\":\"Ready\"}":{".":{},"f:lastTransitionTime":{},"f:message":{},"f:reason":{},"f:status":{},"f:type":{}}}}}]'
+got=$(jq -cS '.metadata.managedFields[] | select(.manager=="svc") | .fieldsV1' "$W/resp")
+check "... the spec applier keeps its port ($got)" test "$got" = '{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{}}}}}'
+
 stop_server
 check "server log has no crash" bash -c "! grep -qiE 'segfault|abort|assert' $LOG"
