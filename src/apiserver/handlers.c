@@ -1136,6 +1136,20 @@ static void do_update(struct rq *q)
                 rq_fail(q, -EBADMSG, NULL, "invalid resourceVersion");
                 return;
         }
+        if (r->custom && !expect) {
+                /* custom resources allow no unconditional update (the generic store's check,
+                 * worded with the resource as the kind and Go's %#v of uint64 0) */
+                json_t *causes = json_pack("[{s:s,s:s,s:s}]", "reason", "FieldValueInvalid",
+                                           "message",
+                                           "Invalid value: 0x0: must be specified for an update",
+                                           "field", "metadata.resourceVersion");
+                _cleanup_free_ char *qr = scheme_qualified_resource(r);
+                _cleanup_free_ char *msg = meta_causes_message(qr, q->name, causes);
+                json_t *d = status_details(q->name, r->group, r->resource);
+                json_object_set_new(d, "causes", causes);
+                rq_fail(q, -EINVAL, d, "%s", msg);
+                return;
+        }
         json_t *newobj = split_status(q, obj, old);
         finish_update(q, newobj, old, old_rev, expect);
         json_decref(newobj);

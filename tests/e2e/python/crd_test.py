@@ -82,11 +82,24 @@ def main():
           repr(st))
     got = api.get_namespaced_custom_object(g, v, ns, pl, "py-cr")
     check("get returns the patched object", got["spec"]["image"] == "img2", repr(got))
+    body2 = dict(body, spec={"image": "img3"})
+    try:
+        api.replace_namespaced_custom_object(g, v, ns, pl, "py-cr", body2)
+        check("replace without resourceVersion is 422", False, "no error")
+    except ApiException as e:
+        check("replace without resourceVersion is 422 (no unconditional update)",
+              e.status == 422 and "metadata.resourceVersion: Invalid value: 0x0: must be "
+              "specified for an update" in e.body, "%s %s" % (e.status, e.body))
+    body2["metadata"] = {"name": "py-cr", "resourceVersion": got["metadata"]["resourceVersion"]}
+    rep = api.replace_namespaced_custom_object(g, v, ns, pl, "py-cr", body2)
+    check("replace with resourceVersion keeps the status, bumps generation",
+          rep["spec"]["image"] == "img3" and rep.get("status", {}).get("replicas") == 2
+          and rep["metadata"]["generation"] == 3, repr(rep))
     api.delete_namespaced_custom_object(g, v, ns, pl, "py-cr")
     t.join(15)
     types = [e[0] for e in events]
-    check("watch saw MODIFIED then DELETED", types[:1] == ["MODIFIED"] and types[-1:] == ["DELETED"],
-          repr(events))
+    check("watch saw MODIFIED events then DELETED",
+          types[:1] == ["MODIFIED"] and types[-1:] == ["DELETED"], repr(events))
     try:
         api.get_namespaced_custom_object(g, v, ns, pl, "py-cr")
         check("get after delete is 404", False, "found")
