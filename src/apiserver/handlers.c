@@ -1038,6 +1038,12 @@ static void do_create(struct rq *q)
                 return;
         bool generated =
                 !kjson_str(obj, "metadata.name") && kjson_str(obj, "metadata.generateName");
+        /* the storage layer refuses a (parseable, non-zero) resourceVersion on create: etcd3
+         * store's ErrResourceVersionSetOnCreate, a 500 after validation and dry-run */
+        const char *brv = kjson_str(obj, "metadata.resourceVersion");
+        char *brv_end = NULL;
+        unsigned long long brv_n = brv && *brv ? strtoull(brv, &brv_end, 10) : 0;
+        bool rv_set = brv_n && brv_end && !*brv_end && *brv != '-';
         for (int attempt = 0;; attempt++) {
                 if (generated)
                         json_object_del(meta, "name");
@@ -1056,6 +1062,11 @@ static void do_create(struct rq *q)
                 const char *name = kjson_str(obj, "metadata.name");
                 if (dry_run(q)) {
                         rq_respond_json(q, 201, obj);
+                        return;
+                }
+                if (rv_set) {
+                        rq_fail(q, -EIO, NULL,
+                                "resourceVersion should not be set on objects to be created");
                         return;
                 }
                 _cleanup_(json_decrefp) json_t *stored = NULL;
@@ -1312,7 +1323,18 @@ static int delete_options(struct rq *q, json_t **ret_opts, int64_t *ret_grace)
         const char *body = http_req_body(q->req, &len);
         json_t *opts = NULL;
         struct error err = {0};
-        if (body && len) {
+        const char *ct = http_req_header(q->req, "content-type");
+        if (body && len && ct && strstr(ct, "protobuf")) {
+                /* client-go's typed clients with ContentType protobuf send a runtime.Unknown */
+                int r = protobuf_decode_k8s(body, len, &opts, &err);
+                const char *k = r < 0 ? NULL : kjson_str(opts, "kind");
+                if (r < 0 || !k || strcmp(k, "DeleteOptions")) {
+                        json_decref(opts);
+                        rq_fail(q, -EBADMSG, NULL, "error decoding DeleteOptions: %s",
+                                r < 0 ? error_msg(&err) : "not a DeleteOptions");
+                        return -EBADMSG;
+                }
+        } else if (body && len) {
                 if (kjson_parse(body, len, 0, &opts, &err) < 0 || !json_is_object(opts)) {
                         json_decref(opts);
                         rq_fail(q, -EBADMSG, NULL, "error decoding DeleteOptions: %s",
