@@ -125,6 +125,7 @@ $(BENCH_SCALE_BIN): bench/bench-scale.c $(call libs_of,client)
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_SCALE_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
+	@BUILD=$(BUILD) bench/bench-pods.sh
 	@BUILD=$(BUILD) scripts/bench-scale.sh
 
 bench-scale: deps
