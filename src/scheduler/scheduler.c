@@ -41,15 +41,27 @@ struct bind_job {
         struct bind_job *next;
 };
 
+/* A Scheduled event, posted by the event thread so binders do not wait for it. */
+struct event_job {
+        json_t *pod;
+        char *message;
+        struct event_job *next;
+};
+
+#define EVENT_QUEUE_MAX 10000 /* beyond this Scheduled events are dropped (as a full
+                                * broadcaster drops them) */
+
 struct scheduler {
         char *kubeconfig;
         struct informer *pods_inf, *nodes;
         pthread_t worker;
         pthread_t *binders;
         int n_binders;
+        pthread_t event_thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;      /* worker wake-up */
         pthread_cond_t bind_cond; /* binder wake-up */
+        pthread_cond_t ev_cond;   /* event thread wake-up */
         atomic_uint_fast64_t bound, failed;
         /* protected by lock: */
         bool stopping;
@@ -64,6 +76,8 @@ struct scheduler {
         bool cluster_event;  /* a node/pod event since the unschedulable pods were moved */
         size_t next_start;
         struct bind_job *bind_head, *bind_tail;
+        struct event_job *ev_head, *ev_tail;
+        size_t n_events;
 };
 
 static int64_t now_ms(void)
@@ -378,10 +392,26 @@ static void *binder_main(void *ud)
                 }
                 if (r == 0) {
                         atomic_fetch_add(&s->bound, 1);
-                        _cleanup_free_ char *msg =
-                                xasprintf("Successfully assigned %s to %s", key, j->node);
-                        log_debug(COMP, "%s", msg);
-                        emit_event(c, j->pod, "Normal", "Scheduled", msg);
+                        struct event_job *e = xcalloc(1, sizeof(*e));
+                        e->pod = json_incref(j->pod);
+                        e->message = xasprintf("Successfully assigned %s to %s", key, j->node);
+                        pthread_mutex_lock(&s->lock);
+                        if (s->n_events < EVENT_QUEUE_MAX) {
+                                if (s->ev_tail)
+                                        s->ev_tail->next = e;
+                                else
+                                        s->ev_head = e;
+                                s->ev_tail = e;
+                                s->n_events++;
+                                e = NULL;
+                                pthread_cond_signal(&s->ev_cond);
+                        }
+                        pthread_mutex_unlock(&s->lock);
+                        if (e) {
+                                json_decref(e->pod);
+                                free(e->message);
+                                free(e);
+                        }
                 } else {
                         log_info(COMP, "bind %s to %s: %s", key, j->node, error_msg(&err));
                 }
@@ -396,6 +426,36 @@ static void *binder_main(void *ud)
                         cluster_event_locked(s);
                 }
                 bind_job_free(j);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (c)
+                kclient_free(c);
+        return NULL;
+}
+
+static void *event_main(void *ud)
+{
+        struct scheduler *s = ud;
+        struct kclient *c = NULL;
+        struct error err = {0};
+        pthread_mutex_lock(&s->lock);
+        while (!s->stopping) {
+                if (!s->ev_head) {
+                        pthread_cond_wait(&s->ev_cond, &s->lock);
+                        continue;
+                }
+                struct event_job *e = s->ev_head;
+                s->ev_head = e->next;
+                if (!s->ev_head)
+                        s->ev_tail = NULL;
+                s->n_events--;
+                pthread_mutex_unlock(&s->lock);
+                if (c || kclient_from_kubeconfig(s->kubeconfig, &c, &err) == 0)
+                        emit_event(c, e->pod, "Normal", "Scheduled", e->message);
+                json_decref(e->pod);
+                free(e->message);
+                free(e);
+                pthread_mutex_lock(&s->lock);
         }
         pthread_mutex_unlock(&s->lock);
         if (c)
@@ -693,6 +753,13 @@ static void free_state(struct scheduler *s)
                 s->bind_head = j->next;
                 bind_job_free(j);
         }
+        while (s->ev_head) {
+                struct event_job *e = s->ev_head;
+                s->ev_head = e->next;
+                json_decref(e->pod);
+                free(e->message);
+                free(e);
+        }
         json_decref(s->pods);
         json_decref(s->queued);
         json_decref(s->backoff);
@@ -704,6 +771,7 @@ static void free_state(struct scheduler *s)
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
         pthread_cond_destroy(&s->bind_cond);
+        pthread_cond_destroy(&s->ev_cond);
         free(s);
 }
 
@@ -724,7 +792,8 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->cond, NULL);
         pthread_cond_init(&s->bind_cond, NULL);
-        s->n_binders = cfg->binders > 0 ? cfg->binders : 4;
+        pthread_cond_init(&s->ev_cond, NULL);
+        s->n_binders = cfg->binders > 0 ? cfg->binders : 16;
         s->binders = xcalloc((size_t)s->n_binders, sizeof(pthread_t));
 
         struct informer_handlers ph = {
@@ -746,6 +815,11 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
                 if (r < 0)
                         break;
         }
+        bool ev_started = false;
+        if (r == 0) {
+                r = -pthread_create(&s->event_thread, NULL, event_main, s);
+                ev_started = r == 0;
+        }
         if (r == 0)
                 r = -pthread_create(&s->worker, NULL, worker_main, s);
         if (r < 0) {
@@ -753,9 +827,12 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
                 pthread_mutex_lock(&s->lock);
                 s->stopping = true;
                 pthread_cond_broadcast(&s->bind_cond);
+        pthread_cond_broadcast(&s->ev_cond);
                 pthread_mutex_unlock(&s->lock);
                 for (int k = 0; k < i; k++)
                         pthread_join(s->binders[k], NULL);
+                if (ev_started)
+                        pthread_join(s->event_thread, NULL);
                 goto fail;
         }
         *ret = s;
@@ -775,10 +852,12 @@ void scheduler_stop(struct scheduler *s)
         s->stopping = true;
         pthread_cond_broadcast(&s->cond);
         pthread_cond_broadcast(&s->bind_cond);
+        pthread_cond_broadcast(&s->ev_cond);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->worker, NULL);
         for (int i = 0; i < s->n_binders; i++)
                 pthread_join(s->binders[i], NULL);
+        pthread_join(s->event_thread, NULL);
         informer_stop(s->pods_inf);
         informer_stop(s->nodes);
         free_state(s);
