@@ -1218,7 +1218,18 @@ static void served_add(struct scheme_resource **arr, size_t *n, size_t *cap, con
         st->name_rule = META_NAME_SUBDOMAIN;
         st->generation = true;
         st->top_fields = no_fields;
-        st->field_selectors = no_fields;
+        /* selectableFields (CustomResourceFieldSelectors, on in 1.31): ".spec.color" */
+        const json_t *sf = json_object_get(s->version, "selectableFields");
+        const char **fs = xcalloc(json_array_size(sf) + 1, sizeof(*fs));
+        size_t nfs = 0, fi;
+        json_t *fv;
+        json_array_foreach(sf, fi, fv)
+        {
+                const char *jp = str_at(fv, "jsonPath");
+                if (jp && *jp)
+                        fs[nfs++] = strip_dot(jp);
+        }
+        st->field_selectors = fs;
         st->defaults = cr_defaults;
         st->validate = cr_validate;
         st->drop_status_on_create = status;

@@ -67,6 +67,8 @@ spec:
   - name: v1
     served: true
     storage: true
+    selectableFields:
+    - jsonPath: .spec.image
     schema:
       openAPIV3Schema:
         type: object
@@ -163,6 +165,11 @@ YAML
         same "[$V] strategic merge patch refused (415)" \
                 "error: application/strategic-merge-patch+json is not supported by $G/v1, Kind=CronTab: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml" \
                 "$($K patch ct$VV my-new-cron-object -n $NS -p '{"spec":{"image":"img3"}}' 2>&1)"
+        same "[$V] field selector on a selectableField" "my-new-cron-object" \
+                "$($K get ct$VV -n $NS --field-selector spec.image=img2 -o jsonpath='{.items[*].metadata.name}' 2>&1)"
+        same "[$V] field selector on another field" \
+                "Error from server (BadRequest): Unable to find \"$G/v1, Resource=crontabs\" that match label selector \"\", field selector \"spec.cronSpec=x\": field label not supported: spec.cronSpec" \
+                "$($K get ct$VV -n $NS --field-selector spec.cronSpec=x 2>&1)"
         same "[$V] json patch" "crontab.$G/my-new-cron-object patched" \
                 "$($K patch ct$VV my-new-cron-object -n $NS --type=json -p '[{"op":"replace","path":"/spec/cronSpec","value":"*/2 * * * *"}]' 2>&1)"
         same "[$V] scale" "crontab.$G/my-new-cron-object scaled" \
