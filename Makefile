@@ -126,6 +126,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_SCALE_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
 	@BUILD=$(BUILD) bench/bench-pods.sh
+	@BUILD=$(BUILD) bench/bench-api.sh
 	@BUILD=$(BUILD) scripts/bench-scale.sh
 
 bench-scale: deps

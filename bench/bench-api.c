@@ -6,7 +6,9 @@
  * data dir (DATA/server/tls/{ca,admin}.{crt,key}); plain http for etcd's JSON gateway.
  *
  * Every mode prints one line of key=value pairs on stdout:
- *   bench-api load  --op create|update|get|etcd-put --n N --conns C [--objects M] [--start I]
+ *   bench-api load  --op create|update|get|list|etcd-put --n N --conns C [--objects M]
+ *                   [--start I] [--rate R]             R > 0: open loop, R requests/s in all
+ *                   (latency counted from each request's scheduled time: queueing included)
  *   bench-api list  --runs R [--rv0]                    LIST of the namespace, ms per call
  *   bench-api watch --watchers W --events E             patch -> every watcher's event
  *   bench-api store --db PATH --objects M --n N --conns C   store-level updates, file size
@@ -45,6 +47,7 @@ struct opts {
         long runs;
         long watchers;
         long events;
+        double rate;
         bool rv0;
 };
 
@@ -191,6 +194,7 @@ static long request(CURL *h, struct curl_slist *hdrs, const char *method, const 
 /* ---- load: N requests over C threads ---- */
 
 struct load {
+        double t0; /* now_ms() at the start (--rate schedules from it) */
         atomic_long next;
         atomic_long failed;
         double *lat; /* ms per request, indexed by request number; < 0 = failed */
@@ -225,6 +229,9 @@ static void *load_thread(void *ud)
                 } else if (!strcmp(O.op, "get")) {
                         method = "GET";
                         url = xasprintf("%s/api/v1/namespaces/%s/pods/%s", O.url, O.ns, name);
+                } else if (!strcmp(O.op, "list")) { /* kubectl's first page */
+                        method = "GET";
+                        url = xasprintf("%s/api/v1/namespaces/%s/pods?limit=500", O.url, O.ns);
                 } else { /* etcd-put: the same pod JSON as value */
                         method = "POST";
                         url = xasprintf("%s/v3/kv/put", O.url);
@@ -234,6 +241,15 @@ static void *load_thread(void *ud)
                         body = xasprintf("{\"key\":\"%s\",\"value\":\"%s\"}", kb, vb);
                 }
                 double t0 = now_ms();
+                if (O.rate > 0) {
+                        double due = L->t0 + (double)i * 1e3 / O.rate;
+                        if (due > t0) {
+                                long long ns = (long long)((due - t0) * 1e6);
+                                struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
+                                nanosleep(&ts, NULL);
+                        }
+                        t0 = due;
+                }
                 long code =
                         request(h, strcmp(method, "PATCH") ? hdrs : phdrs, method, url, body, &out);
                 double dt = now_ms() - t0;
@@ -268,6 +284,7 @@ static int run_load(void)
                 L.lat[i] = -1; /* not issued (a run stops at the first transport failure) */
         pthread_t *th = xcalloc((size_t)O.conns, sizeof(pthread_t));
         double t0 = now_ms();
+        L.t0 = t0;
         for (long i = 0; i < O.conns; i++)
                 pthread_create(&th[i], NULL, load_thread, &L);
         for (long i = 0; i < O.conns; i++)
@@ -279,9 +296,9 @@ static int run_load(void)
                         L.lat[ok++] = L.lat[i];
         qsort(L.lat, ok, sizeof(double), cmp_double);
         printf("op=%s conns=%ld n=%ld ok=%zu failed=%ld secs=%.2f rate=%.0f p50_ms=%.2f "
-               "p99_ms=%.2f\n",
+               "p99_ms=%.2f max_ms=%.2f\n",
                O.op, O.conns, O.n, ok, atomic_load(&L.failed), secs, (double)ok / secs,
-               pct(L.lat, ok, 50), pct(L.lat, ok, 99));
+               pct(L.lat, ok, 50), pct(L.lat, ok, 99), ok ? L.lat[ok - 1] : 0.0);
         if (L.first_error[0])
                 fprintf(stderr, "bench-api: first failure: %s\n", L.first_error);
         free(L.lat);
@@ -621,6 +638,7 @@ int main(int argc, char **argv)
                 {"watchers", required_argument, NULL, 'w'},
                 {"events", required_argument, NULL, 'e'},
                 {"rv0", no_argument, NULL, '0'},
+                {"rate", required_argument, NULL, 'R'},
                 {0},
         };
         if (argc < 2)
@@ -669,6 +687,9 @@ int main(int argc, char **argv)
                 case '0':
                         O.rv0 = true;
                         break;
+                case 'R':
+                        O.rate = atof(optarg);
+                        break;
                 default:
                         usage();
                 }
@@ -687,7 +708,8 @@ int main(int argc, char **argv)
                         usage();
                 if (!strcmp(O.mode, "load")) {
                         if (!O.op || (strcmp(O.op, "create") && strcmp(O.op, "update") &&
-                                      strcmp(O.op, "get") && strcmp(O.op, "etcd-put")))
+                                      strcmp(O.op, "get") && strcmp(O.op, "list") &&
+                                      strcmp(O.op, "etcd-put")))
                                 usage();
                         rc = run_load();
                 } else if (!strcmp(O.mode, "list")) {
