@@ -82,6 +82,9 @@ for P in $RUNS; do
         out=$("$B" --kubeconfig "$KC" --ns bench --pods "$P" --deployments "$DEPS" --timeout 600 \
                 2>"$W/progress-$P.log")
         R[$P]=$out
+        sleep 11 # the scheduler logs its cycle statistics every 10 s
+        R[$P.algo]=$(grep -o '[0-9]* us per cycle ([0-9]* cycles/s' "$W/server-$P.log" | tail -n 1 |
+                awk '{ print $1 " us / " substr($5, 2) }')
         R[$P.rss]=$(rss_mb "$SPID" VmRSS)
         R[$P.hwm]=$(rss_mb "$SPID" VmHWM)
         log "  $out"
@@ -117,6 +120,7 @@ for P in $RUNS; do
         SR=$(val "${R[$P]}" sched_rate)
         row "scheduling throughput, pods/s (first..last bind)" "$SR" ">= 1000" "$(verdict "$SR" ge 1000)"
         row "  bound / overall pods/s from t=0" "$(val "${R[$P]}" bound)/$(val "${R[$P]}" sched_rate_all)" "" ""
+        row "  scheduler algorithm per pod / pods/s" "${R[$P.algo]:--}" "" ""
         row "last pod object created, s" "$(val "${R[$P]}" created_s)" "" ""
         row "last pod bound, s" "$(val "${R[$P]}" bound_s)" "" ""
         RS=$(val "${R[$P]}" running_s)

@@ -388,7 +388,7 @@ int fakenodes_start(const struct fakenodes_config *cfg, struct fakenodes **ret, 
         f->kubeconfig = xstrdup(cfg->kubeconfig);
         f->prefix = xstrdup(cfg->prefix && *cfg->prefix ? cfg->prefix : "fake-node-");
         f->count = cfg->count;
-        f->n_workers = cfg->workers > 0 ? cfg->workers : 4;
+        f->n_workers = cfg->workers > 0 ? cfg->workers : 16;
         f->workers = xcalloc((size_t)f->n_workers, sizeof(pthread_t));
         f->running = json_object();
         f->finalizing = json_object();

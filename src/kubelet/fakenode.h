@@ -14,7 +14,7 @@ struct fakenodes_config {
         const char *kubeconfig;
         int count;
         const char *prefix; /* default "fake-node-" */
-        int workers;        /* API writer threads (0 = 4) */
+        int workers;        /* API writer threads (0 = 16) */
 };
 
 /* Start; returns at once (registration happens in the background). Errors: -EINVAL. */

@@ -142,6 +142,8 @@ static void pod_requests(json_t *spec, struct sched_res *ret, struct sched_res *
         *ret_nz = sum_nz;
 }
 
+static char *image_normalize(const char *img);
+
 struct sched_pod *sched_pod_new(json_t *obj)
 {
         struct sched_pod *p = xcalloc(1, sizeof(*p));
@@ -187,6 +189,22 @@ struct sched_pod *sched_pod_new(json_t *obj)
         }
         p->has_affinity = kjson_get(obj, "spec.affinity.podAffinity") ||
                           kjson_get(obj, "spec.affinity.podAntiAffinity");
+        p->node_selector = json_object_get(spec, "nodeSelector");
+        p->required_na = kjson_get(
+                obj, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+        if (json_is_null(p->required_na))
+                p->required_na = NULL;
+        p->preferred_na = kjson_get(
+                obj, "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+        p->tolerations = json_object_get(spec, "tolerations");
+        p->node_name = kjson_str(obj, "spec.nodeName");
+        p->images = json_array();
+        json_array_foreach(json_object_get(spec, "containers"), i, c)
+        {
+                const char *img = kjson_str(c, "image") ?: "";
+                _cleanup_free_ char *norm = image_normalize(img);
+                json_array_append_new(p->images, json_pack("[s, s]", img, norm));
+        }
         return p;
 }
 
@@ -196,6 +214,7 @@ void sched_pod_free(struct sched_pod *p)
                 return;
         json_decref(p->obj);
         json_decref(p->pv_affinity);
+        json_decref(p->images);
         free(p->key);
         free(p->ns);
         free(p->name);
@@ -287,6 +306,8 @@ void sched_node_add_pod(struct sched_node *n, struct sched_pod *p)
         p->on = n;
         res_add(&n->requested, &p->req);
         res_add(&n->nonzero, &p->nonzero);
+        if (p->has_affinity)
+                n->n_affinity++;
         if (p->owner_uid) {
                 json_t *v = json_object_get(n->owners, p->owner_uid);
                 json_object_set_new(n->owners, p->owner_uid,
@@ -303,6 +324,8 @@ void sched_node_remove_pod(struct sched_node *n, struct sched_pod *p)
                 p->on = NULL;
                 res_sub(&n->requested, &p->req);
                 res_sub(&n->nonzero, &p->nonzero);
+                if (p->has_affinity)
+                        n->n_affinity--;
                 if (p->owner_uid) {
                         json_int_t v = json_integer_value(json_object_get(n->owners, p->owner_uid));
                         if (v <= 1)
@@ -498,20 +521,17 @@ static bool node_selector_matches(json_t *sel, json_t *node)
         return false;
 }
 
-static bool node_affinity_matches(json_t *pod, json_t *node)
+static bool node_affinity_matches(const struct sched_pod *p, const struct sched_node *n)
 {
         const char *k;
         json_t *v;
-        json_t *labels = kjson_get(node, "metadata.labels");
-        json_object_foreach(kjson_get(pod, "spec.nodeSelector"), k, v)
+        json_object_foreach(p->node_selector, k, v)
         {
-                const char *lv = label(labels, k);
+                const char *lv = label(n->labels, k);
                 if (!lv || !json_is_string(v) || strcmp(lv, json_string_value(v)))
                         return false;
         }
-        json_t *req = kjson_get(pod,
-                                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-        if (req && !json_is_null(req) && !node_selector_matches(req, node))
+        if (p->required_na && !node_selector_matches(p->required_na, n->obj))
                 return false;
         return true;
 }
@@ -535,6 +555,8 @@ struct spread {
         json_t *counts; /* value -> count (hard ones, and soft ones with a selector) */
         int64_t min;
         bool by_owner; /* default constraint: count the pod's owner */
+        bool per_node; /* by_owner on the hostname key: the node's own count, no map */
+        size_t n_domains;
         double weight;
 };
 
@@ -646,6 +668,8 @@ static void interpod_prefilter(struct sched_cycle *cy)
         bool scan_all = cy->n_aff || cy->n_anti;
         for (size_t ni = 0; ni < c->n_nodes; ni++) {
                 struct sched_node *n = c->nodes[ni];
+                if (!scan_all && !n->n_affinity)
+                        continue; /* nothing here can matter: skip its pods */
                 for (size_t pi = 0; pi < n->n_pods; pi++) {
                         struct sched_pod *e = n->pods[pi];
                         if (e == pod)
@@ -766,7 +790,8 @@ static void spread_prefilter(struct sched_cycle *cy)
         } else if (pod->owner_uid) {
                 cy->spreads = xcalloc(2, sizeof(*cy->spreads));
                 cy->spreads[0] = (struct spread){.key = "kubernetes.io/hostname", .max_skew = 3,
-                                                 .min_domains = 1, .by_owner = true};
+                                                 .min_domains = 1, .by_owner = true,
+                                                 .per_node = true};
                 cy->spreads[1] = (struct spread){.key = "topology.kubernetes.io/zone",
                                                  .max_skew = 5, .min_domains = 1, .by_owner = true};
                 cy->n_spreads = 2;
@@ -779,7 +804,7 @@ static void spread_prefilter(struct sched_cycle *cy)
                 cy->spreads[k].counts = json_object();
         for (size_t ni = 0; ni < cy->c->n_nodes; ni++) {
                 struct sched_node *n = cy->c->nodes[ni];
-                if (!node_affinity_matches(pod->obj, n->obj))
+                if (!node_affinity_matches(pod, n))
                         continue;
                 if (!cy->spreads_system && !node_has_all_keys(cy, n))
                         continue;
@@ -788,12 +813,14 @@ static void spread_prefilter(struct sched_cycle *cy)
                         const char *v = label(n->labels, s->key);
                         if (!v)
                                 continue;
+                        if (s->per_node) {
+                                s->n_domains++;
+                                continue;
+                        }
                         int64_t cnt = 0;
                         if (s->by_owner) {
+                                /* the pod itself is on no node while it is scheduled */
                                 cnt = json_integer_value(json_object_get(n->owners, pod->owner_uid));
-                                for (size_t pi = 0; pi < n->n_pods; pi++)
-                                        if (n->pods[pi] == pod)
-                                                cnt--;
                         } else {
                                 for (size_t pi = 0; pi < n->n_pods; pi++) {
                                         struct sched_pod *e = n->pods[pi];
@@ -815,7 +842,9 @@ static void spread_prefilter(struct sched_cycle *cy)
                 json_object_foreach(s->counts, key, v) s->min = MIN(s->min, json_integer_value(v));
                 if (s->min == INT64_MAX || (int64_t)json_object_size(s->counts) < s->min_domains)
                         s->min = 0;
-                s->weight = log((double)json_object_size(s->counts) + 2);
+                s->weight = log((double)(s->per_node ? s->n_domains
+                                                     : json_object_size(s->counts)) +
+                                2);
         }
 }
 
@@ -847,7 +876,7 @@ struct sched_cycle *sched_cycle_new(struct sched_cluster *c, struct sched_pod *p
         struct sched_cycle *cy = xcalloc(1, sizeof(*cy));
         cy->c = c;
         cy->pod = pod;
-        cy->tolerations = kjson_get(pod->obj, "spec.tolerations");
+        cy->tolerations = pod->tolerations;
         interpod_prefilter(cy);
         spread_prefilter(cy);
         return cy;
@@ -902,7 +931,7 @@ bool sched_filter(struct sched_cycle *cy, struct sched_node *n, struct sched_sta
                 return false;
         }
         /* NodeName */
-        const char *want = kjson_str(pod->obj, "spec.nodeName");
+        const char *want = pod->node_name;
         if (want && *want && strcmp(want, n->name)) {
                 st_add(st, SCHED_UNRESOLVABLE, R_NODENAME);
                 return false;
@@ -934,7 +963,7 @@ bool sched_filter(struct sched_cycle *cy, struct sched_node *n, struct sched_sta
                 return false;
         }
         /* NodeAffinity (+ nodeSelector) */
-        if (!node_affinity_matches(pod->obj, n->obj)) {
+        if (!node_affinity_matches(pod, n)) {
                 st_add(st, SCHED_UNRESOLVABLE, R_NODEAFF);
                 return false;
         }
@@ -1037,15 +1066,13 @@ static int64_t image_locality(struct sched_cluster *c, struct sched_pod *p, stru
         size_t i;
         double sum = 0;
         size_t nc = 0;
-        if (!c->n_nodes)
+        if (!c->n_nodes || !json_object_size(n->images))
                 return 0;
-        json_array_foreach(kjson_get(p->obj, "spec.containers"), i, ctr)
+        json_array_foreach(p->images, i, ctr)
         {
-                const char *img = kjson_str(ctr, "image");
+                const char *img = json_string_value(json_array_get(ctr, 0));
+                const char *norm = json_string_value(json_array_get(ctr, 1));
                 nc++;
-                if (!img)
-                        continue;
-                _cleanup_free_ char *norm = image_normalize(img);
                 const char *name = json_object_get(n->images, img) ? img : norm;
                 json_t *size = json_object_get(n->images, name);
                 if (!size)
@@ -1086,9 +1113,7 @@ static int64_t node_affinity_score(struct sched_cycle *cy, struct sched_node *n)
         json_t *t;
         size_t i;
         int64_t s = 0;
-        json_array_foreach(kjson_get(cy->pod->obj, "spec.affinity.nodeAffinity."
-                                                  "preferredDuringSchedulingIgnoredDuringExecution"),
-                           i, t)
+        json_array_foreach(cy->pod->preferred_na, i, t)
         {
                 if (sched_node_selector_term_matches(json_object_get(t, "preference"), n->obj))
                         s += kjson_int(t, "weight", 0);
@@ -1107,6 +1132,8 @@ static json_t *interpod_prescore(struct sched_cycle *cy)
         json_t *m = json_object();
         for (size_t ni = 0; ni < c->n_nodes; ni++) {
                 struct sched_node *n = c->nodes[ni];
+                if (!npa && !npn && !n->n_affinity)
+                        continue;
                 for (size_t pi = 0; pi < n->n_pods; pi++) {
                         struct sched_pod *e = n->pods[pi];
                         if (e == pod)
@@ -1172,7 +1199,9 @@ static int64_t spread_score(struct sched_cycle *cy, struct sched_node *n)
                 const char *v = label(n->labels, sp->key);
                 if (!v)
                         continue;
-                int64_t cnt = json_integer_value(json_object_get(sp->counts, v));
+                int64_t cnt = sp->per_node ? json_integer_value(json_object_get(
+                                                     n->owners, cy->pod->owner_uid))
+                                           : json_integer_value(json_object_get(sp->counts, v));
                 s += (double)cnt * sp->weight + (double)(sp->max_skew - 1);
         }
         return (int64_t)llround(s);

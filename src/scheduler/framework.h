@@ -53,6 +53,10 @@ struct sched_pod {
         bool has_affinity;     /* spec.affinity.podAffinity/podAntiAffinity present */
         json_t *pv_affinity;   /* array of PV nodeAffinity.required (NodeSelector), or NULL */
         struct sched_node *on; /* node info it is counted in, or NULL */
+        /* borrowed from obj, looked up once: */
+        json_t *node_selector, *required_na, *preferred_na, *tolerations;
+        const char *node_name;
+        json_t *images; /* [[image, normalized image], ...] (owned) */
 };
 
 struct sched_node {
@@ -65,6 +69,7 @@ struct sched_node {
         struct sched_res nonzero;   /* sum of bound pods' nonzero (cpu, mem) */
         struct sched_pod **pods;
         size_t n_pods, cap_pods;
+        size_t n_affinity; /* pods here with pod (anti-)affinity terms */
         json_t *owners; /* owner uid -> count of pods here */
         json_t *images; /* image name -> size bytes (status.images, every name) */
         int generation; /* scratch for callers */

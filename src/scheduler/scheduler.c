@@ -63,6 +63,7 @@ struct scheduler {
         pthread_cond_t bind_cond; /* binder wake-up */
         pthread_cond_t ev_cond;   /* event thread wake-up */
         atomic_uint_fast64_t bound, failed;
+        uint64_t attempts, algo_ns; /* scheduling cycles and their time (worker thread only) */
         /* protected by lock: */
         bool stopping;
         struct sched_cluster cluster;
@@ -530,6 +531,14 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
         _cleanup_free_ char *vnode = NULL, *vmsg = NULL;
         if (scheduler_volumes_prefilter(c, pod, &vwait, &vnode, &vmsg) < 0) {
                 pthread_mutex_lock(&s->lock);
+                /* a PreFilter rejection in kube-scheduler's FitError form */
+                size_t nn = s->cluster.n_nodes;
+                char *vmsg_full = xasprintf("0/%zu nodes are available: %s. preemption: 0/%zu nodes "
+                                            "are available: %zu Preemption is not helpful for "
+                                            "scheduling.",
+                                            nn, vmsg, nn, nn);
+                free(vmsg);
+                vmsg = vmsg_full;
                 const char *last = json_string_value(json_object_get(s->last_msg, key));
                 bool changed = !last || strcmp(last, vmsg);
                 if (changed)
@@ -569,7 +578,12 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                 json_decref(pod);
                 return 0;
         }
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
         sched_schedule(&s->cluster, p, &s->next_start, &res);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        s->attempts++;
+        s->algo_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec));
         if (res.node && vwait) {
                 /* record the node on the claims; bind once their volumes exist */
                 _cleanup_free_ char *node = xstrdup(res.node->name);
@@ -682,8 +696,23 @@ static void *worker_main(void *ud)
         struct kclient *c = NULL;
         struct error err = {0};
 
+        uint64_t logged_attempts = 0;
+        int64_t last_log = now_ms();
         pthread_mutex_lock(&s->lock);
         while (!s->stopping) {
+                if (now_ms() - last_log >= 10000 && s->attempts != logged_attempts) {
+                        /* the algorithm's own rate (filters + scores, no API calls) */
+                        log_info(COMP,
+                                 "%llu pods bound, %llu cycles, %.0f us per cycle (%.0f cycles/s "
+                                 "of scheduling time), %zu nodes",
+                                 (unsigned long long)atomic_load(&s->bound),
+                                 (unsigned long long)s->attempts,
+                                 (double)s->algo_ns / 1000.0 / (double)s->attempts,
+                                 s->algo_ns ? (double)s->attempts * 1e9 / (double)s->algo_ns : 0,
+                                 s->cluster.n_nodes);
+                        logged_attempts = s->attempts;
+                        last_log = now_ms();
+                }
                 if (!c) {
                         pthread_mutex_unlock(&s->lock);
                         if (kclient_from_kubeconfig(s->kubeconfig, &c, &err) < 0) {

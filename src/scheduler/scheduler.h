@@ -13,7 +13,7 @@ struct scheduler;
 
 struct scheduler_config {
         const char *kubeconfig;
-        int binders; /* binding threads (0 = default 4) */
+        int binders; /* binding threads (0 = 16) */
 };
 
 /* Start the scheduler's threads and return at once; the API server need not be up yet (the
