@@ -8,7 +8,7 @@
  * hostPath <storage dir>/<pv>_<ns>_<claim> (type DirectoryOrCreate: the node's kubelet creates
  * the directory) with node affinity to the selected node. Deletion: a Released volume of ours
  * with reclaimPolicy Delete has its directory removed (on this host, below the storage dir only)
- * and is deleted. Keys: "@storageclass", "pvc:<ns>/<name>", "pv:<name>". */
+ * and is deleted, once no pod uses its claim any more. Keys: "@storageclass", "pvc:<ns>/<name>", "pv:<name>". */
 
 #include <ftw.h>
 #include <stdio.h>
@@ -42,7 +42,49 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
         } else if (res == CTL_PVS && cur) {
                 _cleanup_free_ char *key = xasprintf("pv:%s", kjson_str(o, "metadata.name") ?: "");
                 workqueue_add(c->wq, key);
+        } else if (res == CTL_PODS && !cur) {
+                /* a pod using a claim is gone: a released volume may be reclaimed now */
+                json_t *vol;
+                size_t i;
+                json_array_foreach(kjson_get(o, "spec.volumes"), i, vol)
+                {
+                        const char *cn = kjson_str(vol, "persistentVolumeClaim.claimName");
+                        if (!cn)
+                                continue;
+                        json_t *pvs = manager_cache_list(c->m, CTL_PVS, NULL), *pv;
+                        size_t j;
+                        json_array_foreach(pvs, j, pv)
+                        {
+                                if (strcmp(kjson_str(pv, "spec.claimRef.name") ?: "", cn) ||
+                                    strcmp(kjson_str(pv, "spec.claimRef.namespace") ?: "",
+                                           kjson_str(o, "metadata.namespace") ?: ""))
+                                        continue;
+                                _cleanup_free_ char *key =
+                                        xasprintf("pv:%s", kjson_str(pv, "metadata.name") ?: "");
+                                workqueue_add(c->wq, key);
+                        }
+                        json_decref(pvs);
+                }
         }
+}
+
+/* Whether a pod in ns still uses claim (its volume must not go from under it; Kubernetes keeps
+ * such claims with the pvc-protection finalizer). */
+static bool claim_in_use(struct controller *c, const char *ns, const char *claim)
+{
+        json_t *pods = manager_cache_list(c->m, CTL_PODS, ns), *pod, *vol;
+        size_t i, j;
+        bool used = false;
+        json_array_foreach(pods, i, pod)
+        {
+                const char *ph = kjson_str(pod, "status.phase") ?: "";
+                if (!strcmp(ph, "Succeeded") || !strcmp(ph, "Failed"))
+                        continue;
+                json_array_foreach(kjson_get(pod, "spec.volumes"), j, vol) used |=
+                        !strcmp(kjson_str(vol, "persistentVolumeClaim.claimName") ?: "", claim);
+        }
+        json_decref(pods);
+        return used;
 }
 
 static int ensure_class(struct controller *c, struct kclient *kc)
@@ -158,6 +200,9 @@ static int reclaim(struct controller *c, struct kclient *kc, const char *name)
             strcmp(kjson_str(pv, "status.phase") ?: "", "Released") ||
             strcmp(kjson_str(pv, "spec.persistentVolumeReclaimPolicy") ?: "", "Delete"))
                 return 0;
+        if (claim_in_use(c, kjson_str(pv, "spec.claimRef.namespace"),
+                         kjson_str(pv, "spec.claimRef.name") ?: ""))
+                return 0; /* requeued when the pod goes */
         const char *path = kjson_str(pv, "spec.hostPath.path");
         const char *dir = manager_storage_dir(c->m);
         size_t dl = dir ? strlen(dir) : 0;
@@ -188,7 +233,8 @@ static int lp_sync(struct controller *c, struct kclient *kc, const char *key)
 void localpath_controller_init(struct controller *c)
 {
         c->name = "local-path-provisioner";
-        c->needs = 1u << CTL_PVCS | 1u << CTL_PVS | 1u << CTL_STORAGECLASSES | 1u << CTL_NODES;
+        c->needs = 1u << CTL_PVCS | 1u << CTL_PVS | 1u << CTL_STORAGECLASSES | 1u << CTL_NODES |
+                   1u << CTL_PODS;
         c->on_event = on_event;
         c->sync = lp_sync;
         workqueue_add(c->wq, "@storageclass");

@@ -4,8 +4,8 @@
 # at start; a claim without a class gets the default one and waits for its first consumer; a pod
 # using it is scheduled, the claim gets volume.kubernetes.io/selected-node, a PV pvc-<uid> is
 # provisioned under <data-dir>/storage/<pv>_<ns>_<claim> with node affinity to that node and
-# bound; the pod writes into the directory; deleting pod and claim releases and deletes the PV
-# and its directory. A static PV (class "manual", label selector, larger capacity) binds to a
+# bound; the pod writes into the directory; deleting the claim releases the PV, which is deleted
+# with its directory once the pod is gone. A static PV (class "manual", label selector, larger capacity) binds to a
 # matching claim (claimRef, phases Available -> Bound -> Released, Retain keeps it); a claim no
 # volume fits stays Pending; a pod naming a missing claim or an unbound immediate claim gets
 # FailedScheduling with Kubernetes' messages. Runs for each kubectl in KUBECTL_VERSIONS. Root only.
@@ -126,8 +126,12 @@ for V in $KUBECTL_VERSIONS; do
         echo from-host >"$path/host"
         out=$($K exec -n $NS user -- cat /data/host 2>&1)
         check "[$V] the pod sees the host's file ($out)" test "$out" = from-host
-        check "[$V] delete pod and claim" $K delete pod user -n $NS --wait=true
-        check "[$V] delete the claim" $K delete pvc claim -n $NS
+        check "[$V] delete the claim while the pod runs" $K delete pvc claim -n $NS
+        rel() { [ "$($K get pv "$pv" -o jsonpath='{.status.phase}')" = Released ]; }
+        check "[$V] the PV is Released" wait_for 20 rel
+        sleep 2
+        check "[$V] ... but kept with its directory while a pod uses it" test -d "$path"
+        check "[$V] delete the pod" $K delete pod user -n $NS --wait=true
         pvgone() { ! $K get pv "$pv" >/dev/null 2>&1; }
         check "[$V] reclaim Delete: the PV goes" wait_for 20 pvgone
         check "[$V] ... and its directory" test ! -e "$path"
