@@ -37,6 +37,8 @@ struct oci_params {
         size_t n_additional_gids;
         bool seccomp_runtime_default; /* the default seccomp profile (RuntimeDefault) */
         bool terminal;                /* process.terminal (the runtime's console socket) */
+        bool host_pid, host_ipc;      /* no pid / ipc namespace (hostPID, hostIPC) */
+        const char *pid_ns_path;      /* join this pid namespace (shareProcessNamespace) */
 };
 
 /* Pure: the RuntimeDefault seccomp profile (OCI linux.seccomp): allow by default, EPERM for

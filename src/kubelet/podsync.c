@@ -728,6 +728,10 @@ static int start_container(struct podsync *ps, struct kclient *kc, struct kpod *
                 .tty = kjson_bool(spec_ctr, "tty", false),
                 .stdin = kjson_bool(spec_ctr, "stdin", false),
                 .stdin_once = kjson_bool(spec_ctr, "stdinOnce", false),
+                .host_pid = kjson_bool(pod, "spec.hostPID", false),
+                .host_ipc = kjson_bool(pod, "spec.hostIPC", false),
+                .share_pid = kjson_bool(pod, "spec.shareProcessNamespace", false) &&
+                             !kjson_bool(pod, "spec.hostPID", false),
         };
         pick_user(pod, spec_ctr, info.user, &cc.uid, &cc.gid);
         if (security_apply(pod, p, spec_ctr, info.user, &cc, &sec, &err) < 0) {

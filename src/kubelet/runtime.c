@@ -942,6 +942,28 @@ static void update_meta(const char *cdir, const char *key, int64_t v)
         json_decref(j);
 }
 
+/* shareProcessNamespace: /proc/<pid>/ns/pid of a running container of the pod other than
+ * self, or NULL (the caller's container then starts the pod's pid namespace). */
+static char *shared_pid_ns(struct runtime *rt, const char *uid, const char *self)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%s/containers", rt->pods_dir, uid);
+        DIR *d = opendir(dir);
+        if (!d)
+                return NULL;
+        char *found = NULL;
+        struct dirent *de;
+        while (!found && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || !strcmp(de->d_name, self))
+                        continue;
+                struct container_state st;
+                if (runtime_container_status(rt, de->d_name, &st, NULL) == 0 &&
+                    st.state == CONTAINER_RUNNING && st.pid > 0)
+                        found = xasprintf("/proc/%d/ns/pid", (int)st.pid);
+        }
+        closedir(d);
+        return found;
+}
+
 int runtime_container_start(struct runtime *rt, const struct container_config *cfg, char **ret_id,
                             struct error *err)
 {
@@ -967,6 +989,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
         _cleanup_free_ char *id = runtime_container_id(cfg->pod_uid, cfg->name, cfg->attempt);
         _cleanup_free_ char *cdir = xasprintf("%s/containers/%s", pd, id);
         int r;
+        _cleanup_free_ char *pidns = NULL;
         _cleanup_free_ char *logdir = NULL, *rootfs = NULL, *podcg = NULL, *cgpath = NULL,
                             *hosts = NULL, *resolv = NULL, *hnf = NULL, *specp = NULL,
                             *display = NULL;
@@ -1012,6 +1035,7 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 mounts[i] =
                         (struct oci_mount){cfg->mounts[i].host_path, cfg->mounts[i].container_path,
                                            cfg->mounts[i].read_only};
+        pidns = cfg->share_pid ? shared_pid_ns(rt, cfg->pod_uid, id) : NULL;
         struct oci_params op = {
                 .rootfs = rootfs,
                 .hostname = hostname,
@@ -1043,6 +1067,9 @@ int runtime_container_start(struct runtime *rt, const struct container_config *c
                 .n_additional_gids = cfg->n_additional_gids,
                 .seccomp_runtime_default = cfg->seccomp_runtime_default,
                 .terminal = cfg->tty,
+                .host_pid = cfg->host_pid,
+                .host_ipc = cfg->host_ipc,
+                .pid_ns_path = pidns,
         };
         json_t *spec = NULL;
         r = oci_config_build(&op, &spec, err);

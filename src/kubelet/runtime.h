@@ -148,6 +148,9 @@ struct container_config {
          * stdin: conmon keeps the container's stdin for attach (-i), open after the first
          * attach ends unless stdin_once */
         bool tty, stdin, stdin_once;
+        /* hostPID / hostIPC: no pid / ipc namespace; share_pid (shareProcessNamespace): join the
+         * pid namespace of a running container of the pod (the first one starts it) */
+        bool host_pid, host_ipc, share_pid;
 };
 
 /* Create and start one container in the pod's sandbox; returns once the process runs (the

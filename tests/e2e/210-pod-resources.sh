@@ -20,7 +20,7 @@ KPORT=$(free_port)
 KC=$D/kc.yaml
 LOG=$W/server.log
 SERVER_PID=
-on_exit "rm -rf $W"
+on_exit "${KEEP:+: }rm -rf $W"
 on_exit "$TIMONEL killall --data-dir $D"
 on_exit 'stop_server'
 stop_server() {
@@ -105,6 +105,34 @@ spec:
     image: busybox:1.36
     command: [sleep, "3600"]
     resources: {limits: {memory: "1"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hostns}
+spec:
+  restartPolicy: Never
+  hostPID: true
+  hostIPC: true
+  containers:
+  - {name: a, image: busybox:1.36, command: [sh, -c, "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ownns}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: a, image: busybox:1.36, command: [sh, -c, "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sharepid}
+spec:
+  terminationGracePeriodSeconds: 1
+  shareProcessNamespace: true
+  containers:
+  - {name: a, image: busybox:1.36, command: [sleep, "3601"]}
+  - {name: b, image: busybox:1.36, command: [sh, -c, "sleep 2; ps -o args; sleep 3600"]}
 YAML
 check "apply the pods" $K apply -f "$W/pods.yaml"
 
@@ -170,12 +198,21 @@ check "onebyte: exit code 128" is onebyte '{.status.containerStatuses[0].state.t
 check "onebyte: message from the runtime" bash -c "[ -n \"\$($K get pod onebyte -o jsonpath='{.status.containerStatuses[0].state.terminated.message}')\" ]"
 check "onebyte: phase Failed" is onebyte '{.status.phase}' Failed
 
+# ---- hostPID / hostIPC / shareProcessNamespace ----
+expect "hostns: Succeeded" 30 hostns '{.status.phase}' Succeeded
+check "hostns: the host's pid and ipc namespaces" bash -c "[ \"\$($K logs hostns | tr '\n' ' ')\" = \"\$({ readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; } | tr '\n' ' ')\" ]"
+expect "ownns: Succeeded" 30 ownns '{.status.phase}' Succeeded
+check "ownns: pid and ipc namespaces of its own" bash -c "$K logs ownns | grep -v -e \"\$(readlink /proc/self/ns/pid)\" -e \"\$(readlink /proc/self/ns/ipc)\" | wc -l | grep -qx 2"
+expect "sharepid: Running" 30 sharepid '{.status.phase}' Running
+sees_a() { $K logs sharepid -c b | grep -qx 'sleep 3601'; }
+check "sharepid: container b sees container a's process" wait_for 15 sees_a
+
 # ---- other pods untouched, node healthy ----
 check "guaranteed still Running without restarts" is guaranteed '{.status.phase} {.status.containerStatuses[*].restartCount}' "Running 0 0"
 check "node still Ready" node_ready
 
 # ---- delete removes the pod cgroups ----
-$K delete pod guaranteed burstable besteffort --wait=true --timeout=30s >/dev/null 2>&1
+$K delete pod guaranteed burstable besteffort sharepid --wait=true --timeout=30s >/dev/null 2>&1
 check "pod cgroups removed after delete" bash -c "for d in $DIRS; do [ ! -d \$d ] || exit 1; done"
 
 
