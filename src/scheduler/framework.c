@@ -2,6 +2,7 @@
 #include "scheduler/framework.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "api/labels.h"
@@ -184,6 +185,7 @@ struct sched_pod *sched_pod_new(json_t *obj)
         {
                 if (json_is_true(json_object_get(ref, "controller"))) {
                         p->owner_uid = xstrdup(kjson_str(ref, "uid") ?: "");
+                        p->owner_id = sched_owner_id(p->owner_uid);
                         break;
                 }
         }
@@ -230,12 +232,45 @@ static bool pod_terminating(const struct sched_pod *p)
         return kjson_get(p->obj, "metadata.deletionTimestamp") != NULL;
 }
 
+/* ---- owners ---- */
+
+static pthread_mutex_t owner_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *owner_ids; /* uid -> id; protected by owner_lock */
+
+uint32_t sched_owner_id(const char *uid)
+{
+        if (!uid || !*uid)
+                return 0;
+        pthread_mutex_lock(&owner_lock);
+        if (!owner_ids)
+                owner_ids = json_object();
+        json_t *v = json_object_get(owner_ids, uid);
+        uint32_t id = (uint32_t)json_integer_value(v);
+        if (!v) {
+                id = (uint32_t)json_object_size(owner_ids) + 1;
+                json_object_set_new(owner_ids, uid, json_integer(id));
+        }
+        pthread_mutex_unlock(&owner_lock);
+        return id;
+}
+
+uint32_t sched_node_owner_count(const struct sched_node *n, uint32_t id)
+{
+        for (size_t i = 0; id && i < n->n_owners; i++)
+                if (n->owners[i].id == id)
+                        return n->owners[i].count;
+        return 0;
+}
+
 /* ---- node info ---- */
 
 static void node_parse(struct sched_node *n, json_t *obj)
 {
         json_t *alloc = kjson_get(obj, "status.allocatable") ?: kjson_get(obj, "status.capacity");
         n->labels = kjson_get(obj, "metadata.labels");
+        n->hostname = label(n->labels, "kubernetes.io/hostname");
+        n->zone = label(n->labels, "topology.kubernetes.io/zone");
+        n->taints = kjson_get(obj, "spec.taints");
         n->unschedulable = kjson_bool(obj, "spec.unschedulable", false);
         n->ready = false;
         json_t *c;
@@ -269,7 +304,6 @@ struct sched_node *sched_node_new(json_t *obj)
         struct sched_node *n = xcalloc(1, sizeof(*n));
         n->name = xstrdup(kjson_str(obj, "metadata.name") ?: "");
         n->obj = json_incref(obj);
-        n->owners = json_object();
         node_parse(n, obj);
         return n;
 }
@@ -289,7 +323,7 @@ void sched_node_free(struct sched_node *n)
         for (size_t i = 0; i < n->n_pods; i++)
                 n->pods[i]->on = NULL;
         json_decref(n->obj);
-        json_decref(n->owners);
+        free(n->owners);
         json_decref(n->images);
         free(n->pods);
         free(n->name);
@@ -308,10 +342,19 @@ void sched_node_add_pod(struct sched_node *n, struct sched_pod *p)
         res_add(&n->nonzero, &p->nonzero);
         if (p->has_affinity)
                 n->n_affinity++;
-        if (p->owner_uid) {
-                json_t *v = json_object_get(n->owners, p->owner_uid);
-                json_object_set_new(n->owners, p->owner_uid,
-                                    json_integer(json_integer_value(v) + 1));
+        if (p->owner_id) {
+                size_t i = 0;
+                while (i < n->n_owners && n->owners[i].id != p->owner_id)
+                        i++;
+                if (i == n->n_owners) {
+                        if (n->n_owners == n->cap_owners) {
+                                n->cap_owners = n->cap_owners ? n->cap_owners * 2 : 4;
+                                n->owners = xrealloc(n->owners,
+                                                     n->cap_owners * sizeof(*n->owners));
+                        }
+                        n->owners[n->n_owners++] = (struct sched_owner_count){p->owner_id, 0};
+                }
+                n->owners[i].count++;
         }
 }
 
@@ -326,12 +369,12 @@ void sched_node_remove_pod(struct sched_node *n, struct sched_pod *p)
                 res_sub(&n->nonzero, &p->nonzero);
                 if (p->has_affinity)
                         n->n_affinity--;
-                if (p->owner_uid) {
-                        json_int_t v = json_integer_value(json_object_get(n->owners, p->owner_uid));
-                        if (v <= 1)
-                                json_object_del(n->owners, p->owner_uid);
-                        else
-                                json_object_set_new(n->owners, p->owner_uid, json_integer(v - 1));
+                for (size_t k = 0; p->owner_id && k < n->n_owners; k++) {
+                        if (n->owners[k].id != p->owner_id)
+                                continue;
+                        if (--n->owners[k].count == 0)
+                                n->owners[k] = n->owners[--n->n_owners];
+                        break;
                 }
                 return;
         }
@@ -534,6 +577,16 @@ static bool node_affinity_matches(const struct sched_pod *p, const struct sched_
         if (p->required_na && !node_selector_matches(p->required_na, n->obj))
                 return false;
         return true;
+}
+
+/* A node label; the two well-known topology keys come from the node info. */
+static const char *node_label(const struct sched_node *n, const char *key)
+{
+        if (!strcmp(key, "kubernetes.io/hostname"))
+                return n->hostname;
+        if (!strcmp(key, "topology.kubernetes.io/zone"))
+                return n->zone;
+        return label(n->labels, key);
 }
 
 /* ---- per-cycle state ---- */
@@ -761,7 +814,7 @@ static const char *interpod_filter(struct sched_cycle *cy, struct sched_node *n,
 static bool node_has_all_keys(struct sched_cycle *cy, struct sched_node *n)
 {
         for (size_t i = 0; i < cy->n_spreads; i++)
-                if (!label(n->labels, cy->spreads[i].key))
+                if (!node_label(n, cy->spreads[i].key))
                         return false;
         return true;
 }
@@ -810,7 +863,7 @@ static void spread_prefilter(struct sched_cycle *cy)
                         continue;
                 for (size_t k = 0; k < cy->n_spreads; k++) {
                         struct spread *s = &cy->spreads[k];
-                        const char *v = label(n->labels, s->key);
+                        const char *v = node_label(n, s->key);
                         if (!v)
                                 continue;
                         if (s->per_node) {
@@ -820,7 +873,7 @@ static void spread_prefilter(struct sched_cycle *cy)
                         int64_t cnt = 0;
                         if (s->by_owner) {
                                 /* the pod itself is on no node while it is scheduled */
-                                cnt = json_integer_value(json_object_get(n->owners, pod->owner_uid));
+                                cnt = sched_node_owner_count(n, pod->owner_id);
                         } else {
                                 for (size_t pi = 0; pi < n->n_pods; pi++) {
                                         struct sched_pod *e = n->pods[pi];
@@ -855,7 +908,7 @@ static const char *spread_filter(struct sched_cycle *cy, struct sched_node *n, b
                 struct spread *s = &cy->spreads[k];
                 if (!s->hard)
                         continue;
-                const char *v = label(n->labels, s->key);
+                const char *v = node_label(n, s->key);
                 if (!v) {
                         *unresolvable = true;
                         return R_SPREAD_LABEL;
@@ -939,7 +992,7 @@ bool sched_filter(struct sched_cycle *cy, struct sched_node *n, struct sched_sta
         /* TaintToleration; a node that is not Ready and carries no not-ready taint yet is treated
          * as if it had node.kubernetes.io/not-ready:NoSchedule */
         bool has_nr_taint = false;
-        json_array_foreach(kjson_get(n->obj, "spec.taints"), i, taint)
+        json_array_foreach(n->taints, i, taint)
         {
                 const char *effect = kjson_str(taint, "effect") ?: "";
                 const char *key = kjson_str(taint, "key") ?: "";
@@ -1096,7 +1149,7 @@ static int64_t taint_count(struct sched_cycle *cy, struct sched_node *n)
         json_t *t;
         size_t i;
         int64_t cnt = 0;
-        json_array_foreach(kjson_get(n->obj, "spec.taints"), i, t)
+        json_array_foreach(n->taints, i, t)
         {
                 const char *effect = kjson_str(t, "effect") ?: "";
                 if (strcmp(effect, "PreferNoSchedule"))
@@ -1196,11 +1249,10 @@ static int64_t spread_score(struct sched_cycle *cy, struct sched_node *n)
                 struct spread *sp = &cy->spreads[k];
                 if (sp->hard && !cy->spreads_system)
                         continue;
-                const char *v = label(n->labels, sp->key);
+                const char *v = node_label(n, sp->key);
                 if (!v)
                         continue;
-                int64_t cnt = sp->per_node ? json_integer_value(json_object_get(
-                                                     n->owners, cy->pod->owner_uid))
+                int64_t cnt = sp->per_node ? sched_node_owner_count(n, cy->pod->owner_id)
                                            : json_integer_value(json_object_get(sp->counts, v));
                 s += (double)cnt * sp->weight + (double)(sp->max_skew - 1);
         }

@@ -50,6 +50,7 @@ struct sched_pod {
         struct sched_port *ports;
         size_t n_ports;
         char *owner_uid;       /* controller ownerReference uid or NULL */
+        uint32_t owner_id;     /* owner_uid interned (sched_owner_id), 0 = none */
         bool has_affinity;     /* spec.affinity.podAffinity/podAntiAffinity present */
         json_t *pv_affinity;   /* array of PV nodeAffinity.required (NodeSelector), or NULL */
         struct sched_node *on; /* node info it is counted in, or NULL */
@@ -57,6 +58,11 @@ struct sched_pod {
         json_t *node_selector, *required_na, *preferred_na, *tolerations;
         const char *node_name;
         json_t *images; /* [[image, normalized image], ...] (owned) */
+};
+
+struct sched_owner_count {
+        uint32_t id;
+        uint32_t count;
 };
 
 struct sched_node {
@@ -70,7 +76,10 @@ struct sched_node {
         struct sched_pod **pods;
         size_t n_pods, cap_pods;
         size_t n_affinity; /* pods here with pod (anti-)affinity terms */
-        json_t *owners; /* owner uid -> count of pods here */
+        struct sched_owner_count *owners; /* pods here per owner (small, unsorted) */
+        size_t n_owners, cap_owners;
+        const char *hostname, *zone; /* well-known labels (borrowed from obj) */
+        json_t *taints;              /* spec.taints (borrowed) */
         json_t *images; /* image name -> size bytes (status.images, every name) */
         int generation; /* scratch for callers */
 };
@@ -83,6 +92,11 @@ struct sched_cluster {
 };
 
 /* ---- info ---- */
+
+/* A small integer for an owner uid (process-wide, thread-safe; never 0). */
+uint32_t sched_owner_id(const char *uid);
+/* Pods of owner id on node n. */
+uint32_t sched_node_owner_count(const struct sched_node *n, uint32_t id);
 
 /* Build pod info from a Pod object (obj is referenced). Never fails: bad quantities count 0. */
 struct sched_pod *sched_pod_new(json_t *obj);
