@@ -1068,6 +1068,8 @@ bool crd_status_establish(json_t *crd, const json_t *all, const char *now)
 
 /* ---- served entries ---- */
 
+static char *deprecation_of(const json_t *crd, const json_t *version);
+
 struct crd_served {
         struct scheme_resource res;
         struct strategy strategy;
@@ -1077,6 +1079,7 @@ struct crd_served {
         const json_t *schema;  /* in crd, or NULL */
         char *storage_version;
         char *storage_api_version; /* "group/<storage version>" */
+        char *deprecation;         /* the Warning text when the version is deprecated */
 };
 
 static const char *const verbs_all[] = {"delete", "deletecollection", "get",   "list", "patch",
@@ -1186,6 +1189,7 @@ static void served_add(struct scheme_resource **arr, size_t *n, size_t *cap, con
         s->storage_version = xstrdup(sv ? sv : vname);
         s->storage_api_version = xasprintf("%s/%s", group, s->storage_version);
         s->schema = kjson_get(s->version, "schema.openAPIV3Schema");
+        s->deprecation = deprecation_of(s->crd, s->version);
         struct scheme_resource *r = &s->res;
         r->group = xstrdup(group);
         r->version = xstrdup(vname);
@@ -1332,6 +1336,82 @@ const char *crd_storage_api_version(const char *api_version, const char *kind)
                 return strcmp(s->storage_api_version, api_version) ? s->storage_api_version : NULL;
         }
         return NULL;
+}
+
+/* k8s.io/apimachinery/pkg/version.CompareKubeAwareVersionStrings: v2 > v1 > v1beta2 >
+ * v1beta1 > v1alpha1 > anything else (then alphabetical). < 0 when a sorts before b. */
+static int kube_version_rank(const char *v, long *major, int *stage, long *minor)
+{
+        *major = *minor = 0;
+        *stage = 0;
+        if (v[0] != 'v' || !isdigit((unsigned char)v[1]))
+                return -1;
+        char *end;
+        *major = strtol(v + 1, &end, 10);
+        if (!*end) {
+                *stage = 3;
+                return 0;
+        }
+        if (!strncmp(end, "beta", 4))
+                *stage = 2, end += 4;
+        else if (!strncmp(end, "alpha", 5))
+                *stage = 1, end += 5;
+        else
+                return -1;
+        if (!isdigit((unsigned char)*end))
+                return -1;
+        *minor = strtol(end, &end, 10);
+        return *end ? -1 : 0;
+}
+
+static int kube_version_cmp(const char *a, const char *b)
+{
+        long ma, mb, na, nb;
+        int sa, sb;
+        bool ka = kube_version_rank(a, &ma, &sa, &na) == 0;
+        bool kb = kube_version_rank(b, &mb, &sb, &nb) == 0;
+        if (ka != kb)
+                return ka ? 1 : -1;
+        if (!ka)
+                return -strcmp(a, b); /* non-kube versions: alphabetical, first is greater */
+        if (sa != sb)
+                return sa == 3 ? 1 : sb == 3 ? -1 : (ma != mb ? (ma > mb ? 1 : -1) : sa - sb);
+        if (ma != mb)
+                return ma > mb ? 1 : -1;
+        return na == nb ? 0 : na > nb ? 1 : -1;
+}
+
+/* defaultDeprecationWarning of the apiextensions-apiserver. */
+static char *deprecation_of(const json_t *crd, const json_t *version)
+{
+        if (!is_true(version, "deprecated"))
+                return NULL;
+        const char *custom = str_at(version, "deprecationWarning");
+        if (custom)
+                return xstrdup(custom);
+        const char *group = kjson_str(crd, "spec.group"), *kind = kjson_str(crd, "spec.names.kind");
+        const char *vn = str_at(version, "name");
+        const char *best = NULL;
+        size_t i;
+        json_t *v;
+        json_array_foreach(kjson_get(crd, "spec.versions"), i, v)
+        {
+                const char *n = str_at(v, "name");
+                if (!n || !is_true(v, "served") || is_true(v, "deprecated") ||
+                    kube_version_cmp(vn, n) >= 0)
+                        continue;
+                if (!best || kube_version_cmp(n, best) > 0)
+                        best = n;
+        }
+        if (!best)
+                return xasprintf("%s/%s %s is deprecated", group, vn, kind);
+        return xasprintf("%s/%s %s is deprecated; use %s/%s %s", group, vn, kind, group, best,
+                         kind);
+}
+
+const char *crd_served_deprecation(const struct scheme_resource *r)
+{
+        return r->custom ? ((const struct crd_served *)r->custom)->deprecation : NULL;
 }
 
 /* ---- JSONPath (the simple subset printer columns use) ---- */

@@ -51,6 +51,9 @@ const struct strategy *crd_served_strategy(const void *custom);
 /* The version's openAPIV3Schema (NULL if none) and the CRD object (borrowed). */
 const json_t *crd_served_schema(const struct scheme_resource *r);
 const json_t *crd_served_crd(const struct scheme_resource *r);
+/* The deprecation warning of a deprecated version ("stable.example.com/v1beta1 CronTab is
+ * deprecated; use stable.example.com/v1 CronTab", or its deprecationWarning), else NULL. */
+const char *crd_served_deprecation(const struct scheme_resource *r);
 /* The storage version's name. */
 const char *crd_served_storage_version(const struct scheme_resource *r);
 /* For an object of a custom resource served in a version other than the storage version: the

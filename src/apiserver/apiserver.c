@@ -254,6 +254,19 @@ static void route_api(struct rq *q, const char *group, const char *version, char
                 not_found_path(q);
                 return;
         }
+        const char *dep = crd_served_deprecation(r); /* a deprecated custom resource version */
+        if (dep) { /* a quoted-string: \ and " escaped */
+                size_t cap = 2 * strlen(dep) + 9;
+                _cleanup_free_ char *w = xmalloc(cap);
+                size_t o = (size_t)snprintf(w, cap, "299 - \"");
+                for (const char *c = dep; *c; c++) {
+                        if (*c == '"' || *c == '\\')
+                                w[o++] = '\\';
+                        w[o++] = *c;
+                }
+                snprintf(w + o, cap - o, "\"");
+                http_req_add_header(q->req, "Warning", w);
+        }
         handlers_resource(q);
         /* A CRD written: its status, the served resources, the instances of removed ones. */
         if (!strcmp(r->group, "apiextensions.k8s.io") && strcmp(q->method, "GET") &&

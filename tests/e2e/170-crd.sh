@@ -367,6 +367,7 @@ spec:
   - name: v1beta1
     served: true
     storage: false
+    deprecated: true
     schema:
       openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
 YAML
@@ -384,6 +385,9 @@ for v in v1 v1beta1; do
         same "list through $v: apiVersion $v" "mv.example.com/$v" \
                 "$($K0 get --raw /apis/mv.example.com/$v/gadgets 2>&1 | $PY -c 'import json,sys; print(" ".join(i["apiVersion"] for i in json.load(sys.stdin)["items"]))')"
 done
+same "a deprecated version warns (the default deprecation warning)" \
+        "Warning: mv.example.com/v1beta1 Gadget is deprecated; use mv.example.com/v1 Gadget" \
+        "$($K0 get --raw /apis/mv.example.com/v1beta1/gadgets 2>&1 >/dev/null)"
 same "preserve-unknown-fields kept the whole spec" '{"anything": {"goes": [1, 2]}}' \
         "$($K0 get --raw /apis/mv.example.com/v1/gadgets/g1 2>&1 | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["spec"]))')"
 

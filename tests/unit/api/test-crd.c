@@ -361,6 +361,23 @@ TEST(registry)
                 "CronTab");
         json_decref(oa);
         json_decref(o);
+        /* deprecation: the default warning names the newest served non-deprecated version */
+        CHECK(crd_served_deprecation(r) == NULL);
+        json_t *vb = json_array_get(kjson_get(crd, "spec.versions"), 1);
+        json_object_set_new(vb, "deprecated", json_true());
+        json_array_append_new(
+                kjson_get(crd, "spec.versions"),
+                json_pack("{s:s,s:b,s:b}", "name", "v2alpha1", "served", 1, "storage", 0));
+        kjson_set_str(crd, "metadata.resourceVersion", "7");
+        crd_registry_install(arr);
+        rb = scheme_lookup("stable.example.com", "v1beta1", "crontabs");
+        CHECK_EQ_STR(crd_served_deprecation(rb), "stable.example.com/v1beta1 CronTab is "
+                                                 "deprecated; use stable.example.com/v1 CronTab");
+        json_object_set_new(vb, "deprecationWarning", json_string("gone soon"));
+        kjson_set_str(crd, "metadata.resourceVersion", "8");
+        crd_registry_install(arr);
+        rb = scheme_lookup("stable.example.com", "v1beta1", "crontabs");
+        CHECK_EQ_STR(crd_served_deprecation(rb), "gone soon");
         /* not established or deleting: not served */
         json_object_del(crd, "status");
         json_decref(arr);
