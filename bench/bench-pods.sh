@@ -124,13 +124,16 @@ PORT=$(free_port) KPORT=$(free_port)
 SERVER_PID=$!
 wait_for 20 test -s "$W/kc.yaml" || { log "server did not start"; exit 1; }
 "$TIMONEL" image import --data-dir "$W/agent" "$W/img/busybox-docker.tar" >/dev/null || exit 1
-"$TIMONEL" agent --kubeconfig "$W/kc.yaml" --data-dir "$W/agent" --node-name bench-node \
+${BENCH_AGENT_ENV:-} "$TIMONEL" agent --kubeconfig "$W/kc.yaml" --data-dir "$W/agent" --node-name bench-node \
         --node-ip 127.0.0.1 --kubelet-port "$KPORT" --cluster-ca-dir "$W/server/server/tls" \
         >"$W/agent.log" 2>&1 &
 AGENT_PID=$!
 K="/usr/lib/google-cloud-sdk/bin/kubectl.1.33 --kubeconfig $W/kc.yaml --cache-dir $W/cache"
 node_ready() { $K get node bench-node --no-headers | grep -q ' Ready'; }
 wait_for 60 node_ready || { log "agent node not Ready"; tail -5 "$W/agent.log" >&2; exit 1; }
+sleep 1
+RSS0=$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$AGENT_PID/status)
+ANON0=$(awk '/^RssAnon/ {printf "%.1f", $2 / 1024}' /proc/$AGENT_PID/status)
 # client credentials for curl
 jq -r '.users[0].user["client-certificate-data"]' < <($K config view --raw -o json) | base64 -d >"$W/c.crt"
 jq -r '.users[0].user["client-key-data"]' < <($K config view --raw -o json) | base64 -d >"$W/c.key"
@@ -185,6 +188,8 @@ fi
 sleep 2
 RSS=$(awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$AGENT_PID/status)
 HWM=$(awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' /proc/$AGENT_PID/status)
+ANON=$(awk '/^RssAnon/ {printf "%.1f", $2 / 1024}' /proc/$AGENT_PID/status)
+THREADS=$(awk '/^Threads/ {print $2}' /proc/$AGENT_PID/status)
 NRUN=$(grep -c . <(awk '$2 ~ /^burst-/ && $3 == "Running" && !s[$2]++' "$W/events"))
 
 RAW50=$(pct 50 "${raw[@]}") ONE50=$(pct 50 "${one[@]}")
@@ -197,5 +202,7 @@ else
 fi
 printf '%-44s %-16s %-16s %s\n' "timonel 1 pod, seen by a watch (n=${#one[@]})" "$ONE50" "$(pct 90 "${one[@]}")" "p50 <= 2x raw ($((RAW50 * 2)))"
 printf '%-44s %-33s %s\n' "timonel burst of $NB pods, last Running (s)" "$BURST" "< 10 s"
-printf '%-44s %-33s %s\n' "agent RSS with $NRUN pods running (MB)" "$RSS (peak $HWM)" "< 15 MB"
+printf '%-44s %-33s %s\n' "agent RSS, no pods (MB)" "$RSS0 (anon $ANON0)" ""
+printf '%-44s %-33s %s\n' "agent RSS with $NRUN pods running (MB)" "$RSS (anon $ANON, peak $HWM)" "< 15 MB"
+echo "(agent threads: $THREADS)"
 echo "(host: $(nproc) cpus, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end of the run)"
