@@ -381,9 +381,9 @@ spec: {anything: {goes: [1, 2]}}
 YAML
 for v in v1 v1beta1; do
         same "get through $v: apiVersion $v" "mv.example.com/$v" \
-                "$($K0 get --raw /apis/mv.example.com/$v/gadgets/g1 2>&1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["apiVersion"])')"
+                "$($K0 get --raw /apis/mv.example.com/$v/gadgets/g1 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["apiVersion"])')"
         same "list through $v: apiVersion $v" "mv.example.com/$v" \
-                "$($K0 get --raw /apis/mv.example.com/$v/gadgets 2>&1 | $PY -c 'import json,sys; print(" ".join(i["apiVersion"] for i in json.load(sys.stdin)["items"]))')"
+                "$($K0 get --raw /apis/mv.example.com/$v/gadgets 2>/dev/null | $PY -c 'import json,sys; print(" ".join(i["apiVersion"] for i in json.load(sys.stdin)["items"]))')"
 done
 same "a deprecated version warns (the default deprecation warning)" \
         "Warning: mv.example.com/v1beta1 Gadget is deprecated; use mv.example.com/v1 Gadget" \
