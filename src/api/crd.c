@@ -1,6 +1,7 @@
 /* crd.c — CustomResourceDefinitions and custom resources (see crd.h). */
 #include "api/crd.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
@@ -584,6 +585,83 @@ static size_t utf8_len(const char *s)
         return n;
 }
 
+static bool is_hex_run(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!isxdigit((unsigned char)s[i]))
+                        return false;
+        return true;
+}
+
+/* The string formats of kube-openapi's strfmt registry that CRD schemas use most; other
+ * formats are not checked (int32, int64, float, double, password are type annotations). */
+static bool format_ok(const char *format, const char *v)
+{
+        if (!strcmp(format, "date-time") || !strcmp(format, "datetime")) {
+                struct timespec ts;
+                return timefmt_parse_rfc3339(v, &ts) == 0;
+        }
+        if (!strcmp(format, "date")) {
+                int y, m, d;
+                char tail;
+                return strlen(v) == 10 && sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
+                       m >= 1 && m <= 12 && d >= 1 && d <= 31;
+        }
+        if (!strcmp(format, "uuid")) {
+                static const size_t runs[] = {8, 4, 4, 4, 12};
+                const char *p = v;
+                for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+                        if (strlen(p) < runs[i] || !is_hex_run(p, runs[i]))
+                                return false;
+                        p += runs[i];
+                        if (i < 4 && *p++ != '-')
+                                return false;
+                }
+                return !*p;
+        }
+        if (!strcmp(format, "ipv4")) {
+                struct in_addr a;
+                return inet_pton(AF_INET, v, &a) == 1;
+        }
+        if (!strcmp(format, "ipv6")) {
+                struct in6_addr a;
+                return inet_pton(AF_INET6, v, &a) == 1;
+        }
+        if (!strcmp(format, "cidr")) {
+                const char *slash = strchr(v, '/');
+                if (!slash || slash == v || strlen(slash) > 4 || strlen(v) > 64)
+                        return false;
+                char addr[65];
+                snprintf(addr, sizeof(addr), "%.*s", (int)(slash - v), v);
+                char *end;
+                long bits = strtol(slash + 1, &end, 10);
+                unsigned char buf[16];
+                if (*end || !slash[1])
+                        return false;
+                if (inet_pton(AF_INET, addr, buf) == 1)
+                        return bits >= 0 && bits <= 32;
+                return inet_pton(AF_INET6, addr, buf) == 1 && bits >= 0 && bits <= 128;
+        }
+        if (!strcmp(format, "byte")) {
+                size_t n = strlen(v), pad = 0;
+                if (n % 4)
+                        return false;
+                for (size_t i = 0; i < n; i++) {
+                        char ch = v[i];
+                        if (ch == '=') {
+                                pad++;
+                                continue;
+                        }
+                        if (pad || !(isalnum((unsigned char)ch) || ch == '+' || ch == '/'))
+                                return false;
+                }
+                return pad <= 2;
+        }
+        if (!strcmp(format, "hostname"))
+                return meta_is_dns1123_subdomain(v);
+        return true;
+}
+
 static void validate_node(struct vctx *c, const json_t *s, const json_t *v, const char *path,
                           int depth)
 {
@@ -662,6 +740,12 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
                         snprintf(msg, sizeof(msg), "%s in body should be at least %lld chars long",
                                  name, (long long)json_integer_value(mn));
                         add_cause(c, "FieldValueInvalid", path, v, msg);
+                }
+                const char *fmt = str_at(s, "format");
+                if (fmt && !format_ok(fmt, sv)) {
+                        snprintf(msg, sizeof(msg), "%s in body must be of type %s: \"%s\"", name,
+                                 fmt, sv);
+                        add_cause(c, "FieldValueTypeInvalid", path, v, msg);
                 }
                 const char *pat = str_at(s, "pattern");
                 regex_t re;

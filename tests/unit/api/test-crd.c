@@ -117,6 +117,34 @@ TEST(validate_messages)
         json_decref(c);
 }
 
+TEST(formats)
+{
+        json_t *s = J("{\"type\":\"object\",\"properties\":{\"t\":{\"type\":\"string\","
+                      "\"format\":\"date-time\"},\"u\":{\"type\":\"string\",\"format\":"
+                      "\"uuid\"},\"i\":{\"type\":\"string\",\"format\":\"ipv4\"},\"c\":{"
+                      "\"type\":\"string\",\"format\":\"cidr\"},\"b\":{\"type\":\"string\","
+                      "\"format\":\"byte\"},\"x\":{\"type\":\"string\",\"format\":\"fancy\"}}}");
+        json_t *ok = J("{\"t\":\"2026-01-01T00:00:00Z\",\"u\":\"0f8fad5b-d9cb-469f-a165-"
+                       "70867728950e\",\"i\":\"10.0.0.1\",\"c\":\"10.0.0.0/8\",\"b\":\"aGk=\","
+                       "\"x\":\"anything\"}");
+        json_t *bad = J("{\"t\":\"yesterday\",\"u\":\"nope\",\"i\":\"10.0.0.256\",\"c\":"
+                        "\"10.0.0.0/33\",\"b\":\"a\"}");
+        json_t *c = json_array();
+        crd_schema_validate(s, ok, c);
+        CHECK_EQ_INT(json_array_size(c), 0);
+        crd_schema_validate(s, bad, c);
+        CHECK_EQ_INT(json_array_size(c), 5);
+        bool found = false;
+        for (size_t i = 0; i < json_array_size(c); i++)
+                found |= !strcmp(cause(c, i), "t: Invalid value: \"yesterday\": t in body must be "
+                                              "of type date-time: \"yesterday\"");
+        CHECK(found);
+        json_decref(c);
+        json_decref(bad);
+        json_decref(ok);
+        json_decref(s);
+}
+
 TEST(prune)
 {
         json_t *s = J(SCHEMA);
@@ -440,6 +468,7 @@ int main(void)
 {
         RUN(validate_ok);
         RUN(validate_messages);
+        RUN(formats);
         RUN(prune);
         RUN(defaults);
         RUN(crd_defaults_and_valid);
