@@ -255,6 +255,17 @@ void crd_validate(const json_t *crd, json_t *causes)
         else if (!strchr(group, '.'))
                 meta_cause_add(causes, "FieldValueInvalid", "spec.group", group,
                                "should be a domain with at least one dot");
+        /* the community's groups need the API review annotation (KEP 1111) */
+        if (group &&
+            (!strcmp(group, "k8s.io") || !strcmp(group, "kubernetes.io") ||
+             (strlen(group) > 7 && !strcmp(group + strlen(group) - 7, ".k8s.io")) ||
+             (strlen(group) > 14 && !strcmp(group + strlen(group) - 14, ".kubernetes.io"))) &&
+            !json_object_get(kjson_get(crd, "metadata.annotations"), "api-approved.kubernetes.io"))
+                meta_cause_add(causes, "FieldValueRequired",
+                               "metadata.annotations[api-approved.kubernetes.io]", NULL,
+                               "protected groups must have approval annotation "
+                               "\"api-approved.kubernetes.io\", see "
+                               "https://github.com/kubernetes/enhancements/pull/1111");
         static const char *const scopes[] = {"Cluster", "Namespaced", NULL};
         enum_strings(causes, "spec.scope", str_at(spec, "scope"), scopes, true);
 

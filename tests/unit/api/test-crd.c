@@ -281,6 +281,25 @@ TEST(crd_invalid)
                            "required"));
         json_decref(c);
         json_decref(bad);
+        /* a protected group needs the API review annotation */
+        json_t *prot = crd_json();
+        crd_defaults(prot);
+        kjson_set_str(prot, "metadata.name", "crontabs.x.k8s.io");
+        kjson_set_str(prot, "spec.group", "x.k8s.io");
+        c = json_array();
+        crd_validate(prot, c);
+        CHECK(has_cause(c, "metadata.annotations[api-approved.kubernetes.io]: Required value: "
+                           "protected groups must have approval annotation "
+                           "\"api-approved.kubernetes.io\", see "
+                           "https://github.com/kubernetes/enhancements/pull/1111"));
+        json_decref(c);
+        json_object_set_new(kjson_obj_ensure(kjson_obj_ensure(prot, "metadata"), "annotations"),
+                            "api-approved.kubernetes.io", json_string("https://x"));
+        c = json_array();
+        crd_validate(prot, c);
+        CHECK_EQ_INT(json_array_size(c), 0);
+        json_decref(c);
+        json_decref(prot);
         json_decref(crd);
 }
 
