@@ -115,6 +115,7 @@ struct podsync {
         bool stopping;
         bool ready; /* adoption done */
         int64_t pod_max_pids;
+        json_t *tokens; /* protected by lock: "uid\nsource" -> {token, refresh_at} */
 };
 
 static int64_t mono_ms(void)
@@ -466,11 +467,72 @@ static void pick_user(json_t *pod, json_t *spec_ctr, const char *image_user, uin
 struct src_ctx {
         struct kclient *kc;
         const char *ns;
+        struct podsync *ps;
+        const struct kpod *p;
 };
+
+/* serviceAccountToken projection: a TokenRequest bound to the pod, cached per pod and source
+ * and renewed after 80% of its lifetime (or 24 h), as the kubelet's token manager. name is
+ * "<serviceAccount>\n<audience>\n<expirationSeconds>"; *ret is {"token": ...}. */
+static int token_get(struct src_ctx *x, const char *name, json_t **ret, struct error *err)
+{
+        struct podsync *ps = x->ps;
+        _cleanup_free_ char *key = xasprintf("%s\n%s", x->p->uid, name);
+        int64_t now = now_s();
+        pthread_mutex_lock(&ps->lock);
+        json_t *c = json_object_get(ps->tokens, key);
+        if (c && kjson_int(c, "refresh_at", 0) > now) {
+                *ret = json_pack("{s:s}", "token", kjson_str(c, "token"));
+                pthread_mutex_unlock(&ps->lock);
+                return 0;
+        }
+        pthread_mutex_unlock(&ps->lock);
+        _cleanup_free_ char *sa = xstrndup(name, strcspn(name, "\n"));
+        const char *aud = name + strlen(sa) + (name[strlen(sa)] ? 1 : 0);
+        _cleanup_free_ char *audience = xstrndup(aud, strcspn(aud, "\n"));
+        const char *exps = aud + strlen(audience) + (aud[strlen(audience)] ? 1 : 0);
+        int64_t exp = strtoll(exps, NULL, 10);
+        json_t *req =
+                json_pack("{s:s, s:s, s:{s:I, s:{s:s, s:s, s:s, s:s}}}", "apiVersion",
+                          "authentication.k8s.io/v1", "kind", "TokenRequest", "spec",
+                          "expirationSeconds", (json_int_t)(exp > 0 ? exp : 3600), "boundObjectRef",
+                          "apiVersion", "v1", "kind", "Pod", "name", x->p->name, "uid", x->p->uid);
+        if (*audience)
+                json_object_set_new(json_object_get(req, "spec"), "audiences",
+                                    json_pack("[s]", audience));
+        _cleanup_free_ char *path =
+                xasprintf("/api/v1/namespaces/%s/serviceaccounts/%s/token", x->ns, sa);
+        json_t *resp = NULL;
+        struct error e2 = {0};
+        int r = kclient_create(x->kc, path, req, &resp, &e2);
+        json_decref(req);
+        if (r < 0)
+                return error_set(err, r, "failed to fetch token: %s", error_msg(&e2));
+        const char *tok = kjson_str(resp, "status.token");
+        struct timespec expt = {0};
+        const char *ets = kjson_str(resp, "status.expirationTimestamp");
+        if (!tok || !ets || timefmt_parse_rfc3339(ets, &expt) < 0) {
+                json_decref(resp);
+                return error_set(err, -EPROTO, "failed to fetch token: malformed TokenRequest");
+        }
+        int64_t ttl = (int64_t)expt.tv_sec - now;
+        int64_t refresh = now + MIN(ttl * 8 / 10, 24 * 3600);
+        pthread_mutex_lock(&ps->lock);
+        json_object_set_new(
+                ps->tokens, key,
+                json_pack("{s:s, s:I}", "token", tok, "refresh_at", (json_int_t)refresh));
+        pthread_mutex_unlock(&ps->lock);
+        *ret = json_pack("{s:s}", "token", tok);
+        json_decref(resp);
+        return 0;
+}
 
 static int src_lookup(void *ud, const char *kind, const char *name, json_t **ret, struct error *err)
 {
         struct src_ctx *x = ud;
+        if (!strcmp(kind, "serviceaccounttoken"))
+                return x->ps && x->p ? token_get(x, name, ret, err)
+                                     : error_set(err, -ENOTSUP, "no token source");
         return volumes_source_get(x->kc, x->ns, kind, name, ret, err);
 }
 
@@ -1443,6 +1505,17 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
                                 return 2000;
                         }
                 }
+                /* its service account tokens */
+                pthread_mutex_lock(&ps->lock);
+                const char *tk;
+                json_t *tv, *tmp;
+                size_t ul = strlen(p->uid);
+                json_object_foreach_safe(ps->tokens, tmp, tk, tv)
+                {
+                        if (!strncmp(tk, p->uid, ul) && tk[ul] == '\n')
+                                json_object_del(ps->tokens, tk);
+                }
+                pthread_mutex_unlock(&ps->lock);
                 log_info(COMP, "pod %s/%s: removed", p->ns, p->name);
                 return -2;
         }
@@ -1509,7 +1582,7 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
         if (!terminal && (!p->volumes_ready ||
                           (volumes_need_refresh(pod) && mono_ms() >= p->volumes_refresh_ms))) {
                 _cleanup_free_ char *pd = pod_dir_of(ps, p);
-                struct src_ctx sx = {.kc = kc, .ns = p->ns};
+                struct src_ctx sx = {.kc = kc, .ns = p->ns, .ps = ps, .p = p};
                 struct kubelet_env_source src = {.lookup = src_lookup, .ud = &sx};
                 int r = volumes_setup(pod, pd, &src, p->pod_ip, ps->node_ip, &err);
                 p->volumes_refresh_ms = mono_ms() + VOLUME_REFRESH_MS;
@@ -1826,6 +1899,7 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
         ps->logs_dir = xasprintf("%s/logs", cfg->data_dir);
         ps->rt = cfg->rt;
         ps->pod_max_pids = cfg->pod_max_pids;
+        ps->tokens = json_object();
         ps->rt_name = runtime_get_name(cfg->rt);
         if (!ps->rt_name)
                 ps->rt_name = "crun";
@@ -1889,6 +1963,7 @@ void podsync_stop(struct podsync *ps)
         free(ps->node_ip);
         free(ps->images_dir);
         free(ps->logs_dir);
+        json_decref(ps->tokens);
         free(ps);
 }
 

@@ -277,6 +277,32 @@ static int project_downward(json_t *pod, json_t *s, int dmode, const char *pod_i
         return 0;
 }
 
+/* serviceAccountToken: a token of the pod's service account for audience with
+ * expirationSeconds (default 3600), from src ("serviceaccounttoken", "<sa>\n<aud>\n<secs>"). */
+static int project_token(json_t *pod, json_t *s, int mode, const struct kubelet_env_source *src,
+                         json_t *files, struct error *err)
+{
+        const char *path = kjson_str(s, "path");
+        if (!path || !*path)
+                return error_set(err, -EINVAL, "serviceAccountToken: path is required");
+        if (!src || !src->lookup)
+                return error_set(err, -ENOTSUP, "serviceAccountToken: no token source");
+        const char *sa = kjson_str(pod, "spec.serviceAccountName");
+        const char *aud = kjson_str(s, "audience");
+        _cleanup_free_ char *name =
+                xasprintf("%s\n%s\n%lld", sa && *sa ? sa : "default", aud ? aud : "",
+                          (long long)kjson_int(s, "expirationSeconds", 3600));
+        json_t *obj = NULL;
+        int r = src->lookup(src->ud, "serviceaccounttoken", name, &obj, err);
+        if (r < 0)
+                return r;
+        const char *tok = kjson_str(obj, "token");
+        if (tok)
+                put_file(files, path, tok, strlen(tok), mode);
+        json_decref(obj);
+        return 0;
+}
+
 int volumes_projection_build(json_t *pod, json_t *vol, const struct kubelet_env_source *src,
                              const char *pod_ip, const char *host_ip, json_t **ret,
                              struct error *err)
@@ -306,8 +332,10 @@ int volumes_projection_build(json_t *pod, json_t *vol, const struct kubelet_env_
                                 r = project_keys(pod, "secret", x, dmode, src, files, err);
                         else if ((x = json_object_get(ps, "downwardAPI")))
                                 r = project_downward(pod, x, dmode, pod_ip, host_ip, files, err);
+                        else if ((x = json_object_get(ps, "serviceAccountToken")))
+                                r = project_token(pod, x, dmode, src, files, err);
                         else
-                                r = 0; /* serviceAccountToken, clusterTrustBundle: not yet */
+                                r = 0; /* clusterTrustBundle: not yet */
                         if (r < 0)
                                 break;
                         if (r == 1)

@@ -133,6 +133,22 @@ spec:
   containers:
   - {name: a, image: busybox:1.36, command: [sleep, "3601"]}
   - {name: b, image: busybox:1.36, command: [sh, -c, "sleep 2; ps -o args; sleep 3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: satoken}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: a
+    image: busybox:1.36
+    command: [sh, -c, "cat /var/run/secrets/tokens/vault-token"]
+    volumeMounts: [{name: tok, mountPath: /var/run/secrets/tokens, readOnly: true}]
+  volumes:
+  - name: tok
+    projected:
+      sources:
+      - serviceAccountToken: {audience: vault, expirationSeconds: 600, path: vault-token}
 YAML
 check "apply the pods" $K apply -f "$W/pods.yaml"
 
@@ -206,6 +222,13 @@ check "ownns: pid and ipc namespaces of its own" bash -c "$K logs ownns | grep -
 expect "sharepid: Running" 30 sharepid '{.status.phase}' Running
 sees_a() { $K logs sharepid -c b | grep -qx 'sleep 3601'; }
 check "sharepid: container b sees container a's process" wait_for 15 sees_a
+
+# ---- projected serviceAccountToken ----
+expect "satoken: Succeeded" 40 satoken '{.status.phase}' Succeeded
+claims() { $K logs satoken | cut -d. -f2 | tr '_-' '/+' | { read -r p; while [ $((${#p} % 4)) -ne 0 ]; do p="$p="; done; echo "$p"; } | base64 -d 2>/dev/null; }
+check "satoken: a JWT for audience vault" bash -c "$(declare -f claims); K='$K'; claims | jq -e '.aud == [\"vault\"]' >/dev/null"
+check "satoken: lifetime expirationSeconds (600 s)" bash -c "$(declare -f claims); K='$K'; claims | jq -e '.exp - .iat == 600' >/dev/null"
+check "satoken: subject the pod's service account, bound to the pod" bash -c "$(declare -f claims); K='$K'; claims | jq -e '.sub == \"system:serviceaccount:default:default\" and .[\"kubernetes.io\"].pod.name == \"satoken\"' >/dev/null"
 
 # ---- other pods untouched, node healthy ----
 check "guaranteed still Running without restarts" is guaranteed '{.status.phase} {.status.containerStatuses[*].restartCount}' "Running 0 0"
