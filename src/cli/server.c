@@ -462,6 +462,8 @@ int cli_server_main(int argc, char **argv)
         struct manager *cm = NULL;
         struct manager_config mcfg = {.cluster_cidr = o.cluster_cidr,
                                       .node_monitor_grace_s = o.node_monitor_grace_s,
+                                      .apiserver_ip = host.node_ip,
+                                      .apiserver_port = o.port,
                                       .kubeconfig = admin_kc,
                                       .identity = host.hostname,
                                       .state_dir = server_dir,

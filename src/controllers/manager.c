@@ -57,6 +57,8 @@ static void (*const ctor[])(struct controller *c) = {
         pvbinder_controller_init,
         localpath_controller_init,
         nodelifecycle_controller_init,
+        endpoints_controller_init,
+        endpointslice_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
@@ -477,6 +479,7 @@ int manager_start(const struct manager_config *cfg, struct manager **ret, struct
         m->cfg.cluster_cidr = xstrdup(cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
         m->cfg.node_monitor_grace_s = cfg->node_monitor_grace_s > 0 ? cfg->node_monitor_grace_s : 40;
         memset(&m->cfg, 0, offsetof(struct manager_config, cluster_cidr)); /* borrowed pointers */
+        m->cfg.apiserver_ip = cfg->apiserver_ip ? xstrdup(cfg->apiserver_ip) : NULL;
         m->identity = xasprintf("%s_%s", cfg->identity ? cfg->identity : "timonel", uid);
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);
@@ -559,5 +562,6 @@ void manager_stop(struct manager *m)
         free(m->kubeconfig);
         free(m->storage_dir);
         free((char *)m->cfg.cluster_cidr);
+        free((char *)m->cfg.apiserver_ip);
         free(m);
 }

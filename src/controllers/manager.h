@@ -34,6 +34,10 @@ struct manager_config {
          * node_monitor_grace_s (0 = 40) turns Unknown and is tainted unreachable. */
         const char *cluster_cidr;
         int node_monitor_grace_s;
+        /* Where clients reach the API server: the endpoints of the default/kubernetes Service
+         * (endpoints.c); NULL = no such Service is managed. */
+        const char *apiserver_ip;
+        int apiserver_port;
 };
 
 /* Start informers, the leader elector and the controllers' workers; returns at once (the API
