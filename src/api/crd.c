@@ -673,6 +673,118 @@ static bool format_ok(const char *format, const char *v)
         return true;
 }
 
+/* Go's %#v of a JSON scalar as Kubernetes prints it in a field error ("a" quoted, 80, true). */
+static char *go_value(const json_t *v)
+{
+        if (!v || json_is_null(v))
+                return xstrdup("interface {}(nil)");
+        return kjson_dump(v);
+}
+
+static void add_duplicate(struct vctx *c, const char *path, const char *value)
+{
+        if (json_array_size(c->causes) >= c->max)
+                return;
+        _cleanup_free_ char *msg = xasprintf("Duplicate value: %s", value);
+        json_array_append_new(c->causes, json_pack("{s:s,s:s,s:s}", "reason", "FieldValueDuplicate",
+                                                   "message", msg, "field", path));
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* x-kubernetes-list-type set (items unique) and map (unique x-kubernetes-list-map-keys), as the
+ * apiextensions-apiserver's listtype validation: field.Duplicate at the repeated index, the
+ * map key printed as Go's %#v of map[string]interface{}. */
+static void list_type_check(struct vctx *c, const json_t *s, const json_t *v, const char *path)
+{
+        const char *lt = str_at(s, "x-kubernetes-list-type");
+        if (!lt || (strcmp(lt, "set") && strcmp(lt, "map")))
+                return;
+        bool is_map = !strcmp(lt, "map");
+        const json_t *keys = json_object_get(s, "x-kubernetes-list-map-keys");
+        const json_t *item_props = kjson_get(s, "items.properties");
+        size_t n = json_array_size(v);
+        if (n > 1024) /* quadratic below; the API server caps bodies anyway */
+                return;
+        json_t *seen = json_array();
+        for (size_t i = 0; i < n; i++) {
+                const json_t *e = json_array_get(v, i);
+                json_t *k;
+                if (is_map) {
+                        if (!json_is_object(e))
+                                continue;
+                        k = json_object();
+                        size_t ki;
+                        json_t *kn;
+                        json_array_foreach(keys, ki, kn)
+                        {
+                                const char *key = json_string_value(kn);
+                                if (!key)
+                                        continue;
+                                const json_t *kv = json_object_get(e, key);
+                                if (!kv) /* a missing key counts as its default */
+                                        kv = kjson_get(json_object_get(item_props, key), "default");
+                                json_object_set(k, key, kv ? (json_t *)kv : json_null());
+                        }
+                } else {
+                        k = json_incref((json_t *)e);
+                }
+                bool dup = false;
+                size_t si;
+                json_t *sv;
+                json_array_foreach(seen, si, sv)
+                {
+                        dup |= json_equal(sv, k);
+                }
+                if (!dup) {
+                        json_array_append_new(seen, k);
+                        continue;
+                }
+                _cleanup_free_ char *p = xasprintf("%s[%zu]", path, i);
+                _cleanup_free_ char *val = NULL;
+                if (is_map) {
+                        size_t nk = json_object_size(k), o = 0;
+                        const char **names = xcalloc(nk + 1, sizeof(*names));
+                        const char *kk;
+                        json_t *kv;
+                        json_object_foreach(k, kk, kv)
+                        {
+                                names[o++] = kk;
+                        }
+                        qsort(names, nk, sizeof(*names), cmp_cstr);
+                        size_t cap = 64, len = 0;
+                        val = xmalloc(cap);
+                        len = (size_t)snprintf(val, cap, "map[string]interface {}{");
+                        for (size_t j = 0; j < nk; j++) {
+                                json_t *qk = qstr(names[j]);
+                                _cleanup_free_ char *kq = kjson_dump(qk);
+                                json_decref(qk);
+                                _cleanup_free_ char *vv = go_value(json_object_get(k, names[j]));
+                                size_t need = len + strlen(kq) + strlen(vv) + 8;
+                                if (need > cap) {
+                                        cap = need * 2;
+                                        val = xrealloc(val, cap);
+                                }
+                                len += (size_t)snprintf(val + len, cap - len, "%s%s:%s",
+                                                        j ? ", " : "", kq, vv);
+                        }
+                        if (len + 2 > cap)
+                                val = xrealloc(val, len + 2);
+                        val[len++] = '}';
+                        val[len] = 0;
+                        free(names);
+                } else {
+                        val = go_value(e);
+                }
+                add_duplicate(c, p, val);
+                json_decref(k);
+        }
+        json_decref(seen);
+}
+
 static void validate_node(struct vctx *c, const json_t *s, const json_t *v, const char *path,
                           int depth)
 {
@@ -830,6 +942,7 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
                         add_cause(c, "FieldValueInvalid", path, n, msg);
                 }
                 json_decref(n);
+                list_type_check(c, s, v, path);
         }
         if (json_is_object(v)) {
                 size_t i;

@@ -145,6 +145,27 @@ TEST(formats)
         json_decref(s);
 }
 
+TEST(list_types)
+{
+        json_t *s = J("{\"type\":\"object\",\"properties\":{\"set\":{\"type\":\"array\","
+                      "\"x-kubernetes-list-type\":\"set\",\"items\":{\"type\":\"string\"}},"
+                      "\"m\":{\"type\":\"array\",\"x-kubernetes-list-type\":\"map\","
+                      "\"x-kubernetes-list-map-keys\":[\"name\",\"port\"],\"items\":{\"type\":"
+                      "\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"port\":{"
+                      "\"type\":\"integer\",\"default\":80}}}}}}");
+        json_t *o = J("{\"set\":[\"a\",\"b\",\"a\"],\"m\":[{\"name\":\"x\"},{\"name\":"
+                      "\"x\",\"port\":81},{\"name\":\"x\",\"port\":80}]}");
+        json_t *c = json_array();
+        crd_schema_validate(s, o, c);
+        CHECK_EQ_INT(json_array_size(c), 2);
+        CHECK_EQ_STR(cause(c, 0), "set[2]: Duplicate value: \"a\"");
+        CHECK_EQ_STR(cause(c, 1), "m[2]: Duplicate value: map[string]interface {}{\"name\":\"x\", "
+                                  "\"port\":80}");
+        json_decref(c);
+        json_decref(o);
+        json_decref(s);
+}
+
 TEST(prune)
 {
         json_t *s = J(SCHEMA);
@@ -488,6 +509,7 @@ int main(void)
         RUN(validate_ok);
         RUN(validate_messages);
         RUN(formats);
+        RUN(list_types);
         RUN(prune);
         RUN(defaults);
         RUN(crd_defaults_and_valid);
