@@ -743,6 +743,8 @@ int volumes_mounts_for(json_t *pod, json_t *spec_ctr, const char *pod_dir,
                         src = xasprintf("%s/volumes/%s", pod_dir, name);
                 if (is_projection(vol))
                         ro = true; /* the kubelet mounts these read-only */
+                if (kjson_bool(vol, "persistentVolumeClaim.readOnly", false))
+                        ro = true;
                 if (sub && *sub) {
                         if (!volumes_path_ok(sub)) {
                                 free(src);

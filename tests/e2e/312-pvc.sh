@@ -126,6 +126,24 @@ for V in $KUBECTL_VERSIONS; do
         echo from-host >"$path/host"
         out=$($K exec -n $NS user -- cat /data/host 2>&1)
         check "[$V] the pod sees the host's file ($out)" test "$out" = from-host
+        $K apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: reader, namespace: $NS}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sh", "-c", "cat /data/hello; touch /data/ro 2>/dev/null && echo writable || echo readonly; sleep 3600"]
+    volumeMounts: [{name: v, mountPath: /data}]
+  volumes:
+  - name: v
+    persistentVolumeClaim: {claimName: claim, readOnly: true}
+YAML
+        rlog() { [ "$($K logs -n $NS reader 2>/dev/null | tr '\n' ' ')" = "from-pod readonly " ]; }
+        check "[$V] a second pod mounts the claim readOnly" wait_for 40 rlog
+        $K delete pod reader -n $NS --wait=false >/dev/null
         check "[$V] delete the claim while the pod runs" $K delete pvc claim -n $NS
         rel() { [ "$($K get pv "$pv" -o jsonpath='{.status.phase}')" = Released ]; }
         check "[$V] the PV is Released" wait_for 20 rel
