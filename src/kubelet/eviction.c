@@ -647,3 +647,38 @@ const struct eviction_threshold *eviction_thresholds(struct eviction *ev)
 {
         return ev->cfg.hard;
 }
+
+static bool tolerates(json_t *pod, const char *key)
+{
+        json_t *t;
+        size_t i;
+        json_array_foreach(kjson_get(pod, "spec.tolerations"), i, t)
+        {
+                const char *k = kjson_str(t, "key"), *op = kjson_str(t, "operator");
+                const char *eff = kjson_str(t, "effect");
+                bool exists = op && !strcmp(op, "Exists");
+                if ((k && *k ? !strcmp(k, key) : exists) &&
+                    (!eff || !*eff || !strcmp(eff, "NoSchedule")))
+                        return true;
+        }
+        return false;
+}
+
+bool eviction_admit(void *ud, json_t *pod, char **ret_msg)
+{
+        struct eviction_pressure p = eviction_pressure_get(ud);
+        if (!p.memory && !p.disk && !p.pid)
+                return true;
+        if (kjson_int(pod, "spec.priority", 0) >= 2000000000)
+                return true; /* critical pods */
+        if (p.memory && !p.disk && !p.pid &&
+            (strcmp(kubelet_status_qos(pod), "BestEffort") ||
+             tolerates(pod, "node.kubernetes.io/memory-pressure")))
+                return true;
+        /* the kubelet prints its node conditions slice: "[MemoryPressure DiskPressure]" */
+        *ret_msg = xasprintf("The node had condition: [%s%s%s%s%s]. ",
+                             p.memory ? "MemoryPressure" : "",
+                             p.memory && (p.disk || p.pid) ? " " : "", p.disk ? "DiskPressure" : "",
+                             p.disk && p.pid ? " " : "", p.pid ? "PIDPressure" : "");
+        return false;
+}

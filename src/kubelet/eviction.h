@@ -88,5 +88,10 @@ void eviction_stop(struct eviction *ev);
 struct eviction_pressure eviction_pressure_get(struct eviction *ev);
 /* A copy of the latest snapshot (caller clears); -EAGAIN none yet. */
 int eviction_snapshot_get(struct eviction *ev, struct stats_snapshot *ret);
+/* The kubelet's eviction admission: under MemoryPressure only pods that are not BestEffort (or
+ * tolerate node.kubernetes.io/memory-pressure), under DiskPressure/PIDPressure none (critical
+ * pods always); else *ret_msg = "The node had condition: [MemoryPressure]. " and false. ud is
+ * the struct eviction (podsync_set_admit's signature). */
+bool eviction_admit(void *ud, json_t *pod, char **ret_msg);
 /* The configured hard thresholds (borrowed, constant). */
 const struct eviction_threshold *eviction_thresholds(struct eviction *ev);

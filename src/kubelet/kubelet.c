@@ -107,6 +107,7 @@ int kubelet_start(const struct kubelet_config *cfg, struct kubelet **ret, struct
         r = eviction_start(&ec, &k->ev, err);
         if (r < 0)
                 goto fail;
+        podsync_set_admit(k->ps, eviction_admit, k->ev);
         rtv = runtime_version_string(k->rt);
         struct kubelet_node_config nc = {
                 .kubeconfig = cfg->kubeconfig,

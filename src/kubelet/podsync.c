@@ -116,6 +116,8 @@ struct podsync {
         bool ready; /* adoption done */
         int64_t pod_max_pids;
         json_t *tokens; /* protected by lock: "uid\nsource" -> {token, refresh_at} */
+        bool (*admit)(void *ud, json_t *pod, char **ret_msg); /* atomic; set once */
+        void *admit_ud;
 };
 
 static int64_t mono_ms(void)
@@ -1530,6 +1532,15 @@ static int64_t sync_pod(struct podsync *ps, struct kclient *kc, struct kpod *p, 
         if (is_terminal(pod) && !p->sent)
                 return -1;
         if (!p->sandbox && !terminal) {
+                /* admission (the eviction manager's): a pod the node cannot take now fails */
+                bool (*admit)(void *, json_t *, char **) =
+                        __atomic_load_n(&ps->admit, __ATOMIC_ACQUIRE);
+                _cleanup_free_ char *reject = NULL;
+                if (!p->start_time && !p->sent && admit && !admit(ps->admit_ud, pod, &reject)) {
+                        p->start_time = now_s();
+                        fail_pod(ps, kc, p, pod, "Evicted", reject ? reject : "", "Warning", 0);
+                        return -1;
+                }
                 /* first sight: report Pending/ContainerCreating before the slow part */
                 if (!p->start_time)
                         p->start_time = now_s();
@@ -1975,6 +1986,13 @@ size_t podsync_count(struct podsync *ps)
                 n++;
         pthread_mutex_unlock(&ps->lock);
         return n;
+}
+
+void podsync_set_admit(struct podsync *ps, bool (*admit)(void *ud, json_t *pod, char **ret_msg),
+                       void *ud)
+{
+        ps->admit_ud = ud;
+        __atomic_store_n(&ps->admit, admit, __ATOMIC_RELEASE);
 }
 
 json_t *podsync_pods_active(struct podsync *ps)

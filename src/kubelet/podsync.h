@@ -18,8 +18,8 @@ struct podsync_config {
         const char *data_dir; /* DATA/agent */
         const char *node_name;
         const char *node_ip;
-        struct runtime *rt; /* borrowed; must outlive the podsync */
-        int workers;        /* 0 = 4 */
+        struct runtime *rt;   /* borrowed; must outlive the podsync */
+        int workers;          /* 0 = 4 */
         int64_t pod_max_pids; /* --pod-max-pids; <= 0 = unlimited */
 };
 
@@ -28,6 +28,11 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
 /* Stop the workers (waiting for running syncs) and the informer; containers keep running. */
 void podsync_stop(struct podsync *ps);
 
+/* Admission of new pods (the eviction manager's): admit returns false with *ret_msg (malloc'd)
+ * to reject a pod, which then fails (Failed / Evicted / the message) without starting. Called on
+ * the workers; set once, before or while pods arrive. */
+void podsync_set_admit(struct podsync *ps, bool (*admit)(void *ud, json_t *pod, char **ret_msg),
+                       void *ud);
 /* Deep copies of the pods this node runs that are not terminal or being failed (for the
  * eviction manager). New array. */
 json_t *podsync_pods_active(struct podsync *ps);

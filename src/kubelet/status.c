@@ -417,6 +417,11 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
         add_condition(conds, pod, "ContainersReady", ready, ready_reason,
                       ready || completed ? NULL : ready_msg, now);
         add_condition(conds, pod, "PodScheduled", true, NULL, NULL, now);
+        /* evicted by the kubelet: DisruptionTarget (the kubelet's TerminationByKubelet) */
+        if (obs && obs->failed_reason && !strcmp(obs->failed_reason, "Evicted") &&
+            !old_condition(pod, "DisruptionTarget"))
+                add_condition(conds, pod, "DisruptionTarget", true, "TerminationByKubelet",
+                              obs->failed_message, now);
         /* conditions owned by others (readiness gates, DisruptionTarget...) are kept */
         json_t *oc;
         size_t oi;

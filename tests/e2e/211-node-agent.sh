@@ -203,7 +203,11 @@ expect "writer (most disk) evicted: phase Failed" 20 writer '{.status.phase}' Fa
 check "writer: reason Evicted" is writer '{.status.reason}' Evicted
 msg=$(jp writer '{.status.message}')
 check "writer: the kubelet's message ($msg)" grep -Eq '^The node was low on resource: ephemeral-storage\. Threshold quantity: [0-9]+(Ki|Mi)?, available: [0-9]+(Ki|Mi)?\. Container writer was using [0-9]+(Ki|Mi)?, request is 0, has larger consumption of ephemeral-storage\. $' <<<"$msg"
+check "writer: condition DisruptionTarget True, TerminationByKubelet" is writer '{.status.conditions[?(@.type=="DisruptionTarget")].status} {.status.conditions[?(@.type=="DisruptionTarget")].reason}' "True TerminationByKubelet"
 check "event Evicted (Warning) on writer" wait_for 10 has_event writer Evicted '^Warning The node was low on resource: ephemeral-storage'
+$K run late-disk --image=busybox:1.36 --image-pull-policy=Never --restart=Never -- sleep 60 >/dev/null
+expect "a pod arriving under DiskPressure is rejected: Failed" 20 late-disk '{.status.phase}' Failed
+check "late-disk: Evicted, The node had condition: [DiskPressure]." is late-disk '{.status.reason}/{.status.message}' "Evicted/The node had condition: [DiskPressure]. "
 rm -f "$D/agent/filler"
 check "DiskPressure back to False" wait_for 20 ncond_is DiskPressure "False KubeletHasNoDiskPressure"
 check "web still Running after the pressure" is web '{.status.phase} {.status.containerStatuses[0].restartCount}' "Running 0"
@@ -234,19 +238,25 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: best}
+metadata: {name: over}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
-  - {name: a, image: busybox:1.36, imagePullPolicy: Never, command: [sleep, "3600"]}
+  - {name: a, image: busybox:1.36, imagePullPolicy: Never, command: [sleep, "3600"], resources: {requests: {memory: "1"}}}
 YAML
 check "apply pods (2)" $K apply -f "$W/mem.yaml"
-expect "best evicted first" 40 best '{.status.reason}' Evicted
-check "burst (Burstable, within its request) still running then" is burst '{.status.phase}' Running
-msg=$(jp best '{.status.message}')
-check "best: message ($msg)" grep -Eq "^The node was low on resource: memory\\. Threshold quantity: $THR, available: [0-9]+(Ki|Mi)?\\. Container a was using [0-9]+(Ki|Mi)?, request is 0, has larger consumption of memory\\. \$" <<<"$msg"
-expect "best: phase Failed, container terminated (137)" 10 best '{.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}' "Failed 137"
+expect "over (Burstable, over its request) evicted first" 40 over '{.status.reason}' Evicted
+order_ok() { grep -Eo 'evicting pod default/(over|burst)' "$LOG" | head -1 | grep -qx 'evicting pod default/over'; }
+check "over evicted before burst (the kubelet's order: usage over request first)" order_ok
+msg=$(jp over '{.status.message}')
+check "over: message ($msg)" grep -Eq "^The node was low on resource: memory\\. Threshold quantity: $THR, available: [0-9]+(Ki|Mi)?\\. Container a was using [0-9]+(Ki|Mi)?, request is 1, has larger consumption of memory\\. \$" <<<"$msg"
+expect "over: phase Failed, container terminated (137)" 10 over '{.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}' "Failed 137"
+check "over: DisruptionTarget True" is over '{.status.conditions[?(@.type=="DisruptionTarget")].status}' True
 expect "burst evicted next (the pressure stays)" 20 burst '{.status.reason}' Evicted
 check "burst: message names no container (within its request)" is burst '{.status.message}' "$(jp burst '{.status.message}' | grep -Eo "^The node was low on resource: memory\\. Threshold quantity: $THR, available: [0-9]+(Ki|Mi)?\\. \$")"
+$K run late-best --image=busybox:1.36 --image-pull-policy=Never --restart=Never -- sleep 60 >/dev/null
+expect "a BestEffort pod arriving under MemoryPressure is rejected: Failed" 20 late-best '{.status.phase}' Failed
+check "late-best: Evicted, The node had condition: [MemoryPressure]." is late-best '{.status.reason}/{.status.message}' "Evicted/The node had condition: [MemoryPressure]. "
+check "late-best: no container was started" bash -c "! grep -q 'late-best: started container' '$LOG'"
 check "node Ready under memory pressure" node_ready
 $K delete pods --all --wait=false >/dev/null 2>&1
