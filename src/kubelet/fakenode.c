@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "client/client.h"
-#include "client/informer.h"
 #include "common/kjson.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -33,7 +32,8 @@ struct job {
 struct fakenodes {
         char *kubeconfig, *prefix;
         int count;
-        struct informer *pods;
+        pthread_t watcher;
+        atomic_bool stop;
         pthread_t *workers;
         int n_workers;
         pthread_t lease_thread;
@@ -108,16 +108,6 @@ out:
         pthread_mutex_unlock(&f->lock);
 }
 
-static void pod_add(json_t *obj, void *ud)
-{
-        on_pod(obj, ud);
-}
-
-static void pod_update(json_t *old_obj, json_t *new_obj, void *ud)
-{
-        on_pod(new_obj, ud);
-}
-
 static void pod_delete(json_t *obj, void *ud)
 {
         struct fakenodes *f = ud;
@@ -128,6 +118,83 @@ static void pod_delete(json_t *obj, void *ud)
         json_object_del(f->running, uid);
         json_object_del(f->finalizing, uid);
         pthread_mutex_unlock(&f->lock);
+}
+
+/* ---- the pod watch: list + watch without a cache (an informer would keep every pod of the
+ * cluster in memory once more; the events are all we need) ---- */
+
+struct watch_ctx {
+        struct fakenodes *f;
+        char rv[64];
+        bool gone; /* 410: relist */
+};
+
+static int on_watch_event(const char *type, json_t *obj, void *ud)
+{
+        struct watch_ctx *w = ud;
+        const char *rv = kjson_str(obj, "metadata.resourceVersion");
+        if (!strcmp(type, "ERROR")) {
+                if (kjson_int(obj, "code", 0) == 410)
+                        w->gone = true;
+                return 1;
+        }
+        if (rv)
+                snprintf(w->rv, sizeof(w->rv), "%s", rv);
+        if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
+                on_pod(obj, w->f);
+        else if (!strcmp(type, "DELETED"))
+                pod_delete(obj, w->f);
+        return atomic_load(&w->f->stop) ? 1 : 0;
+}
+
+static int watch_cancelled(void *ud)
+{
+        struct fakenodes *f = ud;
+        return atomic_load(&f->stop);
+}
+
+static void *watch_main(void *ud)
+{
+        struct fakenodes *f = ud;
+        struct kclient *c = NULL;
+        struct watch_ctx w = {.f = f};
+        while (!atomic_load(&f->stop)) {
+                struct error err = {0};
+                int r = 0;
+                if (!c && kclient_from_kubeconfig(f->kubeconfig, &c, &err) == 0)
+                        kclient_set_cancel(c, watch_cancelled, f);
+                if (!c) {
+                        r = -EIO;
+                } else if (!w.rv[0]) {
+                        json_t *list = NULL, *pod;
+                        size_t i;
+                        r = kclient_get(c, "/api/v1/pods", &list, &err);
+                        if (r == 0) {
+                                json_array_foreach(json_object_get(list, "items"), i, pod)
+                                        on_pod(pod, f);
+                                snprintf(w.rv, sizeof(w.rv), "%s",
+                                         kjson_str(list, "metadata.resourceVersion") ?: "");
+                        }
+                        json_decref(list);
+                } else {
+                        _cleanup_free_ char *path =
+                                xasprintf("/api/v1/pods?watch=true&allowWatchBookmarks=true"
+                                          "&resourceVersion=%s",
+                                          w.rv);
+                        w.gone = false;
+                        r = kclient_watch(c, path, on_watch_event, &w, &err);
+                        if (w.gone || r == -ERANGE)
+                                w.rv[0] = 0;
+                }
+                if (r < 0 && !atomic_load(&f->stop)) {
+                        log_debug(COMP, "pods: %s", error_msg(&err));
+                        struct timespec ts = {0, 500 * 1000000L};
+                        nanosleep(&ts, NULL);
+                }
+        }
+        if (c)
+                kclient_free(c);
+        return NULL;
 }
 
 static void now_str(char buf[32])
@@ -161,7 +228,8 @@ static int do_register(struct fakenodes *f, struct kclient *c, int index, struct
         static const char *const types[][4] = {
                 {"MemoryPressure", "False", "KubeletHasSufficientMemory",
                  "kubelet has sufficient memory available"},
-                {"DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"},
+                {"DiskPressure", "False", "KubeletHasNoDiskPressure",
+                 "kubelet has no disk pressure"},
                 {"PIDPressure", "False", "KubeletHasSufficientPID",
                  "kubelet has sufficient PID available"},
                 {"Ready", "True", "KubeletReady", "kubelet is posting ready status"},
@@ -194,18 +262,18 @@ static int renew_lease(struct fakenodes *f, struct kclient *c, int index, struct
         clock_gettime(CLOCK_REALTIME, &ts);
         char micro[40];
         timefmt_rfc3339micro(micro, &ts);
-        _cleanup_free_ char *path = xasprintf(
-                "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/%s", name);
+        _cleanup_free_ char *path =
+                xasprintf("/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases/%s", name);
         json_t *patch = json_pack("{s:{s:s}}", "spec", "renewTime", micro);
         int r = kclient_patch(c, path, "merge", patch, NULL, err);
         json_decref(patch);
         if (r != -ENOENT)
                 return r;
-        json_t *lease = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s, s:s}}", "apiVersion",
-                                  "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name",
-                                  name, "namespace", LEASE_NS, "spec", "holderIdentity", name,
-                                  "leaseDurationSeconds", 40, "renewTime", micro, "acquireTime",
-                                  micro);
+        json_t *lease =
+                json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s, s:s}}", "apiVersion",
+                          "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", name,
+                          "namespace", LEASE_NS, "spec", "holderIdentity", name,
+                          "leaseDurationSeconds", 40, "renewTime", micro, "acquireTime", micro);
         r = kclient_create(c, "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases", lease,
                            NULL, err);
         if (r == -ENOENT) {
@@ -234,13 +302,13 @@ static int do_run(struct fakenodes *f, struct kclient *c, struct job *j, struct 
         json_array_foreach(kjson_get(j->pod, "spec.containers"), i, ctr)
         {
                 _cleanup_free_ char *cid = xasprintf("fake://%s-%zu", j->uid, i);
-                json_array_append_new(
-                        cs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:{s:{s:s}}}", "name",
-                                      kjson_str(ctr, "name") ?: "", "image",
-                                      kjson_str(ctr, "image") ?: "", "imageID",
-                                      kjson_str(ctr, "image") ?: "", "containerID", cid, "ready",
-                                      1, "started", 1, "restartCount", 0, "state", "running",
-                                      "startedAt", now));
+                json_array_append_new(cs,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:{s:{s:s}}}",
+                                                "name", kjson_str(ctr, "name") ?: "", "image",
+                                                kjson_str(ctr, "image") ?: "", "imageID",
+                                                kjson_str(ctr, "image") ?: "", "containerID", cid,
+                                                "ready", 1, "started", 1, "restartCount", 0,
+                                                "state", "running", "startedAt", now));
         }
         json_t *conds = json_array();
         static const char *const types[] = {"PodReadyToStartContainers", "Initialized", "Ready",
@@ -295,8 +363,12 @@ static void *worker_main(void *ud)
                                 if (r == 0)
                                         atomic_fetch_add(&f->registered, 1);
                                 break;
-                        case J_RUN: r = do_run(f, c, j, &err); break;
-                        case J_FINALIZE: r = do_finalize(c, j, &err); break;
+                        case J_RUN:
+                                r = do_run(f, c, j, &err);
+                                break;
+                        case J_FINALIZE:
+                                r = do_finalize(c, j, &err);
+                                break;
                         }
                 }
                 bool retry = r < 0 && r != -ENOENT && r != -ESTALE && r != -EINVAL;
@@ -400,12 +472,10 @@ int fakenodes_start(const struct fakenodes_config *cfg, struct fakenodes **ret, 
                 j->index = i;
                 push_locked(f, j);
         }
-        struct informer_handlers h = {
-                .on_add = pod_add, .on_update = pod_update, .on_delete = pod_delete};
-        int r = informer_start(f->kubeconfig, "/api/v1/pods", NULL, &h, f, &f->pods, err);
+        int r = -pthread_create(&f->watcher, NULL, watch_main, f);
         if (r < 0) {
                 free_all(f);
-                return r;
+                return error_set(err, r, "fake nodes: thread: %s", strerror(-r));
         }
         int started = 0;
         for (; started < f->n_workers; started++)
@@ -420,7 +490,8 @@ int fakenodes_start(const struct fakenodes_config *cfg, struct fakenodes **ret, 
                 pthread_mutex_unlock(&f->lock);
                 for (int i = 0; i < started; i++)
                         pthread_join(f->workers[i], NULL);
-                informer_stop(f->pods);
+                atomic_store(&f->stop, true);
+                pthread_join(f->watcher, NULL);
                 free_all(f);
                 return error_set(err, r, "fake nodes: thread: %s", strerror(-r));
         }
@@ -441,6 +512,7 @@ void fakenodes_stop(struct fakenodes *f)
         for (int i = 0; i < f->n_workers; i++)
                 pthread_join(f->workers[i], NULL);
         pthread_join(f->lease_thread, NULL);
-        informer_stop(f->pods);
+        atomic_store(&f->stop, true);
+        pthread_join(f->watcher, NULL);
         free_all(f);
 }

@@ -3,7 +3,7 @@
  * type=fake-node, taint-free, Ready) with their kube-node-lease Leases renewed every 10 s (spread
  * over the interval), and no containers: a pod bound to one of them is patched Running and Ready
  * with a podIP from 10.128.0.0/9, and a pod being deleted is finalized at once (delete with grace
- * period 0). A handful of threads serve all N nodes: one informer on pods, a pool of workers
+ * period 0). A handful of threads serve all N nodes: one list+watch on pods, a pool of workers
  * issuing the API calls, a lease thread. */
 #pragma once
 #include "common/error.h"
@@ -18,7 +18,6 @@ struct fakenodes_config {
 };
 
 /* Start; returns at once (registration happens in the background). Errors: -EINVAL. */
-int fakenodes_start(const struct fakenodes_config *cfg, struct fakenodes **ret,
-                    struct error *err);
+int fakenodes_start(const struct fakenodes_config *cfg, struct fakenodes **ret, struct error *err);
 /* Stop every thread and free. NULL is a no-op. Nodes stay registered. */
 void fakenodes_stop(struct fakenodes *f);

@@ -27,7 +27,8 @@
 #define R_PORTS "node(s) didn't have free ports for the requested pod ports"
 #define R_VOLAFF "node(s) had volume node affinity conflict"
 #define R_SPREAD "node(s) didn't match pod topology spread constraints"
-#define R_SPREAD_LABEL "node(s) didn't match pod topology spread constraints (missing required label)"
+#define R_SPREAD_LABEL                                                                             \
+        "node(s) didn't match pod topology spread constraints (missing required label)"
 #define R_AFF "node(s) didn't match pod affinity rules"
 #define R_ANTI "node(s) didn't match pod anti-affinity rules"
 #define R_EXISTING_ANTI "node(s) didn't satisfy existing pods anti-affinity rules"
@@ -349,8 +350,7 @@ void sched_node_add_pod(struct sched_node *n, struct sched_pod *p)
                 if (i == n->n_owners) {
                         if (n->n_owners == n->cap_owners) {
                                 n->cap_owners = n->cap_owners ? n->cap_owners * 2 : 4;
-                                n->owners = xrealloc(n->owners,
-                                                     n->cap_owners * sizeof(*n->owners));
+                                n->owners = xrealloc(n->owners, n->cap_owners * sizeof(*n->owners));
                         }
                         n->owners[n->n_owners++] = (struct sched_owner_count){p->owner_id, 0};
                 }
@@ -543,8 +543,8 @@ bool sched_node_selector_term_matches(json_t *term, json_t *node)
         json_array_foreach(fields, i, r)
         {
                 const char *key = kjson_str(r, "key") ?: "";
-                const char *v = !strcmp(key, "metadata.name") ? kjson_str(node, "metadata.name")
-                                                              : NULL;
+                const char *v =
+                        !strcmp(key, "metadata.name") ? kjson_str(node, "metadata.name") : NULL;
                 if (!requirement_matches(r, v))
                         return false;
         }
@@ -620,9 +620,9 @@ struct sched_cycle {
         /* InterPodAffinity */
         struct term *aff, *anti;
         size_t n_aff, n_anti;
-        json_t *aff_counts;      /* "key\x01value" -> count (pods matching every term) */
-        json_t *anti_counts;     /* per term i: "i\x01value" -> count */
-        json_t *existing_anti;   /* "key\x01value" -> count */
+        json_t *aff_counts;    /* "key\x01value" -> count (pods matching every term) */
+        json_t *anti_counts;   /* per term i: "i\x01value" -> count */
+        json_t *existing_anti; /* "key\x01value" -> count */
         bool pod_matches_own_aff;
         /* PodTopologySpread */
         struct spread *spreads;
@@ -784,8 +784,7 @@ static const char *interpod_filter(struct sched_cycle *cy, struct sched_node *n,
                         if (json_integer_value(json_object_get(cy->aff_counts, pk)) <= 0)
                                 exist = false;
                 }
-                if (!exist &&
-                    !(json_object_size(cy->aff_counts) == 0 && cy->pod_matches_own_aff)) {
+                if (!exist && !(json_object_size(cy->aff_counts) == 0 && cy->pod_matches_own_aff)) {
                         *unresolvable = true;
                         return R_AFF;
                 }
@@ -830,8 +829,8 @@ static void spread_prefilter(struct sched_cycle *cy)
                 json_array_foreach(cons, i, j)
                 {
                         struct spread *s = &cy->spreads[cy->n_spreads];
-                        if (labels_selector_from_json(json_object_get(j, "labelSelector"),
-                                                      &s->sel, NULL) < 0)
+                        if (labels_selector_from_json(json_object_get(j, "labelSelector"), &s->sel,
+                                                      NULL) < 0)
                                 continue;
                         s->key = kjson_str(j, "topologyKey") ?: "";
                         s->max_skew = kjson_int(j, "maxSkew", 1);
@@ -842,11 +841,15 @@ static void spread_prefilter(struct sched_cycle *cy)
                 }
         } else if (pod->owner_uid) {
                 cy->spreads = xcalloc(2, sizeof(*cy->spreads));
-                cy->spreads[0] = (struct spread){.key = "kubernetes.io/hostname", .max_skew = 3,
-                                                 .min_domains = 1, .by_owner = true,
+                cy->spreads[0] = (struct spread){.key = "kubernetes.io/hostname",
+                                                 .max_skew = 3,
+                                                 .min_domains = 1,
+                                                 .by_owner = true,
                                                  .per_node = true};
                 cy->spreads[1] = (struct spread){.key = "topology.kubernetes.io/zone",
-                                                 .max_skew = 5, .min_domains = 1, .by_owner = true};
+                                                 .max_skew = 5,
+                                                 .min_domains = 1,
+                                                 .by_owner = true};
                 cy->n_spreads = 2;
                 cy->spreads_system = true;
         }
@@ -895,9 +898,8 @@ static void spread_prefilter(struct sched_cycle *cy)
                 json_object_foreach(s->counts, key, v) s->min = MIN(s->min, json_integer_value(v));
                 if (s->min == INT64_MAX || (int64_t)json_object_size(s->counts) < s->min_domains)
                         s->min = 0;
-                s->weight = log((double)(s->per_node ? s->n_domains
-                                                     : json_object_size(s->counts)) +
-                                2);
+                s->weight =
+                        log((double)(s->per_node ? s->n_domains : json_object_size(s->counts)) + 2);
         }
 }
 
@@ -913,10 +915,10 @@ static const char *spread_filter(struct sched_cycle *cy, struct sched_node *n, b
                         *unresolvable = true;
                         return R_SPREAD_LABEL;
                 }
-                int64_t self = labels_selector_matches(
-                                       s->sel, kjson_get(cy->pod->obj, "metadata.labels"))
-                                       ? 1
-                                       : 0;
+                int64_t self =
+                        labels_selector_matches(s->sel, kjson_get(cy->pod->obj, "metadata.labels"))
+                                ? 1
+                                : 0;
                 int64_t cnt = json_integer_value(json_object_get(s->counts, v));
                 if (cnt + self - s->min > s->max_skew)
                         return R_SPREAD;
@@ -979,7 +981,8 @@ bool sched_filter(struct sched_cycle *cy, struct sched_node *n, struct sched_sta
         *st = (struct sched_status){0};
         /* NodeUnschedulable */
         if (n->unschedulable &&
-            !sched_tolerates(cy->tolerations, "node.kubernetes.io/unschedulable", "", "NoSchedule")) {
+            !sched_tolerates(cy->tolerations, "node.kubernetes.io/unschedulable", "",
+                             "NoSchedule")) {
                 st_add(st, SCHED_UNRESOLVABLE, R_UNSCHEDULABLE);
                 return false;
         }
@@ -1088,8 +1091,9 @@ static int64_t balanced(struct sched_pod *p, struct sched_node *n)
         double fc = n->alloc.cpu_m > 0
                             ? (double)(n->requested.cpu_m + p->req.cpu_m) / (double)n->alloc.cpu_m
                             : 0;
-        double fm = n->alloc.mem > 0 ? (double)(n->requested.mem + p->req.mem) / (double)n->alloc.mem
-                                     : 0;
+        double fm = n->alloc.mem > 0
+                            ? (double)(n->requested.mem + p->req.mem) / (double)n->alloc.mem
+                            : 0;
         fc = MIN(fc, 1.0);
         fm = MIN(fm, 1.0);
         double std = fabs(fc - fm) / 2;
@@ -1106,8 +1110,9 @@ static char *image_normalize(const char *img)
         if (!slash)
                 return xasprintf("docker.io/library/%s%s", img, tag);
         bool domain = strchr(img, '.') < slash && strchr(img, '.') ? true
-                      : (strchr(img, ':') && strchr(img, ':') < slash) ? true
-                      : !strncmp(img, "localhost/", 10);
+                      : (strchr(img, ':') && strchr(img, ':') < slash)
+                              ? true
+                              : !strncmp(img, "localhost/", 10);
         if (!domain)
                 return xasprintf("docker.io/%s%s", img, tag);
         return xasprintf("%s%s", img, tag);
@@ -1130,8 +1135,7 @@ static int64_t image_locality(struct sched_cluster *c, struct sched_pod *p, stru
                 json_t *size = json_object_get(n->images, name);
                 if (!size)
                         continue;
-                double spread = (double)json_integer_value(
-                                        json_object_get(c->image_nodes, name)) /
+                double spread = (double)json_integer_value(json_object_get(c->image_nodes, name)) /
                                 (double)c->n_nodes;
                 sum += (double)json_integer_value(size) * spread;
         }
@@ -1291,8 +1295,8 @@ void sched_score(struct sched_cycle *cy, struct sched_node **nodes, size_t n, in
                 }
         }
         for (size_t i = 0; i < n; i++) {
-                int64_t t = max_taint ? SCHED_MAX_NODE_SCORE - taint[i] * SCHED_MAX_NODE_SCORE /
-                                                                       max_taint
+                int64_t t = max_taint ? SCHED_MAX_NODE_SCORE -
+                                                taint[i] * SCHED_MAX_NODE_SCORE / max_taint
                                       : SCHED_MAX_NODE_SCORE;
                 int64_t a = max_naff ? naff[i] * SCHED_MAX_NODE_SCORE / max_naff : 0;
                 int64_t ip = ipa_max > ipa_min ? (ipa[i] - ipa_min) * SCHED_MAX_NODE_SCORE /
@@ -1326,8 +1330,8 @@ static char *histogram(json_t *reasons)
         char **items = xcalloc(n ? n : 1, sizeof(char *));
         const char *key;
         json_t *v;
-        json_object_foreach(reasons, key, v)
-                items[k++] = xasprintf("%lld %s", (long long)json_integer_value(v), key);
+        json_object_foreach(reasons, key, v) items[k++] =
+                xasprintf("%lld %s", (long long)json_integer_value(v), key);
         qsort(items, n, sizeof(char *), cmp_str);
         size_t len = 1;
         for (size_t i = 0; i < n; i++)
@@ -1342,8 +1346,7 @@ static char *histogram(json_t *reasons)
         return out;
 }
 
-char *sched_fit_message(size_t n_nodes, json_t *reasons, json_t *pre_reasons,
-                        const char *pre_text)
+char *sched_fit_message(size_t n_nodes, json_t *reasons, json_t *pre_reasons, const char *pre_text)
 {
         if (n_nodes == 0)
                 return xstrdup("no nodes available to schedule pods");
@@ -1374,7 +1377,8 @@ static size_t num_feasible_to_find(size_t n)
 
 static int cmp_victim(const void *a, const void *b)
 {
-        const struct sched_pod *x = *(struct sched_pod *const *)a, *y = *(struct sched_pod *const *)b;
+        const struct sched_pod *x = *(struct sched_pod *const *)a,
+                               *y = *(struct sched_pod *const *)b;
         return (x->priority < y->priority) - (x->priority > y->priority); /* higher first */
 }
 
@@ -1513,7 +1517,8 @@ void sched_schedule(struct sched_cluster *c, struct sched_pod *pod, size_t *next
                                                  "not eligible due to preemptionPolicy=Never.");
         } else if (nominated_has_terminating(c, pod)) {
                 res->message = sched_fit_message(
-                        n, reasons, NULL, "not eligible due to terminating pod on the nominated node.");
+                        n, reasons, NULL,
+                        "not eligible due to terminating pod on the nominated node.");
         } else {
                 json_t *pre = json_object();
                 preempt(cy, codes, res, pre);

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define SCHED_MAX_NODE_SCORE 100
-#define SCHED_DEFAULT_MILLI_CPU 100                 /* non-zero request for scoring */
+#define SCHED_DEFAULT_MILLI_CPU 100                /* non-zero request for scoring */
 #define SCHED_DEFAULT_MEMORY (200LL * 1024 * 1024) /* 200Mi */
 
 struct sched_res {
@@ -40,9 +40,9 @@ struct sched_port {
 struct sched_pod {
         char *key; /* ns/name */
         char *ns, *name, *uid;
-        json_t *obj;   /* reference to the pod object (labels, affinity, ...) */
-        char *node;    /* bound or assumed node name, NULL if unscheduled */
-        bool assumed;  /* bound by us, not yet seen bound */
+        json_t *obj;              /* reference to the pod object (labels, affinity, ...) */
+        char *node;               /* bound or assumed node name, NULL if unscheduled */
+        bool assumed;             /* bound by us, not yet seen bound */
         struct sched_res req;     /* effective requests (init max rule, sidecars, overhead) */
         struct sched_res nonzero; /* cpu/memory with the scoring defaults */
         int32_t priority;
@@ -75,19 +75,19 @@ struct sched_node {
         struct sched_res nonzero;   /* sum of bound pods' nonzero (cpu, mem) */
         struct sched_pod **pods;
         size_t n_pods, cap_pods;
-        size_t n_affinity; /* pods here with pod (anti-)affinity terms */
+        size_t n_affinity;                /* pods here with pod (anti-)affinity terms */
         struct sched_owner_count *owners; /* pods here per owner (small, unsorted) */
         size_t n_owners, cap_owners;
         const char *hostname, *zone; /* well-known labels (borrowed from obj) */
         json_t *taints;              /* spec.taints (borrowed) */
-        json_t *images; /* image name -> size bytes (status.images, every name) */
-        int generation; /* scratch for callers */
+        json_t *images;              /* image name -> size bytes (status.images, every name) */
+        int generation;              /* scratch for callers */
 };
 
 struct sched_cluster {
         struct sched_node **nodes;
         size_t n_nodes, cap_nodes;
-        json_t *by_name; /* node name -> index in nodes (integer) */
+        json_t *by_name;     /* node name -> index in nodes (integer) */
         json_t *image_nodes; /* image name -> number of nodes having it */
 };
 
@@ -122,8 +122,8 @@ void sched_cluster_remove_node(struct sched_cluster *c, const char *name);
 
 enum sched_code {
         SCHED_OK = 0,
-        SCHED_UNSCHEDULABLE = 1,   /* preemption may help */
-        SCHED_UNRESOLVABLE = 2,    /* preemption cannot help */
+        SCHED_UNSCHEDULABLE = 1, /* preemption may help */
+        SCHED_UNRESOLVABLE = 2,  /* preemption cannot help */
 };
 
 #define SCHED_MAX_REASONS 6
@@ -165,8 +165,7 @@ void sched_result_clear(struct sched_result *res);
 
 /* The FailedScheduling message from a reason histogram {reason: count} and the preemption
  * histogram (NULL = none, or a "not eligible" text in pre_text). Pure. */
-char *sched_fit_message(size_t n_nodes, json_t *reasons, json_t *pre_reasons,
-                        const char *pre_text);
+char *sched_fit_message(size_t n_nodes, json_t *reasons, json_t *pre_reasons, const char *pre_text);
 
 /* ---- helpers exposed for tests ---- */
 bool sched_node_selector_term_matches(json_t *term, json_t *node);

@@ -32,6 +32,7 @@
 
 struct qitem {
         char *key;
+        int64_t priority;
         struct qitem *next;
 };
 
@@ -48,8 +49,8 @@ struct event_job {
         struct event_job *next;
 };
 
-#define EVENT_QUEUE_MAX 10000 /* beyond this Scheduled events are dropped (as a full
-                                * broadcaster drops them) */
+/* beyond this many queued Scheduled events new ones are dropped (as a full broadcaster does) */
+#define EVENT_QUEUE_MAX 10000
 
 struct scheduler {
         char *kubeconfig;
@@ -67,14 +68,14 @@ struct scheduler {
         /* protected by lock: */
         bool stopping;
         struct sched_cluster cluster;
-        json_t *pods;        /* key -> pointer (integer) to struct sched_pod: bound or assumed */
+        json_t *pods; /* key -> pointer (integer) to struct sched_pod: bound or assumed */
         struct qitem *active_head, *active_tail;
-        json_t *queued;      /* key -> true: in the active queue, or being scheduled */
-        json_t *backoff;     /* key -> due time (ms): waiting out its backoff */
-        json_t *unsched;     /* key -> time it failed (ms) */
-        json_t *backoff_ms;  /* key -> current backoff */
-        json_t *last_msg;    /* key -> last FailedScheduling message */
-        bool cluster_event;  /* a node/pod event since the unschedulable pods were moved */
+        json_t *queued;     /* key -> true: in the active queue, or being scheduled */
+        json_t *backoff;    /* key -> due time (ms): waiting out its backoff */
+        json_t *unsched;    /* key -> time it failed (ms) */
+        json_t *backoff_ms; /* key -> current backoff */
+        json_t *last_msg;   /* key -> last FailedScheduling message */
+        bool cluster_event; /* a node/pod event since the unschedulable pods were moved */
         size_t next_start;
         struct bind_job *bind_head, *bind_tail;
         struct event_job *ev_head, *ev_tail;
@@ -151,11 +152,29 @@ static void active_push_locked(struct scheduler *s, const char *key)
         json_object_del(s->unsched, key);
         struct qitem *q = xcalloc(1, sizeof(*q));
         q->key = xstrdup(key);
-        if (s->active_tail)
-                s->active_tail->next = q;
-        else
+        /* PrioritySort: higher spec.priority first, FIFO among equals (priority-0 pods, the
+         * common case, are appended without a walk) */
+        const char *slash = strchr(key, '/');
+        _cleanup_free_ char *ns = slash ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+        json_t *pod = slash ? informer_get(s->pods_inf, ns, slash + 1) : NULL;
+        q->priority = kjson_int(pod, "spec.priority", 0);
+        json_decref(pod);
+        if (!s->active_tail || s->active_tail->priority >= q->priority) {
+                if (s->active_tail)
+                        s->active_tail->next = q;
+                else
+                        s->active_head = q;
+                s->active_tail = q;
+        } else if (s->active_head->priority < q->priority) {
+                q->next = s->active_head;
                 s->active_head = q;
-        s->active_tail = q;
+        } else {
+                struct qitem *at = s->active_head;
+                while (at->next && at->next->priority >= q->priority)
+                        at = at->next;
+                q->next = at->next;
+                at->next = q;
+        }
         pthread_cond_signal(&s->cond);
 }
 
@@ -306,8 +325,8 @@ static void emit_event(struct kclient *c, json_t *pod, const char *type, const c
                 "uid", kjson_str(pod, "metadata.uid") ?: "", "resourceVersion",
                 kjson_str(pod, "metadata.resourceVersion") ?: "", "reason", reason, "message",
                 message, "type", type, "source", "component", SCHEDULER_NAME, "firstTimestamp", now,
-                "lastTimestamp", now, "count", 1, "eventTime", "reportingComponent",
-                SCHEDULER_NAME, "reportingInstance", SCHEDULER_NAME);
+                "lastTimestamp", now, "count", 1, "eventTime", "reportingComponent", SCHEDULER_NAME,
+                "reportingInstance", SCHEDULER_NAME);
         _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/events", ns);
         if (kclient_create(c, path, ev, NULL, &err) < 0)
                 log_debug(COMP, "event %s for %s/%s: %s", reason, ns, name, error_msg(&err));
@@ -381,11 +400,11 @@ static void *binder_main(void *ud)
                 int r = c ? 0 : kclient_from_kubeconfig(s->kubeconfig, &c, &err);
                 _cleanup_free_ char *key = xasprintf("%s/%s", j->ns, j->name);
                 if (r == 0) {
-                        json_t *binding = json_pack(
-                                "{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion",
-                                "v1", "kind", "Binding", "metadata", "name", j->name, "namespace",
-                                j->ns, "uid", j->uid, "target", "apiVersion", "v1", "kind", "Node",
-                                "name", j->node);
+                        json_t *binding =
+                                json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}",
+                                          "apiVersion", "v1", "kind", "Binding", "metadata", "name",
+                                          j->name, "namespace", j->ns, "uid", j->uid, "target",
+                                          "apiVersion", "v1", "kind", "Node", "name", j->node);
                         _cleanup_free_ char *path =
                                 xasprintf("/api/v1/namespaces/%s/pods/%s/binding", j->ns, j->name);
                         r = kclient_create(c, path, binding, NULL, &err);
@@ -533,10 +552,11 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
                 pthread_mutex_lock(&s->lock);
                 /* a PreFilter rejection in kube-scheduler's FitError form */
                 size_t nn = s->cluster.n_nodes;
-                char *vmsg_full = xasprintf("0/%zu nodes are available: %s. preemption: 0/%zu nodes "
-                                            "are available: %zu Preemption is not helpful for "
-                                            "scheduling.",
-                                            nn, vmsg, nn, nn);
+                char *vmsg_full =
+                        xasprintf("0/%zu nodes are available: %s. preemption: 0/%zu nodes "
+                                  "are available: %zu Preemption is not helpful for "
+                                  "scheduling.",
+                                  nn, vmsg, nn, nn);
                 free(vmsg);
                 vmsg = vmsg_full;
                 const char *last = json_string_value(json_object_get(s->last_msg, key));
@@ -561,11 +581,10 @@ static int schedule_one(struct scheduler *s, struct kclient *c, const char *key)
         if (vnode) { /* a claim already has its node: the pod goes there */
                 if (!p->pv_affinity)
                         p->pv_affinity = json_array();
-                json_array_append_new(p->pv_affinity,
-                                      json_pack("{s:[{s:[{s:s, s:s, s:[s]}]}]}",
-                                                "nodeSelectorTerms", "matchFields", "key",
-                                                "metadata.name", "operator", "In", "values",
-                                                vnode));
+                json_array_append_new(p->pv_affinity, json_pack("{s:[{s:[{s:s, s:s, s:[s]}]}]}",
+                                                                "nodeSelectorTerms", "matchFields",
+                                                                "key", "metadata.name", "operator",
+                                                                "In", "values", vnode));
         }
 
         struct sched_result res;
@@ -856,7 +875,7 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
                 pthread_mutex_lock(&s->lock);
                 s->stopping = true;
                 pthread_cond_broadcast(&s->bind_cond);
-        pthread_cond_broadcast(&s->ev_cond);
+                pthread_cond_broadcast(&s->ev_cond);
                 pthread_mutex_unlock(&s->lock);
                 for (int k = 0; k < i; k++)
                         pthread_join(s->binders[k], NULL);

@@ -28,10 +28,11 @@ static json_t *J(const char *fmt, ...)
 static struct sched_node *add_node(struct sched_cluster *c, const char *name, int cpu,
                                    const char *labels, const char *taints)
 {
-        json_t *n = J("{'metadata':{'name':'%s','labels':%s},'spec':{'taints':%s},"
-                      "'status':{'allocatable':{'cpu':'%d','memory':'8Gi','pods':'110',"
-                      "'ephemeral-storage':'10Gi'},'conditions':[{'type':'Ready','status':'True'}]}}",
-                      name, labels ? labels : "{}", taints ? taints : "[]", cpu);
+        json_t *n =
+                J("{'metadata':{'name':'%s','labels':%s},'spec':{'taints':%s},"
+                  "'status':{'allocatable':{'cpu':'%d','memory':'8Gi','pods':'110',"
+                  "'ephemeral-storage':'10Gi'},'conditions':[{'type':'Ready','status':'True'}]}}",
+                  name, labels ? labels : "{}", taints ? taints : "[]", cpu);
         struct sched_node *sn = sched_cluster_set_node(c, n);
         json_decref(n);
         return sn;
@@ -113,7 +114,8 @@ TEST(requests_init_max_rule_and_overhead)
 TEST(tolerations)
 {
         /* taint-and-toleration docs: key1=value1:NoSchedule */
-        json_t *eq = J("[{'key':'key1','operator':'Equal','value':'value1','effect':'NoSchedule'}]");
+        json_t *eq =
+                J("[{'key':'key1','operator':'Equal','value':'value1','effect':'NoSchedule'}]");
         json_t *ex = J("[{'key':'key1','operator':'Exists','effect':'NoSchedule'}]");
         json_t *all = J("[{'operator':'Exists'}]");
         json_t *wrong = J("[{'key':'key1','operator':'Equal','value':'v2','effect':'NoSchedule'}]");
@@ -143,7 +145,8 @@ TEST(node_selector_terms)
         json_t *gt = J("{'matchExpressions':[{'key':'cores','operator':'Gt','values':['4']}]}");
         json_t *lt = J("{'matchExpressions':[{'key':'cores','operator':'Lt','values':['4']}]}");
         json_t *dne = J("{'matchExpressions':[{'key':'gpu','operator':'DoesNotExist'}]}");
-        json_t *fld = J("{'matchFields':[{'key':'metadata.name','operator':'In','values':['n1']}]}");
+        json_t *fld =
+                J("{'matchFields':[{'key':'metadata.name','operator':'In','values':['n1']}]}");
         json_t *empty = J("{}");
         CHECK(sched_node_selector_term_matches(in, node));
         CHECK(!sched_node_selector_term_matches(notin, node));
@@ -212,8 +215,9 @@ TEST(filters_and_message)
         CHECK(msg && strstr(msg, "1 node(s) were unschedulable"));
         free(msg);
         sched_pod_free(small);
-        small = mk_pod("small", "'tolerations':[{'key':'node.kubernetes.io/unschedulable',"
-                                "'operator':'Exists','effect':'NoSchedule'}]",
+        small = mk_pod("small",
+                       "'tolerations':[{'key':'node.kubernetes.io/unschedulable',"
+                       "'operator':'Exists','effect':'NoSchedule'}]",
                        NULL);
         CHECK_EQ_STR(run(&c, small, NULL), "a");
         /* Too many pods: a allows 2 */
@@ -243,11 +247,12 @@ TEST(node_selector_and_affinity)
         CHECK(!strcmp(got, "n2") || !strcmp(got, "n3"));
         sched_pod_free(p);
         /* preferred affinity (weight) picks n3 among ssd nodes */
-        p = mk_pod("p", "'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
-                        "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'disktype','operator':'In',"
-                        "'values':['ssd']}]}]},'preferredDuringSchedulingIgnoredDuringExecution':"
-                        "[{'weight':50,'preference':{'matchExpressions':[{'key':'zone','operator':"
-                        "'Exists'}]}}]}}",
+        p = mk_pod("p",
+                   "'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
+                   "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'disktype','operator':'In',"
+                   "'values':['ssd']}]}]},'preferredDuringSchedulingIgnoredDuringExecution':"
+                   "[{'weight':50,'preference':{'matchExpressions':[{'key':'zone','operator':"
+                   "'Exists'}]}}]}}",
                    NULL);
         CHECK_EQ_STR(run(&c, p, NULL), "n3");
         sched_pod_free(p);
@@ -286,7 +291,8 @@ TEST(host_ports)
         struct sched_cluster c;
         sched_cluster_init(&c);
         struct sched_node *n1 = add_node(&c, "n1", 4, NULL, NULL);
-        const char *ports = "'containers':[{'name':'c','ports':[{'containerPort':80,'hostPort':8080}]}]";
+        const char *ports =
+                "'containers':[{'name':'c','ports':[{'containerPort':80,'hostPort':8080}]}]";
         json_t *pj = J("{'metadata':{'name':'a','namespace':'d'},'spec':{%s}}", ports);
         struct sched_pod *a = sched_pod_new(pj), *b = sched_pod_new(pj);
         json_decref(pj);
@@ -348,17 +354,19 @@ TEST(anti_affinity_spreads_and_affinity_follows)
         free(msg);
         sched_pod_free(plain);
         /* required affinity to app=store on the node of s0 */
-        struct sched_pod *web = mk_pod("web", "'affinity':{'podAffinity':{'requiredDuringScheduling"
-                                              "IgnoredDuringExecution':[{'labelSelector':{"
-                                              "'matchLabels':{'app':'store'}},'topologyKey':"
-                                              "'kubernetes.io/hostname'}]}}",
+        struct sched_pod *web = mk_pod("web",
+                                       "'affinity':{'podAffinity':{'requiredDuringScheduling"
+                                       "IgnoredDuringExecution':[{'labelSelector':{"
+                                       "'matchLabels':{'app':'store'}},'topologyKey':"
+                                       "'kubernetes.io/hostname'}]}}",
                                        NULL);
         CHECK(*run(&c, web, NULL) != 0);
         sched_pod_free(web);
-        web = mk_pod("web", "'affinity':{'podAffinity':{'requiredDuringScheduling"
-                            "IgnoredDuringExecution':[{'labelSelector':{"
-                            "'matchLabels':{'app':'none'}},'topologyKey':"
-                            "'kubernetes.io/hostname'}]}}",
+        web = mk_pod("web",
+                     "'affinity':{'podAffinity':{'requiredDuringScheduling"
+                     "IgnoredDuringExecution':[{'labelSelector':{"
+                     "'matchLabels':{'app':'none'}},'topologyKey':"
+                     "'kubernetes.io/hostname'}]}}",
                      NULL);
         run(&c, web, &msg);
         CHECK_EQ_STR(msg, "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. "
@@ -390,28 +398,31 @@ TEST(topology_spread_max_skew)
         bind(n1, e2);
         bind(n2, e3);
         struct sched_pod *p =
-                mk_pod("mypod", "'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
-                                "'whenUnsatisfiable':'DoNotSchedule','labelSelector':{"
-                                "'matchLabels':{'foo':'bar'}}}]",
+                mk_pod("mypod",
+                       "'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
+                       "'whenUnsatisfiable':'DoNotSchedule','labelSelector':{"
+                       "'matchLabels':{'foo':'bar'}}}]",
                        "{'foo':'bar'}");
         const char *got = run(&c, p, NULL);
         CHECK(!strcmp(got, "node3") || !strcmp(got, "node4"));
         /* a node without the key */
         add_node(&c, "node5", 4, "{}", NULL);
         char *msg;
-        json_t *hard = J("{'metadata':{'name':'q','namespace':'default','labels':{'foo':'bar'}},"
-                         "'spec':{'nodeSelector':{'zone':'zoneA'},'topologySpreadConstraints':["
-                         "{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule',"
-                         "'labelSelector':{'matchLabels':{'foo':'bar'}}}],'containers':[{'name':'c'}]}}");
+        json_t *hard =
+                J("{'metadata':{'name':'q','namespace':'default','labels':{'foo':'bar'}},"
+                  "'spec':{'nodeSelector':{'zone':'zoneA'},'topologySpreadConstraints':["
+                  "{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule',"
+                  "'labelSelector':{'matchLabels':{'foo':'bar'}}}],'containers':[{'name':'c'}]}}");
         struct sched_pod *q = sched_pod_new(hard);
         json_decref(hard);
         /* only zoneA is eligible (nodeSelector), so its own domain is the minimum: fits */
         CHECK(*run(&c, q, NULL) != 0);
         sched_pod_free(q);
         sched_pod_free(p);
-        p = mk_pod("p2", "'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
-                         "'whenUnsatisfiable':'DoNotSchedule','labelSelector':{"
-                         "'matchLabels':{'foo':'bar'}}}],'nodeName':'node5'",
+        p = mk_pod("p2",
+                   "'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
+                   "'whenUnsatisfiable':'DoNotSchedule','labelSelector':{"
+                   "'matchLabels':{'foo':'bar'}}}],'nodeName':'node5'",
                    "{'foo':'bar'}");
         run(&c, p, &msg);
         CHECK(msg && strstr(msg, "1 node(s) didn't match pod topology spread constraints "
