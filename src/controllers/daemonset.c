@@ -56,9 +56,9 @@ json_t *daemonset_tolerations(const json_t *pod_spec)
                                 !strcmp(op, "Exists");
                 }
                 if (!have)
-                        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key",
-                                                             autos[i].key, "operator", "Exists",
-                                                             "effect", autos[i].effect));
+                        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key", autos[i].key,
+                                                             "operator", "Exists", "effect",
+                                                             autos[i].effect));
         }
         return out;
 }
@@ -97,8 +97,8 @@ void daemonset_node_should_run(const json_t *ds, const json_t *node, bool *ret_s
                 if (!lv || !json_equal(lv, v))
                         fits = false;
         }
-        const json_t *req =
-                kjson_get(spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+        const json_t *req = kjson_get(
+                spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
         if (fits && req && json_array_size(json_object_get(req, "nodeSelectorTerms")) &&
             !labels_node_selector_matches(req, node))
                 fits = false;
@@ -245,10 +245,10 @@ static json_t *new_pod(const json_t *ds, const char *hash, const char *node)
         json_object_set_new(spec, "tolerations", daemonset_tolerations(spec));
         /* ReplaceDaemonSetPodNodeNameNodeAffinity: the required terms become the node's name */
         json_t *na = kjson_obj_ensure(kjson_obj_ensure(spec, "affinity"), "nodeAffinity");
-        json_object_set_new(
-                na, "requiredDuringSchedulingIgnoredDuringExecution",
-                json_pack("{s:[{s:[{s:s, s:s, s:[s]}]}]}", "nodeSelectorTerms", "matchFields",
-                          "key", "metadata.name", "operator", "In", "values", node));
+        json_object_set_new(na, "requiredDuringSchedulingIgnoredDuringExecution",
+                            json_pack("{s:[{s:[{s:s, s:s, s:[s]}]}]}", "nodeSelectorTerms",
+                                      "matchFields", "key", "metadata.name", "operator", "In",
+                                      "values", node));
         /* bound at once: the daemon pod belongs to this node whatever the scheduler supports */
         json_object_set_new(spec, "nodeName", json_string(node));
         return pod;
@@ -259,7 +259,8 @@ static int create_one(struct kclient *kc, size_t i, void *ud)
         struct ds_ops *o = ud;
         struct ds_priv *p = o->c->priv;
         struct error err = {0};
-        json_t *pod = new_pod(o->ds, o->hash, json_string_value(json_array_get(o->create_nodes, i)));
+        json_t *pod =
+                new_pod(o->ds, o->hash, json_string_value(json_array_get(o->create_nodes, i)));
         json_t *created = NULL;
         int r = podcontrol_create(kc, pod, &created, &err);
         json_decref(pod);
@@ -311,7 +312,8 @@ static int ctime_cmp(const void *a, const void *b)
         const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
         int c = strcmp(kjson_str(x, "metadata.creationTimestamp") ?: "",
                        kjson_str(y, "metadata.creationTimestamp") ?: "");
-        return c ? c : strcmp(kjson_str(x, "metadata.name") ?: "", kjson_str(y, "metadata.name") ?: "");
+        return c ? c
+                 : strcmp(kjson_str(x, "metadata.name") ?: "", kjson_str(y, "metadata.name") ?: "");
 }
 
 static void sort_by_ctime(json_t *arr)
@@ -585,7 +587,8 @@ static int ds_sync(struct controller *c, struct kclient *kc, const char *key)
                 const char *h = kjson_str(rv, "metadata.labels." HASH_LABEL) ?: "";
                 for (size_t j = 0; j < json_array_size(pods); j++)
                         if (!strcmp(kjson_str(json_array_get(pods, j),
-                                              "metadata.labels." HASH_LABEL) ?: "",
+                                              "metadata.labels." HASH_LABEL)
+                                            ?: "",
                                     h))
                                 json_object_set_new(keep, kjson_str(rv, "metadata.name") ?: "",
                                                     json_true());
@@ -597,10 +600,9 @@ static int ds_sync(struct controller *c, struct kclient *kc, const char *key)
                 "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "desiredNumberScheduled",
                 (json_int_t)desired, "currentNumberScheduled", (json_int_t)current,
                 "numberMisscheduled", (json_int_t)missched, "numberReady", (json_int_t)ready,
-                "numberAvailable", (json_int_t)avail, "updatedNumberScheduled",
-                (json_int_t)updated, "observedGeneration",
-                (json_int_t)kjson_int(ds, "metadata.generation", 0), "numberUnavailable",
-                (json_int_t)(desired - avail > 0 ? desired - avail : 0));
+                "numberAvailable", (json_int_t)avail, "updatedNumberScheduled", (json_int_t)updated,
+                "observedGeneration", (json_int_t)kjson_int(ds, "metadata.generation", 0),
+                "numberUnavailable", (json_int_t)(desired - avail > 0 ? desired - avail : 0));
         if (!avail)
                 json_object_del(status, "numberAvailable");
         if (!json_integer_value(json_object_get(status, "numberUnavailable")))

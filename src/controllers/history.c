@@ -169,8 +169,9 @@ int history_sync(struct manager *m, struct kclient *kc, const json_t *set, const
                 _cleanup_free_ char *path = xasprintf("%s/%s", coll, name);
                 if (kclient_get(kc, path, &cur, err) == 0) {
                         json_t *ref = controllers_controller_ref(cur);
-                        if (ref && !strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
-                                           kjson_str(set, "metadata.uid") ?: "") &&
+                        if (ref &&
+                            !strcmp(json_string_value(json_object_get(ref, "uid")) ?: "",
+                                    kjson_str(set, "metadata.uid") ?: "") &&
                             kjson_equal(json_object_get(cur, "data"), data)) {
                                 json_array_append(revs, cur);
                                 *ret_update = cur;

@@ -34,4 +34,5 @@ json_t *history_prune(const json_t *sorted, const json_t *keep, int64_t limit);
 int history_sync(struct manager *m, struct kclient *kc, const json_t *set, const char *kind,
                  int64_t *collision, json_t **ret_update, json_t **ret_revs, struct error *err);
 /* Delete the revisions history_prune picks (errors logged). */
-void history_truncate(struct kclient *kc, const json_t *set, const json_t *revs, const json_t *keep);
+void history_truncate(struct kclient *kc, const json_t *set, const json_t *revs,
+                      const json_t *keep);

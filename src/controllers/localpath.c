@@ -8,7 +8,8 @@
  * hostPath <storage dir>/<pv>_<ns>_<claim> (type DirectoryOrCreate: the node's kubelet creates
  * the directory) with node affinity to the selected node. Deletion: a Released volume of ours
  * with reclaimPolicy Delete has its directory removed (on this host, below the storage dir only)
- * and is deleted, once no pod uses its claim any more. Keys: "@storageclass", "pvc:<ns>/<name>", "pv:<name>". */
+ * and is deleted, once no pod uses its claim any more. Keys: "@storageclass", "pvc:<ns>/<name>",
+ * "pv:<name>". */
 
 #include <ftw.h>
 #include <stdio.h>
@@ -95,12 +96,11 @@ static int ensure_class(struct controller *c, struct kclient *kc)
                 return 0;
         }
         struct error err = {0};
-        json_t *o = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:s, s:s}", "apiVersion",
-                              "storage.k8s.io/v1", "kind", "StorageClass", "metadata", "name",
-                              CLASS_NAME, "annotations",
-                              "storageclass.kubernetes.io/is-default-class", "true", "provisioner",
-                              PROVISIONER, "reclaimPolicy", "Delete", "volumeBindingMode",
-                              "WaitForFirstConsumer");
+        json_t *o = json_pack(
+                "{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:s, s:s}", "apiVersion", "storage.k8s.io/v1",
+                "kind", "StorageClass", "metadata", "name", CLASS_NAME, "annotations",
+                "storageclass.kubernetes.io/is-default-class", "true", "provisioner", PROVISIONER,
+                "reclaimPolicy", "Delete", "volumeBindingMode", "WaitForFirstConsumer");
         int r = kclient_create(kc, "/apis/storage.k8s.io/v1/storageclasses", o, NULL, &err);
         json_decref(o);
         if (r == -EEXIST)
@@ -159,12 +159,12 @@ static int provision(struct controller *c, struct kclient *kc, const char *key)
                 "{s:s, s:s, s:{s:s, s:{s:s, s:s}}, s:{s:{s:s}, s:O, s:s, s:s, s:s,"
                 " s:{s:s, s:s}, s:{s:{s:[o]}}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}}",
                 "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", pv_name,
-                "annotations", ANN_PROVISIONED_BY, PROVISIONER, "local.path.provisioner/selected-node",
-                node, "spec", "capacity", "storage", req, "accessModes",
-                modes ? modes : json_array(), "persistentVolumeReclaimPolicy",
+                "annotations", ANN_PROVISIONED_BY, PROVISIONER,
+                "local.path.provisioner/selected-node", node, "spec", "capacity", "storage", req,
+                "accessModes", modes ? modes : json_array(), "persistentVolumeReclaimPolicy",
                 kjson_str(sc, "reclaimPolicy") ?: "Delete", "storageClassName", cn, "volumeMode",
-                kjson_str(pvc, "spec.volumeMode") ?: "Filesystem", "hostPath", "path", path,
-                "type", "DirectoryOrCreate", "nodeAffinity", "required", "nodeSelectorTerms", term,
+                kjson_str(pvc, "spec.volumeMode") ?: "Filesystem", "hostPath", "path", path, "type",
+                "DirectoryOrCreate", "nodeAffinity", "required", "nodeSelectorTerms", term,
                 "claimRef", "kind", "PersistentVolumeClaim", "apiVersion", "v1", "namespace", ns,
                 "name", name, "uid", kjson_str(pvc, "metadata.uid") ?: "", "resourceVersion",
                 kjson_str(pvc, "metadata.resourceVersion") ?: "");
@@ -195,8 +195,7 @@ static int reclaim(struct controller *c, struct kclient *kc, const char *name)
         _cleanup_json_ json_t *pv = manager_cache_get(c->m, CTL_PVS, NULL, name);
         if (!pv || kjson_get(pv, "metadata.deletionTimestamp"))
                 return 0;
-        if (strcmp(ann_str(pv, ANN_PROVISIONED_BY) ?: "",
-                   PROVISIONER) ||
+        if (strcmp(ann_str(pv, ANN_PROVISIONED_BY) ?: "", PROVISIONER) ||
             strcmp(kjson_str(pv, "status.phase") ?: "", "Released") ||
             strcmp(kjson_str(pv, "spec.persistentVolumeReclaimPolicy") ?: "", "Delete"))
                 return 0;

@@ -226,8 +226,7 @@ static int finish_claim(struct kclient *kc, const json_t *pvc, const json_t *pv)
         _cleanup_free_ char *path = pvc_path(pvc);
         json_t *cur = json_incref((json_t *)pvc);
         int r = 0;
-        if (!kjson_str(pvc, "spec.volumeName") ||
-            !ann_str(pvc, ANN_BIND_COMPLETED)) {
+        if (!kjson_str(pvc, "spec.volumeName") || !ann_str(pvc, ANN_BIND_COMPLETED)) {
                 json_t *o = json_deep_copy(pvc);
                 json_object_set_new(kjson_obj_ensure(o, "spec"), "volumeName",
                                     json_string(kjson_str(pv, "metadata.name") ?: ""));
@@ -317,8 +316,8 @@ classed:;
         }
         /* unbound */
         const char *cn = kjson_str(pvc, "spec.storageClassName") ?: "";
-        _cleanup_json_ json_t *sc = *cn ? manager_cache_get(c->m, CTL_STORAGECLASSES, NULL, cn)
-                                        : NULL;
+        _cleanup_json_ json_t *sc =
+                *cn ? manager_cache_get(c->m, CTL_STORAGECLASSES, NULL, cn) : NULL;
         bool wffc = sc && !strcmp(kjson_str(sc, "volumeBindingMode") ?: "", "WaitForFirstConsumer");
         const char *node = ann_str(pvc, ANN_SELECTED_NODE);
         if (wffc && !node)
@@ -411,7 +410,7 @@ static int sync_volume(struct controller *c, struct kclient *kc, const char *nam
         if (!uid || !*uid)
                 return pv_set_phase(kc, pv, "Available");
         _cleanup_json_ json_t *pvc = manager_cache_get(c->m, CTL_PVCS, kjson_str(ref, "namespace"),
-                                                        kjson_str(ref, "name"));
+                                                       kjson_str(ref, "name"));
         if (pvc && !strcmp(kjson_str(pvc, "metadata.uid") ?: "", uid))
                 return pv_set_phase(kc, pv, "Bound");
         /* the claim is gone: Released; the reclaim policy decides the rest */
@@ -419,9 +418,9 @@ static int sync_volume(struct controller *c, struct kclient *kc, const char *nam
                 /* the cache may lag behind a fresh claim: make sure it is gone */
                 struct error err = {0};
                 json_t *got = NULL;
-                _cleanup_free_ char *pp = xasprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s",
-                                                    kjson_str(ref, "namespace") ?: "",
-                                                    kjson_str(ref, "name") ?: "");
+                _cleanup_free_ char *pp =
+                        xasprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s",
+                                  kjson_str(ref, "namespace") ?: "", kjson_str(ref, "name") ?: "");
                 int r = kclient_get(kc, pp, &got, &err);
                 bool same = r == 0 && !strcmp(kjson_str(got, "metadata.uid") ?: "", uid);
                 json_decref(got);

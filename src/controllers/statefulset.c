@@ -81,19 +81,18 @@ json_t *statefulset_pod_new(const json_t *set, const json_t *rev, int64_t ord)
                 json_array_foreach(vols, i, v)
                 {
                         bool shadowed = false;
-                        json_array_foreach(tmpls, j, t) shadowed |=
-                                !strcmp(kjson_str(t, "metadata.name") ?: "",
-                                        kjson_str(v, "name") ?: "");
+                        json_array_foreach(tmpls, j, t) shadowed |= !strcmp(
+                                kjson_str(t, "metadata.name") ?: "", kjson_str(v, "name") ?: "");
                         if (!shadowed)
                                 json_array_append(out, v);
                 }
                 json_array_foreach(tmpls, j, t)
                 {
                         _cleanup_free_ char *cn = claim_name(t, set, ord);
-                        json_array_append_new(
-                                out, json_pack("{s:s, s:{s:s}}", "name",
-                                               kjson_str(t, "metadata.name") ?: "",
-                                               "persistentVolumeClaim", "claimName", cn));
+                        json_array_append_new(out,
+                                              json_pack("{s:s, s:{s:s}}", "name",
+                                                        kjson_str(t, "metadata.name") ?: "",
+                                                        "persistentVolumeClaim", "claimName", cn));
                 }
                 json_object_set_new(spec, "volumes", out);
         }
@@ -105,9 +104,9 @@ json_t *statefulset_claims_new(const json_t *set, int64_t ord)
         json_t *out = json_array();
         json_t *t;
         size_t i;
-        bool del = !strcmp(
-                kjson_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted") ?: "",
-                "Delete");
+        bool del = !strcmp(kjson_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted")
+                                   ?: "",
+                           "Delete");
         json_array_foreach(kjson_get(set, "spec.volumeClaimTemplates"), i, t)
         {
                 _cleanup_free_ char *cn = claim_name(t, set, ord);
@@ -117,12 +116,11 @@ json_t *statefulset_claims_new(const json_t *set, int64_t ord)
                         labels = json_object();
                 }
                 json_object_update(labels, kjson_get(set, "spec.selector.matchLabels"));
-                json_t *pvc = json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:O}", "apiVersion", "v1",
-                                        "kind", "PersistentVolumeClaim", "metadata", "name", cn,
-                                        "namespace",
-                                        kjson_str(set, "metadata.namespace") ?: "default",
-                                        "labels", labels, "spec",
-                                        kjson_get(t, "spec") ?: json_object());
+                json_t *pvc =
+                        json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:O}", "apiVersion", "v1", "kind",
+                                  "PersistentVolumeClaim", "metadata", "name", cn, "namespace",
+                                  kjson_str(set, "metadata.namespace") ?: "default", "labels",
+                                  labels, "spec", kjson_get(t, "spec") ?: json_object());
                 json_t *ann = kjson_get(t, "metadata.annotations");
                 if (json_object_size(ann))
                         json_object_set(json_object_get(pvc, "metadata"), "annotations", ann);
@@ -443,13 +441,12 @@ static int sts_sync(struct controller *c, struct kclient *kc, const char *key)
                 stop = monotonic || op < 0;
         }
         json_decref(condemned);
-        if (!stop && !strcmp(kjson_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenScaled")
-                                     ?: "",
-                             "Delete"))
+        if (!stop &&
+            !strcmp(kjson_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenScaled") ?: "",
+                    "Delete"))
                 delete_scaled_claims(c, kc, set, start, start + replicas, by_ord);
         if (!stop && rolling) {
-                for (int64_t ord = start + replicas - 1; ord >= start + partition && !stop;
-                     ord--) {
+                for (int64_t ord = start + replicas - 1; ord >= start + partition && !stop; ord--) {
                         char k[24];
                         snprintf(k, sizeof(k), "%lld", (long long)ord);
                         pod = json_object_get(by_ord, k);

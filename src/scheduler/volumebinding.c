@@ -111,9 +111,8 @@ static int pre_one(struct kclient *c, const char *name, json_t *pvc, void *ud)
                 return -EAGAIN;
         }
         p->wait = true;
-        const char *sel =
-                json_string_value(json_object_get(kjson_get(pvc, "metadata.annotations"),
-                                                  SCHEDULER_ANN_SELECTED_NODE));
+        const char *sel = json_string_value(json_object_get(kjson_get(pvc, "metadata.annotations"),
+                                                            SCHEDULER_ANN_SELECTED_NODE));
         if (sel && *sel && !p->node)
                 p->node = xstrdup(sel);
         return 0;
@@ -148,9 +147,8 @@ static int select_one(struct kclient *c, const char *name, json_t *pvc, void *ud
         json_t *patch = json_pack("{s:{s:{s:s}, s:s}}", "metadata", "annotations",
                                   SCHEDULER_ANN_SELECTED_NODE, node, "resourceVersion",
                                   kjson_str(pvc, "metadata.resourceVersion") ?: "");
-        _cleanup_free_ char *p =
-                xasprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s",
-                          kjson_str(pvc, "metadata.namespace") ?: "default", name);
+        _cleanup_free_ char *p = xasprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s",
+                                           kjson_str(pvc, "metadata.namespace") ?: "default", name);
         int r = kclient_patch(c, p, "merge", patch, NULL, &err);
         json_decref(patch);
         if (r < 0)

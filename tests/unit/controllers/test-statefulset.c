@@ -86,7 +86,8 @@ TEST(claims)
         json_decref(c);
         kjson_set_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted", "Delete");
         c = statefulset_claims_new(set, 1);
-        json_t *ref = json_array_get(kjson_get(json_array_get(c, 0), "metadata.ownerReferences"), 0);
+        json_t *ref =
+                json_array_get(kjson_get(json_array_get(c, 0), "metadata.ownerReferences"), 0);
         CHECK_EQ_STR(kjson_str(ref, "uid"), "u1");
         CHECK(json_object_get(ref, "controller") == NULL);
         json_decref(c);
