@@ -363,8 +363,31 @@ void crd_validate_update(const json_t *newcrd, const json_t *oldcrd, json_t *cau
 /* ---- structural schema rules ---- */
 
 static int crd_regcomp(regex_t *re, const char *pattern);
+static void crd_schema_validate_at(const json_t *schema, const json_t *v, json_t *causes);
 
 enum level { LVL_ROOT, LVL_FIELD, LVL_ITEM };
+
+/* A default must validate against its own schema node (validateDefaults: errors under
+ * "<path>.default"). */
+static void check_default(const json_t *s, const char *path, json_t *causes)
+{
+        const json_t *d = json_object_get(s, "default");
+        if (!d)
+                return;
+        json_t *errs = json_array();
+        crd_schema_validate_at(s, d, errs);
+        size_t i;
+        json_t *e;
+        json_array_foreach(errs, i, e)
+        {
+                const char *f = json_string_value(json_object_get(e, "field"));
+                _cleanup_free_ char *nf = f && *f ? xasprintf("%s.default.%s", path, f)
+                                                  : xasprintf("%s.default", path);
+                json_object_set_new(e, "field", json_string(nf));
+                json_array_append(causes, e);
+        }
+        json_decref(errs);
+}
 
 static void check_node(const json_t *s, const char *path, enum level lvl, int depth, json_t *causes)
 {
@@ -419,6 +442,7 @@ static void check_node(const json_t *s, const char *path, enum level lvl, int de
                                "uniqueItems cannot be set to true since the runtime complexity "
                                "becomes quadratic");
         }
+        check_default(s, path, causes);
         const json_t *props = json_object_get(s, "properties");
         const json_t *addl = json_object_get(s, "additionalProperties");
         if (props && addl && !json_is_false(addl)) {
@@ -791,7 +815,7 @@ static void validate_node(struct vctx *c, const json_t *s, const json_t *v, cons
         if (!json_is_object(s) || depth > MAX_DEPTH)
                 return;
         char msg[1024];
-        const char *name = *path ? path : ".";
+        const char *name = path; /* kube-openapi's Path: "" at the root */
         if (json_is_null(v)) {
                 if (is_true(s, "nullable") || !str_at(s, "type"))
                         return;
@@ -996,6 +1020,12 @@ void crd_schema_validate(const json_t *schema, const json_t *obj, json_t *causes
 {
         struct vctx c = {causes, 64};
         validate_node(&c, schema, obj, "", 0);
+}
+
+static void crd_schema_validate_at(const json_t *schema, const json_t *v, json_t *causes)
+{
+        struct vctx c = {causes, 64};
+        validate_node(&c, schema, v, "", 1); /* not an object's root: no apiVersion/kind skip */
 }
 
 /* ---- pruning ---- */

@@ -269,6 +269,8 @@ TEST(crd_invalid)
         json_object_del(kjson_get(sch, "properties.spec.properties.image"), "type");
         json_object_set_new(kjson_get(sch, "properties.spec.properties.tags"), "uniqueItems",
                             json_true());
+        json_object_set_new(kjson_get(sch, "properties.spec.properties.replicas"), "default",
+                            json_string("one"));
         json_t *c = json_array();
         crd_validate(crd, c);
         CHECK(has_cause(c, "metadata.name: Invalid value: \"crontabs.example.com\": must be "
@@ -281,6 +283,9 @@ TEST(crd_invalid)
         CHECK(has_cause(c, "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties["
                            "tags].uniqueItems: Forbidden: uniqueItems cannot be set to true since "
                            "the runtime complexity becomes quadratic"));
+        CHECK(has_cause(c, "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties["
+                           "replicas].default: Invalid value: \"string\":  in body must be of type "
+                           "integer: \"string\""));
         bool storage = false;
         for (size_t i = 0; i < json_array_size(c); i++)
                 if (strstr(cause(c, i), "must have exactly one version marked as storage version"))
