@@ -94,22 +94,77 @@ start_server() {
 }
 
 declare -A R
-# run KEY bench-api-args...: store its key=value line in R[KEY]
+# cpu_ticks PID...: user+system clock ticks of the processes so far
+cpu_ticks() {
+        local p t=0
+        for p in "$@"; do
+                [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+        done
+        echo "$t"
+}
+# the processes whose CPU a figure costs: raw etcd puts -> etcd; timonel/sqlite -> its server;
+# timonel/etcd -> its server and etcd
+cpu_pids() {
+        case $1 in
+        etcd.put*) echo "${PIDS[0]}" ;;
+        sqlite.*) echo "${SPID_sqlite:-}" ;;
+        etcd.*) echo "${SPID_etcd:-} ${PIDS[0]}" ;;
+        esac
+}
+# run KEY bench-api-args...: store its key=value line in R[KEY], plus cpu_ms_per_op (CPU time
+# of the serving processes per operation: what the rate costs, independent of how loaded the
+# machine is) for load runs
 run() {
         local key=$1; shift
-        local out
+        local out pids c0 c1 n
         log "$key: bench-api $*"
+        pids=$(cpu_pids "$key")
+        c0=$(cpu_ticks $pids)
         out=$(timeout 240 "$B" "$@" 2>"$W/err") || { log "$key failed: $(cat "$W/err")"; }
+        c1=$(cpu_ticks $pids)
+        n=$(val "$out" ok)
+        if [ "$1" = load ] && [ "$n" != - ] && [ "$n" -gt 0 ]; then
+                out="$out cpu_ms_per_op=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$n" \
+                        'BEGIN { printf "%.3f", t * 1000 / hz / n }')"
+        fi
         R[$key]=$out
         log "  $out"
+}
+# median KEY FIELD...: R[KEY] = the median of each FIELD over R[KEY.1], R[KEY.2], R[KEY.3]
+median() {
+        local key=$1 f line="" i v; shift
+        for f in "$@"; do
+                v=$(for i in 1 2 3; do val "${R[$key.$i]:-}" "$f"; done | grep -v '^-$' | sort -g |
+                        awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "-" }')
+                line="$line $f=$v"
+        done
+        R[$key]=${line# }
+}
+# paired N1 N8 PREFIX URL TLS: durable creates of timonel and raw etcd puts, each figure measured
+# right after its peer, three rounds, medians (a machine whose load changes during the run
+# moves both figures of a round alike)
+paired() {
+        local n1=$1 n8=$2 k=$3 url=$4 tls=$5 i
+        local a=(--url "$url" --tls "$tls")
+        for i in 1 2 3; do
+                run "etcd.put1.$k.$i" load --url "$ETCD" --op etcd-put --conns 1 --n "$n1" --objects 100
+                run "$k.create1.$i" load "${a[@]}" --op create --conns 1 --n "$n1" \
+                        --start $(((i - 1) * n1))
+                run "etcd.put8.$k.$i" load --url "$ETCD" --op etcd-put --conns 8 --n "$n8" --objects 100
+                run "$k.create8.$i" load "${a[@]}" --op create --conns 8 --n "$n8" \
+                        --start $((3 * n1 + (i - 1) * n8))
+        done
+        local f
+        for f in "etcd.put1.$k" "$k.create1" "etcd.put8.$k" "$k.create8"; do
+                median "$f" rate p50_ms p99_ms cpu_ms_per_op
+        done
 }
 
 # the API figures for one server (prefix = sqlite|etcd)
 api_suite() {
         local k=$1 url=$2 tls=$3
         local a=(--url "$url" --tls "$tls")
-        run "$k.create1" load "${a[@]}" --op create --conns 1 --n "$(scale 1000)"
-        run "$k.create8" load "${a[@]}" --op create --conns 8 --n "$(scale 9000)" --start "$(scale 1000)"
+        paired "$(scale 1000)" "$(scale 3000)" "$k" "$url" "$tls"
         run "$k.update1" load "${a[@]}" --op update --conns 1 --n "$(scale 1000)" --objects 100
         run "$k.update8" load "${a[@]}" --op update --conns 8 --n "$(scale 4000)" --objects 100
         run "$k.get1" load "${a[@]}" --op get --conns 1 --n "$(scale 3000)" --objects 100
@@ -128,8 +183,6 @@ api_suite() {
 DIED=""
 
 T0=$SECONDS
-run etcd.put1 load --url "$ETCD" --op etcd-put --conns 1 --n "$(scale 2000)" --objects 100
-run etcd.put8 load --url "$ETCD" --op etcd-put --conns 8 --n "$(scale 8000)" --objects 100
 
 start_server sqlite || exit 1
 api_suite sqlite "$URL_sqlite" "$TLS_sqlite"
@@ -163,7 +216,7 @@ verdict() {
 g() { val "${R[$1]:-}" "$2"; }
 row() { printf '| %-46s | %14s | %12s | %14s | %-22s | %-7s |\n' "$@"; }
 
-P1=$(g etcd.put1 rate); P8=$(g etcd.put8 rate)
+P1=$(g etcd.put1.sqlite rate); P8=$(g etcd.put8.sqlite rate)
 C1=$(g sqlite.create1 rate); C8=$(g sqlite.create8 rate)
 E=$([ $HAVE_ETCD_BACKEND = 1 ] && echo 1 || echo 0)
 e() { if [ $E = 1 ]; then g "etcd.$1" "$2"; else echo "n/a"; fi; }
@@ -177,8 +230,9 @@ row "figure" "timonel/sqlite" "timonel/etcd" "peer: raw etcd" "target" "sqlite"
 row "----------------------------------------------" "--------------" "------------" "--------------" "----------------------" "-------"
 row "durable creates/s, 1 connection" "$C1" "$(e create1 rate)" "$P1 puts/s" ">= 2x peer ($(twice "$P1"))" "$(verdict "$C1" ge "$(twice "$P1")")"
 row "durable creates/s, 8 connections" "$C8" "$(e create8 rate)" "$P8 puts/s" ">= 2x peer ($(twice "$P8"))" "$(verdict "$C8" ge "$(twice "$P8")")"
-row "create p50 / p99 ms, 8 connections" "$(g sqlite.create8 p50_ms)/$(g sqlite.create8 p99_ms)" "$(e create8 p50_ms)/$(e create8 p99_ms)" "$(g etcd.put8 p50_ms)/$(g etcd.put8 p99_ms)" "" ""
-row "updates/s, 1 / 8 connections" "$(g sqlite.update1 rate)/$(g sqlite.update8 rate)" "$(e update1 rate)/$(e update8 rate)" "$P1/$P8" "" ""
+row "create p50 / p99 ms, 8 connections" "$(g sqlite.create8 p50_ms)/$(g sqlite.create8 p99_ms)" "$(e create8 p50_ms)/$(e create8 p99_ms)" "$(g etcd.put8.sqlite p50_ms)/$(g etcd.put8.sqlite p99_ms)" "" ""
+row "server CPU ms per create (put), 1 / 8 conns" "$(g sqlite.create1 cpu_ms_per_op)/$(g sqlite.create8 cpu_ms_per_op)" "$(e create1 cpu_ms_per_op)/$(e create8 cpu_ms_per_op)" "$(g etcd.put1.sqlite cpu_ms_per_op)/$(g etcd.put8.sqlite cpu_ms_per_op)" "" ""
+row "updates/s, 1 / 8 connections" "$(g sqlite.update1 rate)/$(g sqlite.update8 rate)" "$(e update1 rate)/$(e update8 rate)" "" "" ""
 row "update p50 / p99 ms, 8 connections" "$(g sqlite.update8 p50_ms)/$(g sqlite.update8 p99_ms)" "$(e update8 p50_ms)/$(e update8 p99_ms)" "" "" ""
 row "gets/s, 1 / 8 connections" "$(g sqlite.get1 rate)/$(g sqlite.get8 rate)" "$(e get1 rate)/$(e get8 rate)" "" "" ""
 row "get p50 / p99 ms, 8 connections" "$(g sqlite.get8 p50_ms)/$(g sqlite.get8 p99_ms)" "$(e get8 p50_ms)/$(e get8 p99_ms)" "" "" ""
@@ -196,5 +250,8 @@ row "store-level durable creates/s, 1 / 8 threads" "$(g sqlite.store1 rate)/$(g 
 echo
 [ $HAVE_ETCD_BACKEND = 1 ] || echo "timonel/etcd: n/a (no src/store/store-etcd.c in this tree yet)"
 [ -z "$DIED" ] || echo "SERVER DIED during the run:$DIED (figures after that are failures, see stderr)"
+echo "creates and their raw etcd peers: 3 rounds, each timonel figure right after its peer, medians;"
+echo "  timonel/etcd's creates are paired with their own etcd rounds (etcd.put*.etcd in the log)."
+echo "CPU ms per op: user+system time of the serving processes (timonel server; etcd) / operations."
 echo "watch latency is measured from just before the PATCH is sent (includes its commit): an upper bound."
 echo "bench took $((SECONDS - T0)) s"

@@ -63,8 +63,9 @@
 #define STORE_COMPACT_INTERVAL 300
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_MAX_READERS 32
-#define STORE_BATCH_MAX 256      /* requests per group commit */
-#define STORE_EXPIRY_TICK_MS 500 /* how often keys of store_create_ttl are checked */
+#define STORE_BATCH_MAX 256          /* requests per group commit */
+#define STORE_EXPIRY_TICK_MS 500     /* how often keys of store_create_ttl are checked */
+#define STORE_CHECKPOINT_FRAMES 1000 /* WAL frames between checkpoints (SQLite's default) */
 
 enum stmt_id {
         ST_BEGIN,
@@ -206,6 +207,12 @@ struct sqlite_store {
         pthread_cond_t scond; /* the sync thread waits here for commits */
         pthread_t sync_thread;
         int wal_fd;
+        /* Checkpoints run on the sync thread, on its own connection, not inside the writer's
+         * COMMIT (where SQLite's auto-checkpoint would stall the API server's loop for two
+         * fsyncs and the page copies): the writer's WAL hook publishes the WAL's frame count. */
+        struct conn ck;
+        int wal_frames;  /* atomic: frames in the WAL after the last commit */
+        int ckpt_frames; /* sync thread: the WAL's frame count at the last checkpoint */
 
         /* emu protects exp_stop; econd (CLOCK_MONOTONIC) wakes the expiry thread. */
         pthread_mutex_t emu;
@@ -527,6 +534,30 @@ static void sync_or_die(struct sqlite_store *s)
         }
 }
 
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+        __atomic_store_n(&((struct sqlite_store *)ud)->wal_frames, frames, __ATOMIC_RELAXED);
+        return SQLITE_OK;
+}
+
+/* A PASSIVE checkpoint once the WAL grew STORE_CHECKPOINT_FRAMES frames since the last one (or
+ * was restarted and grew that much): copies committed pages into the database file without
+ * blocking the writer or readers; with synchronous=NORMAL SQLite syncs the WAL before and the
+ * database after it. The writer restarts the WAL once all of it is checkpointed. */
+static void maybe_checkpoint(struct sqlite_store *s)
+{
+        int frames = __atomic_load_n(&s->wal_frames, __ATOMIC_RELAXED);
+        if (frames < s->ckpt_frames)
+                s->ckpt_frames = 0; /* the WAL was restarted */
+        if (frames - s->ckpt_frames < STORE_CHECKPOINT_FRAMES)
+                return;
+        int log = 0, done = 0;
+        int r = sqlite3_wal_checkpoint_v2(s->ck.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (r != SQLITE_OK && r != SQLITE_BUSY)
+                log_warn("store", "%s: checkpoint: %s", s->path, sqlite3_errmsg(s->ck.db));
+        s->ckpt_frames = log > 0 ? log : frames;
+}
+
 static void *sync_main(void *arg)
 {
         struct sqlite_store *s = arg;
@@ -548,6 +579,7 @@ static void *sync_main(void *arg)
                 pthread_cond_broadcast(&s->dcond);
                 pthread_mutex_unlock(&s->dmu);
                 run_waiters(done);
+                maybe_checkpoint(s);
                 pthread_mutex_lock(&s->dmu);
         }
         pthread_mutex_unlock(&s->dmu);
@@ -687,6 +719,7 @@ static void sq_close(struct store *base)
                 conn_close(c);
                 free(c);
         }
+        conn_close(&s->ck);
         conn_close(&s->w);
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
@@ -784,6 +817,14 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err)
                         (void)fdatasync(dbfd);
         }
         s->committed_rev = s->durable_rev = s->rev;
+        r = conn_open(s, &s->ck, true, err);
+        if (r < 0)
+                goto out_free;
+        if (sqlite3_exec(s->ck.db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+                r = db_error(s->ck.db, err, s->path, "configure checkpointer");
+                goto out_free;
+        }
+        sqlite3_wal_hook(s->w.db, wal_hook, s); /* replaces the writer's auto-checkpoint */
         r = -pthread_create(&s->sync_thread, NULL, sync_main, s);
         if (r < 0) {
                 error_set(err, r, "store: start sync thread: %s", strerror(-r));

@@ -104,8 +104,11 @@ for round in $(seq "$ROUNDS"); do
         : >"$RD/tried"
         WRITER_PIDS=()
         for id in $(seq "$WRITERS"); do writer "$RD" "$id" & WRITER_PIDS+=($!); done
-        # let the load run, then kill -9 the server in the middle of it
-        sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.1f", 1.5 + (r % 15) / 10 }')"
+        # let the load run (at least 25 acknowledged: on a loaded machine a fixed time may not
+        # be enough), then kill -9 the server in the middle of it
+        acks() { [ "$(cat "$RD"/acked-* 2>/dev/null | wc -l)" -ge 25 ]; }
+        wait_for 60 acks
+        sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.1f", 0.2 + (r % 15) / 10 }')"
         kill -KILL "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null
         SERVER_PID=
