@@ -779,6 +779,8 @@ static void finish_update(struct rq *q, json_t *newobj, json_t *old, int64_t old
         /* Deletion completes once the finalizers are gone. */
         if (kjson_str(newobj, "metadata.deletionTimestamp") &&
             !json_array_size(kjson_get(newobj, "metadata.finalizers")) &&
+            /* a namespace also waits for spec.finalizers ("kubernetes": its content) */
+            (!is_res(r, "namespaces") || !json_array_size(kjson_get(newobj, "spec.finalizers"))) &&
             (!is_res(r, "pods") ||
              kjson_int(newobj, "metadata.deletionGracePeriodSeconds", 1) == 0)) {
                 _cleanup_free_ char *key = scheme_key(r, q->ns, q->name);

@@ -59,6 +59,7 @@ static void (*const ctor[])(struct controller *c) = {
         nodelifecycle_controller_init,
         endpoints_controller_init,
         endpointslice_controller_init,
+        namespace_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
