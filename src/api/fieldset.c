@@ -14,86 +14,134 @@ static bool node_member(const json_t *n)
         return json_is_object(n) && (json_object_size(n) == 0 || json_object_get(n, "."));
 }
 
-/* Add pe to res with the given membership and children (stolen). */
+/* Does node n have children (keys besides ".")? */
+static bool has_children(const json_t *n)
+{
+        size_t size = json_object_size(n);
+        return size > (json_object_get(n, ".") ? 1u : 0u);
+}
+
+/* Add pe to *res (created on first use) with the given membership and children (stolen, may be
+ * NULL). */
+static void put_lazy(json_t **res, const char *pe, bool member, json_t *children)
+{
+        if (!json_object_size(children)) {
+                json_decref(children);
+                if (!member)
+                        return;
+                children = json_object();
+        } else if (member) {
+                json_object_set_new(children, ".", json_object());
+        }
+        if (!*res)
+                *res = json_object();
+        json_object_set_new(*res, pe, children);
+}
+
 static void put(json_t *res, const char *pe, bool member, json_t *children)
 {
-        if (json_object_size(children) == 0) {
-                json_decref(children);
-                if (member)
-                        json_object_set_new(res, pe, json_object());
-                return;
+        put_lazy(&res, pe, member, children);
+}
+
+/* A copy of a set tree (objects only: no loop checks, unlike json_deep_copy), without the
+ * top-level "." when strip_dot. */
+static json_t *copy_tree(const json_t *n, bool strip_dot, int depth)
+{
+        json_t *c = json_object();
+        if (depth > FIELDSET_MAX_DEPTH)
+                return c;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)n, k, v)
+        {
+                if (!json_is_object(v) || (strip_dot && !strcmp(k, ".")))
+                        continue;
+                json_object_set_new_nocheck(c, k, copy_tree(v, false, depth + 1));
         }
-        if (member)
-                json_object_set_new(children, ".", json_object());
-        json_object_set_new(res, pe, children);
+        return c;
+}
+
+json_t *fieldset_copy(const json_t *s)
+{
+        return json_is_object(s) ? copy_tree(s, false, 0) : json_object();
 }
 
 enum setop { OP_UNION, OP_DIFF, OP_INTER, OP_RDIFF };
 
+/* The children map of a op b, or NULL when empty. */
 static json_t *setop(const json_t *a, const json_t *b, enum setop op, int depth)
 {
-        json_t *res = json_object();
-        if (depth > FIELDSET_MAX_DEPTH || !json_is_object(a))
-                goto other;
+        json_t *res = NULL;
+        if (depth > FIELDSET_MAX_DEPTH)
+                return NULL;
+        if (!has_children(b) && (op != OP_INTER)) {
+                /* nothing to take away or add: a as it is */
+                return has_children(a) ? copy_tree(a, true, depth) : NULL;
+        }
+        if (!has_children(a))
+                return op == OP_UNION ? setop(b, NULL, OP_UNION, depth) : NULL;
         const char *k;
         json_t *na;
         json_object_foreach((json_t *)a, k, na)
         {
                 if (!strcmp(k, ".") || !json_is_object(na))
                         continue;
-                json_t *nb = json_is_object(b) ? json_object_get(b, k) : NULL;
+                json_t *nb = json_object_get(b, k);
                 if (nb && !json_is_object(nb))
                         nb = NULL;
                 bool ma = node_member(na), mb = nb && node_member(nb);
                 switch (op) {
                 case OP_UNION:
-                        put(res, k, ma || mb, setop(na, nb, op, depth + 1));
+                        put_lazy(&res, k, ma || mb, setop(na, nb, op, depth + 1));
                         break;
                 case OP_DIFF:
-                        put(res, k, ma && !mb, setop(na, nb, op, depth + 1));
+                        put_lazy(&res, k, ma && !mb, setop(na, nb, op, depth + 1));
                         break;
                 case OP_INTER:
                         if (nb)
-                                put(res, k, ma && mb, setop(na, nb, op, depth + 1));
+                                put_lazy(&res, k, ma && mb, setop(na, nb, op, depth + 1));
                         break;
                 case OP_RDIFF:
                         if (!mb)
-                                put(res, k, ma, setop(na, nb, op, depth + 1));
+                                put_lazy(&res, k, ma, setop(na, nb, op, depth + 1));
                         break;
                 }
         }
-other:
-        if (op == OP_UNION && json_is_object(b) && depth <= FIELDSET_MAX_DEPTH) {
+        if (op == OP_UNION) {
                 json_t *nb;
                 json_object_foreach((json_t *)b, k, nb)
                 {
-                        if (!strcmp(k, ".") || !json_is_object(nb) ||
-                            (json_is_object(a) && json_object_get(a, k)))
+                        if (!strcmp(k, ".") || !json_is_object(nb) || json_object_get(a, k))
                                 continue;
-                        put(res, k, node_member(nb), setop(nb, NULL, OP_UNION, depth + 1));
+                        put_lazy(&res, k, node_member(nb), setop(nb, NULL, OP_UNION, depth + 1));
                 }
         }
         return res;
 }
 
+static json_t *or_empty(json_t *s)
+{
+        return s ? s : json_object();
+}
+
 json_t *fieldset_union(const json_t *a, const json_t *b)
 {
-        return setop(a, b, OP_UNION, 0);
+        return or_empty(setop(a, b, OP_UNION, 0));
 }
 
 json_t *fieldset_difference(const json_t *a, const json_t *b)
 {
-        return setop(a, b, OP_DIFF, 0);
+        return or_empty(setop(a, b, OP_DIFF, 0));
 }
 
 json_t *fieldset_intersection(const json_t *a, const json_t *b)
 {
-        return setop(a, b, OP_INTER, 0);
+        return or_empty(setop(a, b, OP_INTER, 0));
 }
 
 json_t *fieldset_recursive_difference(const json_t *a, const json_t *b)
 {
-        return setop(a, b, OP_RDIFF, 0);
+        return or_empty(setop(a, b, OP_RDIFF, 0));
 }
 
 bool fieldset_empty(const json_t *s)
@@ -363,12 +411,12 @@ struct walk {
 
 static size_t path_push(struct walk *w, const char *field)
 {
-        size_t saved = w->plen;
-        int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, ".%s", field);
-        if (n > 0 && (size_t)n < sizeof(w->path) - w->plen)
-                w->plen += (size_t)n;
-        else
-                w->path[w->plen] = 0;
+        size_t saved = w->plen, n = strlen(field);
+        if (saved + n + 2 <= sizeof(w->path)) { /* else the path stays truncated */
+                w->path[saved] = '.';
+                memcpy(w->path + saved + 1, field, n + 1);
+                w->plen += n + 1;
+        }
         return saved;
 }
 
@@ -497,26 +545,41 @@ static int from_object(struct walk *w, const json_t *obj, json_t *out, int depth
         json_t *v;
         json_object_foreach((json_t *)obj, k, v)
         {
+                char pe[512];
+                size_t kn = strlen(k);
+                if (kn + 3 > sizeof(pe))
+                        return error_set(w->err, -EINVAL, "field name too long");
+                pe[0] = 'f';
+                pe[1] = ':';
+                memcpy(pe + 2, k, kn + 1);
+                /* metadata.managedFields is never anyone's field */
+                if (depth == 1 && w->plen == 9 && !strcmp(w->path, ".metadata") &&
+                    !strcmp(k, "managedFields"))
+                        continue;
+                if (!json_is_object(v) && !json_is_array(v)) {
+                        json_object_set_new(out, pe, json_object()); /* a scalar: a leaf */
+                        continue;
+                }
                 size_t saved = path_push(w, k);
-                json_t *child = json_object();
+                json_t *child = NULL;
                 bool member = false;
                 int r = 0;
                 if (json_is_object(v)) {
-                        if (!json_object_size(v) || is_atomic(w, k))
+                        if (!json_object_size(v) || is_atomic(w, k)) {
                                 member = true;
-                        else
+                        } else {
+                                child = json_object();
                                 r = from_object(w, v, child, depth + 1);
-                } else if (json_is_array(v)) {
-                        r = from_list(w, k, v, child, &member, depth);
+                        }
                 } else {
-                        member = true;
+                        child = json_object();
+                        r = from_list(w, k, v, child, &member, depth);
                 }
                 path_pop(w, saved);
                 if (r < 0) {
                         json_decref(child);
                         return r;
                 }
-                _cleanup_free_ char *pe = xasprintf("f:%s", k);
                 put(out, pe, member, child);
         }
         return 0;
@@ -730,8 +793,12 @@ void fieldset_remove(json_t *obj, const json_t *path, const struct fieldset_sche
         }
 }
 
-static void modified_rec(struct walk *w, const json_t *inter, const json_t *old, const json_t *new,
-                         json_t *prefix, json_t *out, int depth)
+static bool is_value_struct(const struct walk *w, const char *field);
+
+/* The leaves of inter whose values differ between vo and vn (the values at this node), added
+ * to out (a children map). One walk down both objects, no lookups from the root. */
+static void modified_rec(struct walk *w, const json_t *inter, const json_t *vo, const json_t *vn,
+                         const char *field, json_t *out, int depth)
 {
         if (depth > FIELDSET_MAX_DEPTH)
                 return;
@@ -741,16 +808,20 @@ static void modified_rec(struct walk *w, const json_t *inter, const json_t *old,
         {
                 if (!strcmp(k, "."))
                         continue;
-                json_array_append_new(prefix, json_string(k));
+                size_t idx;
+                const json_t *co = vo ? step(w, vo, k, field, &idx) : NULL;
+                const json_t *cn = vn ? step(w, vn, k, field, &idx) : NULL;
+                bool f = k[0] == 'f';
+                size_t saved = f ? path_push(w, k + 2) : w->plen;
                 if (fieldset_empty(n)) {
-                        const json_t *vo = fieldset_lookup(old, prefix, w->s);
-                        const json_t *vn = fieldset_lookup(new, prefix, w->s);
-                        if (!kjson_equal(vo, vn))
-                                fieldset_insert(out, prefix);
+                        if (!kjson_equal(co, cn))
+                                json_object_set_new(out, k, json_object());
                 } else {
-                        modified_rec(w, n, old, new, prefix, out, depth + 1);
+                        json_t *child = json_object();
+                        modified_rec(w, n, co, cn, f ? k + 2 : field, child, depth + 1);
+                        put(out, k, false, child);
                 }
-                json_array_remove(prefix, json_array_size(prefix) - 1);
+                path_pop(w, saved);
         }
 }
 
@@ -810,8 +881,7 @@ int fieldset_compare(const json_t *old, const json_t *new, const struct fieldset
         _cleanup_(json_decrefp) json_t *inter = fieldset_intersection(so, sn);
         struct walk w = {.s = s};
         json_t *mod = json_object();
-        _cleanup_(json_decrefp) json_t *prefix = json_array();
-        modified_rec(&w, inter, old, new, prefix, mod, 0);
+        modified_rec(&w, inter, old, new, NULL, mod, 0);
         json_t *added = fieldset_difference(sn, so);
         json_t *removed = fieldset_difference(so, sn);
         struct walk wa = {.s = s};

@@ -7,50 +7,56 @@
 #include "common/kjson.h"
 #include "common/timefmt.h"
 
-/* stripMetaManager's set: never owned by anyone (plain difference: "metadata" itself only). */
-static json_t *strip_set(void)
+/* Remove from s (in place) every subtree of which r holds the member; nodes left without
+ * children and not members go too. */
+static void rdiff_inplace(json_t *s, const json_t *r, int depth)
 {
-        static const char *const paths[][3] = {
-                {"f:apiVersion"},
-                {"f:kind"},
-                {"f:metadata"},
-                {"f:metadata", "f:name"},
-                {"f:metadata", "f:namespace"},
-                {"f:metadata", "f:creationTimestamp"},
-                {"f:metadata", "f:selfLink"},
-                {"f:metadata", "f:uid"},
-                {"f:metadata", "f:clusterName"},
-                {"f:metadata", "f:generation"},
-                {"f:metadata", "f:managedFields"},
-                {"f:metadata", "f:resourceVersion"},
-        };
-        json_t *s = json_object();
-        for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-                json_t *p = json_array();
-                for (size_t j = 0; j < 3 && paths[i][j]; j++)
-                        json_array_append_new(p, json_string(paths[i][j]));
-                fieldset_insert(s, p);
-                json_decref(p);
+        if (depth > FIELDSET_MAX_DEPTH || !json_is_object(s))
+                return;
+        const char *k;
+        json_t *rn;
+        json_object_foreach((json_t *)r, k, rn)
+        {
+                json_t *sn = json_object_get(s, k);
+                if (!strcmp(k, ".") || !json_is_object(sn))
+                        continue;
+                if (!json_object_size(rn) || json_object_get(rn, ".")) {
+                        json_object_del(s, k);
+                        continue;
+                }
+                bool member = !json_object_size(sn) || json_object_get(sn, ".");
+                rdiff_inplace(sn, rn, depth + 1);
+                json_object_del(sn, ".");
+                if (!json_object_size(sn)) {
+                        if (member)
+                                continue; /* an emptied member is a leaf {} again */
+                        json_object_del(s, k);
+                } else if (member) {
+                        json_object_set_new(sn, ".", json_object());
+                }
         }
-        return s;
 }
 
-/* The fields a write may own: minus the stripped metadata and the op's reset fields. */
-static json_t *owned_only(const json_t *set, const struct managedfields_op *op)
+/* The fields a write may own, in place: without stripMetaManager's fields (apiVersion, kind,
+ * the metadata that the server sets; "metadata" itself only as a member) and the op's reset
+ * fields. */
+static void strip_owned(json_t *set, const struct managedfields_op *op)
 {
-        _cleanup_(json_decrefp) json_t *strip = strip_set();
-        json_t *s = fieldset_difference(set, strip);
-        /* metadata.managedFields is never a field of anyone, whatever is below it. */
-        _cleanup_(json_decrefp) json_t *mf =
-                fieldset_from_strings((const char *const[]){"f:metadata", "f:managedFields", NULL});
-        json_t *t = fieldset_recursive_difference(s, mf);
-        json_decref(s);
-        if (op->reset) {
-                s = fieldset_recursive_difference(t, op->reset);
-                json_decref(t);
-                t = s;
+        static const char *const meta[] = {"f:name",       "f:namespace",     "f:creationTimestamp",
+                                           "f:selfLink",   "f:uid",           "f:clusterName",
+                                           "f:generation", "f:managedFields", "f:resourceVersion"};
+        json_object_del(set, "f:apiVersion");
+        json_object_del(set, "f:kind");
+        json_t *m = json_object_get(set, "f:metadata");
+        if (json_is_object(m)) {
+                json_object_del(m, ".");
+                for (size_t i = 0; i < ARRAY_SIZE(meta); i++)
+                        json_object_del(m, meta[i]);
+                if (!json_object_size(m))
+                        json_object_del(set, "f:metadata");
         }
-        return t;
+        if (op->reset)
+                rdiff_inplace(set, op->reset, 0);
 }
 
 static const char *str_or_empty(const json_t *e, const char *key)
@@ -253,8 +259,17 @@ static json_t *copy_entries(const json_t *mf)
         {
                 if (!json_is_object(e))
                         continue;
-                json_t *c = json_deep_copy(e);
-                if (!entry_set(c))
+                json_t *c = json_object();
+                const char *k;
+                json_t *v;
+                json_object_foreach(e, k, v)
+                {
+                        if (strcmp(k, "fieldsV1"))
+                                json_object_set(c, k, v); /* scalars, never changed in place */
+                        else
+                                json_object_set_new(c, k, fieldset_copy(entry_set(e)));
+                }
+                if (!json_object_get(c, "fieldsV1"))
                         json_object_set_new(c, "fieldsV1", json_object());
                 json_array_append_new(out, c);
         }
@@ -286,12 +301,13 @@ int managedfields_update(const json_t *old, json_t *newobj, const struct managed
                 mf = copy_entries(sent);
         else
                 mf = copy_entries(kjson_get(old, "metadata.managedFields"));
-        _cleanup_(json_decrefp) json_t *o = without_mf(old);
-        _cleanup_(json_decrefp) json_t *n = without_mf(newobj);
+        _cleanup_(json_decrefp) json_t *empty = json_object();
         _cleanup_(json_decrefp) json_t *added = NULL;
         _cleanup_(json_decrefp) json_t *removed = NULL;
         _cleanup_(json_decrefp) json_t *modified = NULL;
-        int r = fieldset_compare(o, n, op->schema, &added, &removed, &modified, err);
+        /* (the sets never hold metadata.managedFields: no copies without them needed) */
+        int r = fieldset_compare(old ? old : empty, newobj, op->schema, &added, &removed, &modified,
+                                 err);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *changed = fieldset_union(added, modified);
@@ -302,7 +318,8 @@ int managedfields_update(const json_t *old, json_t *newobj, const struct managed
                 entry_subtract(e, removed);
                 entry_subtract(e, changed); /* an Update takes what it changes (force) */
         }
-        _cleanup_(json_decrefp) json_t *mine = owned_only(changed, op);
+        _cleanup_(json_decrefp) json_t *mine = json_incref(changed);
+        strip_owned(mine, op); /* changed is not used after this */
         if (!fieldset_empty(mine)) {
                 json_t *prev =
                         find_entry(mf, op->manager, "Update", op->subresource, op->api_version);
@@ -429,7 +446,8 @@ static int apply_once(const json_t *live, const json_t *config, const struct man
         int r = fieldset_from_object(config, op->schema, &cfgset, err);
         if (r < 0)
                 return r;
-        _cleanup_(json_decrefp) json_t *applied = owned_only(cfgset, op);
+        _cleanup_(json_decrefp) json_t *applied = json_incref(cfgset);
+        strip_owned(applied, op);
         json_t *me = find_entry(mf, op->manager, "Apply", op->subresource, NULL);
         _cleanup_(json_decrefp) json_t *last = me ? json_incref(entry_set(me)) : json_object();
         if (me) {
