@@ -7,7 +7,8 @@
 # tolerations (not-ready/unreachable NoExecute, disk/memory/pid-pressure and unschedulable
 # NoSchedule); a removed node drops out of desiredNumberScheduled; RollingUpdate with
 # `kubectl rollout status|history|undo` over ControllerRevisions (controller-revision-hash);
-# OnDelete replaces a pod only when it is deleted; a restarted server creates no duplicate pod.
+# OnDelete replaces a pod only when it is deleted; maxSurge starts the new pod before the old one
+# goes; a restarted server creates no duplicate pod.
 # Runs for each kubectl in KUBECTL_VERSIONS (each in its own namespace). Root only.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -184,6 +185,15 @@ for V in $KUBECTL_VERSIONS; do
         check "[$V] delete the pod" $K delete pods -n $NS -l app=agent --wait=false
         newp() { h=$($K get pods -n $NS -l app=agent -o jsonpath='{.items[*].metadata.labels.controller-revision-hash}'); [ -n "$h" ] && [ "$h" != "$hash" ] && [ "$(echo $h | wc -w)" = 1 ]; }
         check "[$V] OnDelete: the replacement has the new revision" wait_for 30 newp
+
+        # RollingUpdate with maxSurge 1, maxUnavailable 0: the new pod starts next to the old one
+        $K patch ds agent -n $NS --type=merge -p '{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}' >/dev/null
+        check "[$V] maxSurge: a template change (new pods Ready after 3 s)" $K patch ds agent -n $NS --type=json -p '[{"op":"add","path":"/spec/template/spec/containers/0/readinessProbe/initialDelaySeconds","value":3}]'
+        both() { [ "$($K get pods -n $NS -l app=agent --field-selector spec.nodeName=$NODE -o name | wc -l)" = 2 ] && [ "$(dsf agent numberAvailable)" = 1 ]; }
+        check "[$V] maxSurge: old and new pod side by side, the old one still available" wait_for 20 both
+        check "[$V] maxSurge: rollout status" timeout 90 $K rollout status ds/agent -n $NS --timeout=80s
+        one() { [ "$(npods agent)" = 1 ]; }
+        check "[$V] maxSurge: then the old pod goes" wait_for 20 one
 done
 
 # a restarted server converges without duplicates
