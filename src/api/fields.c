@@ -190,12 +190,16 @@ static json_t *leaf_schema(const struct protobuf_field *f, json_t *schemas, json
                 /* named schemas, as Kubernetes' (explain prints <Quantity>, <IntOrString>) */
                 bool q = f->type == PB_QUANTITY;
                 const char *name = q ? "Quantity" : "IntOrString";
+                /* no "type", a oneOf as kube-openapi's OpenAPIV3OneOfTypes: kubectl explain
+                 * prints a typeless ref by its name */
                 if (!json_object_get(schemas, name))
                         json_object_set_new(schemas, name,
-                                            q ? json_pack("{s:s}", "type", "string")
-                                              : json_pack("{s:s,s:s}", "type", "string", "format",
+                                            q ? json_pack("{s:[{s:s},{s:s}]}", "oneOf", "type",
+                                                          "string", "type", "number")
+                                              : json_pack("{s:[{s:s},{s:s}],s:s}", "oneOf", "type",
+                                                          "integer", "type", "string", "format",
                                                           "int-or-string"));
-                return json_pack("{s:s+}", "$ref", SCHEMA_PREFIX, name);
+                return json_pack("{s:[{s:s+}]}", "allOf", "$ref", SCHEMA_PREFIX, name);
         }
         case PB_TIME:
         case PB_MICROTIME:

@@ -461,6 +461,10 @@ YAML
         check "[$V] explain configmap.data ($out)" grep -qF "DESCRIPTION: Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'." <<<"$out"
         out=$($K explain service.spec.type 2>&1 | tr -s ' \n' ' ')
         check "[$V] explain service.spec.type" grep -qF 'type determines how the Service is exposed. Defaults to ClusterIP.' <<<"$out"
+        out=$($K explain deploy.spec.strategy.rollingUpdate.maxSurge 2>&1 | grep '^FIELD')
+        check "[$V] explain: IntOrString fields ($out)" test "$out" = "FIELD: maxSurge <IntOrString>"
+        out=$($K explain pod.spec.containers.resources.limits 2>&1 | grep '^FIELD')
+        check "[$V] explain: Quantity maps ($out)" test "$out" = "FIELD: limits <map[string]Quantity>"
         $K explain deployment --recursive >"$W/er-$V" 2>&1
         check "[$V] explain --recursive: nested fields" bash -c "grep -oE '^ +(replicas|strategy|rollingUpdate|maxSurge|containers|image)[[:space:]]' $W/er-$V | tr -d ' \t' | sort -u | wc -l | grep -qx 6"
         check "[$V] explain --recursive: types" bash -c "tr -s ' \t' ' ' <$W/er-$V | grep -qx ' replicas <integer>'"
