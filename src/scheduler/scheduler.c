@@ -27,7 +27,7 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 10000
 #define UNSCHED_FLUSH_MS 30000
-#define VOLUME_WAIT_MS 500 /* poll while WaitForFirstConsumer claims get their volumes */
+#define VOLUME_WAIT_MS 200 /* poll while WaitForFirstConsumer claims get their volumes */
 #define SCHEDULER_NAME "default-scheduler"
 
 struct qitem {
