@@ -1253,6 +1253,20 @@ static const char *names_conflict(const json_t *crd, const json_t *all, char *ms
         return reason;
 }
 
+void crd_status_terminating(json_t *crd, const char *now)
+{
+        json_t *status = kjson_obj_ensure(crd, "status");
+        json_t *conds = json_object_get(status, "conditions");
+        if (!json_is_array(conds)) {
+                conds = json_array();
+                json_object_set_new(status, "conditions", conds);
+        }
+        set_condition(conds, "Terminating", "True", "InstanceDeletionPending",
+                      "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                      "begin soon",
+                      now);
+}
+
 bool crd_status_establish(json_t *crd, const json_t *all, const char *now)
 {
         json_t *status = kjson_obj_ensure(crd, "status");

@@ -36,6 +36,9 @@ void crd_schema_check(const json_t *schema, const char *path, json_t *causes);
  * ShortNamesConflict, KindConflict, ListKindConflict: "\"x\" is already in use") and, if it
  * never was, Established False (NotAccepted). Returns true when crd's status changed. */
 bool crd_status_establish(json_t *crd, const json_t *all, const char *now);
+/* The condition a CRD gets when its deletion starts: Terminating True, InstanceDeletionPending
+ * ("CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon"). */
+void crd_status_terminating(json_t *crd, const char *now);
 /* Whether the CRD has the Established condition True. */
 bool crd_is_established(const json_t *crd);
 

@@ -1527,6 +1527,19 @@ static void do_delete(struct rq *q)
         }
         if (gc_finalizers(q, obj, opts) < 0)
                 return;
+        if (is_crd_kind(r) && !kjson_get(obj, "metadata.deletionTimestamp")) {
+                /* the CRD's REST Delete: the cleanup finalizer first (crdsync deletes the
+                 * custom resources, then removes it) */
+                json_t *fins = kjson_get(obj, "metadata.finalizers");
+                if (!json_is_array(fins)) {
+                        fins = json_array();
+                        json_object_set_new(kjson_obj_ensure(obj, "metadata"), "finalizers", fins);
+                }
+                json_array_append_new(fins, json_string(CRD_FINALIZER));
+                char ts[32];
+                rfc3339_now(ts, 0);
+                crd_status_terminating(obj, ts);
+        }
         _cleanup_(json_decrefp) json_t *res = NULL;
         rc = delete_obj(q->a, r, q->ns, q->name, obj, rev, grace, is_dry(q, opts), &res, &err);
         if (rc == -ESTALE) {
