@@ -2,6 +2,7 @@
 #include "kubelet/probes.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -242,6 +243,182 @@ static int run_http(json_t *h, json_t *spec_ctr, const char *pod_ip, int timeout
         return 1;
 }
 
+/* ---- grpc (grpc.health.v1.Health/Check over h2c) ---- */
+
+static const char *const grpc_codes[] = {
+        "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+        "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+        "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+        "DataLoss", "Unauthenticated"};
+
+static const char *const grpc_serving[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+
+int probes_grpc_response_parse(const uint8_t *buf, size_t len, int *ret_status)
+{
+        /* one length-prefixed message: flag (0: uncompressed), 4-byte big-endian length */
+        if (len < 5 || buf[0] != 0)
+                return -EPROTO;
+        size_t n = ((size_t)buf[1] << 24) | ((size_t)buf[2] << 16) | ((size_t)buf[3] << 8) | buf[4];
+        if (n > len - 5)
+                return -EPROTO;
+        const uint8_t *p = buf + 5, *end = p + n;
+        int status = 0; /* proto3 default: UNKNOWN */
+        while (p < end) {
+                uint8_t key = *p++;
+                if (key == 0x08) { /* field 1, varint: status */
+                        uint64_t v = 0;
+                        int shift = 0;
+                        while (p < end && shift < 64) {
+                                v |= (uint64_t)(*p & 0x7f) << shift;
+                                shift += 7;
+                                if (!(*p++ & 0x80))
+                                        break;
+                        }
+                        status = v > 3 ? 0 : (int)v;
+                } else if ((key & 7) == 2) { /* unknown length-delimited field */
+                        if (p >= end || *p & 0x80 || (size_t)(end - p - 1) < *p)
+                                return -EPROTO;
+                        p += 1 + *p;
+                } else {
+                        return -EPROTO;
+                }
+        }
+        *ret_status = status;
+        return 0;
+}
+
+struct grpc_call {
+        uint8_t body[4096];
+        size_t len;
+        int grpc_status; /* from the trailers; -1 absent */
+        char grpc_message[256];
+};
+
+static size_t grpc_on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+        struct grpc_call *g = ud;
+        size_t n = size * nmemb, room = sizeof(g->body) - g->len;
+        memcpy(g->body + g->len, ptr, MIN(n, room));
+        g->len += MIN(n, room);
+        return n;
+}
+
+static size_t grpc_on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+        struct grpc_call *g = ud;
+        size_t n = size * nmemb;
+        if (n > 12 && !strncasecmp(ptr, "grpc-status:", 12))
+                g->grpc_status = atoi(ptr + 12);
+        else if (n > 13 && !strncasecmp(ptr, "grpc-message:", 13)) {
+                const char *v = ptr + 13;
+                while (v < ptr + n && (*v == ' ' || *v == '\t'))
+                        v++;
+                size_t l = MIN((size_t)(ptr + n - v), sizeof(g->grpc_message) - 1);
+                memcpy(g->grpc_message, v, l);
+                g->grpc_message[l] = 0;
+                g->grpc_message[strcspn(g->grpc_message, "\r\n")] = 0;
+        }
+        return n;
+}
+
+/* The kubelet's grpc prober (pkg/probe/grpc): SERVING is success; its messages otherwise. */
+static int run_grpc(json_t *g, const char *pod_ip, int timeout_s, char **ret)
+{
+        int port = (int)kjson_int(g, "port", 0);
+        const char *service = kjson_str(g, "service") ?: "";
+        const char *host = pod_ip ? pod_ip : "127.0.0.1";
+        if (port <= 0 || port > 65535) {
+                *ret = xstrdup("invalid port");
+                return 1;
+        }
+        size_t sl = strlen(service);
+        if (sl > 120) {
+                *ret = xstrdup("service name too long");
+                return 1;
+        }
+        /* HealthCheckRequest{service} as one gRPC message */
+        uint8_t req[5 + 2 + 128];
+        size_t ml = sl ? 2 + sl : 0;
+        req[0] = 0, req[1] = 0, req[2] = 0, req[3] = 0, req[4] = (uint8_t)ml;
+        if (sl) {
+                req[5] = 0x0a, req[6] = (uint8_t)sl;
+                memcpy(req + 7, service, sl);
+        }
+        _cleanup_free_ char *url =
+                xasprintf("http://%s:%d/grpc.health.v1.Health/Check", host, port);
+        struct grpc_call call = {.grpc_status = -1};
+        CURL *h = curl_easy_init();
+        if (!h) {
+                *ret = xstrdup("grpc: no curl handle");
+                return 1;
+        }
+        struct curl_slist *hs = NULL;
+        hs = curl_slist_append(hs, "Content-Type: application/grpc");
+        hs = curl_slist_append(hs, "TE: trailers");
+        hs = curl_slist_append(hs, "User-Agent: kube-probe/1.31");
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)req);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(5 + ml));
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, grpc_on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &call);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, grpc_on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &call);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_s * 1000);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+        CURLcode rc = curl_easy_perform(h);
+        long http = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
+        curl_slist_free_all(hs);
+        curl_easy_cleanup(h);
+        if (rc == CURLE_COULDNT_CONNECT || (rc == CURLE_OPERATION_TIMEDOUT && !http)) {
+                *ret = xasprintf("timeout: failed to connect service \"%s:%d\" within %ds: "
+                                 "context deadline exceeded",
+                                 host, port, timeout_s);
+                return 1;
+        }
+        if (rc == CURLE_OPERATION_TIMEDOUT) {
+                *ret = xasprintf("timeout: health rpc did not complete within %ds", timeout_s);
+                return 1;
+        }
+        if (rc != CURLE_OK || http != 200) {
+                *ret = xasprintf("error: health rpc probe failed: %s",
+                                 rc != CURLE_OK ? curl_easy_strerror(rc) : "bad HTTP status");
+                return 1;
+        }
+        if (call.grpc_status == 12) { /* Unimplemented */
+                *ret = xasprintf("error: this server does not implement the grpc health protocol "
+                                 "(grpc.health.v1.Health): rpc error: code = Unimplemented desc = "
+                                 "%s",
+                                 call.grpc_message);
+                return 1;
+        }
+        if (call.grpc_status != 0) {
+                char code[32];
+                if (call.grpc_status > 0 && (size_t)call.grpc_status < ARRAY_SIZE(grpc_codes))
+                        snprintf(code, sizeof(code), "%s", grpc_codes[call.grpc_status]);
+                else
+                        snprintf(code, sizeof(code), "Code(%d)", call.grpc_status);
+                *ret = xasprintf("error: health rpc probe failed: rpc error: code = %s desc = %s",
+                                 code, call.grpc_message);
+                return 1;
+        }
+        int st = 0;
+        if (probes_grpc_response_parse(call.body, call.len, &st) < 0) {
+                *ret = xstrdup("error: health rpc probe failed: malformed response");
+                return 1;
+        }
+        if (st != 1) {
+                *ret = xasprintf("service unhealthy (responded with \"%s\")", grpc_serving[st]);
+                return 1;
+        }
+        *ret = xstrdup("");
+        return 0;
+}
+
 int probes_handler_run(struct runtime *rt, const char *ctr_id, json_t *handler, json_t *spec_ctr,
                        const char *pod_ip, int timeout_s, char **ret_output)
 {
@@ -260,6 +437,8 @@ int probes_handler_run(struct runtime *rt, const char *ctr_id, json_t *handler, 
                 return run_tcp(host && *host ? host : (pod_ip ? pod_ip : "127.0.0.1"), port,
                                timeout_s, ret_output);
         }
+        if ((x = json_object_get(handler, "grpc")))
+                return run_grpc(x, pod_ip, timeout_s, ret_output);
         if ((x = json_object_get(handler, "sleep"))) {
                 sleep((unsigned)MIN(kjson_int(x, "seconds", 0), timeout_s));
                 *ret_output = xstrdup("");

@@ -41,6 +41,9 @@ bool probes_result_apply(struct probes_result *r, const struct probes_timing *t,
  * a running container. 0 success, 1 failure, with *ret_output (malloc'd, may be "") the message
  * the kubelet reports ("HTTP probe failed with statuscode: 500", "dial tcp ...: connect:
  * connection refused", or the command's output). Negative errno when it could not run. */
+/* Pure: the status of a grpc.health.v1.HealthCheckResponse in one gRPC length-prefixed message
+ * (0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN). -EPROTO malformed. */
+int probes_grpc_response_parse(const uint8_t *buf, size_t len, int *ret_status);
 int probes_handler_run(struct runtime *rt, const char *ctr_id, json_t *handler, json_t *spec_ctr,
                        const char *pod_ip, int timeout_s, char **ret_output);
 

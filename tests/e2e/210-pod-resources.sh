@@ -32,6 +32,13 @@ stop_server() {
         SERVER_PID=
 }
 
+# a grpc.health.v1 server on loopback for the grpc probes of hostNetwork pods
+GP=$(free_port)
+python3 "$ROOT/tests/e2e/helpers/grpc-health-server.py" "$GP" >"$W/grpc.log" 2>&1 &
+GRPC_PID=$!
+on_exit "kill $GRPC_PID"
+NP=$(free_port)
+
 bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
 check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
 "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
@@ -149,6 +156,30 @@ spec:
     projected:
       sources:
       - serviceAccountToken: {audience: vault, expirationSeconds: 600, path: vault-token}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grpc}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: ok
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    readinessProbe: {grpc: {port: $GP}, periodSeconds: 1}
+  - name: down
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    readinessProbe: {grpc: {port: $GP, service: down}, periodSeconds: 1}
+  - name: unknown
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    readinessProbe: {grpc: {port: $GP, service: nosuch}, periodSeconds: 1}
+  - name: noserver
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    readinessProbe: {grpc: {port: $NP}, periodSeconds: 1}
 YAML
 check "apply the pods" $K apply -f "$W/pods.yaml"
 
@@ -230,12 +261,24 @@ check "satoken: a JWT for audience vault" bash -c "$(declare -f claims); K='$K';
 check "satoken: lifetime expirationSeconds (600 s)" bash -c "$(declare -f claims); K='$K'; claims | jq -e '.exp - .iat == 600' >/dev/null"
 check "satoken: subject the pod's service account, bound to the pod" bash -c "$(declare -f claims); K='$K'; claims | jq -e '.sub == \"system:serviceaccount:default:default\" and .[\"kubernetes.io\"].pod.name == \"satoken\"' >/dev/null"
 
+# ---- grpc probes (grpc.health.v1 over h2c) ----
+cready() { jp grpc "{.status.containerStatuses[?(@.name==\"$1\")].ready}"; }
+cready_is() { [ "$(cready "$1")" = "$2" ]; }
+check "grpc: SERVING makes the container ready" wait_for 30 cready_is ok true
+has_event() { $K get events --field-selector "involvedObject.name=$1,reason=$2" -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -Eq "$3"; }
+check "grpc: NOT_SERVING: not ready, the kubelet's message" wait_for 15 has_event grpc Unhealthy '^Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)$'
+check "grpc: unknown service: rpc error NotFound" wait_for 15 has_event grpc Unhealthy '^Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = unknown service$'
+check "grpc: nothing listening: failed to connect" wait_for 15 has_event grpc Unhealthy "^Readiness probe failed: timeout: failed to connect service \"127\\.0\\.0\\.1:$NP\" within 1s"
+grpc_ready() { $K get pod grpc -o jsonpath='{range .status.containerStatuses[*]}{.name}={.ready}{"\n"}{end}' | sort | paste -sd' '; }
+r=$(grpc_ready)
+check "grpc: only the SERVING container is ready ($r)" test "$r" = 'down=false noserver=false ok=true unknown=false'
+
 # ---- other pods untouched, node healthy ----
 check "guaranteed still Running without restarts" is guaranteed '{.status.phase} {.status.containerStatuses[*].restartCount}' "Running 0 0"
 check "node still Ready" node_ready
 
 # ---- delete removes the pod cgroups ----
-$K delete pod guaranteed burstable besteffort sharepid --wait=true --timeout=30s >/dev/null 2>&1
+$K delete pod guaranteed burstable besteffort sharepid grpc --wait=true --timeout=30s >/dev/null 2>&1
 check "pod cgroups removed after delete" bash -c "for d in $DIRS; do [ ! -d \$d ] || exit 1; done"
 
 

@@ -1,12 +1,14 @@
 /* fuzz-kubelet-flags.c — the node agent's flag and stats parsers: --eviction-hard,
- * --kube-reserved, --node-label, --node-taint, /proc/net/dev and memory.stat text. The first
- * byte selects the parser, the rest is its input (NUL-terminated copy). */
+ * --kube-reserved, --node-label, --node-taint, /proc/net/dev and memory.stat text, and a
+ * grpc.health.v1 HealthCheckResponse message. The first byte selects the parser, the rest is its
+ * input (NUL-terminated copy). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kubelet/eviction.h"
 #include "kubelet/node.h"
+#include "kubelet/probes.h"
 #include "kubelet/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(s, data + 1, size - 1);
         s[size - 1] = 0;
         struct error err = {0};
-        switch (data[0] % 5) {
+        switch (data[0] % 6) {
         case 0: {
                 struct eviction_threshold t[EVICTION_SIGNAL_N];
                 eviction_thresholds_default(t);
@@ -35,11 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
         case 3: {
                 json_t *j = NULL;
-                if (data[0] % 5 == 2)
+                if (data[0] % 6 == 2)
                         kubelet_node_labels_parse(s, &j, &err);
                 else
                         kubelet_node_taints_parse(s, &j, &err);
                 json_decref(j);
+                break;
+        }
+        case 5: {
+                int st;
+                probes_grpc_response_parse(data + 1, size - 1, &st);
                 break;
         }
         default: {

@@ -230,6 +230,29 @@ TEST(manager)
         probes_free(pm);
 }
 
+/* grpc.health.v1.HealthCheckResponse in a gRPC message: status field 1 (varint). */
+TEST(grpc_response)
+{
+        int st = -1;
+        const uint8_t serving[] = {0, 0, 0, 0, 2, 0x08, 0x01};
+        CHECK_EQ_INT(probes_grpc_response_parse(serving, sizeof(serving), &st), 0);
+        CHECK_EQ_INT(st, 1);
+        const uint8_t down[] = {0, 0, 0, 0, 2, 0x08, 0x02};
+        CHECK_EQ_INT(probes_grpc_response_parse(down, sizeof(down), &st), 0);
+        CHECK_EQ_INT(st, 2);
+        const uint8_t empty[] = {0, 0, 0, 0, 0}; /* proto3 default: UNKNOWN */
+        CHECK_EQ_INT(probes_grpc_response_parse(empty, sizeof(empty), &st), 0);
+        CHECK_EQ_INT(st, 0);
+        const uint8_t extra[] = {0, 0, 0, 0, 5, 0x12, 0x01, 'x', 0x08, 0x01};
+        CHECK_EQ_INT(probes_grpc_response_parse(extra, sizeof(extra), &st), 0);
+        CHECK_EQ_INT(st, 1);
+        const uint8_t compressed[] = {1, 0, 0, 0, 2, 0x08, 0x01};
+        CHECK_EQ_INT(probes_grpc_response_parse(compressed, sizeof(compressed), &st), -EPROTO);
+        const uint8_t shortlen[] = {0, 0, 0, 0, 9, 0x08, 0x01};
+        CHECK_EQ_INT(probes_grpc_response_parse(shortlen, sizeof(shortlen), &st), -EPROTO);
+        CHECK_EQ_INT(probes_grpc_response_parse(serving, 3, &st), -EPROTO);
+}
+
 int main(void)
 {
         RUN(timing_defaults);
@@ -237,6 +260,7 @@ int main(void)
         RUN(tcp_socket);
         RUN(http_get);
         RUN(bad_port);
+        RUN(grpc_response);
         RUN(manager);
         return harness_done();
 }
