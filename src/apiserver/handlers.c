@@ -272,6 +272,20 @@ static void unknown_add(json_t *list, const char *fmt, ...)
                 json_array_append_new(list, json_sprintf("unknown field \"%s\"", buf));
 }
 
+/* Drop unknown metadata fields (custom resources and CRDs: their decoder does). */
+static void prune_meta_unknown(json_t *obj)
+{
+        json_t *meta = json_object_get(obj, "metadata");
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(meta, tmp, k, v)
+        {
+                if (!in_list(meta_fields, k))
+                        json_object_del(meta, k);
+        }
+}
+
 /* Unknown fields (top level, metadata, and for pods spec and containers) per fieldValidation:
  * Strict -> 400 "strict decoding error"; Warn (the default) -> one Warning header each;
  * Ignore -> nothing. Returns <0 if it responded. */
@@ -295,6 +309,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
                         crd_schema_prune(crd_kind_schema(), obj, NULL, 0);
                         crd_schema_unknown_keys(obj, NULL, 0);
                 }
+                if (r->custom || is_crd_kind(r))
+                        prune_meta_unknown(obj);
                 return 0;
         }
         _cleanup_(json_decrefp) json_t *unknown = json_array();
@@ -374,6 +390,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
                         http_req_add_header(q->req, "Warning", esc);
                 }
                 (void)fields_prune(scheme_api_version(r), r->kind, obj);
+                if (schema)
+                        prune_meta_unknown(obj);
                 return 0;
         }
         char msg[2048] = "";
