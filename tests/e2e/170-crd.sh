@@ -401,4 +401,9 @@ same "after restart: the custom resource is served" "g1" \
         "$($K0 get gadgets.mv.example.com -o jsonpath='{.items[*].metadata.name}' 2>&1)"
 check "after restart: a watch of the custom resource lists it" \
         bash -c "timeout 3 $K0 get --raw '/apis/mv.example.com/v1beta1/gadgets?watch=1' 2>/dev/null | grep -q '\"apiVersion\":\"mv.example.com/v1beta1\"'"
+same "CRD DELETE answers the object with the cleanup finalizer and Terminating (then it goes)" \
+        "True ['customresourcecleanup.apiextensions.k8s.io'] Terminating=True InstanceDeletionPending" \
+        "$($K0 delete --raw /apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.mv.example.com 2>&1 | $PY -c 'import json,sys; o=json.load(sys.stdin); c=[x for x in o["status"]["conditions"] if x["type"]=="Terminating"][0]; print(bool(o["metadata"].get("deletionTimestamp")), o["metadata"]["finalizers"], "Terminating=" + c["status"], c["reason"])')"
+check "... and is gone with its custom resources" \
+        bash -c "! $K0 get crd gadgets.mv.example.com >/dev/null 2>&1"
 check "server still running" kill -0 "$SERVER_PID"
