@@ -205,6 +205,28 @@ const char *kubelet_status_qos(json_t *pod)
         return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+static int cmp_status_name(const void *a, const void *b)
+{
+        const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
+        const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+static void qsort_statuses(json_t *arr)
+{
+        size_t n = json_array_size(arr);
+        if (n < 2)
+                return;
+        json_t **v = xcalloc(n, sizeof(*v));
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(arr, i));
+        qsort(v, n, sizeof(*v), cmp_status_name);
+        json_array_clear(arr);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, v[i]);
+        free(v);
+}
+
 /* ---- container statuses ---- */
 
 static json_t *term_json(const struct kubelet_ctr_term *t)
@@ -462,6 +484,8 @@ json_t *kubelet_status_compute(json_t *pod, const struct kubelet_pod_observed *o
                 }
                 json_object_set_new(st, "initContainerStatuses", ist);
         }
+        /* the kubelet sorts the app containers' statuses by name (SortedContainerStatuses) */
+        qsort_statuses(statuses);
         json_object_set_new(st, "containerStatuses", statuses);
         if (obs && obs->failed_reason) {
                 json_object_set_new(st, "reason", json_string(obs->failed_reason));
