@@ -164,7 +164,8 @@ paired() {
 api_suite() {
         local k=$1 url=$2 tls=$3
         local a=(--url "$url" --tls "$tls")
-        paired "$(scale 1000)" "$(scale 3000)" "$k" "$url" "$tls"
+        # 3 x (600 + 2733) = 9999 pods, + 1 of the watch = the 10,000 of the LIST target
+        paired "$(scale 600)" "$(scale 2733)" "$k" "$url" "$tls"
         run "$k.update1" load "${a[@]}" --op update --conns 1 --n "$(scale 1000)" --objects 100
         run "$k.update8" load "${a[@]}" --op update --conns 8 --n "$(scale 4000)" --objects 100
         run "$k.get1" load "${a[@]}" --op get --conns 1 --n "$(scale 3000)" --objects 100

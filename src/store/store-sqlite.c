@@ -63,9 +63,10 @@
 #define STORE_COMPACT_INTERVAL 300
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_MAX_READERS 32
-#define STORE_BATCH_MAX 256          /* requests per group commit */
-#define STORE_EXPIRY_TICK_MS 500     /* how often keys of store_create_ttl are checked */
-#define STORE_CHECKPOINT_FRAMES 1000 /* WAL frames between checkpoints (SQLite's default) */
+#define STORE_BATCH_MAX 256           /* requests per group commit */
+#define STORE_EXPIRY_TICK_MS 500      /* how often keys of store_create_ttl are checked */
+#define STORE_CHECKPOINT_FRAMES 500   /* WAL frames between the sync thread's checkpoints */
+#define STORE_WAL_AUTOCHECKPOINT 1000 /* the writer's own checkpoint (SQLite's default) */
 
 enum stmt_id {
         ST_BEGIN,
@@ -207,9 +208,10 @@ struct sqlite_store {
         pthread_cond_t scond; /* the sync thread waits here for commits */
         pthread_t sync_thread;
         int wal_fd;
-        /* Checkpoints run on the sync thread, on its own connection, not inside the writer's
-         * COMMIT (where SQLite's auto-checkpoint would stall the API server's loop for two
-         * fsyncs and the page copies): the writer's WAL hook publishes the WAL's frame count. */
+        /* Checkpoints: the sync thread runs them early on its own connection, so that the
+         * writer's own one after a COMMIT (which stalls the API server's loop for the page
+         * copies and two fsyncs, but is what lets the WAL restart: see wal_hook) finds little
+         * left to do. The writer's WAL hook publishes the WAL's frame count. */
         struct conn ck;
         int wal_frames;  /* atomic: frames in the WAL after the last commit */
         int ckpt_frames; /* sync thread: the WAL's frame count at the last checkpoint */
@@ -534,16 +536,22 @@ static void sync_or_die(struct sqlite_store *s)
         }
 }
 
+/* After each COMMIT on the writer (this replaces SQLite's auto-checkpoint hook, and does what
+ * it does). Only a checkpoint that backfills the whole WAL lets the next write restart it from
+ * the beginning; under a steady write load the sync thread's checkpoints never catch up with the
+ * appends, so the writer, which appends nothing while it checkpoints, finishes the job. */
 static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 {
         __atomic_store_n(&((struct sqlite_store *)ud)->wal_frames, frames, __ATOMIC_RELAXED);
+        if (frames >= STORE_WAL_AUTOCHECKPOINT)
+                sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return SQLITE_OK;
 }
 
 /* A PASSIVE checkpoint once the WAL grew STORE_CHECKPOINT_FRAMES frames since the last one (or
  * was restarted and grew that much): copies committed pages into the database file without
  * blocking the writer or readers; with synchronous=NORMAL SQLite syncs the WAL before and the
- * database after it. The writer restarts the WAL once all of it is checkpointed. */
+ * database after it. */
 static void maybe_checkpoint(struct sqlite_store *s)
 {
         int frames = __atomic_load_n(&s->wal_frames, __ATOMIC_RELAXED);
