@@ -295,7 +295,8 @@ static int strict_check(struct rq *q, const struct scheme_resource *r, json_t *o
         /* Wrong JSON types fail the decoding whatever fieldValidation says. */
         char terr[1024];
         /* custom resources: wrong types are schema validation errors (422), not decoding ones */
-        if (!r->custom && fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
+        if (!r->custom &&
+            fields_type_error(scheme_api_version(r), r->kind, obj, terr, sizeof(terr))) {
                 rq_fail(q, -EBADMSG, NULL, "%s in version \"%s\" cannot be handled as a %s: %s",
                         r->kind, r->version, r->kind, terr);
                 return -EBADMSG;
