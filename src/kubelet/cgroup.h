@@ -45,9 +45,9 @@ char *cgroup_pod_path(const char *root, int qos, const char *uid);
 /* Resource settings of a pod or QoS level cgroup, as the kubelet's ResourceConfig. 0 = leave
  * unset (memory, quota, pids); shares 0 = unset too. */
 struct cgroup_resources {
-        uint64_t cpu_shares;   /* v1 cpu.shares; v2 cpu.weight via cgroup_shares_to_weight */
-        int64_t cpu_quota_us;  /* with period 100000 us */
-        int64_t memory_limit;  /* bytes */
+        uint64_t cpu_shares;  /* v1 cpu.shares; v2 cpu.weight via cgroup_shares_to_weight */
+        int64_t cpu_quota_us; /* with period 100000 us */
+        int64_t memory_limit; /* bytes */
         int64_t pids_max;
 };
 

@@ -20,11 +20,11 @@ struct kubelet_config {
                                        DATA/../server/tls/ca.crt */
         bool control_plane;         /* label node-role.kubernetes.io/control-plane=true */
         /* node agent settings (the kubelet's flags of the same names) */
-        const char *node_labels;       /* --node-label k=v[,k=v...] */
-        const char *node_taints;       /* --node-taint key[=value]:Effect[,...] */
-        const char *kube_reserved;     /* --kube-reserved cpu=100m,memory=256Mi,... */
-        const char *system_reserved;   /* --system-reserved, same form */
-        const char *eviction_hard;     /* --eviction-hard; NULL = the kubelet's defaults */
+        const char *node_labels;         /* --node-label k=v[,k=v...] */
+        const char *node_taints;         /* --node-taint key[=value]:Effect[,...] */
+        const char *kube_reserved;       /* --kube-reserved cpu=100m,memory=256Mi,... */
+        const char *system_reserved;     /* --system-reserved, same form */
+        const char *eviction_hard;       /* --eviction-hard; NULL = the kubelet's defaults */
         int image_gc_high, image_gc_low; /* --image-gc-{high,low}-threshold; 0 = 85 / 80 */
         int64_t pod_max_pids;            /* --pod-max-pids; <= 0 = unlimited */
         const char *pod_manifest_path;   /* --pod-manifest-path; NULL = DATA/agent/pod-manifests */

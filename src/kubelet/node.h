@@ -14,15 +14,15 @@ struct kubelet_node_config {
         const char *kubeconfig;
         const char *node_name;
         const char *node_ip;
-        const char *pod_cidr;        /* may be NULL */
-        const char *data_dir;        /* DATA/agent (ephemeral-storage, images) */
-        int port;                    /* kubelet port, daemonEndpoints */
-        bool control_plane;          /* label node-role.kubernetes.io/control-plane=true */
-        const char *runtime_version; /* "crun://1.8.1" */
-        struct eviction *ev;         /* pressure conditions and thresholds; may be NULL */
+        const char *pod_cidr;              /* may be NULL */
+        const char *data_dir;              /* DATA/agent (ephemeral-storage, images) */
+        int port;                          /* kubelet port, daemonEndpoints */
+        bool control_plane;                /* label node-role.kubernetes.io/control-plane=true */
+        const char *runtime_version;       /* "crun://1.8.1" */
+        struct eviction *ev;               /* pressure conditions and thresholds; may be NULL */
         struct eviction_reserved reserved; /* --kube-reserved + --system-reserved */
-        json_t *labels;              /* --node-label: {k: v}, may be NULL (borrowed) */
-        json_t *taints;              /* --node-taint: [{key, value, effect}], may be NULL */
+        json_t *labels;                    /* --node-label: {k: v}, may be NULL (borrowed) */
+        json_t *taints;                    /* --node-taint: [{key, value, effect}], may be NULL */
 };
 
 /* Pure: "--node-label" text "k=v,k2=v2" into {k: v} (added to *ret, created if NULL). Keys and

@@ -334,8 +334,8 @@ int oci_config_build(const struct oci_params *p, json_t **ret, struct error *err
         json_object_set_new(lx, "resources", res);
         json_t *ns = json_pack("[{s:s}, {s:s}]", "type", "uts", "type", "mount");
         if (p->pid_ns_path)
-                json_array_append_new(ns,
-                                      json_pack("{s:s, s:s}", "type", "pid", "path", p->pid_ns_path));
+                json_array_append_new(
+                        ns, json_pack("{s:s, s:s}", "type", "pid", "path", p->pid_ns_path));
         else if (!p->host_pid)
                 json_array_append_new(ns, json_pack("{s:s}", "type", "pid"));
         if (!p->host_ipc)

@@ -1,7 +1,7 @@
 /* runtime.c — pod sandboxes and containers: netns + CNI, overlay rootfs, OCI spec, conmon +
  * crun/runc (the verified recipe of /work/shared/reference/probes/podpath, in C). */
-#include "common/fs.h"
 #include "kubelet/runtime.h"
+#include "common/fs.h"
 
 #include "common/spawn.h"
 #include "kubelet/cgroup.h"

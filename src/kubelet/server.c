@@ -11,8 +11,8 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/server.h"
-#include "kubelet/logs.h"
 #include "kubelet/exec.h"
+#include "kubelet/logs.h"
 #include "kubelet/portforward.h"
 #include "kubelet/stats.h"
 

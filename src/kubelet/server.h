@@ -20,7 +20,7 @@ struct kubelet_server_config {
         int port;
         const char *cert_file, *key_file; /* NULL cert_file: plain HTTP (tests only) */
         const char *client_ca_file;
-        struct podsync *ps; /* borrowed; must outlive the server */
+        struct podsync *ps;  /* borrowed; must outlive the server */
         struct eviction *ev; /* stats snapshots (borrowed); NULL: /stats answers 503 */
         const char *node_name;
 };

@@ -50,12 +50,13 @@ static json_t *pod(const char *uid, const char *req, int prio)
                               prio, "containers", "name", "c", "resources", "requests");
         if (req)
                 json_object_set_new(
-                        json_object_get(json_object_get(json_array_get(json_object_get(
-                                                                json_object_get(p, "spec"),
-                                                                "containers"),
-                                                        0),
+                        json_object_get(
+                                json_object_get(
+                                        json_array_get(json_object_get(json_object_get(p, "spec"),
+                                                                       "containers"),
+                                                       0),
                                         "resources"),
-                                        "requests"),
+                                "requests"),
                         "memory", json_string(req));
         return p;
 }
@@ -70,8 +71,8 @@ TEST(rank_and_message)
                 {.uid = "bu", .cg = {.ok = true, .mem_ws = 50 << 20}, .ctrs = &cb, .n_ctrs = 1},
                 {.uid = "lo", .cg = {.ok = true, .mem_ws = 5 << 20}, .ctrs = &cc, .n_ctrs = 1},
         };
-        struct stats_snapshot s = {.mem_total = 1ULL << 30, .mem_available = 50 << 20,
-                                   .pods = pods, .n_pods = 3};
+        struct stats_snapshot s = {
+                .mem_total = 1ULL << 30, .mem_available = 50 << 20, .pods = pods, .n_pods = 3};
         json_t *arr = json_array();
         json_array_append_new(arr, pod("bu", "100Mi", 0)); /* within its request */
         json_array_append_new(arr, pod("be", NULL, 0));    /* BestEffort: over its request */

@@ -65,8 +65,8 @@ TEST(pod_resources)
                          0, NULL);
         podsync_pod_resources(pod, 1024, &r);
         CHECK_EQ_INT(r.cpu_shares, 102);
-        CHECK_EQ_INT(r.cpu_quota_us, 0);   /* no cpu limits */
-        CHECK_EQ_INT(r.memory_limit, 0);   /* the second container has no memory limit */
+        CHECK_EQ_INT(r.cpu_quota_us, 0); /* no cpu limits */
+        CHECK_EQ_INT(r.memory_limit, 0); /* the second container has no memory limit */
         CHECK_EQ_INT(r.pids_max, 1024);
         json_decref(pod);
         pod = json_loads("{\"spec\":{\"containers\":[{}]}}", 0, NULL);

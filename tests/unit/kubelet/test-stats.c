@@ -1,6 +1,6 @@
 /* test-stats.c — /proc/net/dev and key-value parsing, and the Summary API / Prometheus shapes. */
-#include "harness.h"
 #include "common/kjson.h"
+#include "harness.h"
 #include "kubelet/stats.h"
 
 static const char *netdev =
@@ -33,15 +33,22 @@ TEST(parsers)
 
 TEST(renderers)
 {
-        struct stats_ctr c = {.name = "app", .id = "abc-app-0",
+        struct stats_ctr c = {.name = "app",
+                              .id = "abc-app-0",
                               .cg = {.ok = true, .cpu_ns = 1500000000, .mem_ws = 4096}};
-        struct stats_pod p = {.uid = "u1", .ns = "default", .name = "web",
+        struct stats_pod p = {.uid = "u1",
+                              .ns = "default",
+                              .name = "web",
                               .cgroup = "/kubepods/besteffort/podu1",
                               .cg = {.ok = true, .cpu_ns = 1500000000, .mem_ws = 8192},
                               .net = {.ok = true, .rx_bytes = 10, .tx_bytes = 20},
-                              .ctrs = &c, .n_ctrs = 1};
-        struct stats_snapshot s = {.time = {1700000000, 0}, .mem_total = 1 << 30,
-                                   .mem_available = 1 << 29, .pods = &p, .n_pods = 1};
+                              .ctrs = &c,
+                              .n_ctrs = 1};
+        struct stats_snapshot s = {.time = {1700000000, 0},
+                                   .mem_total = 1 << 30,
+                                   .mem_available = 1 << 29,
+                                   .pods = &p,
+                                   .n_pods = 1};
         struct timespec st = {1690000000, 0};
         json_t *sum = stats_summary_json(&s, "n1", &st);
         CHECK_EQ_STR(kjson_str(sum, "node.nodeName"), "n1");
