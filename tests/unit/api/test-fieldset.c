@@ -331,6 +331,45 @@ TEST(update_managers_capped)
         CHECK_EQ_STR(kjson_str(json_array_get(mf, 9), "manager"), "m11");
 }
 
+TEST(apply_sets_and_nulls)
+{
+        /* set-list items are owned one by one: a finalizer no longer applied goes, one another
+         * manager added stays; an applied null removes the field but the applier owns it */
+        struct error err = {0};
+        struct managedfields_op a = op("a");
+        _cleanup_(json_decrefp) json_t *cfg1 =
+                J("{\"metadata\":{\"finalizers\":[\"x\",\"y\"]},\"spec\":{\"paused\":true}}");
+        json_t *o1 = NULL, *conf = NULL;
+        CHECK_EQ_INT(managedfields_apply(NULL, cfg1, &a, false, &o1, &conf, &err), 0);
+        _cleanup_(json_decrefp) json_t *old = json_deep_copy(o1);
+        json_array_append_new(kjson_get(o1, "metadata.finalizers"), json_string("z"));
+        struct managedfields_op b = op("b");
+        CHECK_EQ_INT(managedfields_update(old, o1, &b, &err), 0);
+        CHECK(same(json_object_get(json_array_get(kjson_get(o1, "metadata.managedFields"), 1),
+                                   "fieldsV1"),
+                   "{\"f:metadata\":{\"f:finalizers\":{\"v:\\\"z\\\"\":{}}}}"));
+        _cleanup_(json_decrefp) json_t *cfg2 =
+                J("{\"metadata\":{\"finalizers\":[\"x\"]},\"spec\":{\"paused\":null}}");
+        json_t *o2 = NULL;
+        CHECK_EQ_INT(managedfields_apply(o1, cfg2, &a, false, &o2, &conf, &err), 0);
+        CHECK(same(kjson_get(o2, "metadata.finalizers"), "[\"x\",\"z\"]"));
+        CHECK(kjson_get(o2, "spec.paused") == NULL);
+        CHECK(same(json_object_get(json_array_get(kjson_get(o2, "metadata.managedFields"), 0),
+                                   "fieldsV1"),
+                   "{\"f:metadata\":{\"f:finalizers\":{\"v:\\\"x\\\"\":{}}},\"f:spec\":{"
+                   "\"f:paused\":{}}}"));
+        /* two appliers disagreeing: an Apply owner is printed without a version */
+        struct managedfields_op c = op("c");
+        _cleanup_(json_decrefp) json_t *cfg3 = J("{\"metadata\":{\"finalizers\":[]},"
+                                                 "\"spec\":{\"paused\":false}}");
+        json_t *o3 = NULL;
+        CHECK_EQ_INT(managedfields_apply(o2, cfg3, &c, false, &o3, &conf, &err), -ESTALE);
+        CHECK_EQ_STR(err.msg, "Apply failed with 1 conflict: conflict with \"a\": .spec.paused");
+        json_decref(conf);
+        json_decref(o1);
+        json_decref(o2);
+}
+
 int main(void)
 {
         RUN(to_fieldset);
@@ -341,5 +380,6 @@ int main(void)
         RUN(bogus_managed_fields_reset);
         RUN(last_applied_allows_kubectl);
         RUN(update_managers_capped);
+        RUN(apply_sets_and_nulls);
         return harness_done();
 }
