@@ -13,6 +13,13 @@ static json_t *cm_data;
 
 static int lookup(void *ud, const char *kind, const char *name, json_t **ret, struct error *err)
 {
+        if (!strcmp(kind, "serviceaccounttoken")) {
+                /* "<sa>\n<audience>\n<expirationSeconds>" */
+                if (strcmp(name, "default\nvault\n3600"))
+                        return error_set(err, -EACCES, "unexpected token request %s", name);
+                *ret = json_pack("{s:s}", "token", "eyJ.tok.sig");
+                return 0;
+        }
         json_t *o = json_object_get(cm_data, name);
         if (!o || strcmp(kind, json_string_value(json_object_get(o, "kind"))))
                 return error_set(err, -ENOENT, "%s \"%s\" not found", kind, name);
@@ -138,14 +145,17 @@ TEST(secret_downward_projected)
         json_decref(files);
         json_decref(vol);
 
-        vol = json_pack("{s:s, s:{s:i, s:[{s:{s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, {s:{}}]}}", "name",
-                        "pr", "projected", "defaultMode", 0440, "sources", "configMap", "name",
-                        "cfg", "secret", "name", "sec", "items", "key", "password", "path", "pw",
-                        "serviceAccountToken");
+        vol = json_pack("{s:s, s:{s:i, s:[{s:{s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:s}}]}}",
+                        "name", "pr", "projected", "defaultMode", 0440, "sources", "configMap",
+                        "name", "cfg", "secret", "name", "sec", "items", "key", "password", "path",
+                        "pw", "serviceAccountToken", "audience", "vault", "path", "token");
         CHECK_EQ_INT(volumes_projection_build(pod, vol, &src, NULL, NULL, &files, &err), 0);
         CHECK_EQ_STR(file_data(files, "color"), "blue");
         CHECK_EQ_STR(file_data(files, "pw"), "hunter2");
         CHECK_EQ_INT(file_mode(files, "pw"), 0440);
+        /* serviceAccountToken: the token of the pod's service account (default) */
+        CHECK_EQ_STR(file_data(files, "token"), "eyJ.tok.sig");
+        CHECK_EQ_INT(file_mode(files, "token"), 0440);
         json_decref(files);
         json_decref(vol);
         json_decref(pod);
