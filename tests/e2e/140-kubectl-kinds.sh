@@ -356,7 +356,10 @@ for V in $KUBECTL_VERSIONS; do
         check "[$V] job: backoffLimit 6, completionMode NonIndexed" bash -c "$K get job once -n $NS -o jsonpath='{.spec.backoffLimit} {.spec.completionMode} {.spec.completions} {.spec.parallelism}' | grep -qx '6 NonIndexed 1 1'"
         check "[$V] cronjob defaults" bash -c "$K get cj tick -n $NS -o jsonpath='{.spec.concurrencyPolicy} {.spec.successfulJobsHistoryLimit} {.spec.failedJobsHistoryLimit}' | grep -qx 'Allow 3 1'"
         check "[$V] secret stringData -> data" test "$($K get secret creds -n $NS -o jsonpath='{.data.password}')" = czNjcmV0
-        check "[$V] pv status Pending, reclaim Retain" test "$($K get pv pv-$SFX -o jsonpath='{.status.phase} {.spec.persistentVolumeReclaimPolicy}')" = "Pending Retain"
+        # the PV binder makes a new volume Available; a claim without a class gets the default
+        # StorageClass (local-path, WaitForFirstConsumer: it stays Pending without a pod)
+        pv_avail() { [ "$($K get pv pv-$SFX -o jsonpath='{.status.phase} {.spec.persistentVolumeReclaimPolicy}')" = "Available Retain" ]; }
+        check "[$V] pv status Available, reclaim Retain" wait_for 10 pv_avail
         check "[$V] limitrange defaults from max/min" test "$($K get limits limits -n $NS -o jsonpath='{.spec.limits[0].default.cpu} {.spec.limits[0].defaultRequest.cpu}')" = "1 1"
         check "[$V] storageclass defaults" test "$($K get sc fast-$SFX -o jsonpath='{.reclaimPolicy} {.volumeBindingMode}')" = "Delete Immediate"
         check "[$V] priorityclass preemptionPolicy" test "$($K get pc high-$SFX -o jsonpath='{.preemptionPolicy}')" = PreemptLowerPriority
@@ -404,8 +407,8 @@ EOF
         check "[$V] daemonset row" test "$(row ds agent -n $NS | cut -d' ' -f1,7,9-)" = "agent role=none c busybox:1.36 app=agent"
         check "[$V] job row" test "$(row job once -n $NS | cut -d' ' -f1,3,5,6)" = "once 0/1 c busybox:1.36"
         check "[$V] cronjob row" test "$(row cj tick -n $NS | cut -d' ' -f1-10,12-)" = "tick */5 * * * * <none> True 0 <none> c busybox:1.36 <none>"
-        check "[$V] pv row" test "$(row pv pv-$SFX | cut -d' ' -f1-6,8)" = "pv-$SFX 1Gi RWO Retain Pending <unset> Filesystem"
-        check "[$V] pvc row" test "$(row pvc data -n $NS | cut -d' ' -f1,2,3,5)" = "data Pending <unset> Filesystem"
+        check "[$V] pv row" test "$(row pv pv-$SFX | cut -d' ' -f1-6,8)" = "pv-$SFX 1Gi RWO Retain Available <unset> Filesystem"
+        check "[$V] pvc row" test "$(row pvc data -n $NS | cut -d' ' -f1,2,3,4,6)" = "data Pending local-path <unset> Filesystem"
         check "[$V] quota row" test "$(row quota quota -n $NS | cut -d' ' -f1,3-)" = "quota pods: 0/10, requests.cpu: 0/4 limits.cpu: 0/8"
         check "[$V] rc row" test "$(row rc rc1 -n $NS | cut -d' ' -f1-4,6-)" = "rc1 0 0 0 c busybox:1.36 app=rc1"
         check "[$V] podtemplate row" test "$(row podtemplate tmpl -n $NS)" = "tmpl c busybox:1.36 app=tmpl"
