@@ -84,7 +84,10 @@ static void fill_slice(json_t *slice, const json_t *want, json_t *labels, const 
                 json_object_set_new(kjson_obj_ensure(meta, "annotations"), ENDPOINTS_ANN_TRIGGER,
                                     json_string(trigger));
         json_object_set_new(slice, "addressType", json_string("IPv4"));
-        json_object_set(slice, "endpoints", json_object_get(want, "endpoints"));
+        json_t *eps = json_object_get(want, "endpoints");
+        /* a placeholder has endpoints null, as the Go controller's nil slice */
+        json_object_set_new(slice, "endpoints",
+                            json_array_size(eps) ? json_incref(eps) : json_null());
         json_t *ports = json_object_get(want, "ports");
         if (json_array_size(ports))
                 json_object_set(slice, "ports", ports);
