@@ -53,6 +53,7 @@ free_port() {
 }
 log() { echo "bench-scale: $*" >&2; }
 val() { local kv; for kv in $1; do [ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return; }; done; echo "-"; }
+cpu_s() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
 
 declare -A R
@@ -79,9 +80,12 @@ for P in $RUNS; do
         log "$ready/$NODES fake nodes Ready after ${R[$P.nodes_s]} s; RSS ${R[$P.rss_idle]} MB"
         DEPS=$((P / 1000)); [ "$DEPS" -lt 1 ] && DEPS=1
         log "$P pods in $DEPS Deployments"
+        cpu0=$(cpu_s "$SPID")
         out=$("$B" --kubeconfig "$KC" --ns bench --pods "$P" --deployments "$DEPS" --timeout 600 \
                 2>"$W/progress-$P.log")
         R[$P]=$out
+        R[$P.cpu]=$(awk -v a="$cpu0" -v b="$(cpu_s "$SPID")" 'BEGIN { printf "%.0f", b - a }')
+        R[$P.load]=$(cut -d' ' -f1 /proc/loadavg)
         sleep 11 # the scheduler logs its cycle statistics every 10 s
         R[$P.algo]=$(grep -o '[0-9]* us per cycle ([0-9]* cycles/s' "$W/server-$P.log" | tail -n 1 |
                 awk '{ print $1 " us / " substr($5, 2) }')
@@ -126,5 +130,6 @@ for P in $RUNS; do
         RS=$(val "${R[$P]}" running_s)
         [ "$(val "${R[$P]}" timeout)" = 1 ] && RS="timeout($(val "${R[$P]}" running) Running)"
         row "every pod Running, s" "$RS" "< 60" "$(verdict "$RS" lt 60)"
+        row "server CPU s used during the run (load avg)" "${R[$P.cpu]} (${R[$P.load]})" "" ""
         row "server RSS MB: idle / after / peak" "${R[$P.rss_idle]}/${R[$P.rss]}/${R[$P.hwm]}" "" ""
 done
