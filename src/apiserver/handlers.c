@@ -15,6 +15,7 @@
 #include "api/strategy.h"
 #include "apiserver/apply.h"
 #include "apiserver/patch.h"
+#include "apiserver/quota.h"
 #include "apiserver/services.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
@@ -1080,6 +1081,8 @@ static void do_create(struct rq *q)
                         fail_invalid(q, r, kjson_str(obj, "metadata.name"), causes);
                         return;
                 }
+                if (quota_admit(q, r, obj) < 0)
+                        return;
                 const char *name = kjson_str(obj, "metadata.name");
                 if (dry_run(q)) {
                         rq_respond_json(q, 201, obj);

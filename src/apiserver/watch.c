@@ -13,6 +13,7 @@
 #include "api/labels.h"
 #include "apiserver/cacher.h"
 #include "apiserver/metrics.h"
+#include "apiserver/quota.h"
 #include "apiserver/status.h"
 #include "apiserver/table.h"
 #include "common/kjson.h"
@@ -62,6 +63,7 @@ static void watcher_unref(struct watcher *w)
 
 void watch_free_all(struct apiserver *a)
 {
+        quota_stop(a);
         while (a->watchers) {
                 struct watcher *w = a->watchers;
                 w->refs = 1;
@@ -501,6 +503,7 @@ void watch_cache_run(struct apiserver *a)
 {
         cacher_set_owner(a->cacher); /* this is the loop thread */
         http_server_add_timer(a->http, 1000, on_tick, a);
+        quota_start(a);
 }
 
 void watch_cache_detach(struct apiserver *a)

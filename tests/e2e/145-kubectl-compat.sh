@@ -119,6 +119,26 @@ check "protobuf DeleteOptions Orphan: the replicaset stays, unowned" wait_for 10
 c=$(code -X DELETE -H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary @"$W/garbage.pb" "$API/api/v1/namespaces/bad/configmaps/stale")
 check "malformed protobuf DeleteOptions: 400, nothing deleted ($c)" bash -c "[ $c = 400 ] && $K0 -n bad get cm stale >/dev/null"
 
+# ResourceQuota: status.hard/used kept from the namespace's objects, creates over a hard limit
+# and pods without the tracked compute resources are Forbidden (kube-apiserver's messages)
+$K0 create namespace quota >/dev/null
+$K0 -n quota create quota q1 --hard=pods=2,requests.cpu=1,limits.memory=1Gi,count/deployments.apps=1 >/dev/null
+check "quota: status.hard mirrors spec.hard" wait_for 5 bash -c "[ \"\$($K0 -n quota get quota q1 -o jsonpath='{.status.hard.pods} {.status.used.pods}')\" = '2 0' ]"
+out=$($K0 -n quota run nores --image=busybox:1.36 -- sleep 3600 2>&1)
+check "quota: a pod without the tracked resources ($out)" test "$out" = 'Error from server (Forbidden): pods "nores" is forbidden: failed quota: q1: must specify limits.memory for: nores; requests.cpu for: nores'
+podres() { echo "{\"spec\":{\"containers\":[{\"name\":\"$1\",\"image\":\"busybox:1.36\",\"args\":[\"sleep\",\"3600\"],\"resources\":{\"requests\":{\"cpu\":\"$2\"},\"limits\":{\"memory\":\"64Mi\"}}}]}}"; }
+$K0 -n quota run small --image=busybox:1.36 --overrides="$(podres small 300m)" >/dev/null
+out=$($K0 -n quota run big --image=busybox:1.36 --overrides="$(podres big 800m)" 2>&1)
+check "quota: exceeded ($out)" test "$out" = 'Error from server (Forbidden): pods "big" is forbidden: exceeded quota: q1, requested: requests.cpu=800m, used: requests.cpu=300m, limited: requests.cpu=1'
+$K0 -n quota create deployment one --image=busybox:1.36 --replicas=0 >/dev/null
+out=$($K0 -n quota create deployment two --image=busybox:1.36 --replicas=0 2>&1)
+check "quota: count/deployments.apps ($out)" test "$out" = 'error: failed to create deployment: deployments.apps "two" is forbidden: exceeded quota: q1, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1'
+out=$($K0 -n quota describe quota q1 | tr -s ' ' | tr '\n' '|')
+check "quota: describe ($out)" wait_for 5 bash -c "$K0 -n quota describe quota q1 | tr -s ' ' | tr '\n' '|' | grep -qx 'Name: q1|Namespace: quota|Resource Used Hard|-------- ---- ----|count/deployments.apps 1 1|limits.memory 64Mi 1Gi|pods 1 2|requests.cpu 300m 1|'"
+$K0 -n quota delete pod small --grace-period=0 --force >/dev/null 2>&1
+check "quota: usage drops after the delete" wait_for 10 bash -c "[ \"\$($K0 -n quota get quota q1 -o jsonpath='{.status.used.pods} {.status.used.requests\.cpu}')\" = '0 0' ]"
+check "quota: nothing over quota was created" bash -c "! $K0 -n quota get pod big nores deploy/two >/dev/null 2>&1"
+
 # a watcher that stops reading is dropped after its bounded queue; another watcher gets every
 # event and the server keeps serving
 python3 - "$PORT" "$TLS" >"$W/slow.out" 2>&1 <<'PY' &
@@ -288,7 +308,8 @@ for V in $KUBECTL_VERSIONS; do
         out=$(tr -s ' ' <"$W/dns-$V" | tr '\n' '|')
         check "[$V] describe namespace ($out)" test "$out" = "Name: $NS|Labels: kubernetes.io/metadata.name=$NS|Annotations: <none>|Status: Active||No resource quota.||No LimitRange resource.|"
         $K -n $NS create quota q1 --hard=pods=10 >/dev/null
-        check "[$V] describe namespace with a quota" bash -c "$K describe namespace $NS | tr -s ' ' | grep -A3 '^Resource Quotas' | tr '\n' '|' | grep -q '^Resource Quotas| Name: q1| Resource Used Hard|'"
+        out=$($K describe namespace $NS | tr -s ' ' | grep -A4 '^Resource Quotas' | tr '\n' '|')
+        check "[$V] describe namespace with a quota: used by the 4 pods ($out)" test "$out" = "Resource Quotas| Name: q1| Resource Used Hard| -------- --- ---| pods 4 10|"
 
         printf 'line1\nline2\n' >"$W/f.txt"
         $K -n $NS create configmap files --from-file=f.txt="$W/f.txt" --from-literal=k=v >/dev/null
