@@ -605,10 +605,19 @@ void eviction_stop(struct eviction *ev)
         if (!ev)
                 return;
         pthread_mutex_lock(&ev->lock);
+        bool joined = ev->stopping;
         ev->stopping = true;
         pthread_cond_broadcast(&ev->cond);
         pthread_mutex_unlock(&ev->lock);
-        pthread_join(ev->thread, NULL);
+        if (!joined)
+                pthread_join(ev->thread, NULL);
+}
+
+void eviction_free(struct eviction *ev)
+{
+        if (!ev)
+                return;
+        eviction_stop(ev);
         if (ev->have_snap)
                 stats_snapshot_clear(&ev->snap);
         pthread_mutex_destroy(&ev->lock);

@@ -83,7 +83,10 @@ struct eviction_config {
 };
 
 int eviction_start(const struct eviction_config *cfg, struct eviction **ret, struct error *err);
+/* Stop the thread (idempotent); pressure, snapshot and eviction_admit stay usable (the pod
+ * workers may still admit pods) until eviction_free. */
 void eviction_stop(struct eviction *ev);
+void eviction_free(struct eviction *ev);
 /* The current pressure flags (all false before the first measurement). */
 struct eviction_pressure eviction_pressure_get(struct eviction *ev);
 /* A copy of the latest snapshot (caller clears); -EAGAIN none yet. */

@@ -174,6 +174,7 @@ void kubelet_stop(struct kubelet *k)
         eviction_stop(k->ev); /* before the node: it kicks the node's heartbeat */
         kubelet_node_stop(k->node);
         podsync_stop(k->ps);
+        eviction_free(k->ev); /* after the pod workers: they call eviction_admit */
         runtime_free(k->rt);
         free(k);
 }
