@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
@@ -549,6 +550,9 @@ static void cycle(struct eviction *ev, struct stats_snapshot *prev, bool *have_p
                 stats_snapshot_clear(prev);
         *prev = s;
         *have_prev = true;
+        /* give the pages freed by this cycle (and the pod workers') back to the system: the
+         * agent's resident memory is what a node budget counts */
+        malloc_trim(0);
 }
 
 static void *eviction_main(void *ud)
