@@ -83,6 +83,11 @@ static void list_add(char *buf, size_t size, const char *what)
         snprintf(buf + len, size - len, "%s%s", len ? ", " : "", what);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
 {
         struct error err = {0};
@@ -98,6 +103,8 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
 
         char remaining[1024] = "", finalizers[1024] = "", failures[512] = "";
         size_t n_remaining = 0;
+        _cleanup_json_ json_t *rem = json_object(); /* "pods." -> count */
+        _cleanup_json_ json_t *fins = json_object(); /* finalizer -> count */
         for (size_t i = 0; i < ARRAY_SIZE(ns_resources); i++) {
                 _cleanup_free_ char *path = xasprintf("%s/namespaces/%s/%s", ns_resources[i].prefix,
                                                       name, ns_resources[i].resource);
@@ -110,11 +117,18 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
                         continue;
                 }
                 json_t *items = json_object_get(list, "items"), *it;
-                size_t k, n_fin = 0;
+                size_t k;
                 json_array_foreach(items, k, it)
                 {
-                        if (json_array_size(kjson_get(it, "metadata.finalizers")))
-                                n_fin++;
+                        json_t *f;
+                        size_t fi;
+                        json_array_foreach(kjson_get(it, "metadata.finalizers"), fi, f)
+                        {
+                                const char *fn = json_string_value(f) ?: "";
+                                json_object_set_new(
+                                        fins, fn,
+                                        json_integer(json_integer_value(json_object_get(fins, fn)) + 1));
+                        }
                         if (kjson_get(it, "metadata.deletionTimestamp"))
                                 continue; /* being deleted: wait for it */
                         _cleanup_free_ char *ip =
@@ -128,20 +142,36 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
                                 list_add(failures, sizeof(failures), ns_resources[i].resource);
                 }
                 if (json_array_size(items)) {
-                        char what[160];
-                        snprintf(what, sizeof(what), "%s.%s has %zu resource instances",
-                                 ns_resources[i].resource, ns_resources[i].group,
-                                 json_array_size(items));
-                        list_add(remaining, sizeof(remaining), what);
+                        _cleanup_free_ char *rk = xasprintf("%s.%s", ns_resources[i].resource,
+                                                            ns_resources[i].group);
+                        json_object_set_new(rem, rk, json_integer((json_int_t)json_array_size(items)));
                         n_remaining += json_array_size(items);
                 }
-                if (n_fin) {
-                        char what[160];
-                        snprintf(what, sizeof(what), "%s.%s in %zu resource instances",
-                                 ns_resources[i].resource, ns_resources[i].group, n_fin);
-                        list_add(finalizers, sizeof(finalizers), what);
-                }
         }
+        /* the messages list them sorted, as the Go controller does */
+        const char **keys = xcalloc(json_object_size(rem) + json_object_size(fins) + 1,
+                                    sizeof(*keys));
+        const char *key;
+        json_t *val;
+        size_t nk = 0;
+        json_object_foreach(rem, key, val) keys[nk++] = key;
+        qsort(keys, nk, sizeof(*keys), cmp_str);
+        for (size_t k = 0; k < nk; k++) {
+                char what[200];
+                snprintf(what, sizeof(what), "%s has %lld resource instances", keys[k],
+                         (long long)json_integer_value(json_object_get(rem, keys[k])));
+                list_add(remaining, sizeof(remaining), what);
+        }
+        nk = 0;
+        json_object_foreach(fins, key, val) keys[nk++] = key;
+        qsort(keys, nk, sizeof(*keys), cmp_str);
+        for (size_t k = 0; k < nk; k++) {
+                char what[300];
+                snprintf(what, sizeof(what), "%s in %lld resource instances", keys[k],
+                         (long long)json_integer_value(json_object_get(fins, keys[k])));
+                list_add(finalizers, sizeof(finalizers), what);
+        }
+        free(keys);
 
         json_t *old = kjson_get(ns, "status.conditions");
         _cleanup_free_ char *rem_msg = xasprintf("Some resources are remaining: %s", remaining);
@@ -191,14 +221,14 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
         if (n_remaining == 0) {
                 /* finalize: drop the "kubernetes" finalizer, then the API server removes the
                  * empty namespace on the repeated DELETE */
-                json_t *fins = kjson_get(ns, "spec.finalizers"), *f, *keep = json_array();
+                json_t *specf = kjson_get(ns, "spec.finalizers"), *f, *keep = json_array();
                 size_t k;
-                json_array_foreach(fins, k, f)
+                json_array_foreach(specf, k, f)
                 {
                         if (strcmp(json_string_value(f) ?: "", "kubernetes"))
                                 json_array_append(keep, f);
                 }
-                if (json_array_size(keep) != json_array_size(fins)) {
+                if (json_array_size(keep) != json_array_size(specf)) {
                         json_t *patch = json_pack("{s:{s:O}}", "spec", "finalizers", keep);
                         r = kclient_patch(kc, ns_path, "merge", patch, NULL, &err);
                         if (r < 0)
