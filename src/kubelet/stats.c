@@ -164,13 +164,26 @@ static void cg_read(const struct cgroup_host *h, const char *path, struct stats_
         ret->ok = true;
 }
 
-/* First pid in the cgroup (for its network namespace); 0 if none. */
+/* The hierarchy holding rel/file (v2: the unified one; v1: the first v1 mount that has it). */
+static const char *base_with(const struct cgroup_host *h, const char *rel, const char *file)
+{
+        if (h->layout == CGROUP_LAYOUT_V2)
+                return h->v2_path;
+        for (size_t i = 0; i < h->n_v1; i++) {
+                _cleanup_free_ char *f = xasprintf("%s/%s/%s", h->v1_paths[i], rel, file);
+                if (access(f, F_OK) == 0)
+                        return h->v1_paths[i];
+        }
+        return NULL;
+}
+
+/* First pid in the cgroup's children (for its network namespace); 0 if none. */
 static pid_t cg_first_pid(const struct cgroup_host *h, const char *path)
 {
         const char *rel = path[0] == '/' ? path + 1 : path;
-        const char *base = h->layout == CGROUP_LAYOUT_V2 ? h->v2_path : v1_with(h, "pids.max");
+        const char *base = base_with(h, rel, "pids.current");
         if (!base)
-                base = h->n_v1 ? h->v1_paths[0] : NULL;
+                base = h->n_v1 ? h->v1_paths[0] : h->v2_path;
         if (!base)
                 return 0;
         /* the pod cgroup holds no process itself: look one level down */
@@ -194,8 +207,8 @@ static pid_t cg_first_pid(const struct cgroup_host *h, const char *path)
 
 static uint64_t cg_nproc(const struct cgroup_host *h, const char *path)
 {
-        const char *base = h->layout == CGROUP_LAYOUT_V2 ? h->v2_path : v1_with(h, "pids.max");
         const char *rel = path[0] == '/' ? path + 1 : path;
+        const char *base = base_with(h, rel, "pids.current");
         uint64_t n = 0;
         if (!base)
                 return 0;

@@ -136,6 +136,7 @@ have_web_stats() { summary | jq -e '.pods[] | select(.podRef.name=="web") | .con
 check "stats/summary has the pod (cpu, memory, network)" wait_for 10 have_web_stats
 S=$(summary)
 check "summary: node name and memory" bash -c "jq -e --arg n '$NODE' '.node.nodeName == \$n and .node.memory.availableBytes > 0 and .node.fs.capacityBytes == 67108864' <<<'$S' >/dev/null"
+check "summary: process_count of web >= 1" bash -c "jq -e '.pods[] | select(.podRef.name==\"web\") | .process_stats.process_count >= 1' <<<'$S' >/dev/null"
 check "summary: podRef uid and container name" bash -c "jq -e --arg u '$UID_WEB' '.pods[] | select(.podRef.uid == \$u) | .podRef.namespace == \"default\" and .containers[0].name == \"app\"' <<<'$S' >/dev/null"
 check "summary: ephemeral-storage and rootfs usage of writer >= 3Mi" wait_for 10 bash -c "$K get --raw /api/v1/nodes/$NODE/proxy/stats/summary | jq -e '.pods[] | select(.podRef.name==\"writer\") | .containers[0].rootfs.usedBytes >= 3145728 and .[\"ephemeral-storage\"].usedBytes >= 3145728' >/dev/null"
 MR=$($K get --raw "/api/v1/nodes/$NODE/proxy/metrics/resource")
