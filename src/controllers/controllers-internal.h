@@ -55,6 +55,7 @@ void daemonset_controller_init(struct controller *c);
 void statefulset_controller_init(struct controller *c);
 void pvbinder_controller_init(struct controller *c);
 void localpath_controller_init(struct controller *c);
+void pvcprotection_controller_init(struct controller *c);
 void nodelifecycle_controller_init(struct controller *c);
 void endpoints_controller_init(struct controller *c);
 void endpointslice_controller_init(struct controller *c);

@@ -56,6 +56,7 @@ static void (*const ctor[])(struct controller *c) = {
         statefulset_controller_init,
         pvbinder_controller_init,
         localpath_controller_init,
+        pvcprotection_controller_init,
         nodelifecycle_controller_init,
         endpoints_controller_init,
         endpointslice_controller_init,

@@ -4,8 +4,9 @@
 # at start; a claim without a class gets the default one and waits for its first consumer; a pod
 # using it is scheduled, the claim gets volume.kubernetes.io/selected-node, a PV pvc-<uid> is
 # provisioned under <data-dir>/storage/<pv>_<ns>_<claim> with node affinity to that node and
-# bound; the pod writes into the directory; deleting the claim releases the PV, which is deleted
-# with its directory once the pod is gone. A static PV (class "manual", label selector, larger capacity) binds to a
+# bound; the pod writes into the directory; a claim deleted under a running pod stays
+# Terminating (kubernetes.io/pvc-protection) until the pod is gone, then the PV is deleted with
+# its directory. A static PV (class "manual", label selector, larger capacity) binds to a
 # matching claim (claimRef, phases Available -> Bound -> Released, Retain keeps it); a claim no
 # volume fits stays Pending; a pod naming a missing claim or an unbound immediate claim gets
 # FailedScheduling with Kubernetes' messages. Runs for each kubectl in KUBECTL_VERSIONS. Root only.
@@ -144,12 +145,15 @@ YAML
         rlog() { [ "$($K logs -n $NS reader 2>/dev/null | tr '\n' ' ')" = "from-pod readonly " ]; }
         check "[$V] a second pod mounts the claim readOnly" wait_for 40 rlog
         $K delete pod reader -n $NS --wait=false >/dev/null
-        check "[$V] delete the claim while the pod runs" $K delete pvc claim -n $NS
-        rel() { [ "$($K get pv "$pv" -o jsonpath='{.status.phase}')" = Released ]; }
-        check "[$V] the PV is Released" wait_for 20 rel
+        fin=$(jp pvc/claim '{.metadata.finalizers}')
+        check "[$V] the claim carries kubernetes.io/pvc-protection ($fin)" test "$fin" = '["kubernetes.io/pvc-protection"]'
+        check "[$V] delete the claim while the pod runs" $K delete pvc claim -n $NS --wait=false
         sleep 2
-        check "[$V] ... but kept with its directory while a pod uses it" test -d "$path"
+        check "[$V] the claim stays Terminating while a pod uses it" test -n "$(jp pvc/claim '{.metadata.deletionTimestamp}')"
+        check "[$V] ... its PV stays Bound" test "$($K get pv "$pv" -o jsonpath='{.status.phase}')" = Bound
+        check "[$V] ... the directory stays" test -d "$path"
         check "[$V] delete the pod" $K delete pod user -n $NS --wait=true
+        check "[$V] then the claim goes" wait_for 20 gone pvc/claim
         pvgone() { ! $K get pv "$pv" >/dev/null 2>&1; }
         check "[$V] reclaim Delete: the PV goes" wait_for 20 pvgone
         check "[$V] ... and its directory" test ! -e "$path"
