@@ -293,6 +293,14 @@ void quota_stop(struct apiserver *a)
         Q.a = NULL;
 }
 
+/* "k=v" appended to *s, comma-separated. */
+static void append(char **s, const char *k, const char *v)
+{
+        char *n = *s ? xasprintf("%s,%s=%s", *s, k, v) : xasprintf("%s=%s", k, v);
+        free(*s);
+        *s = n;
+}
+
 /* Pods must name every compute resource a quota tracks ("failed quota: ...: must specify"),
  * as the pod evaluator's Constraints: the missing hard keys, each with its containers. NULL if
  * none is missing. */
@@ -372,18 +380,9 @@ int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj
                         quantity_sub(&req, &qb);
                         char rb[QUANTITY_STR_MAX];
                         quantity_format(&req, rb);
-#define APPEND(s, ...)                                                                             \
-        do {                                                                                       \
-                char *_n = xasprintf(__VA_ARGS__);                                                 \
-                char *_j = s ? xasprintf("%s,%s", s, _n) : xstrdup(_n);                            \
-                free(s);                                                                           \
-                free(_n);                                                                          \
-                s = _j;                                                                            \
-        } while (0)
-                        APPEND(requested, "%s=%s", k, rb);
-                        APPEND(used, "%s=%s", k, before);
-                        APPEND(limited, "%s=%s", k, json_string_value(v));
-#undef APPEND
+                        append(&requested, k, rb);
+                        append(&used, k, before);
+                        append(&limited, k, json_string_value(v));
                 }
                 if (requested) {
                         _cleanup_free_ char *qres = scheme_qualified_resource(r);
