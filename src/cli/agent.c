@@ -58,11 +58,13 @@ struct agent_opts {
 
 static void agent_usage(FILE *f)
 {
-        fputs("usage: timonel agent --server URL (--kubeconfig FILE | --token T --ca-file F) [flags]\n"
+        fputs("usage: timonel agent --server URL (--kubeconfig FILE | --token T --ca-file F) "
+              "[flags]\n"
               "\n"
               "Runs a node (the pods the scheduler binds to it) against a remote API server.\n"
               "Several agents may share a machine: each needs its own --data-dir, --node-name and\n"
-              "--kubelet-port; its pod CIDR comes from the server (--cluster-cidr, a /24 per node)\n"
+              "--kubelet-port; its pod CIDR comes from the server (--cluster-cidr, a /24 per "
+              "node)\n"
               "and its bridge is named after the node.\n"
               "\n"
               "  --server URL                 API server (default: the kubeconfig's)\n"
@@ -77,8 +79,10 @@ static void agent_usage(FILE *f)
               "  --node-label KEY=VALUE       label the node (repeatable)\n"
               "  --node-taint KEY[=VALUE]:EFFECT  taint the node at registration (repeatable)\n"
               "  --pod-cidr CIDR              use this pod CIDR instead of the allocated one\n"
-              "  --bridge NAME                host bridge of the pods (default tmnl<hash of name>)\n"
-              "  --cluster-ca-dir DIR         the server's tls dir (ca.crt + ca.key), to issue the\n"
+              "  --bridge NAME                host bridge of the pods (default tmnl<hash of "
+              "name>)\n"
+              "  --cluster-ca-dir DIR         the server's tls dir (ca.crt + ca.key), to issue "
+              "the\n"
               "                               kubelet certificate the API server trusts\n"
               "  --container-runtime PATH     OCI runtime (default crun, runc as fallback)\n"
               "  --cni-bin-dir DIR            CNI plugins (default /usr/lib/cni)\n"
@@ -144,13 +148,27 @@ static int parse_agent_opts(int argc, char **argv, struct agent_opts *o)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
                 switch (c) {
-                case O_SERVER: o->server = optarg; break;
-                case O_KC: o->kubeconfig = optarg; break;
-                case O_TOKEN: o->token = optarg; break;
-                case O_CA: o->ca_file = optarg; break;
-                case O_DATA: o->data_dir = optarg; break;
-                case O_NODE: o->node_name = optarg; break;
-                case O_NODEIP: o->node_ip = optarg; break;
+                case O_SERVER:
+                        o->server = optarg;
+                        break;
+                case O_KC:
+                        o->kubeconfig = optarg;
+                        break;
+                case O_TOKEN:
+                        o->token = optarg;
+                        break;
+                case O_CA:
+                        o->ca_file = optarg;
+                        break;
+                case O_DATA:
+                        o->data_dir = optarg;
+                        break;
+                case O_NODE:
+                        o->node_name = optarg;
+                        break;
+                case O_NODEIP:
+                        o->node_ip = optarg;
+                        break;
                 case O_KPORT:
                         if (parse_port(optarg, &o->kubelet_port) < 0) {
                                 fprintf(stderr, "timonel agent: invalid --kubelet-port \"%s\"\n",
@@ -180,15 +198,30 @@ static int parse_agent_opts(int argc, char **argv, struct agent_opts *o)
                         o->taints[o->n_taints++] = optarg;
                         break;
                 }
-                case O_CIDR: o->pod_cidr = optarg; break;
-                case O_BRIDGE: o->bridge = optarg; break;
-                case O_RT: o->runtime_path = optarg; break;
-                case O_CNI: o->cni_bin_dir = optarg; break;
-                case O_CADIR: o->cluster_ca_dir = optarg; break;
-                case 'v': log_set_level(LOG_DEBUG); break;
-                case 'h': agent_usage(stdout); return 1;
+                case O_CIDR:
+                        o->pod_cidr = optarg;
+                        break;
+                case O_BRIDGE:
+                        o->bridge = optarg;
+                        break;
+                case O_RT:
+                        o->runtime_path = optarg;
+                        break;
+                case O_CNI:
+                        o->cni_bin_dir = optarg;
+                        break;
+                case O_CADIR:
+                        o->cluster_ca_dir = optarg;
+                        break;
+                case 'v':
+                        log_set_level(LOG_DEBUG);
+                        break;
+                case 'h':
+                        agent_usage(stdout);
+                        return 1;
                 default:
-                        fprintf(stderr, "timonel agent: unknown or incomplete flag \"%s\" (see --help)\n",
+                        fprintf(stderr,
+                                "timonel agent: unknown or incomplete flag \"%s\" (see --help)\n",
                                 argv[optind - 1]);
                         return -EINVAL;
                 }
@@ -310,8 +343,9 @@ static int agent_kubelet_cert(const struct agent_opts *o, const struct hostinfo 
         int r = pki_ensure(own, NULL, err);
         if (r < 0)
                 return r;
-        log_warn(COMP, "no --cluster-ca-dir: the kubelet certificate is signed by %s/ca.crt, "
-                       "which the API server does not trust (logs/exec to this node fail)",
+        log_warn(COMP,
+                 "no --cluster-ca-dir: the kubelet certificate is signed by %s/ca.crt, "
+                 "which the API server does not trust (logs/exec to this node fail)",
                  own);
         return pki_issue(own, prefix, h->hostname, NULL, true, false, sans, err);
 }
@@ -449,13 +483,15 @@ int cli_agent_main(int argc, char **argv)
                 .data_dir = agent_dir,
                 .port = o.kubelet_port,
         };
-        _cleanup_free_ char *cidr = o.pod_cidr ? xstrdup(o.pod_cidr)
-                                               : register_and_wait_cidr(&o, kc_path, &nc, &stopping);
+        _cleanup_free_ char *cidr = o.pod_cidr
+                                            ? xstrdup(o.pod_cidr)
+                                            : register_and_wait_cidr(&o, kc_path, &nc, &stopping);
         if (!cidr) {
                 if (stopping)
                         return 0;
-                fprintf(stderr, "timonel agent: node %s got no pod CIDR within %d s (is the "
-                                "controller manager running?)\n",
+                fprintf(stderr,
+                        "timonel agent: node %s got no pod CIDR within %d s (is the "
+                        "controller manager running?)\n",
                         host.hostname, CIDR_WAIT_S);
                 return 1;
         }

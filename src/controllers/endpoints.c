@@ -282,8 +282,8 @@ json_t *endpoints_slices_build(const json_t *svc, const json_t *pods, size_t max
                         json_t *chunk = json_array();
                         for (size_t j = off; j < off + max && j < json_array_size(eps); j++)
                                 json_array_append(chunk, json_array_get(eps, j));
-                        json_array_append_new(out, json_pack("{s:O, s:o}", "ports", ports,
-                                                             "endpoints", chunk));
+                        json_array_append_new(
+                                out, json_pack("{s:O, s:o}", "ports", ports, "endpoints", chunk));
                 }
         }
         if (json_array_size(out) == 0)
@@ -304,9 +304,9 @@ char *endpoints_trigger_time(const json_t *svc, const json_t *pods)
                 if (!endpoints_pod_selected(svc, pod, true))
                         continue;
                 time_t t[3] = {controllers_time(pod, "metadata.creationTimestamp"),
-                               controllers_time(controllers_condition_get(
-                                                        kjson_get(pod, "status"), "Ready"),
-                                                "lastTransitionTime"),
+                               controllers_time(
+                                       controllers_condition_get(kjson_get(pod, "status"), "Ready"),
+                                       "lastTransitionTime"),
                                controllers_time(pod, "metadata.deletionTimestamp")};
                 for (int k = 0; k < 3; k++)
                         if (t[k] > best)
@@ -379,9 +379,9 @@ static int write_endpoints(struct kclient *kc, const char *ns, const char *name,
                 return r;
         json_t *cur_subsets = kjson_get(cur, "subsets");
         bool same_subsets = json_array_size(subsets) == 0 ? json_array_size(cur_subsets) == 0
-                                                           : json_equal(cur_subsets, subsets);
-        if (cur && same_subsets && json_equal(kjson_get(cur, "metadata.labels") ?: json_object(),
-                                              labels))
+                                                          : json_equal(cur_subsets, subsets);
+        if (cur && same_subsets &&
+            json_equal(kjson_get(cur, "metadata.labels") ?: json_object(), labels))
                 return 0;
         json_t *obj = cur ? json_incref(cur)
                           : json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
@@ -431,9 +431,9 @@ static int sync_kubernetes(struct controller *c, struct kclient *kc)
                         return r;
                 }
         }
-        json_t *subsets =
-                json_pack("[{s:[{s:s}], s:[{s:s, s:i, s:s}]}]", "addresses", "ip", cfg->apiserver_ip,
-                          "ports", "name", "https", "port", cfg->apiserver_port, "protocol", "TCP");
+        json_t *subsets = json_pack("[{s:[{s:s}], s:[{s:s, s:i, s:s}]}]", "addresses", "ip",
+                                    cfg->apiserver_ip, "ports", "name", "https", "port",
+                                    cfg->apiserver_port, "protocol", "TCP");
         json_t *labels = json_pack("{s:s}", "endpointslice.kubernetes.io/skip-mirror", "true");
         int r = write_endpoints(kc, "default", "kubernetes", subsets, labels, NULL);
         json_decref(subsets);
@@ -442,23 +442,24 @@ static int sync_kubernetes(struct controller *c, struct kclient *kc)
                 return r;
         /* the EndpointSlice kube-apiserver keeps next to it */
         const char *sp = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes";
-        json_t *slice = json_pack(
-                "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:[{s:[s], s:{s:b}}],"
-                " s:[{s:s, s:i, s:s}]}",
-                "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata", "name",
-                "kubernetes", "namespace", "default", "labels", ENDPOINTS_LABEL_SERVICE_NAME,
-                "kubernetes", "addressType", "IPv4", "endpoints", "addresses", cfg->apiserver_ip,
-                "conditions", "ready", 1, "ports", "name", "https", "port", cfg->apiserver_port,
-                "protocol", "TCP");
+        json_t *slice =
+                json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:[{s:[s], s:{s:b}}],"
+                          " s:[{s:s, s:i, s:s}]}",
+                          "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata",
+                          "name", "kubernetes", "namespace", "default", "labels",
+                          ENDPOINTS_LABEL_SERVICE_NAME, "kubernetes", "addressType", "IPv4",
+                          "endpoints", "addresses", cfg->apiserver_ip, "conditions", "ready", 1,
+                          "ports", "name", "https", "port", cfg->apiserver_port, "protocol", "TCP");
         _cleanup_json_ json_t *cur = NULL;
         r = kclient_get(kc, sp, &cur, &err);
         if (r == -ENOENT) {
-                r = kclient_create(kc, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+                r = kclient_create(kc,
+                                   "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
                                    slice, NULL, &err);
-        } else if (r == 0 && (!json_equal(json_object_get(cur, "endpoints"),
-                                          json_object_get(slice, "endpoints")) ||
-                              !json_equal(json_object_get(cur, "ports"),
-                                          json_object_get(slice, "ports")))) {
+        } else if (r == 0 &&
+                   (!json_equal(json_object_get(cur, "endpoints"),
+                                json_object_get(slice, "endpoints")) ||
+                    !json_equal(json_object_get(cur, "ports"), json_object_get(slice, "ports")))) {
                 json_object_set(json_object_get(slice, "metadata"), "resourceVersion",
                                 kjson_get(cur, "metadata.resourceVersion"));
                 r = kclient_update(kc, sp, slice, NULL, &err);

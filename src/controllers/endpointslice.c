@@ -69,8 +69,8 @@ static json_t *slice_labels(const json_t *svc)
 static bool same_contents(const json_t *slice, const json_t *want, const json_t *labels)
 {
         json_t *p1 = json_object_get(slice, "ports"), *p2 = json_object_get(want, "ports");
-        bool ports_eq = (json_array_size(p1) == 0 && json_array_size(p2) == 0) ||
-                        json_equal(p1, p2);
+        bool ports_eq =
+                (json_array_size(p1) == 0 && json_array_size(p2) == 0) || json_equal(p1, p2);
         json_t *e1 = json_object_get(slice, "endpoints"), *e2 = json_object_get(want, "endpoints");
         bool eps_eq = (json_array_size(e1) == 0 && json_array_size(e2) == 0) || json_equal(e1, e2);
         return ports_eq && eps_eq && json_equal(kjson_get(slice, "metadata.labels"), labels);
@@ -104,11 +104,11 @@ static int eps_sync(struct controller *c, struct kclient *kc, const char *key)
         _cleanup_json_ json_t *svc = manager_cache_get(c->m, CTL_SERVICES, ns, name);
         if (svc && !endpoints_service_has_selector(svc))
                 return 0; /* no selector: not ours (mirroring is not implemented) */
-        _cleanup_free_ char *list_path = xasprintf(
-                "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices?labelSelector="
-                ENDPOINTS_LABEL_SERVICE_NAME "%%3D%s%%2C" ENDPOINTS_LABEL_MANAGED_BY "%%3D"
-                ENDPOINTS_MANAGED_BY,
-                ns, name);
+        _cleanup_free_ char *list_path =
+                xasprintf("/apis/discovery.k8s.io/v1/namespaces/%s/"
+                          "endpointslices?labelSelector=" ENDPOINTS_LABEL_SERVICE_NAME
+                          "%%3D%s%%2C" ENDPOINTS_LABEL_MANAGED_BY "%%3D" ENDPOINTS_MANAGED_BY,
+                          ns, name);
         _cleanup_json_ json_t *list = NULL;
         int r = kclient_get(kc, list_path, &list, &err);
         if (r < 0) {

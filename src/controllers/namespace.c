@@ -69,7 +69,8 @@ static json_t *condition(const char *type, const char *status, const char *reaso
         json_array_foreach(old_conds, i, o)
         {
                 if (!strcmp(kjson_str(o, "type") ?: "", type) &&
-                    !strcmp(kjson_str(o, "status") ?: "", status) && kjson_str(o, "lastTransitionTime"))
+                    !strcmp(kjson_str(o, "status") ?: "", status) &&
+                    kjson_str(o, "lastTransitionTime"))
                         since = kjson_str(o, "lastTransitionTime");
         }
         return json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "status", status, "reason",
@@ -103,7 +104,7 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
 
         char remaining[1024] = "", finalizers[1024] = "", failures[512] = "";
         size_t n_remaining = 0;
-        _cleanup_json_ json_t *rem = json_object(); /* "pods." -> count */
+        _cleanup_json_ json_t *rem = json_object();  /* "pods." -> count */
         _cleanup_json_ json_t *fins = json_object(); /* finalizer -> count */
         for (size_t i = 0; i < ARRAY_SIZE(ns_resources); i++) {
                 _cleanup_free_ char *path = xasprintf("%s/namespaces/%s/%s", ns_resources[i].prefix,
@@ -127,30 +128,32 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
                                 const char *fn = json_string_value(f) ?: "";
                                 json_object_set_new(
                                         fins, fn,
-                                        json_integer(json_integer_value(json_object_get(fins, fn)) + 1));
+                                        json_integer(json_integer_value(json_object_get(fins, fn)) +
+                                                     1));
                         }
                         if (kjson_get(it, "metadata.deletionTimestamp"))
                                 continue; /* being deleted: wait for it */
                         _cleanup_free_ char *ip =
                                 xasprintf("%s/%s", path, kjson_str(it, "metadata.name") ?: "");
-                        json_t *opts = json_pack("{s:s, s:s, s:s}", "kind", "DeleteOptions",
-                                                 "apiVersion", "v1", "propagationPolicy",
-                                                 "Background");
+                        json_t *opts =
+                                json_pack("{s:s, s:s, s:s}", "kind", "DeleteOptions", "apiVersion",
+                                          "v1", "propagationPolicy", "Background");
                         r = kclient_delete(kc, ip, opts, NULL, &err);
                         json_decref(opts);
                         if (r < 0 && r != -ENOENT)
                                 list_add(failures, sizeof(failures), ns_resources[i].resource);
                 }
                 if (json_array_size(items)) {
-                        _cleanup_free_ char *rk = xasprintf("%s.%s", ns_resources[i].resource,
-                                                            ns_resources[i].group);
-                        json_object_set_new(rem, rk, json_integer((json_int_t)json_array_size(items)));
+                        _cleanup_free_ char *rk =
+                                xasprintf("%s.%s", ns_resources[i].resource, ns_resources[i].group);
+                        json_object_set_new(rem, rk,
+                                            json_integer((json_int_t)json_array_size(items)));
                         n_remaining += json_array_size(items);
                 }
         }
         /* the messages list them sorted, as the Go controller does */
-        const char **keys = xcalloc(json_object_size(rem) + json_object_size(fins) + 1,
-                                    sizeof(*keys));
+        const char **keys =
+                xcalloc(json_object_size(rem) + json_object_size(fins) + 1, sizeof(*keys));
         const char *key;
         json_t *val;
         size_t nk = 0;
@@ -175,39 +178,37 @@ static int ns_sync(struct controller *c, struct kclient *kc, const char *name)
 
         json_t *old = kjson_get(ns, "status.conditions");
         _cleanup_free_ char *rem_msg = xasprintf("Some resources are remaining: %s", remaining);
-        _cleanup_free_ char *fin_msg = xasprintf(
-                "Some content in the namespace has finalizers remaining: %s", finalizers);
-        _cleanup_free_ char *fail_msg = xasprintf("Failed to delete all resource types, %s",
-                                                  failures);
+        _cleanup_free_ char *fin_msg =
+                xasprintf("Some content in the namespace has finalizers remaining: %s", finalizers);
+        _cleanup_free_ char *fail_msg =
+                xasprintf("Failed to delete all resource types, %s", failures);
         json_t *conds = json_array();
         json_array_append_new(conds, condition("NamespaceDeletionDiscoveryFailure", "False",
                                                "ResourcesDiscovered",
                                                "All resources successfully discovered", old));
-        json_array_append_new(conds,
-                              condition("NamespaceDeletionGroupVersionParsingFailure", "False",
-                                        "ParsedGroupVersions",
-                                        "All legacy kube types successfully parsed", old));
+        json_array_append_new(conds, condition("NamespaceDeletionGroupVersionParsingFailure",
+                                               "False", "ParsedGroupVersions",
+                                               "All legacy kube types successfully parsed", old));
         json_array_append_new(
-                conds, *failures ? condition("NamespaceDeletionContentFailure", "True",
-                                             "ContentDeletionFailed", fail_msg, old)
-                                 : condition("NamespaceDeletionContentFailure", "False",
-                                             "ContentDeleted",
-                                             "All content successfully deleted, may be waiting "
-                                             "on finalization",
-                                             old));
-        json_array_append_new(conds, *remaining ? condition("NamespaceContentRemaining", "True",
-                                                            "SomeResourcesRemain", rem_msg, old)
-                                                : condition("NamespaceContentRemaining", "False",
-                                                            "ContentRemoved",
-                                                            "All content successfully removed",
-                                                            old));
-        json_array_append_new(conds,
-                              *finalizers ? condition("NamespaceFinalizersRemaining", "True",
-                                                      "SomeFinalizersRemain", fin_msg, old)
-                                          : condition("NamespaceFinalizersRemaining", "False",
-                                                      "ContentHasNoFinalizers",
-                                                      "All content-preserving finalizers finished",
-                                                      old));
+                conds,
+                *failures ? condition("NamespaceDeletionContentFailure", "True",
+                                      "ContentDeletionFailed", fail_msg, old)
+                          : condition("NamespaceDeletionContentFailure", "False", "ContentDeleted",
+                                      "All content successfully deleted, may be waiting "
+                                      "on finalization",
+                                      old));
+        json_array_append_new(conds, *remaining
+                                             ? condition("NamespaceContentRemaining", "True",
+                                                         "SomeResourcesRemain", rem_msg, old)
+                                             : condition("NamespaceContentRemaining", "False",
+                                                         "ContentRemoved",
+                                                         "All content successfully removed", old));
+        json_array_append_new(
+                conds, *finalizers ? condition("NamespaceFinalizersRemaining", "True",
+                                               "SomeFinalizersRemain", fin_msg, old)
+                                   : condition("NamespaceFinalizersRemaining", "False",
+                                               "ContentHasNoFinalizers",
+                                               "All content-preserving finalizers finished", old));
         if (!json_equal(old, conds)) {
                 json_t *patch = json_pack("{s:{s:s, s:O}}", "status", "phase", "Terminating",
                                           "conditions", conds);

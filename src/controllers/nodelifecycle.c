@@ -147,7 +147,7 @@ int64_t nodelifecycle_toleration_seconds(const json_t *tolerations, const json_t
 /* ---- the controller ---- */
 
 struct nlc {
-        json_t *probes;    /* node name -> {"key": heartbeat|renewTime, "at": ms} */
+        json_t *probes; /* node name -> {"key": heartbeat|renewTime, "at": ms} */
         int64_t last_gc_ms;
 };
 
@@ -193,8 +193,8 @@ static void allocate_cidrs(struct controller *c, struct kclient *kc, json_t *nod
                                       "Node %s status is now: CIDRNotAvailable", name);
                         continue;
                 }
-                json_t *patch = json_pack("{s:{s:s, s:[s]}}", "spec", "podCIDR", cidr, "podCIDRs",
-                                          cidr);
+                json_t *patch =
+                        json_pack("{s:{s:s, s:[s]}}", "spec", "podCIDR", cidr, "podCIDRs", cidr);
                 _cleanup_free_ char *path = xasprintf("/api/v1/nodes/%s", name);
                 struct error err = {0};
                 int r = kclient_patch(kc, path, "merge", patch, NULL, &err);
@@ -206,9 +206,12 @@ static void allocate_cidrs(struct controller *c, struct kclient *kc, json_t *nod
                 log_info(COMP, "node %s: podCIDR %s", name, cidr);
                 manager_event(kc, COMP, node, "Normal", "CIDRAssignmentSucceeded",
                               "Node %s status is now: CIDRAssignmentSucceeded", name);
-                /* nodes is our copy: keep the CIDR taken until the cache has it */
-                json_object_set_new(kjson_obj_ensure(node, "spec"), "podCIDR", json_string(cidr));
-                used[n_used++] = kjson_str(node, "spec.podCIDR");
+                /* keep the CIDR taken until the cache has it: on our own copy of the node (the
+                 * cached objects are shared with the informer and the other controllers) */
+                json_t *copy = json_deep_copy(node);
+                json_object_set_new(kjson_obj_ensure(copy, "spec"), "podCIDR", json_string(cidr));
+                json_array_set_new(nodes, i, copy);
+                used[n_used++] = kjson_str(copy, "spec.podCIDR");
         }
 }
 
@@ -233,7 +236,7 @@ static bool node_healthy(struct nlc *p, const json_t *node, const json_t *lease,
 static void mark_unknown(struct kclient *kc, json_t *node)
 {
         static const char *const types[] = {"Ready", "MemoryPressure", "DiskPressure",
-                                             "PIDPressure"};
+                                            "PIDPressure"};
         const char *name = kjson_str(node, "metadata.name") ?: "";
         char now[32];
         controllers_now(now);
@@ -252,12 +255,11 @@ static void mark_unknown(struct kclient *kc, json_t *node)
                 }
                 if (!cnd) {
                         json_array_append_new(
-                                conds, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-                                                 types[t], "status", "Unknown", "reason",
-                                                 "NodeStatusNeverUpdated", "message",
-                                                 "Kubelet never posted node status.",
-                                                 "lastHeartbeatTime", now, "lastTransitionTime",
-                                                 now));
+                                conds,
+                                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", types[t],
+                                          "status", "Unknown", "reason", "NodeStatusNeverUpdated",
+                                          "message", "Kubelet never posted node status.",
+                                          "lastHeartbeatTime", now, "lastTransitionTime", now));
                         continue;
                 }
                 if (strcmp(str_or_empty(cnd, "status"), "Unknown"))
@@ -289,10 +291,10 @@ static bool is_condition_taint(const json_t *t)
 }
 
 /* Make the not-ready/unreachable taints match the Ready condition; other taints stay. */
-static void reconcile_taints(struct kclient *kc, json_t *node)
+static void reconcile_taints(struct kclient *kc, const json_t *node)
 {
         const char *rs = ready_status(node);
-        const char *want = !strcmp(rs, "True") ? NULL
+        const char *want = !strcmp(rs, "True")    ? NULL
                            : !strcmp(rs, "False") ? T_NOT_READY
                                                   : T_UNREACHABLE;
         json_t *taints = kjson_get(node, "spec.taints");
@@ -323,17 +325,15 @@ static void reconcile_taints(struct kclient *kc, json_t *node)
         }
         for (int e = 0; e < 2 && want; e++)
                 if (!have[e])
-                        json_array_append_new(next, json_pack("{s:s, s:s, s:s}", "key", want,
-                                                              "effect", effects[e], "timeAdded",
-                                                              now));
+                        json_array_append_new(next,
+                                              json_pack("{s:s, s:s, s:s}", "key", want, "effect",
+                                                        effects[e], "timeAdded", now));
         const char *name = kjson_str(node, "metadata.name") ?: "";
         json_t *patch = json_pack("{s:{s:O}}", "spec", "taints", next);
         _cleanup_free_ char *path = xasprintf("/api/v1/nodes/%s", name);
         struct error err = {0};
         if (kclient_patch(kc, path, "merge", patch, NULL, &err) < 0)
                 log_warn(COMP, "node %s: taints: %s", name, error_msg(&err));
-        else
-                json_object_set(kjson_obj_ensure(node, "spec"), "taints", next);
         json_decref(patch);
         json_decref(next);
 }
@@ -356,10 +356,9 @@ static json_t *conditions_with(const json_t *pod, json_t *cond)
 static int patch_pod_conditions(struct kclient *kc, const json_t *pod, json_t *conds)
 {
         json_t *patch = json_pack("{s:{s:o}}", "status", "conditions", conds);
-        _cleanup_free_ char *path =
-                xasprintf("/api/v1/namespaces/%s/pods/%s/status",
-                          kjson_str(pod, "metadata.namespace") ?: "",
-                          kjson_str(pod, "metadata.name") ?: "");
+        _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/status",
+                                              kjson_str(pod, "metadata.namespace") ?: "",
+                                              kjson_str(pod, "metadata.name") ?: "");
         int r = kclient_patch(kc, path, "merge", patch, NULL, NULL);
         json_decref(patch);
         return r;
@@ -380,10 +379,9 @@ static void evict_pod(struct kclient *kc, const json_t *pod)
 {
         const char *ns = kjson_str(pod, "metadata.namespace") ?: "";
         const char *name = kjson_str(pod, "metadata.name") ?: "";
-        json_t *cond = controllers_condition_new("DisruptionTarget", "True",
-                                                 "DeletionByTaintManager",
-                                                 "Taint manager: deleting due to NoExecute taint",
-                                                 false);
+        json_t *cond =
+                controllers_condition_new("DisruptionTarget", "True", "DeletionByTaintManager",
+                                          "Taint manager: deleting due to NoExecute taint", false);
         json_object_set_new(cond, "lastProbeTime", json_null());
         patch_pod_conditions(kc, pod, conditions_with(pod, cond));
         manager_event(kc, COMP, pod, "Normal", "TaintManagerEviction",
@@ -449,13 +447,13 @@ static void handle_pods(struct controller *c, struct kclient *kc, json_t *nodes,
                                 continue;
                         const char *ns = kjson_str(pod, "metadata.namespace") ?: "";
                         const char *name = kjson_str(pod, "metadata.name") ?: "";
-                        _cleanup_free_ char *pp = xasprintf("/api/v1/namespaces/%s/pods/%s", ns,
-                                                            name);
+                        _cleanup_free_ char *pp =
+                                xasprintf("/api/v1/namespaces/%s/pods/%s", ns, name);
                         json_t *opts = json_pack("{s:s, s:s, s:i}", "kind", "DeleteOptions",
                                                  "apiVersion", "v1", "gracePeriodSeconds", 0);
                         if (kclient_delete(kc, pp, opts, NULL, NULL) == 0)
-                                log_info(COMP, "pod GC: deleted %s/%s (node %s is gone)", ns,
-                                         name, nn);
+                                log_info(COMP, "pod GC: deleted %s/%s (node %s is gone)", ns, name,
+                                         nn);
                         json_decref(opts);
                         continue;
                 }
@@ -469,8 +467,8 @@ static void handle_pods(struct controller *c, struct kclient *kc, json_t *nodes,
                 time_t since = noexecute_since(taints);
                 if (!since)
                         continue;
-                int64_t secs =
-                        nodelifecycle_toleration_seconds(kjson_get(pod, "spec.tolerations"), taints);
+                int64_t secs = nodelifecycle_toleration_seconds(kjson_get(pod, "spec.tolerations"),
+                                                                taints);
                 if (secs == NODELIFECYCLE_TOLERATE_FOREVER)
                         continue;
                 if (secs == NODELIFECYCLE_EVICT_NOW || since + secs <= now) {
@@ -489,12 +487,13 @@ static int nlc_sync(struct controller *c, struct kclient *kc, const char *key)
                 return 0;
         const struct manager_config *cfg = manager_get_config(c->m);
         int64_t now_ms = workqueue_now_ms();
-        /* a deep copy: the cached objects are shared with the informer and other controllers */
-        _cleanup_json_ json_t *cached = manager_cache_list(c->m, CTL_NODES, NULL);
-        _cleanup_json_ json_t *nodes = json_deep_copy(cached);
+        /* nodes starts as the cached objects (shared: never modified); a node we change is
+         * replaced by a copy */
+        _cleanup_json_ json_t *nodes = manager_cache_list(c->m, CTL_NODES, NULL);
         allocate_cidrs(c, kc, nodes);
 
         size_t i, ready = 0;
+        bool trouble = false; /* a node not Ready or with NoExecute taints: look at the pods */
         json_t *node;
         _cleanup_json_ json_t *seen = json_object();
         json_array_foreach(nodes, i, node)
@@ -504,11 +503,19 @@ static int nlc_sync(struct controller *c, struct kclient *kc, const char *key)
                 _cleanup_json_ json_t *lease =
                         manager_cache_get(c->m, CTL_NODE_LEASES, "kube-node-lease", name);
                 if (!node_healthy(p, node, lease, now_ms, cfg->node_monitor_grace_s) &&
-                    strcmp(ready_status(node), "Unknown"))
+                    strcmp(ready_status(node), "Unknown")) {
+                        json_t *copy = json_deep_copy(node);
+                        json_array_set_new(nodes, i, copy);
+                        node = copy;
                         mark_unknown(kc, node);
+                }
                 reconcile_taints(kc, node);
                 if (!strcmp(ready_status(node), "True"))
                         ready++;
+                else
+                        trouble = true;
+                if (noexecute_since(kjson_get(node, "spec.taints")))
+                        trouble = true;
         }
         /* forget nodes that are gone */
         const char *name;
@@ -519,7 +526,10 @@ static int nlc_sync(struct controller *c, struct kclient *kc, const char *key)
                 if (!json_object_get(seen, name))
                         json_object_del(p->probes, name);
         }
-        handle_pods(c, kc, nodes, ready > 0);
+        /* the pods are looked at only when a node is in trouble, and every 10 s for pod GC
+         * (a full scan of every pod each second would cost a large cluster) */
+        if (trouble || now_ms - p->last_gc_ms >= POD_GC_PERIOD_MS)
+                handle_pods(c, kc, nodes, ready > 0);
         workqueue_add_after(c->wq, MONITOR_KEY, MONITOR_PERIOD_MS);
         return 0;
 }

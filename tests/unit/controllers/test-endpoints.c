@@ -101,8 +101,10 @@ TEST(subsets)
         json_t *sub = json_array_get(s, 0);
         json_t *addrs = json_object_get(sub, "addresses");
         CHECK_EQ_INT(json_array_size(addrs), 2);
-        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(addrs, 0), "ip")), "10.0.0.1");
-        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(addrs, 0), "nodeName")), "n1");
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(addrs, 0), "ip")),
+                     "10.0.0.1");
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(addrs, 0), "nodeName")),
+                     "n1");
         json_t *ref = json_object_get(json_array_get(addrs, 0), "targetRef");
         CHECK_EQ_STR(json_string_value(json_object_get(ref, "kind")), "Pod");
         CHECK_EQ_STR(json_string_value(json_object_get(ref, "name")), "a");
@@ -199,8 +201,9 @@ TEST(slices)
 
 TEST(trigger_time)
 {
-        json_t *svc = J("{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns\",\"creationTimestamp\":"
-                        "\"2026-01-01T00:00:00Z\"},\"spec\":{\"selector\":{\"app\":\"web\"}}}");
+        json_t *svc =
+                J("{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns\",\"creationTimestamp\":"
+                  "\"2026-01-01T00:00:00Z\"},\"spec\":{\"selector\":{\"app\":\"web\"}}}");
         json_t *pods = json_array();
         json_array_append_new(pods, pod("a", "10.0.0.1", true,
                                         ",\"creationTimestamp\":\"2026-01-02T03:04:05Z\""));

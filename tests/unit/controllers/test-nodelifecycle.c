@@ -47,12 +47,13 @@ static bool tol(const char *t, const char *taint)
 
 TEST(tolerates)
 {
-        const char *unreach = "{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\"}";
+        const char *unreach =
+                "{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\"}";
         CHECK(tol("{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
                   "\"effect\":\"NoExecute\"}",
                   unreach));
-        CHECK(tol("{\"operator\":\"Exists\"}", unreach));          /* tolerates everything */
-        CHECK(!tol("{\"operator\":\"Equal\"}", unreach));          /* empty key needs Exists */
+        CHECK(tol("{\"operator\":\"Exists\"}", unreach)); /* tolerates everything */
+        CHECK(!tol("{\"operator\":\"Equal\"}", unreach)); /* empty key needs Exists */
         CHECK(tol("{\"key\":\"node.kubernetes.io/unreachable\"}", unreach)); /* Equal, "" == "" */
         CHECK(!tol("{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
                    "\"effect\":\"NoSchedule\"}",
@@ -60,7 +61,8 @@ TEST(tolerates)
         CHECK(!tol("{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\"}", unreach));
         CHECK(tol("{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}",
                   "{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}"));
-        CHECK(!tol("{\"key\":\"k\",\"value\":\"w\"}", "{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}"));
+        CHECK(!tol("{\"key\":\"k\",\"value\":\"w\"}",
+                   "{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}"));
         CHECK(!tol("{\"key\":\"k\",\"operator\":\"Lt\",\"value\":\"v\"}",
                    "{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoExecute\"}"));
 }

@@ -18,13 +18,14 @@ TEST(add_route)
                      "10.42.0.0/16");
         /* the rest of the config is untouched: still no default route, same subnet */
         CHECK(json_is_false(json_object_get(j, "isDefaultGateway")));
-        CHECK_EQ_STR(json_string_value(json_object_get(
-                             json_array_get(json_array_get(json_object_get(json_object_get(j, "ipam"),
-                                                                           "ranges"),
-                                                           0),
-                                            0),
-                             "subnet")),
-                     "10.42.1.0/24");
+        CHECK_EQ_STR(
+                json_string_value(json_object_get(
+                        json_array_get(
+                                json_array_get(
+                                        json_object_get(json_object_get(j, "ipam"), "ranges"), 0),
+                                0),
+                        "subnet")),
+                "10.42.1.0/24");
         char *r2 = cni_conf_add_route(r, "10.99.0.0/16");
         json_t *j2 = json_loads(r2, 0, NULL);
         CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(j2, "ipam"), "routes")), 2);
