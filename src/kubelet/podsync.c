@@ -1914,7 +1914,7 @@ int podsync_start(const struct podsync_config *cfg, struct podsync **ret, struct
         ps->rt_name = runtime_get_name(cfg->rt);
         if (!ps->rt_name)
                 ps->rt_name = "crun";
-        ps->n_workers = cfg->workers > 0 ? cfg->workers : 4;
+        ps->n_workers = cfg->workers > 0 ? cfg->workers : 8;
         ps->workers = xcalloc((size_t)ps->n_workers, sizeof(pthread_t));
         pthread_mutex_init(&ps->lock, NULL);
         pthread_cond_init(&ps->cond, NULL);

@@ -19,7 +19,7 @@ struct podsync_config {
         const char *node_name;
         const char *node_ip;
         struct runtime *rt;   /* borrowed; must outlive the podsync */
-        int workers;          /* 0 = 4 */
+        int workers;          /* 0 = 8 */
         int64_t pod_max_pids; /* --pod-max-pids; <= 0 = unlimited */
 };
 
