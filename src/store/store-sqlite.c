@@ -696,6 +696,8 @@ static void *expiry_main(void *arg)
 static void sq_close(struct store *base)
 {
         struct sqlite_store *s = SQ(base);
+        if (s->sync_running) /* an expiry delete may wait for a sync a test holds */
+                store_sqlite_hold_sync(base, false);
         if (s->exp_running) {
                 pthread_mutex_lock(&s->emu);
                 s->exp_stop = true;

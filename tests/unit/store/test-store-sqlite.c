@@ -827,6 +827,38 @@ TEST(auto_compaction_bounds_history)
         done(s);
 }
 
+/* A TTL key's deadline is stored: it expires after a restart too, and is not early. */
+TEST(ttl_survives_reopen)
+{
+        struct store *s = open_fresh();
+        CHECK(s);
+        if (!s)
+                return tmp_cleanup();
+        struct error err = {0};
+        struct store_kv kv = {0};
+        CHECK_EQ_INT(store_create_ttl(s, "/ttl/a", "x", 1, 2, NULL, &err), 0);
+        CHECK_EQ_INT(store_create(s, "/ttl/b", "y", 1, NULL, &err), 0);
+        store_close(s);
+        s = NULL;
+        CHECK_EQ_INT(store_open(dbpath, &s, &err), 0);
+        if (!s)
+                return tmp_cleanup();
+        CHECK_EQ_INT(store_get(s, "/ttl/a", &kv, &err), 0); /* not before its TTL */
+        store_kv_clear(&kv);
+        int r = 0;
+        for (int i = 0; i < 60; i++) { /* 2 s TTL + the 1 s rounding + a 0.5 s tick, at most */
+                r = store_get(s, "/ttl/a", &kv, &err);
+                store_kv_clear(&kv);
+                if (r == -ENOENT)
+                        break;
+                usleep(100 * 1000);
+        }
+        CHECK_EQ_INT(r, -ENOENT);
+        CHECK_EQ_INT(store_get(s, "/ttl/b", &kv, &err), 0);
+        store_kv_clear(&kv);
+        done(s);
+}
+
 TEST(reopen_keeps_data_and_revision)
 {
         struct store *s = open_fresh();
@@ -1407,6 +1439,7 @@ int main(void)
         RUN(compaction);
         RUN(auto_compaction_bounds_history);
         RUN(reopen_keeps_data_and_revision);
+        RUN(ttl_survives_reopen);
         RUN(open_errors);
         RUN(kill9_durability);
         RUN(group_commit_concurrent_writers);
