@@ -185,6 +185,8 @@ static void *watch_main(void *ud)
                         r = kclient_watch(c, path, on_watch_event, &w, &err);
                         if (w.gone || r == -ERANGE)
                                 w.rv[0] = 0;
+                        if (r > 0) /* an ERROR event: back off before the next watch */
+                                r = error_set(&err, -EIO, "watch error event");
                 }
                 if (r < 0 && !atomic_load(&f->stop)) {
                         log_debug(COMP, "pods: %s", error_msg(&err));

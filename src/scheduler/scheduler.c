@@ -525,6 +525,16 @@ static void delete_victim(struct kclient *c, json_t *victim, json_t *preemptor, 
         _cleanup_free_ char *msg = xasprintf("Preempted by pod %s on node %s",
                                              kjson_str(preemptor, "metadata.uid") ?: "", node);
         emit_event(c, victim, "Normal", "Preempted", msg);
+        /* PodDisruptionConditions: the victim says why it goes */
+        char now[32];
+        timefmt_rfc3339(now, time(NULL));
+        json_t *cond = json_pack("{s:{s:[{s:s, s:s, s:s, s:s, s:s}]}}", "status", "conditions",
+                                 "type", "DisruptionTarget", "status", "True", "reason",
+                                 "PreemptionByScheduler", "message",
+                                 SCHEDULER_NAME ": preempting to accommodate a higher priority pod",
+                                 "lastTransitionTime", now);
+        patch_status(c, victim, cond);
+        json_decref(cond);
         _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/pods/%s",
                                               kjson_str(victim, "metadata.namespace") ?: "",
                                               kjson_str(victim, "metadata.name") ?: "");
