@@ -35,6 +35,7 @@ struct kubelet_node {
         struct {
                 char status[8];
                 char since[32];
+                bool announce; /* changed: post the kubelet's node event */
         } conds[4]; /* MemoryPressure, DiskPressure, PIDPressure, Ready: last transition */
 };
 
@@ -334,11 +335,55 @@ static void fix_transitions(struct kubelet_node *n, json_t *node)
                         break;
                 const char *st = kjson_str(c, "status") ?: "";
                 if (strcmp(n->conds[i].status, st)) {
+                        n->conds[i].announce = true;
                         snprintf(n->conds[i].status, sizeof(n->conds[i].status), "%s", st);
                         snprintf(n->conds[i].since, sizeof(n->conds[i].since), "%s",
                                  kjson_str(c, "lastTransitionTime") ?: "");
                 }
                 json_object_set_new(c, "lastTransitionTime", json_string(n->conds[i].since));
+        }
+}
+
+/* The kubelet's node events for its condition changes (NodeHasSufficientMemory,
+ * NodeHasDiskPressure, ..., NodeReady): "Node N status is now: REASON", on the Node. */
+static void announce(struct kubelet_node *n, struct kclient *c)
+{
+        static const char *const reasons[][2] = {
+                {"NodeHasSufficientMemory", "NodeHasInsufficientMemory"},
+                {"NodeHasNoDiskPressure", "NodeHasDiskPressure"},
+                {"NodeHasSufficientPID", "NodeHasInsufficientPID"},
+                {"NodeNotReady", "NodeReady"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(n->conds); i++) {
+                if (!n->conds[i].announce)
+                        continue;
+                n->conds[i].announce = false;
+                bool t = !strcmp(n->conds[i].status, "True");
+                const char *reason = reasons[i][t];
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                char now[32];
+                timefmt_rfc3339(now, ts.tv_sec);
+                _cleanup_free_ char *name =
+                        xasprintf("%s.%llx", n->cfg.node_name,
+                                  (unsigned long long)ts.tv_sec * 1000000000ULL +
+                                          (unsigned long long)ts.tv_nsec);
+                _cleanup_free_ char *msg =
+                        xasprintf("Node %s status is now: %s", n->cfg.node_name, reason);
+                /* the kubelet's node events carry the node name as uid */
+                json_t *ev = json_pack(
+                        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s,"
+                        " s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:s}",
+                        "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace",
+                        "default", "involvedObject", "apiVersion", "v1", "kind", "Node", "name",
+                        n->cfg.node_name, "uid", n->cfg.node_name, "reason", reason, "message", msg,
+                        "type", "Normal", "source", "component", "kubelet", "host",
+                        n->cfg.node_name, "firstTimestamp", now, "lastTimestamp", now, "count", 1,
+                        "reportingComponent", "kubelet", "reportingInstance", n->cfg.node_name);
+                struct error err = {0};
+                if (kclient_create(c, "/api/v1/namespaces/default/events", ev, NULL, &err) < 0)
+                        log_debug(COMP, "node event %s: %s", reason, error_msg(&err));
+                json_decref(ev);
         }
 }
 
@@ -425,6 +470,7 @@ static int heartbeat(struct kubelet_node *n, struct kclient *c, struct error *er
         }
         if (r < 0)
                 goto out;
+        announce(n, c);
         r = renew_lease(n, c, err);
 out:
         json_decref(node);

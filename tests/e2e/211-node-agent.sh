@@ -98,6 +98,9 @@ check "allocatable memory = capacity - 128Mi - 100Mi ($cap_mem -> $al_mem)" test
 cap_eph=$(ki "$(nj '{.status.capacity.ephemeral-storage}')"); al_eph=$(ki "$(nj '{.status.allocatable.ephemeral-storage}')")
 check "ephemeral-storage capacity is the 64Mi data dir" test "$cap_eph" -eq 67108864
 check "allocatable ephemeral-storage = 64Mi - 1Mi - 10% ($al_eph)" test "$al_eph" -eq $((67108864 - 1048576 - 6710886))
+node_event() { $K get events -A --field-selector "involvedObject.kind=Node,involvedObject.name=$NODE,reason=$1" -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' | grep -qx "Normal Node $NODE status is now: $1"; }
+check "node event NodeHasSufficientMemory at start" wait_for 15 node_event NodeHasSufficientMemory
+check "node event NodeReady at start" wait_for 15 node_event NodeReady
 check "conditions: no pressure" bash -c "[ \"\$($K get node $NODE -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}')\" = 'MemoryPressure=False DiskPressure=False PIDPressure=False Ready=True ' ]"
 
 cat >"$W/pods.yaml" <<YAML
@@ -200,6 +203,7 @@ check "web untouched by image GC" is web '{.status.phase}' Running
 # ---- disk pressure: fill to 95% (nodefs.available<10%) ----
 fill_to 95
 check "DiskPressure True, KubeletHasDiskPressure" wait_for 20 ncond_is DiskPressure "True KubeletHasDiskPressure"
+check "node event NodeHasDiskPressure" wait_for 15 node_event NodeHasDiskPressure
 expect "writer (most disk) evicted: phase Failed" 20 writer '{.status.phase}' Failed
 check "writer: reason Evicted" is writer '{.status.reason}' Evicted
 msg=$(jp writer '{.status.message}')
@@ -211,6 +215,7 @@ expect "a pod arriving under DiskPressure is rejected: Failed" 20 late-disk '{.s
 check "late-disk: Evicted, The node had condition: [DiskPressure]." is late-disk '{.status.reason}/{.status.message}' "Evicted/The node had condition: [DiskPressure]. "
 rm -f "$D/agent/filler"
 check "DiskPressure back to False" wait_for 20 ncond_is DiskPressure "False KubeletHasNoDiskPressure"
+check "node event NodeHasNoDiskPressure after the pressure" bash -c "[ \$($K get events -A --field-selector involvedObject.kind=Node,reason=NodeHasNoDiskPressure --no-headers | wc -l) -ge 2 ]"
 check "web still Running after the pressure" is web '{.status.phase} {.status.containerStatuses[0].restartCount}' "Running 0"
 check "node Ready" node_ready
 $K delete pods --all --wait=false >/dev/null 2>&1
