@@ -27,10 +27,10 @@ struct store;
 struct apiserver;
 
 struct apiserver_config {
-        const char *bind_address; /* NULL = all */
-        int port;                 /* 0 = ephemeral (see apiserver_port) */
-        const char *tls_dir;      /* DATA/server/tls, NULL = plain HTTP, no authn (tests) */
-        struct store *store;      /* borrowed; must outlive the server */
+        const char *bind_address;    /* NULL = all */
+        int port;                    /* 0 = ephemeral (see apiserver_port) */
+        const char *tls_dir;         /* DATA/server/tls, NULL = plain HTTP, no authn (tests) */
+        struct store *store;         /* borrowed; must outlive the server */
         const char *token_auth_file; /* --token-auth-file (authn.h), NULL = none */
         int64_t event_ttl_s;         /* --event-ttl: Events live this long; 0 = 1 h */
 };
