@@ -297,6 +297,7 @@ for V in $KUBECTL_VERSIONS; do
         out=$(sections <"$W/ds-$V" | sed 's/Internal Traffic Policy|//')
         check "[$V] describe service sections ($out)" test "$out" = "Name|Namespace|Labels|Annotations|Selector|Type|IP Family Policy|IP Families|IP|IPs|Port|TargetPort|Endpoints|Session Affinity|Events|"
         check "[$V] describe service: selector" grep -Eq '^Selector: +app=web,tier=front$' "$W/ds-$V"
+        check "[$V] describe service: the pod is the endpoint" wait_for 10 bash -c "$K -n $NS describe service websvc | grep -Eq '^Endpoints: +$IP:8080$'"
 
         $K describe node "$NODE" >"$W/dn-$V" 2>&1
         out=$(sections <"$W/dn-$V")
