@@ -147,7 +147,8 @@ int64_t nodelifecycle_toleration_seconds(const json_t *tolerations, const json_t
 /* ---- the controller ---- */
 
 struct nlc {
-        json_t *probes; /* node name -> {"key": heartbeat|renewTime, "at": ms} */
+        json_t *probes;  /* node name -> {"key": heartbeat|renewTime, "at": ms} */
+        json_t *no_cidr; /* node names told CIDRNotAvailable (one event each) */
         int64_t last_gc_ms;
 };
 
@@ -174,6 +175,8 @@ static const char *ready_status(const json_t *node)
 static void allocate_cidrs(struct controller *c, struct kclient *kc, json_t *nodes)
 {
         const char *cluster = manager_get_config(c->m)->cluster_cidr;
+        struct nlc *p = c->priv;
+        bool full = false;
         size_t n = json_array_size(nodes), n_used = 0, i;
         _cleanup_free_ const char **used = xcalloc(n + 1, sizeof(*used));
         json_t *node;
@@ -188,9 +191,14 @@ static void allocate_cidrs(struct controller *c, struct kclient *kc, json_t *nod
                         continue;
                 char cidr[32];
                 const char *name = kjson_str(node, "metadata.name") ?: "";
-                if (nodelifecycle_cidr_next(cluster, used, n_used, cidr) < 0) {
-                        manager_event(kc, COMP, node, "Normal", "CIDRNotAvailable",
-                                      "Node %s status is now: CIDRNotAvailable", name);
+                if (full || nodelifecycle_cidr_next(cluster, used, n_used, cidr) < 0) {
+                        /* the pool is exhausted: no need to search again for the others */
+                        full = true;
+                        if (!json_object_get(p->no_cidr, name)) {
+                                json_object_set_new(p->no_cidr, name, json_true());
+                                manager_event(kc, COMP, node, "Normal", "CIDRNotAvailable",
+                                              "Node %s status is now: CIDRNotAvailable", name);
+                        }
                         continue;
                 }
                 json_t *patch =
@@ -540,6 +548,7 @@ static void nlc_free(struct controller *c)
         if (!p)
                 return;
         json_decref(p->probes);
+        json_decref(p->no_cidr);
         free(p);
         c->priv = NULL;
 }
@@ -548,6 +557,7 @@ void nodelifecycle_controller_init(struct controller *c)
 {
         struct nlc *p = xcalloc(1, sizeof(*p));
         p->probes = json_object();
+        p->no_cidr = json_object();
         c->name = "nodelifecycle";
         c->priv = p;
         c->needs = 1u << CTL_NODES | 1u << CTL_NODE_LEASES | 1u << CTL_PODS;
