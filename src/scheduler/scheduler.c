@@ -202,6 +202,8 @@ static void on_pod(json_t *pod, struct scheduler *s)
 {
         _cleanup_free_ char *key = pod_key(pod);
         const char *node = kjson_str(pod, "spec.nodeName");
+        /* parse outside the lock: the scheduling thread waits for it */
+        struct sched_pod *bound = node && *node && !is_terminal(pod) ? sched_pod_new(pod) : NULL;
         pthread_mutex_lock(&s->lock);
         if (is_terminal(pod)) {
                 bool had = cached_pod(s, key) != NULL;
@@ -211,7 +213,7 @@ static void on_pod(json_t *pod, struct scheduler *s)
                         cluster_event_locked(s);
         } else if (node && *node) {
                 forget_queues_locked(s, key);
-                cache_add_locked(s, sched_pod_new(pod));
+                cache_add_locked(s, TAKE_PTR(bound));
         } else if (wants_scheduling(pod)) {
                 struct sched_pod *p = cached_pod(s, key);
                 if (p && p->assumed) {

@@ -506,6 +506,44 @@ TEST(default_spread_by_owner)
         sched_cluster_free(&c);
 }
 
+TEST(score_values_from_kube_tests)
+{
+        /* least_allocated_test / balanced_allocation_test: node 4000m cpu, 10000 bytes memory;
+         * pod 3000m / 5000: LeastAllocated (25 + 50) / 2 = 37, BalancedAllocation fractions
+         * 0.75 / 0.5, std 0.125 -> 87; TaintToleration 100 x weight 3; nothing else scores */
+        struct sched_cluster c;
+        sched_cluster_init(&c);
+        json_t *nj = J("{'metadata':{'name':'n','labels':{}},'status':{'allocatable':{'cpu':'4',"
+                       "'memory':'10000','pods':'110'},'conditions':[{'type':'Ready',"
+                       "'status':'True'}]}}");
+        struct sched_node *n = sched_cluster_set_node(&c, nj);
+        json_decref(nj);
+        json_t *pj =
+                J("{'metadata':{'name':'p','namespace':'d'},'spec':{'containers':[{'name':"
+                  "'c','image':'img:1','resources':{'requests':{'cpu':'3','memory':'5000'}}}]}}");
+        struct sched_pod *p = sched_pod_new(pj);
+        json_decref(pj);
+        struct sched_cycle *cy = sched_cycle_new(&c, p);
+        int64_t score = 0;
+        sched_score(cy, &n, 1, &score);
+        CHECK_EQ_INT(score, 37 + 87 + 3 * 100);
+        sched_cycle_free(cy);
+        /* ImageLocality: the pod's 250 MiB image on the only node: 100 * (250 - 23) / (1000 -
+         * 23) = 23 */
+        nj = J("{'metadata':{'name':'n','labels':{}},'status':{'allocatable':{'cpu':'4',"
+               "'memory':'10000','pods':'110'},'images':[{'names':['docker.io/library/img:1'],"
+               "'sizeBytes':%lld}],'conditions':[{'type':'Ready','status':'True'}]}}",
+               250LL * 1024 * 1024);
+        n = sched_cluster_set_node(&c, nj);
+        json_decref(nj);
+        cy = sched_cycle_new(&c, p);
+        sched_score(cy, &n, 1, &score);
+        CHECK_EQ_INT(score, 37 + 87 + 23 + 3 * 100);
+        sched_cycle_free(cy);
+        sched_pod_free(p);
+        sched_cluster_free(&c);
+}
+
 int main(void)
 {
         RUN(requests_init_max_rule_and_overhead);
@@ -520,5 +558,6 @@ int main(void)
         RUN(topology_spread_max_skew);
         RUN(preemption_picks_lowest_priority_victims);
         RUN(default_spread_by_owner);
+        RUN(score_values_from_kube_tests);
         return harness_done();
 }
