@@ -82,6 +82,10 @@ c=$(code "$API/api/v1/namespaces/bad/pods?labelSelector=a%20in%20(b")
 check "bad label selector: 400 ($c)" test "$c" = 400
 c=$(code "$API/api/v1/namespaces/bad/pods?fieldSelector=spec.bogus%3Dx")
 check "unsupported field selector: 400 ($c)" test "$c" = 400
+c=$(code -X POST -H 'Content-Type: application/json' --data-binary '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nocont"},"spec":{}}' "$API/api/v1/namespaces/bad/pods")
+check "missing required field: 422 with its cause ($c $(jq -r .message "$W/body"))" bash -c "[ $c = 422 ] && jq -e '.message == \"Pod \\\"nocont\\\" is invalid: spec.containers: Required value\" and .details.causes[0].field == \"spec.containers\" and .details.causes[0].reason == \"FieldValueRequired\"' $W/body >/dev/null"
+c=$(code -X POST -H 'Content-Type: application/json' --data-binary '{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}' "$API/api/v1/namespaces/bad/configmaps")
+check "no name: 422 ($c $(jq -r .message "$W/body"))" bash -c "[ $c = 422 ] && jq -e '.message | endswith(\"metadata.name: Required value: name or generateName is required\")' $W/body >/dev/null"
 check "nothing written by the bad requests" test "$($K0 get cm -n bad -o name | grep -v kube-root-ca | tr '\n' ' ')" = "configmap/stale "
 # DeleteOptions as protobuf (client-go typed clients with ContentType protobuf): a runtime.Unknown
 pb_delete_options() {
