@@ -17,6 +17,7 @@ static const struct scheme_subresource sub_none[] = {{NULL, NULL, NULL, NULL, NU
 static const struct scheme_subresource sub_pods[] = {
         {"attach", "PodAttachOptions", verbs_connect, NULL, NULL},
         {"binding", "Binding", verbs_create, NULL, NULL},
+        {"eviction", "Eviction", verbs_create, "policy", "v1"},
         {"exec", "PodExecOptions", verbs_connect, NULL, NULL},
         {"log", "Pod", verbs_get, NULL, NULL},
         {"portforward", "PodPortForwardOptions", verbs_connect, NULL, NULL},

@@ -1686,6 +1686,90 @@ static void do_binding(struct rq *q)
         rq_respond_json(q, 201, st);
 }
 
+/* POST pods/NAME/eviction (policy/v1 Eviction): the PDB check (eviction.c), then the pod's
+ * delete with the Eviction's deleteOptions and the DisruptionTarget condition (reason
+ * EvictionByEvictionAPI) as kube-apiserver adds it; 201 Status Success. */
+static void do_eviction(struct rq *q)
+{
+        _cleanup_(json_decrefp) json_t *ev = NULL;
+        if (read_body(q, &ev) < 0)
+                return;
+        const char *en = kjson_str(ev, "metadata.name");
+        if (en && *en && strcmp(en, q->name)) {
+                rq_fail(q, -EBADMSG, NULL, "name in URL does not match name in Eviction object");
+                return;
+        }
+        json_t *opts = json_object_get(ev, "deleteOptions");
+        if (!json_is_object(opts))
+                opts = NULL;
+        bool dry = is_dry(q, opts);
+        _cleanup_(json_decrefp) json_t *pod = NULL;
+        int64_t rev;
+        if (load_target(q, &pod, &rev) < 0)
+                return;
+        const char *puid = kjson_str(opts, "preconditions.uid");
+        if (puid && strcmp(puid, kjson_str(pod, "metadata.uid") ?: "")) {
+                char why[256];
+                snprintf(why, sizeof(why),
+                         "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+                         puid, kjson_str(pod, "metadata.uid") ?: "");
+                fail_conflict(q, q->res, q->name, why);
+                return;
+        }
+        bool precond;
+        if (eviction_admit(q, pod, dry, &precond) < 0)
+                return;
+        int64_t grace = -1;
+        json_t *g = json_object_get(opts, "gracePeriodSeconds");
+        if (json_is_integer(g))
+                grace = json_integer_value(g);
+        const char *ph = kjson_str(pod, "status.phase") ?: "";
+        if (strcmp(ph, "Succeeded") && strcmp(ph, "Failed") &&
+            !kjson_get(pod, "metadata.deletionTimestamp")) {
+                json_t *st = kjson_obj_ensure(pod, "status");
+                json_t *conds = json_object_get(st, "conditions");
+                if (!json_is_array(conds)) {
+                        conds = json_array();
+                        json_object_set_new(st, "conditions", conds);
+                }
+                char ts[32];
+                rfc3339_now(ts, 0);
+                json_t *c;
+                size_t i;
+                json_array_foreach(conds, i, c)
+                {
+                        if (!strcmp(kjson_str(c, "type") ?: "", "DisruptionTarget")) {
+                                json_array_remove(conds, i);
+                                break;
+                        }
+                }
+                json_array_append_new(conds,
+                                      json_pack("{s:s,s:s,s:n,s:s,s:s,s:s}", "type",
+                                                "DisruptionTarget", "status", "True",
+                                                "lastProbeTime", "lastTransitionTime", ts, "reason",
+                                                "EvictionByEvictionAPI", "message",
+                                                "Eviction API: evicting"));
+        }
+        (void)precond; /* the delete below is always guarded by the pod's resourceVersion */
+        struct error err = {0};
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int rc = delete_obj(q->a, q->res, q->ns, q->name, pod, rev, grace, dry, &res, &err);
+        if (rc == -ESTALE) {
+                fail_conflict(q, q->res, q->name, MODIFIED_MSG);
+                return;
+        }
+        if (rc == -ENOENT) {
+                rq_fail_not_found(q, q->res, q->name);
+                return;
+        }
+        if (rc < 0) {
+                rq_fail_err(q, &err);
+                return;
+        }
+        _cleanup_(json_decrefp) json_t *st = status_success(NULL);
+        rq_respond_json(q, 201, st);
+}
+
 static void not_found_sub(struct rq *q)
 {
         rq_fail(q, -ENOENT, json_object(), "the server could not find the requested resource");
@@ -1791,6 +1875,12 @@ void handlers_resource(struct rq *q)
                 if (strcmp(m, "POST"))
                         goto not_allowed;
                 do_binding(q);
+                return;
+        }
+        if (q->sub && !strcmp(q->sub, "eviction")) {
+                if (strcmp(m, "POST"))
+                        goto not_allowed;
+                do_eviction(q);
                 return;
         }
         if (q->sub && !strcmp(q->sub, "log") && !get)

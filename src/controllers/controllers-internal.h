@@ -27,6 +27,7 @@ enum ctl_res {
         CTL_PVCS,
         CTL_PVS,
         CTL_STORAGECLASSES,
+        CTL_PDBS,
         CTL_RES_N
 };
 
@@ -60,6 +61,7 @@ void nodelifecycle_controller_init(struct controller *c);
 void endpoints_controller_init(struct controller *c);
 void endpointslice_controller_init(struct controller *c);
 void namespace_controller_init(struct controller *c);
+void disruption_controller_init(struct controller *c);
 
 /* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
 json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);

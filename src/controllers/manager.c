@@ -42,6 +42,7 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_NODES] = "/api/v1/nodes",
         [CTL_NODE_LEASES] = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
         [CTL_SERVICES] = "/api/v1/services",
+        [CTL_PDBS] = "/apis/policy/v1/poddisruptionbudgets",
 };
 
 static void (*const ctor[])(struct controller *c) = {
@@ -52,15 +53,16 @@ static void (*const ctor[])(struct controller *c) = {
         job_controller_init,
         cronjob_controller_init,
         serviceaccount_controller_init,
+        nodelifecycle_controller_init,
+        endpoints_controller_init,
+        endpointslice_controller_init,
+        namespace_controller_init,
         daemonset_controller_init,
         statefulset_controller_init,
         pvbinder_controller_init,
         localpath_controller_init,
         pvcprotection_controller_init,
-        nodelifecycle_controller_init,
-        endpoints_controller_init,
-        endpointslice_controller_init,
-        namespace_controller_init,
+        disruption_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
