@@ -10,6 +10,9 @@
  *   pods=  created_s= (last pod object seen)  bound_s= (last bind)  running_s= (last Running)
  *   sched_rate= (pods bound per second between the first and the last bind)
  *   sched_rate_all= (P / bound_s)  timeout=0|1
+ * With --then CMD (backlog mode) the pods are created against a cluster without nodes; once all
+ * P exist, CMD is run through the shell (it starts the nodes) and nodes_s= says when: sched_rate
+ * is then the scheduler's rate on a backlog of P pods.
  * and one "progress t=.. seen=.. bound=.. running=.." line per second on stderr. */
 #include <getopt.h>
 #include <jansson.h>
@@ -22,7 +25,7 @@
 #include "common/kjson.h"
 
 static struct {
-        const char *kubeconfig, *ns;
+        const char *kubeconfig, *ns, *then;
         long pods, deployments, timeout;
 } O = {.ns = "bench-scale", .pods = 1000, .deployments = 10, .timeout = 300};
 
@@ -96,10 +99,10 @@ static void *watch_main(void *ud)
         }
         kclient_set_cancel(c, cancelled, NULL);
         while (!done) {
-                _cleanup_free_ char *path = xasprintf(
-                        "/api/v1/namespaces/%s/pods?watch=true&allowWatchBookmarks=true"
-                        "&resourceVersion=%s&timeoutSeconds=3600",
-                        O.ns, rv);
+                _cleanup_free_ char *path =
+                        xasprintf("/api/v1/namespaces/%s/pods?watch=true&allowWatchBookmarks=true"
+                                  "&resourceVersion=%s&timeoutSeconds=3600",
+                                  O.ns, rv);
                 int r = kclient_watch(c, path, on_event, NULL, &err);
                 if (r < 0 && !done) {
                         fprintf(stderr, "bench-scale: watch: %s\n", error_msg(&err));
@@ -113,18 +116,36 @@ static void *watch_main(void *ud)
 
 int main(int argc, char **argv)
 {
-        static const struct option lo[] = {{"kubeconfig", 1, NULL, 'k'}, {"ns", 1, NULL, 'n'},
-                                           {"pods", 1, NULL, 'p'},       {"deployments", 1, NULL, 'd'},
-                                           {"timeout", 1, NULL, 't'},    {0}};
+        static const struct option lo[] = {{"kubeconfig", 1, NULL, 'k'},
+                                           {"ns", 1, NULL, 'n'},
+                                           {"pods", 1, NULL, 'p'},
+                                           {"deployments", 1, NULL, 'd'},
+                                           {"timeout", 1, NULL, 't'},
+                                           {"then", 1, NULL, 'x'},
+                                           {0}};
         int ch;
         while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
                 switch (ch) {
-                case 'k': O.kubeconfig = optarg; break;
-                case 'n': O.ns = optarg; break;
-                case 'p': O.pods = atol(optarg); break;
-                case 'd': O.deployments = atol(optarg); break;
-                case 't': O.timeout = atol(optarg); break;
-                default: return 2;
+                case 'k':
+                        O.kubeconfig = optarg;
+                        break;
+                case 'n':
+                        O.ns = optarg;
+                        break;
+                case 'p':
+                        O.pods = atol(optarg);
+                        break;
+                case 'd':
+                        O.deployments = atol(optarg);
+                        break;
+                case 't':
+                        O.timeout = atol(optarg);
+                        break;
+                case 'x':
+                        O.then = optarg;
+                        break;
+                default:
+                        return 2;
                 }
         }
         if (!O.kubeconfig || O.pods <= 0 || O.deployments <= 0)
@@ -166,14 +187,30 @@ int main(int argc, char **argv)
                         "s:{s:{s:s, s:s}}}]}}}}",
                         "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", name,
                         "spec", "replicas", (json_int_t)n, "selector", "matchLabels", "app", name,
-                        "template", "metadata", "labels", "app", name, "spec", "containers",
-                        "name", "c", "image", "busybox:1.36", "resources", "requests", "cpu",
-                        "10m", "memory", "16Mi");
+                        "template", "metadata", "labels", "app", name, "spec", "containers", "name",
+                        "c", "image", "busybox:1.36", "resources", "requests", "cpu", "10m",
+                        "memory", "16Mi");
                 if (kclient_create(c, dpath, d, NULL, &err) < 0)
                         fprintf(stderr, "bench-scale: create %s: %s\n", name, error_msg(&err));
                 json_decref(d);
         }
         bool timeout = false;
+        double nodes_at = 0;
+        if (O.then) {
+                for (;;) {
+                        ts = (struct timespec){0, 200000000L};
+                        nanosleep(&ts, NULL);
+                        pthread_mutex_lock(&mu);
+                        bool all = n_seen >= O.pods;
+                        pthread_mutex_unlock(&mu);
+                        if (all || now_s() - t0 > (double)O.timeout)
+                                break;
+                }
+                nodes_at = now_s() - t0;
+                fprintf(stderr, "all pods created at %.1f s: %s\n", nodes_at, O.then);
+                if (system(O.then) != 0)
+                        fprintf(stderr, "bench-scale: --then command failed\n");
+        }
         for (;;) {
                 ts = (struct timespec){1, 0};
                 nanosleep(&ts, NULL);
@@ -193,9 +230,10 @@ int main(int argc, char **argv)
         done = 1;
         pthread_join(wt, NULL);
         double span = t_last_bind - t_first_bind;
-        printf("pods=%ld seen=%ld bound=%ld running=%ld created_s=%.1f first_bind_s=%.2f "
-               "bound_s=%.1f running_s=%.1f sched_rate=%.0f sched_rate_all=%.0f timeout=%d\n",
-               O.pods, n_seen, n_bound, n_running, t_last_seen, t_first_bind, t_last_bind,
+        printf("pods=%ld seen=%ld bound=%ld running=%ld created_s=%.1f nodes_s=%.1f "
+               "first_bind_s=%.2f bound_s=%.1f running_s=%.1f sched_rate=%.0f sched_rate_all=%.0f "
+               "timeout=%d\n",
+               O.pods, n_seen, n_bound, n_running, t_last_seen, nodes_at, t_first_bind, t_last_bind,
                t_last_running, span > 0 ? (double)n_bound / span : 0,
                t_last_bind > 0 ? (double)n_bound / t_last_bind : 0, timeout ? 1 : 0);
         kclient_free(c);

@@ -26,10 +26,15 @@ else
         RUNS=${BENCH_PODS:-2000}
 fi
 
+# backlog run: pods created on a cluster without nodes, then `timonel fake-nodes` starts: the
+# scheduler's own rate on a backlog (0 = skip)
+if [ "${BENCH_SCALE:-quick}" = full ]; then BACKLOG=${BENCH_BACKLOG:-10000}; else BACKLOG=${BENCH_BACKLOG:-2000}; fi
+
 W=$(mktemp -d /var/tmp/timonel-bench-scale.XXXXXX)
 SPID=
 D=
 cleanup() {
+        [ -s "$W/fn.pid" ] && kill -TERM "$(cat "$W/fn.pid")" 2>/dev/null
         if [ -n "$SPID" ]; then
                 kill -TERM "$SPID" 2>/dev/null
                 for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
@@ -38,6 +43,32 @@ cleanup() {
         fi
         [ -n "$D" ] && "$TIMONEL" killall --data-dir "$D" >/dev/null 2>&1
         rm -rf "$W"
+}
+backlog_run() {
+        local P=$1
+        D=$W/data-backlog
+        PORT=$(free_port)
+        KC=$W/kc-backlog.yaml
+        "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --disable-agent \
+                --write-kubeconfig "$KC" >"$W/server-backlog.log" 2>&1 &
+        SPID=$!
+        local tls=$D/server/tls
+        local c=(curl -sf --cacert "$tls/ca.crt" --cert "$tls/admin.crt" --key "$tls/admin.key")
+        for _ in $(seq 300); do [ -s "$KC" ] && "${c[@]}" -o /dev/null "https://127.0.0.1:$PORT/readyz" && break; sleep 0.1; done
+        local deps=$((P / 1000)); [ "$deps" -lt 1 ] && deps=1
+        log "backlog: $P pods in $deps Deployments on no nodes, then $NODES fake nodes"
+        R[backlog]=$("$B" --kubeconfig "$KC" --ns bench --pods "$P" --deployments "$deps" --timeout 900 \
+                --then "'$TIMONEL' fake-nodes --kubeconfig '$KC' --count $NODES >'$W/fn.log' 2>&1 & echo \$! >'$W/fn.pid'" \
+                2>"$W/progress-backlog.log")
+        log "  ${R[backlog]}"
+        kill -TERM "$(cat "$W/fn.pid" 2>/dev/null)" 2>/dev/null
+        rm -f "$W/fn.pid"
+        kill -TERM "$SPID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SPID" 2>/dev/null
+        wait "$SPID" 2>/dev/null
+        SPID=
+        "$TIMONEL" killall --data-dir "$D" >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -104,6 +135,8 @@ for P in $RUNS; do
         "$TIMONEL" killall --data-dir "$D" >/dev/null 2>&1
 done
 
+[ "$BACKLOG" -gt 0 ] && backlog_run "$BACKLOG"
+
 verdict() {
         [ "$1" = - ] && { echo "-"; return; }
         if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == "ge" && v >= l) || (op == "lt" && v < l)) }'; then
@@ -133,3 +166,13 @@ for P in $RUNS; do
         row "server CPU s used during the run (load avg)" "${R[$P.cpu]} (${R[$P.load]})" "" ""
         row "server RSS MB: idle / after / peak" "${R[$P.rss_idle]}/${R[$P.rss]}/${R[$P.hwm]}" "" ""
 done
+if [ "$BACKLOG" -gt 0 ]; then
+        echo
+        row "figure (backlog of $BACKLOG pods, then nodes)" "value" "target" "verdict"
+        row "--------------------------------------------" "------------" "------------" "-------"
+        BR=$(val "${R[backlog]:-}" sched_rate)
+        row "scheduling throughput on the backlog, pods/s" "$BR" ">= 1000" "$(verdict "$BR" ge 1000)"
+        NS_=$(val "${R[backlog]:-}" nodes_s); LB=$(val "${R[backlog]:-}" bound_s); LR=$(val "${R[backlog]:-}" running_s)
+        row "nodes started at, s / last bind, s" "$NS_/$LB" "" ""
+        row "all Running after the nodes started, s" "$(awk -v a="$LR" -v b="$NS_" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.1f", a - b }')" "" ""
+fi

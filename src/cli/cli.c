@@ -18,6 +18,7 @@ static int usage(FILE *f)
               "  agent     a node joining a cluster\n"
               "  image     import|ls|rm images on this node\n"
               "  killall   stop every container and remove what a data dir created\n"
+              "  fake-nodes  simulated nodes for scale tests against a running server\n"
               "  version   print the version\n"
               "  help      this text\n"
               "\n"
@@ -47,6 +48,8 @@ int cli_main(int argc, char **argv)
                 return cli_image_main(argc, argv);
         if (!strcmp(self, "killall"))
                 return cli_killall_main(argc, argv);
+        if (!strcmp(self, "fake-nodes"))
+                return cli_fakenodes_main(argc, argv);
         if (!strcmp(self, "version") || !strcmp(self, "--version")) {
                 printf("timonel version v%s\n", TIMONEL_VERSION);
                 return 0;

@@ -4,7 +4,8 @@
 
 int cli_main(int argc, char **argv);
 
-int cli_server_main(int argc, char **argv);  /* cli/server.c */
-int cli_agent_main(int argc, char **argv);   /* cli/agent.c */
-int cli_image_main(int argc, char **argv);   /* cli/image.c */
-int cli_killall_main(int argc, char **argv); /* cli/killall.c */
+int cli_server_main(int argc, char **argv);    /* cli/server.c */
+int cli_agent_main(int argc, char **argv);     /* cli/agent.c */
+int cli_image_main(int argc, char **argv);     /* cli/image.c */
+int cli_killall_main(int argc, char **argv);   /* cli/killall.c */
+int cli_fakenodes_main(int argc, char **argv); /* cli/fakenodes.c */
