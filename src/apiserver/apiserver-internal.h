@@ -132,13 +132,14 @@ void proxy_stream(struct rq *q);
 
 /* ---- eviction.c: the PodDisruptionBudget side of pods/eviction ---- */
 /* Pending, Succeeded, Failed or deleting: evicted without a PDB check. */
-bool eviction_ignores_pdb(const json_t *pod);
+bool apiserver_eviction_ignores_pdb(const json_t *pod);
 /* May pod be evicted? 0: yes (a PDB disruption taken unless dry; *ret_precondition: delete only
  * if the pod is unchanged); < 0: no, q has been answered (429 with the DisruptionBudget cause,
  * 403, 500 for several PDBs). */
-int eviction_admit(struct rq *q, const json_t *pod, bool dry, bool *ret_precondition);
+int apiserver_eviction_admit(struct rq *q, const json_t *pod, bool dry,
+                             bool *ret_precondition);
 /* Set status.conditions' DisruptionAllowed (pdbhelper.UpdateDisruptionAllowedCondition). */
-void eviction_pdb_condition_set(json_t *status, int64_t allowed, int64_t observed_gen,
+void apiserver_pdb_condition_set(json_t *status, int64_t allowed, int64_t observed_gen,
                                 const char *now);
 
 /* ---- reviews.c / serviceaccount.c: the authentication and authorization APIs ---- */

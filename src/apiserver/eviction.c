@@ -32,7 +32,7 @@ static bool pod_ready(const json_t *pod)
         return false;
 }
 
-bool eviction_ignores_pdb(const json_t *pod)
+bool apiserver_eviction_ignores_pdb(const json_t *pod)
 {
         const char *ph = kjson_str(pod, "status.phase") ?: "";
         return !strcmp(ph, "Succeeded") || !strcmp(ph, "Failed") || !strcmp(ph, "Pending") ||
@@ -85,8 +85,8 @@ static void fail_forbidden(struct rq *q, const char *pdb, const char *why)
 }
 
 /* The DisruptionAllowed condition of pdbhelper.UpdateDisruptionAllowedCondition. */
-void eviction_pdb_condition_set(json_t *status, int64_t allowed, int64_t observed_gen,
-                                const char *now)
+void apiserver_pdb_condition_set(json_t *status, int64_t allowed, int64_t observed_gen,
+                                 const char *now)
 {
         const char *st = allowed > 0 ? "True" : "False";
         json_t *conds = json_object_get(status, "conditions");
@@ -152,8 +152,8 @@ static int check_and_decrement(struct rq *q, const struct scheme_resource *r, js
         char now[32];
         timefmt_rfc3339(now, time(NULL));
         if (allowed == 0)
-                eviction_pdb_condition_set(st, allowed, kjson_int(st, "observedGeneration", 0),
-                                           now);
+                apiserver_pdb_condition_set(st, allowed, kjson_int(st, "observedGeneration", 0),
+                                            now);
         if (dry)
                 return 0;
         json_t *dp = json_object_get(st, "disruptedPods");
@@ -177,13 +177,13 @@ static int check_and_decrement(struct rq *q, const struct scheme_resource *r, js
         return 0;
 }
 
-int eviction_admit(struct rq *q, const json_t *pod, bool dry, bool *ret_precondition)
+int apiserver_eviction_admit(struct rq *q, const json_t *pod, bool dry, bool *ret_precondition)
 {
         const struct scheme_resource *r = scheme_lookup("policy", "v1", "poddisruptionbudgets");
         const char *pod_name = kjson_str(pod, "metadata.name") ?: "";
         struct error err = {0};
         *ret_precondition = false;
-        if (eviction_ignores_pdb(pod) || !r)
+        if (apiserver_eviction_ignores_pdb(pod) || !r)
                 return 0;
         for (int attempt = 0;; attempt++) {
                 _cleanup_(json_decrefp) json_t *pdbs = NULL;

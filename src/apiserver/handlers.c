@@ -1717,7 +1717,7 @@ static void do_eviction(struct rq *q)
                 return;
         }
         bool precond;
-        if (eviction_admit(q, pod, dry, &precond) < 0)
+        if (apiserver_eviction_admit(q, pod, dry, &precond) < 0)
                 return;
         int64_t grace = -1;
         json_t *g = json_object_get(opts, "gracePeriodSeconds");

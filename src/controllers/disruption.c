@@ -84,8 +84,8 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
 }
 
 /* spec.replicas of the controller behind ref (a pod's controllerRef); -ENOENT unknown. */
-static int controller_scale(struct controller *c, const char *ns, const json_t *ref,
-                            char **ret_id, int64_t *ret)
+static int controller_scale(struct controller *c, const char *ns, const json_t *ref, char **ret_id,
+                            int64_t *ret)
 {
         const char *kind = kjson_str(ref, "kind") ?: "";
         const char *name = kjson_str(ref, "name") ?: "";
@@ -270,8 +270,7 @@ static int pdb_sync(struct controller *c, struct kclient *kc, const char *key)
                         if (json_is_string(t) &&
                             timefmt_parse_rfc3339(json_string_value(t), &ts) == 0)
                                 at = ts.tv_sec;
-                        if (at &&
-                            at + DELETION_TIMEOUT_S > now) {
+                        if (at && at + DELETION_TIMEOUT_S > now) {
                                 json_object_set(dp, pn, t);
                                 if (!recheck || at + DELETION_TIMEOUT_S < recheck)
                                         recheck = at + DELETION_TIMEOUT_S;
@@ -304,8 +303,8 @@ static int pdb_sync(struct controller *c, struct kclient *kc, const char *key)
 void disruption_controller_init(struct controller *c)
 {
         c->name = "disruption";
-        c->needs = 1u << CTL_PDBS | 1u << CTL_PODS | 1u << CTL_REPLICASETS |
-                   1u << CTL_DEPLOYMENTS | 1u << CTL_RCS | 1u << CTL_STATEFULSETS;
+        c->needs = 1u << CTL_PDBS | 1u << CTL_PODS | 1u << CTL_REPLICASETS | 1u << CTL_DEPLOYMENTS |
+                   1u << CTL_RCS | 1u << CTL_STATEFULSETS;
         c->on_event = on_event;
         c->sync = pdb_sync;
 }
