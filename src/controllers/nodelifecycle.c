@@ -467,7 +467,9 @@ static void handle_pods(struct controller *c, struct kclient *kc, json_t *nodes,
                 }
                 if (kjson_get(pod, "metadata.deletionTimestamp"))
                         continue;
-                if (strcmp(ready_status(node), "True"))
+                /* only when nobody speaks for the node: a live kubelet reporting NotReady
+                 * keeps reporting its pods itself */
+                if (!strcmp(ready_status(node), "Unknown"))
                         mark_pod_not_ready(kc, pod);
                 if (!evict)
                         continue;
