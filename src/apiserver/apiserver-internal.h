@@ -43,6 +43,7 @@ struct apiserver {
         struct authn *authenticator; /* authn.h (TLS mode only) */
         struct authz *authorizer;    /* authz.h: RBAC (TLS mode only) */
         struct metrics *metrics;     /* metrics.h: /metrics (loop thread) */
+        struct metricsapi *metricsapi; /* metricsapi.c: metrics.k8s.io */
 };
 
 /* One request being handled (loop thread). */
@@ -141,6 +142,12 @@ int apiserver_eviction_admit(struct rq *q, const json_t *pod, bool dry,
 /* Set status.conditions' DisruptionAllowed (pdbhelper.UpdateDisruptionAllowedCondition). */
 void apiserver_pdb_condition_set(json_t *status, int64_t allowed, int64_t observed_gen,
                                 const char *now);
+
+/* ---- metricsapi.c: metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics) ---- */
+struct metricsapi *metricsapi_new(struct apiserver *a);
+void metricsapi_free(struct metricsapi *m);
+/* A /apis/metrics.k8s.io[/...] request: answered, true. */
+bool metricsapi_route(struct rq *q);
 
 /* ---- reviews.c / serviceaccount.c: the authentication and authorization APIs ---- */
 /* SelfSubjectReview, TokenReview, SelfSubjectAccessReview, SubjectAccessReview,

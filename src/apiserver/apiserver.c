@@ -285,7 +285,7 @@ static void route(struct rq *q)
                 rq_respond_text(q, 200, "text/plain; charset=utf-8", "ok");
                 return;
         }
-        if (reviews_route(q))
+        if (reviews_route(q) || metricsapi_route(q))
                 return;
         if (!strcmp(p, "/metrics") && (!strcmp(q->method, "GET") || !strcmp(q->method, "HEAD"))) {
                 _cleanup_free_ char *text = metrics_render(q->a->metrics);
@@ -551,6 +551,7 @@ int apiserver_new(const struct apiserver_config *cfg, struct apiserver **ret, st
                 a->authn = true;
         }
         a->metrics = metrics_new();
+        a->metricsapi = metricsapi_new(a);
         struct authn_config ac = {
                 .tls_dir = cfg->tls_dir,
                 .token_auth_file = cfg->token_auth_file,
@@ -664,6 +665,7 @@ void apiserver_free(struct apiserver *a)
         authz_free(a->authorizer);
         authn_free(a->authenticator);
         metrics_free(a->metrics);
+        metricsapi_free(a->metricsapi);
         free(a->ca_file);
         free(a->kubelet_cert);
         free(a->kubelet_key);

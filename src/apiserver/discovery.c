@@ -92,6 +92,8 @@ json_t *discovery_aggregated(bool core, const char *version)
                                                        groups[g], "creationTimestamp", json_null(),
                                                        "versions", vers));
         }
+        if (!core)
+                json_array_append_new(items, metricsapi_discovery_group(true));
         char apiversion[64];
         snprintf(apiversion, sizeof(apiversion), "apidiscovery.k8s.io/%s", version);
         return json_pack("{s:s,s:s,s:{},s:o}", "kind", "APIGroupDiscoveryList", "apiVersion",
@@ -142,6 +144,7 @@ json_t *discovery_group_list(void)
                 if (!seen)
                         json_array_append_new(list, group_entry(groups[g], groups, versions, ngv));
         }
+        json_array_append_new(list, metricsapi_discovery_group(false));
         return json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
                          list);
 }

@@ -28,3 +28,7 @@ json_t *openapi_index(void);
 /* /openapi/v3/api/v1 or /openapi/v3/apis/<group>/<version>: path = "api/v1" etc; NULL if
  * unknown. */
 json_t *openapi_group_version(const char *path);
+
+/* metricsapi.c: metrics.k8s.io's entry in /apis (APIGroup) or, aggregated, its
+ * APIGroupDiscovery item (the group is served outside the scheme). */
+json_t *metricsapi_discovery_group(bool aggregated);
