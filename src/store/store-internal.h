@@ -95,6 +95,8 @@ int store_sqlite_open(const char *path, struct store **ret, struct error *err);
 /* Tests: hold = true stops the SQLite sync thread from syncing (commits stay non-durable, their
  * events queued) until called with false. */
 void store_sqlite_hold_sync(struct store *s, bool hold);
+/* Tests: how many times the SQLite sync thread fdatasync()ed the WAL. */
+uint64_t store_sqlite_syncs(struct store *s);
 /* endpoints: "http(s)://host:port[,...]"; opts may be NULL. */
 int store_etcd_open(const char *endpoints, const struct store_options *opts, struct store **ret,
                     struct error *err);

@@ -203,7 +203,8 @@ struct sqlite_store {
         int64_t committed_rev; /* newest revision whose COMMIT returned */
         int64_t durable_rev;   /* read with __atomic without dmu */
         bool sync_stop;
-        bool sync_hold; /* tests: store_sqlite_hold_sync */
+        bool sync_hold;   /* tests: store_sqlite_hold_sync */
+        uint64_t n_syncs; /* fdatasyncs done (atomic; tests: store_sqlite_syncs) */
         bool sync_running;
         pthread_cond_t scond; /* the sync thread waits here for commits */
         pthread_t sync_thread;
@@ -580,6 +581,7 @@ static void *sync_main(void *arg)
                 int64_t target = s->committed_rev;
                 pthread_mutex_unlock(&s->dmu);
                 sync_or_die(s);
+                __atomic_fetch_add(&s->n_syncs, 1, __ATOMIC_RELAXED);
                 pthread_mutex_lock(&s->dmu);
                 __atomic_store_n(&s->durable_rev, target, __ATOMIC_RELEASE);
                 release_events(s, target);
@@ -592,6 +594,11 @@ static void *sync_main(void *arg)
         }
         pthread_mutex_unlock(&s->dmu);
         return NULL;
+}
+
+uint64_t store_sqlite_syncs(struct store *base)
+{
+        return __atomic_load_n(&SQ(base)->n_syncs, __ATOMIC_RELAXED);
 }
 
 void store_sqlite_hold_sync(struct store *base, bool hold)
