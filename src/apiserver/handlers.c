@@ -1070,6 +1070,8 @@ static void do_create(struct rq *q)
                 if (generated)
                         json_object_del(meta, "name");
                 prepare_create(r, obj, q->ns);
+                if (is_res(r, "pods"))
+                        limitrange_admit(q, obj);
                 apply_record_update(q, NULL, obj);
                 _cleanup_(json_decrefp) json_t *causes = json_array();
                 validate(r, obj, causes);

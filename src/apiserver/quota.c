@@ -11,6 +11,7 @@
  * to everything). */
 #include <stdio.h>
 
+#include "api/pod.h"
 #include "api/quantity.h"
 #include "apiserver/apiserver-internal.h"
 #include "apiserver/cacher.h"
@@ -337,6 +338,89 @@ static char *missing_compute(const json_t *hard, const json_t *pod)
                 msg = m;
         }
         return msg;
+}
+
+/* Add the LimitRange defaults (dflt: resource -> quantity) missing in one container's list
+ * (limits or requests); the names set go to *set. */
+static void merge_defaults(json_t *c, const char *list, const json_t *dflt, char ***set)
+{
+        json_t *res = kjson_obj_ensure(c, "resources");
+        json_t *have = json_object_get(res, list);
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)dflt, k, v)
+        {
+                if (json_object_get(have, k))
+                        continue;
+                if (!json_is_object(have)) {
+                        have = json_object();
+                        json_object_set_new(res, list, have);
+                }
+                json_object_set(have, k, v);
+                *set = strv_push(*set, k);
+        }
+}
+
+void limitrange_admit(struct rq *q, json_t *pod)
+{
+        struct apiserver *a = q->a;
+        if (!q->ns || !cacher_ready(a->cacher))
+                return;
+        const struct scheme_resource *lr = scheme_lookup("", "v1", "limitranges");
+        _cleanup_free_ char *prefix = scheme_prefix(lr, q->ns);
+        size_t n;
+        struct cacher_obj *const *objs = cacher_objects(a->cacher, lr, prefix, NULL, &n);
+        if (!n)
+                return;
+        /* defaultContainerResourceRequirements: every LimitRange's Container items merged */
+        _cleanup_(json_decrefp) json_t *limits = json_object(), *requests = json_object();
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(json_decrefp) json_t *o = cacher_obj_json(objs[i]);
+                size_t j;
+                json_t *item;
+                json_array_foreach(kjson_get(o, "spec.limits"), j, item)
+                {
+                        if (!is(kjson_str(item, "type"), "Container"))
+                                continue;
+                        json_object_update(limits, kjson_get(item, "default"));
+                        json_object_update(requests, kjson_get(item, "defaultRequest"));
+                }
+        }
+        if (!json_object_size(limits) && !json_object_size(requests))
+                return;
+        _cleanup_free_ char *note = NULL;
+        for (int init = 0; init < 2; init++) {
+                size_t i;
+                json_t *c;
+                json_array_foreach(kjson_get(pod, init ? "spec.initContainers" : "spec.containers"),
+                                   i, c)
+                {
+                        const char *what = init ? "init container" : "container";
+                        const char *name = kjson_str(c, "name") ?: "";
+                        _cleanup_(strv_freep) char **set_l = NULL, **set_r = NULL;
+                        merge_defaults(c, "limits", limits, &set_l);
+                        merge_defaults(c, "requests", requests, &set_r);
+                        for (int l = 0; l < 2; l++) {
+                                char **set = l ? set_l : set_r;
+                                if (!set)
+                                        continue;
+                                qsort(set, strv_len(set), sizeof(*set), cmp_str);
+                                _cleanup_free_ char *names = strv_join(set, ", ");
+                                char *m = xasprintf("%s%s%s %s for %s %s", note ? note : "",
+                                                    note ? "; " : "", names,
+                                                    l ? "limit" : "request", what, name);
+                                free(note);
+                                note = m;
+                        }
+                }
+        }
+        if (!note)
+                return;
+        json_t *ann = kjson_obj_ensure(kjson_obj_ensure(pod, "metadata"), "annotations");
+        json_object_set_new(ann, "kubernetes.io/limit-ranger",
+                            json_sprintf("LimitRanger plugin set: %s", note));
+        json_object_set_new(kjson_obj_ensure(pod, "status"), "qosClass",
+                            json_string(pod_qos_class(pod)));
 }
 
 int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj)

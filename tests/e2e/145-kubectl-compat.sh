@@ -143,11 +143,26 @@ $K0 -n quota delete pod small --grace-period=0 --force >/dev/null 2>&1
 check "quota: usage drops after the delete" wait_for 10 bash -c "[ \"\$($K0 -n quota get quota q1 -o jsonpath='{.status.used.pods} {.status.used.requests\.cpu}')\" = '0 0' ]"
 check "quota: nothing over quota was created" bash -c "! $K0 -n quota get pod big nores deploy/two >/dev/null 2>&1"
 
+# LimitRange defaults (the LimitRanger admission plugin) fill what containers leave unset
+$K0 create namespace limits >/dev/null
+$K0 apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: LimitRange
+metadata: {name: lr, namespace: limits}
+spec:
+  limits: [{type: Container, default: {cpu: 500m, memory: 64Mi}, defaultRequest: {cpu: 200m}}]
+YAML
+$K0 -n limits run lim --image=busybox:1.36 --overrides='{"spec":{"containers":[{"name":"lim","image":"busybox:1.36","args":["sleep","3600"],"resources":{"requests":{"memory":"32Mi"}}}]}}' >/dev/null
+out=$($K0 -n limits get pod lim -o jsonpath='{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.memory} {.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory} {.status.qosClass}')
+check "LimitRange defaults applied ($out)" test "$out" = "200m 32Mi 500m 64Mi Burstable"
+out=$($K0 -n limits get pod lim -o jsonpath='{.metadata.annotations.kubernetes\.io/limit-ranger}')
+check "LimitRanger annotation ($out)" test "$out" = "LimitRanger plugin set: cpu request for container lim; cpu, memory limit for container lim"
+
 # a watcher that stops reading is dropped after its bounded queue; another watcher gets every
 # event and the server keeps serving
-python3 - "$PORT" "$TLS" >"$W/slow.out" 2>&1 <<'PY' &
-import socket, ssl, sys, time
-port, tls = int(sys.argv[1]), sys.argv[2]
+python3 - "$PORT" "$TLS" "$W/flood-done" >"$W/slow.out" 2>&1 <<'PY' &
+import os, socket, ssl, sys, time
+port, tls, done = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(cafile=tls + "/ca.crt")
 ctx.load_cert_chain(tls + "/admin.crt", tls + "/admin.key")
 ctx.set_alpn_protocols(["http/1.1"])
@@ -157,7 +172,11 @@ raw.connect(("127.0.0.1", port))
 s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
 s.sendall(b"GET /api/v1/namespaces/bad/configmaps?watch=1&fieldSelector=metadata.name%3Dflood HTTP/1.1\r\nHost: x\r\n\r\n")
 print("connected", flush=True)
-time.sleep(40)  # not reading
+for _ in range(1800):  # not reading until the writer is done (at most 3 minutes)
+    if os.path.exists(done):
+        break
+    time.sleep(0.1)
+time.sleep(2)
 n = 0
 s.settimeout(20)
 try:
@@ -183,6 +202,7 @@ for i in $(seq 1 40); do
         python3 -c "import json; print(json.dumps({'data':{'v':chr(97 + $i % 26) * 900000}}))" >"$W/patch.json"
         "${CURL[@]}" -o /dev/null -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @"$W/patch.json" "$API/api/v1/namespaces/bad/configmaps/flood"
 done
+touch "$W/flood-done"
 check "the reading watcher got all 41 events" wait_for 30 bash -c "[ \$(grep -c '^{\"type\":\"\(ADDED\|MODIFIED\)\"' $W/fast.out) = 41 ]"
 check "the server logged the slow watcher" grep -q 'watch client too slow' "$W/server.log"
 check "server answers while the slow client sits" bash -c "$K0 get --raw /readyz | grep -qx ok"
