@@ -16,9 +16,9 @@ void podtemplate_defaults(json_t *tmpl)
                 json_object_set_new(md, "creationTimestamp", json_null());
         json_t *spec = kjson_obj_ensure(tmpl, "spec");
         /* pod_defaults on a scratch pod sharing spec, then drop what only Pods get. */
-        static const char *const pod_only[] = {"enableServiceLinks", "priority", "preemptionPolicy",
-                                               "tolerations", "serviceAccountName",
-                                               "serviceAccount"};
+        static const char *const pod_only[] = {"enableServiceLinks", "priority",
+                                               "preemptionPolicy",   "tolerations",
+                                               "serviceAccountName", "serviceAccount"};
         bool had[ARRAY_SIZE(pod_only)];
         for (size_t i = 0; i < ARRAY_SIZE(pod_only); i++)
                 had[i] = json_object_get(spec, pod_only[i]) != NULL;
