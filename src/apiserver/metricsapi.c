@@ -4,8 +4,9 @@
  * server's kubelet client certificate) every METRICS_RESOLUTION_S seconds and keeps the latest
  * NodeMetrics and PodMetrics in memory; GET/LIST of nodes and pods (all namespaces, one
  * namespace, one object, labelSelector) answer from that snapshot on the loop thread.
- * CPU is the agent's usageNanoCores (a rate over its previous sample), memory the working set,
- * as metrics-server reports them; a pod appears once all its containers have a CPU sample. */
+ * CPU is the rate of the cumulative usageCoreNanoSeconds between two scrapes (window = the time
+ * between the samples), memory the working set, as metrics-server computes them; a node or pod
+ * appears once it has two samples (all its containers). */
 #include "apiserver/apiserver-internal.h"
 
 #include <pthread.h>
@@ -34,6 +35,7 @@ struct metricsapi {
         bool stop;
         json_t *nodes; /* name -> NodeMetrics (without creationTimestamp) */
         json_t *pods;  /* "ns/name" -> PodMetrics */
+        json_t *prev;  /* scraper only: "node" or "ns/pod/container" -> [t, cpu ns, rate, win] */
 };
 
 static void cpu_quantity(int64_t nano, char buf[QUANTITY_STR_MAX])
@@ -44,33 +46,74 @@ static void cpu_quantity(int64_t nano, char buf[QUANTITY_STR_MAX])
                 snprintf(buf, QUANTITY_STR_MAX, "%s", raw);
 }
 
-static json_t *usage(const json_t *cpu, const json_t *mem)
+static json_t *usage(int64_t nano_cores, const json_t *mem)
 {
         char c[QUANTITY_STR_MAX], m[QUANTITY_STR_MAX];
-        cpu_quantity(kjson_int(cpu, "usageNanoCores", 0), c);
+        cpu_quantity(nano_cores, c);
         struct quantity q =
                 quantity_from_int(kjson_int(mem, "workingSetBytes", 0), QUANTITY_BINARY_SI);
         quantity_format(&q, m);
         return json_pack("{s:s,s:s}", "cpu", c, "memory", m);
 }
 
-static char *window(void)
+/* The CPU rate (nanocores) of key from cumulative usageCoreNanoSeconds between two samples, as
+ * metrics-server computes it; -1 until there are two. *ret_window: seconds between them. */
+static int64_t cpu_rate(json_t *prev, json_t *next, const char *key, const json_t *cpu,
+                        double *ret_window)
 {
-        return xasprintf("%ds", METRICS_RESOLUTION_S);
+        struct timespec ts;
+        const json_t *cum = json_object_get(cpu, "usageCoreNanoSeconds");
+        if (!json_is_integer(cum) || timefmt_parse_rfc3339(kjson_str(cpu, "time") ?: "", &ts) < 0)
+                return -1;
+        double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        int64_t c = json_integer_value(cum);
+        json_t *p = json_object_get(prev, key);
+        double pt = json_real_value(json_array_get(p, 0));
+        int64_t pc = json_integer_value(json_array_get(p, 1));
+        int64_t rate = p ? json_integer_value(json_array_get(p, 2)) : -1;
+        double win = p ? json_real_value(json_array_get(p, 3)) : 0;
+        if (p && t > pt && c >= pc) {
+                win = t - pt;
+                rate = (int64_t)((double)(c - pc) / win);
+        } else if (p) {
+                t = pt; /* the same sample again (or a reset): keep the previous point */
+                c = pc;
+        }
+        json_object_set_new(next, key,
+                            json_pack("[f,I,I,f]", t, (json_int_t)c, (json_int_t)rate, win));
+        *ret_window = win;
+        return rate;
 }
 
-/* One node's summary into *nodes / *pods (labels are added at serving time). */
-static void ingest(const char *node, const json_t *sum, json_t *nodes, json_t *pods)
+/* Go's Duration string of s seconds ("10.012s"). */
+static char *window(double s)
 {
-        _cleanup_free_ char *win = window();
+        char w[64];
+        snprintf(w, sizeof(w), "%.3f", s);
+        size_t n = strlen(w);
+        while (n > 1 && w[n - 1] == '0')
+                w[--n] = 0;
+        if (n && w[n - 1] == '.')
+                w[--n] = 0;
+        return xasprintf("%ss", w);
+}
+
+/* One node's summary into nodes / pods (labels are added at serving time); next receives the
+ * CPU points for the next round. */
+static void ingest(const char *node, const json_t *sum, json_t *nodes, json_t *pods, json_t *prev,
+                   json_t *next)
+{
         const json_t *n = json_object_get(sum, "node");
-        if (json_is_object(kjson_get(n, "cpu")) && kjson_get(n, "cpu.usageNanoCores")) {
+        double w = 0;
+        int64_t rate = cpu_rate(prev, next, node, kjson_get(n, "cpu"), &w);
+        if (rate >= 0) {
+                _cleanup_free_ char *win = window(w);
                 json_object_set_new(nodes, node,
                                     json_pack("{s:s,s:s,s:{s:s},s:s,s:s,s:o}", "kind",
                                               "NodeMetrics", "apiVersion", GV, "metadata", "name",
                                               node, "timestamp", kjson_str(n, "cpu.time") ?: "",
                                               "window", win, "usage",
-                                              usage(kjson_get(n, "cpu"), kjson_get(n, "memory"))));
+                                              usage(rate, kjson_get(n, "memory"))));
         }
         json_t *p;
         size_t i, j;
@@ -81,28 +124,34 @@ static void ingest(const char *node, const json_t *sum, json_t *nodes, json_t *p
                 json_t *ctrs = json_array(), *c;
                 bool complete = json_array_size(json_object_get(p, "containers")) > 0;
                 const char *ts = NULL;
+                double win = 0;
                 json_array_foreach(json_object_get(p, "containers"), j, c)
                 {
-                        if (!kjson_get(c, "cpu.usageNanoCores")) {
+                        _cleanup_free_ char *ck = xasprintf("%s/%s/%s", ns ?: "", name ?: "",
+                                                            kjson_str(c, "name") ?: "");
+                        int64_t r = cpu_rate(prev, next, ck, kjson_get(c, "cpu"), &w);
+                        if (r < 0) {
                                 complete = false;
-                                break;
+                                continue;
                         }
+                        if (w > win)
+                                win = w;
                         ts = ts ?: kjson_str(c, "cpu.time");
-                        json_array_append_new(
-                                ctrs,
-                                json_pack("{s:s,s:o}", "name", kjson_str(c, "name") ?: "", "usage",
-                                          usage(kjson_get(c, "cpu"), kjson_get(c, "memory"))));
+                        json_array_append_new(ctrs, json_pack("{s:s,s:o}", "name",
+                                                              kjson_str(c, "name") ?: "", "usage",
+                                                              usage(r, kjson_get(c, "memory"))));
                 }
                 if (!ns || !name || !complete) {
                         json_decref(ctrs);
                         continue;
                 }
                 _cleanup_free_ char *key = xasprintf("%s/%s", ns, name);
+                _cleanup_free_ char *wins = window(win);
                 json_object_set_new(pods, key,
                                     json_pack("{s:s,s:s,s:{s:s,s:s},s:s,s:s,s:o}", "kind",
                                               "PodMetrics", "apiVersion", GV, "metadata", "name",
                                               name, "namespace", ns, "timestamp", ts ?: "",
-                                              "window", win, "containers", ctrs));
+                                              "window", wins, "containers", ctrs));
         }
 }
 
@@ -117,7 +166,7 @@ static void scrape_once(struct metricsapi *m)
                 log_debug(COMP, "list nodes: %s", error_msg(&err));
                 return;
         }
-        json_t *nodes = json_object(), *pods = json_object();
+        json_t *nodes = json_object(), *pods = json_object(), *next = json_object();
         struct http_client_options o = {.connect_timeout_ms = 2000, .timeout_ms = 5000};
         if (a->kubelet_cert) {
                 o.cert_file = a->kubelet_cert;
@@ -158,9 +207,11 @@ static void scrape_once(struct metricsapi *m)
                 }
                 _cleanup_(json_decrefp) json_t *sum = NULL;
                 if (kjson_parse(body, len, 0, &sum, &err) == 0)
-                        ingest(name, sum, nodes, pods);
+                        ingest(name, sum, nodes, pods, m->prev, next);
         }
         store_list_clear(&l);
+        json_decref(m->prev);
+        m->prev = next;
         pthread_mutex_lock(&m->lock);
         json_decref(m->nodes);
         json_decref(m->pods);
@@ -224,6 +275,7 @@ void metricsapi_free(struct metricsapi *m)
                 pthread_join(m->thread, NULL);
         json_decref(m->nodes);
         json_decref(m->pods);
+        json_decref(m->prev);
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
         free(m);
