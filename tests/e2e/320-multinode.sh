@@ -45,12 +45,18 @@ stop_pid() { # stop_pid VAR [SIGNAL]
         wait "$pid" 2>/dev/null
         eval "$1="
 }
-start_agent() {
-        "$TIMONEL" agent --kubeconfig "$KC" --data-dir "$D2" --node-name $AGT \
+start_agent() { # start_agent [token]: credentials from the kubeconfig, or a static token
+        local creds=(--kubeconfig "$KC")
+        [ "${1:-}" = token ] && creds=(--server https://127.0.0.1:$PORT --token "$TOKEN" \
+                --ca-file "$D1/server/tls/ca.crt")
+        "$TIMONEL" agent "${creds[@]}" --data-dir "$D2" --node-name $AGT \
                 --kubelet-port $KPORT2 --cluster-ca-dir "$D1/server/tls" \
                 --node-label e2e.timonel.io/role=agent >>"$W/agent.log" 2>&1 &
         AGENT_PID=$!
 }
+TOKEN=node-$RANDOM-$RANDOM
+mkdir -p "$W"
+echo "$TOKEN,system:node:$AGT,uid-$AGT,\"system:masters\"" >"$W/tokens.csv"
 
 bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
 check "image import into both data dirs" bash -c "'$TIMONEL' image import --data-dir $D1 $W/img/busybox-docker.tar && '$TIMONEL' image import --data-dir $D2 $W/img/busybox-docker.tar"
@@ -58,7 +64,8 @@ check "image import into both data dirs" bash -c "'$TIMONEL' image import --data
 "$TIMONEL" server --data-dir "$D1" --https-listen-port $PORT --kubelet-port $KPORT \
         --write-kubeconfig "$KC" --node-name $SRV --node-bridge $BR --cluster-cidr $CIDR \
         --node-monitor-grace-period 12s --default-unreachable-toleration-seconds 4 \
-        --default-not-ready-toleration-seconds 4 >>"$W/server.log" 2>&1 &
+        --default-not-ready-toleration-seconds 4 --token-auth-file "$W/tokens.csv" \
+        >>"$W/server.log" 2>&1 &
 SERVER_PID=$!
 diag "server pid $SERVER_PID port $PORT, cluster CIDR $CIDR, bridge $BR"
 check "kubeconfig written" wait_for 15 test -s "$KC"
@@ -158,9 +165,11 @@ check "DisruptionTarget DeletionByTaintManager on the old pod" test "$($K get po
 check "TaintManagerEviction event" bash -c "$K get events --field-selector involvedObject.name=$P2 | grep -q 'TaintManagerEviction.*Marking for deletion Pod default/$P2'"
 $K get pods -o wide | sed 's/^/# /'
 
-# the agent comes back: Ready, taints gone, the old pod finishes terminating
-start_agent
-check "agent node Ready again" wait_for 40 ready $AGT
+# the agent comes back (this time with a static token): Ready, taints gone, the old pod
+# finishes terminating
+start_agent token
+check "agent node Ready again (token credentials)" wait_for 40 ready $AGT
+check "the agent wrote a token kubeconfig" grep -q "token: \"$TOKEN\"" "$D2/agent/cred/kubeconfig"
 no_taints() { [ -z "$(taints)" ]; }
 check "taints removed" wait_for 10 no_taints
 gone() { ! $K get pod $P2 >/dev/null 2>&1; }
