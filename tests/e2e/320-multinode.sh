@@ -119,6 +119,14 @@ spec:
       - name: httpd
         image: busybox:1.36
         command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
 YAML
 check "apply a 2-replica Deployment" $K apply -f "$W/dep.yaml"
 running_on() { # node -> count of Running web pods on it
@@ -162,6 +170,11 @@ check "the evicted replica is replaced on $SRV" wait_for 60 moved
 diag "replaced $((SECONDS - t0)) s after the agent died"
 check "the old pod is terminating (deletionTimestamp set)" test -n "$($K get pod $P2 -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)"
 check "DisruptionTarget DeletionByTaintManager on the old pod" test "$($K get pod $P2 -o jsonpath='{.status.conditions[?(@.type=="DisruptionTarget")].reason}' 2>/dev/null)" = DeletionByTaintManager
+ep_ips() { $K get endpoints web -o jsonpath='{range .subsets[*].addresses[*]}{.ip}{"\n"}{end}' | sort | tr '\n' ' '; }
+ep_moved() { ! grep -qw "$IP2" <<<"$(ep_ips)" && [ "$($K get endpoints web -o jsonpath='{range .subsets[*].addresses[*]}{.nodeName}{"\n"}{end}' | grep -c "^$SRV$")" = 2 ]; }
+check "Service endpoints: the evicted pod's IP is gone, 2 addresses on $SRV" wait_for 20 ep_moved
+slice_p2() { $K get endpointslices -l kubernetes.io/service-name=web -o jsonpath="{range .items[*].endpoints[?(@.targetRef.name==\"$P2\")]}{.conditions.ready}/{.conditions.serving}/{.conditions.terminating}{end}"; }
+check "EndpointSlice keeps the terminating pod: ready=false serving=false terminating=true ($(slice_p2))" test "$(slice_p2)" = false/false/true
 check "TaintManagerEviction event" bash -c "$K get events --field-selector involvedObject.name=$P2 | grep -q 'TaintManagerEviction.*Marking for deletion Pod default/$P2'"
 $K get pods -o wide | sed 's/^/# /'
 
