@@ -1527,14 +1527,24 @@ static char *hpa_targets(const json_t *o)
                 const char *name = kjson_str(src, "name");
                 if (!name)
                         name = kjson_str(src, "metric.name");
+                /* the current value: statuses[i] (Resource metrics) */
+                const json_t *cur =
+                        kjson_get(json_array_get(kjson_get(o, "status.currentMetrics"), i),
+                                  "resource.current");
+                const json_t *cu = json_object_get(cur, "averageUtilization");
                 if (json_is_integer(au)) {
-                        one = xasprintf("%s: <unknown>/%lld%%", str_or(name, ""),
+                        char c[32] = "<unknown>";
+                        if (json_is_integer(cu))
+                                snprintf(c, sizeof(c), "%lld%%", (long long)json_integer_value(cu));
+                        one = xasprintf("%s: %s/%lld%%", str_or(name, ""), c,
                                         (long long)json_integer_value(au));
                 } else {
                         const char *val = kjson_str(t, "averageValue");
                         if (!val)
                                 val = kjson_str(t, "value");
-                        one = xasprintf("%s: <unknown>/%s", str_or(name, ""), str_or(val, ""));
+                        one = xasprintf("%s: %s/%s", str_or(name, ""),
+                                        str_or(kjson_str(cur, "averageValue"), "<unknown>"),
+                                        str_or(val, ""));
                 }
                 char *n = xasprintf("%s%s%s", out, i ? ", " : "", one);
                 free(one);

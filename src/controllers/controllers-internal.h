@@ -28,6 +28,7 @@ enum ctl_res {
         CTL_PVS,
         CTL_STORAGECLASSES,
         CTL_PDBS,
+        CTL_HPAS,
         CTL_RES_N
 };
 
@@ -62,6 +63,7 @@ void endpoints_controller_init(struct controller *c);
 void endpointslice_controller_init(struct controller *c);
 void namespace_controller_init(struct controller *c);
 void disruption_controller_init(struct controller *c);
+void hpa_controller_init(struct controller *c);
 
 /* Cached object (new reference) or NULL; list: new array of cached objects in ns (NULL: all). */
 json_t *manager_cache_get(struct manager *m, enum ctl_res res, const char *ns, const char *name);

@@ -43,6 +43,7 @@ static const char *const res_paths[CTL_RES_N] = {
         [CTL_NODE_LEASES] = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
         [CTL_SERVICES] = "/api/v1/services",
         [CTL_PDBS] = "/apis/policy/v1/poddisruptionbudgets",
+        [CTL_HPAS] = "/apis/autoscaling/v2/horizontalpodautoscalers",
 };
 
 static void (*const ctor[])(struct controller *c) = {
@@ -63,6 +64,7 @@ static void (*const ctor[])(struct controller *c) = {
         localpath_controller_init,
         pvcprotection_controller_init,
         disruption_controller_init,
+        hpa_controller_init,
 };
 #define N_CTL ARRAY_SIZE(ctor)
 
