@@ -487,7 +487,7 @@ YAML
         check "[$V] delete --all ($out)" test "$out" = 'secret "reg" deleted|secret "tls1" deleted|'
 
         # ---- api-resources, api-versions, explain ----
-        out=$($K api-resources -o wide 2>&1 | grep -E '^pods ' | tr -s ' ' | tr -d '[]' | tr ', ' '\n\n' | sort | tr '\n' ' ')
+        out=$($K api-resources -o wide 2>&1 | grep -E '^pods +po +v1 ' | tr -s ' ' | tr -d '[]' | tr ', ' '\n\n' | sort | tr '\n' ' ')
         check "[$V] api-resources -o wide: pods ($out)" test "$out" = "Pod all create delete deletecollection get list patch po pods true update v1 watch "
         out=$($K api-resources --namespaced=true -o name 2>&1 | grep -cE '^(namespaces|nodes|persistentvolumes|clusterroles)$')
         check "[$V] --namespaced=true excludes cluster kinds ($out)" test "$out" = 0
