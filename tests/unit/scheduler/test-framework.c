@@ -544,6 +544,50 @@ TEST(score_values_from_kube_tests)
         sched_cluster_free(&c);
 }
 
+TEST(no_execute_taint_and_volume_node_affinity)
+{
+        struct sched_cluster c;
+        sched_cluster_init(&c);
+        add_node(&c, "n1", 4, "{'zone':'z1'}", "[{'key':'k','value':'v','effect':'NoExecute'}]");
+        add_node(&c, "n2", 4, "{'zone':'z2'}", NULL);
+        /* NoExecute counts for scheduling; a toleration with tolerationSeconds tolerates it */
+        struct sched_pod *p = mk_pod("p", "'nodeSelector':{'zone':'z1'}", NULL);
+        char *msg;
+        CHECK_EQ_STR(run(&c, p, &msg), "");
+        CHECK_EQ_STR(msg, "0/2 nodes are available: 1 node(s) didn't match Pod's node "
+                          "affinity/selector, 1 node(s) had untolerated taint {k: v}. "
+                          "preemption: 0/2 nodes are available: 2 Preemption is not helpful for "
+                          "scheduling.");
+        free(msg);
+        sched_pod_free(p);
+        p = mk_pod("p",
+                   "'nodeSelector':{'zone':'z1'},'tolerations':[{'key':'k','operator':"
+                   "'Equal','value':'v','effect':'NoExecute','tolerationSeconds':60}]",
+                   NULL);
+        CHECK_EQ_STR(run(&c, p, NULL), "n1");
+        /* a bound PV's nodeAffinity (zone z2) conflicts with n1 */
+        sched_pod_free(p);
+        p = mk_pod("p", NULL, NULL);
+        p->pv_affinity = J("[{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone',"
+                           "'operator':'In','values':['z1']}]}]}]");
+        json_t *nj = J("{'metadata':{'name':'n1','labels':{'zone':'z1'}},'status':{"
+                       "'allocatable':{'cpu':'4','memory':'8Gi','pods':'110'},'conditions':[{"
+                       "'type':'Ready','status':'True'}]}}");
+        sched_cluster_set_node(&c, nj); /* untainted now */
+        json_decref(nj);
+        CHECK_EQ_STR(run(&c, p, NULL), "n1");
+        json_decref(p->pv_affinity);
+        p->pv_affinity = J("[{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone',"
+                           "'operator':'In','values':['z3']}]}]}]");
+        run(&c, p, &msg);
+        CHECK_EQ_STR(msg, "0/2 nodes are available: 2 node(s) had volume node affinity "
+                          "conflict. preemption: 0/2 nodes are available: 2 Preemption is not "
+                          "helpful for scheduling.");
+        free(msg);
+        sched_pod_free(p);
+        sched_cluster_free(&c);
+}
+
 int main(void)
 {
         RUN(requests_init_max_rule_and_overhead);
@@ -559,5 +603,6 @@ int main(void)
         RUN(preemption_picks_lowest_priority_victims);
         RUN(default_spread_by_owner);
         RUN(score_values_from_kube_tests);
+        RUN(no_execute_taint_and_volume_node_affinity);
         return harness_done();
 }
