@@ -1083,7 +1083,7 @@ static void do_create(struct rq *q)
                         fail_invalid(q, r, kjson_str(obj, "metadata.name"), causes);
                         return;
                 }
-                if (quota_admit(q, r, obj) < 0)
+                if (quota_admit(q, r, obj, generated) < 0)
                         return;
                 const char *name = kjson_str(obj, "metadata.name");
                 if (dry_run(q)) {

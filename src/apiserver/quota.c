@@ -423,9 +423,12 @@ void limitrange_admit(struct rq *q, json_t *pod)
                             json_string(pod_qos_class(pod)));
 }
 
-int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj)
+int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj, bool generated)
 {
         struct apiserver *a = q->a;
+        /* admission.NewForbidden names a generated object by its generateName (the name is made
+         * after admission in Kubernetes) */
+        const char *oname = kjson_str(obj, generated ? "metadata.generateName" : "metadata.name");
         if (!r->namespaced || !q->ns || !cacher_ready(a->cacher))
                 return 0;
         const struct scheme_resource *qr = scheme_lookup("", "v1", "resourcequotas");
@@ -441,8 +444,7 @@ int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj
                                 rq_fail(q, -EACCES, NULL,
                                         "pods \"%s\" is forbidden: failed quota: %s: must specify "
                                         "%s",
-                                        kjson_str(obj, "metadata.name") ?: "",
-                                        kjson_str(quota, "metadata.name") ?: "", miss);
+                                        oname ?: "", kjson_str(quota, "metadata.name") ?: "", miss);
                                 return -EACCES;
                         }
                 }
@@ -473,8 +475,8 @@ int quota_admit(struct rq *q, const struct scheme_resource *r, const json_t *obj
                         rq_fail(q, -EACCES, NULL,
                                 "%s \"%s\" is forbidden: exceeded quota: %s, requested: %s, "
                                 "used: %s, limited: %s",
-                                qres, kjson_str(obj, "metadata.name") ?: "",
-                                kjson_str(quota, "metadata.name") ?: "", requested, used, limited);
+                                qres, oname ?: "", kjson_str(quota, "metadata.name") ?: "",
+                                requested, used, limited);
                         return -EACCES;
                 }
         }

@@ -141,6 +141,15 @@ out=$($K0 -n quota describe quota q1 | tr -s ' ' | tr '\n' '|')
 check "quota: describe ($out)" wait_for 5 bash -c "$K0 -n quota describe quota q1 | tr -s ' ' | tr '\n' '|' | grep -qx 'Name: q1|Namespace: quota|Resource Used Hard|-------- ---- ----|count/deployments.apps 1 1|limits.memory 64Mi 1Gi|pods 1 2|requests.cpu 300m 1|'"
 $K0 -n quota delete pod small --grace-period=0 --force >/dev/null 2>&1
 check "quota: usage drops after the delete" wait_for 10 bash -c "[ \"\$($K0 -n quota get quota q1 -o jsonpath='{.status.used.pods} {.status.used.requests\.cpu}')\" = '0 0' ]"
+# a controller's generated pods are named by their generateName in the Forbidden message (as
+# admission.NewForbidden does: the name is made after admission), so the ReplicaSet's
+# ReplicaFailure condition stays put and its retries back off instead of spinning
+$K0 -n quota scale deploy one --replicas=1 >/dev/null
+fc() { $K0 -n quota get events --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'; }
+check "quota: FailedCreate names the generateName" wait_for 10 bash -c "$(declare -f fc); K0='$K0'; fc | grep -Eqx 'Error creating: pods \"one-[a-z0-9]+-\" is forbidden: failed quota: q1: must specify limits.memory for: busybox; requests.cpu for: busybox'"
+sleep 4
+n=$(fc | wc -l)
+check "quota: the ReplicaSet backs off ($n FailedCreate events in ~5 s)" test "$n" -le 10
 check "quota: nothing over quota was created" bash -c "! $K0 -n quota get pod big nores deploy/two >/dev/null 2>&1"
 
 # LimitRange defaults (the LimitRanger admission plugin) fill what containers leave unset
