@@ -829,8 +829,29 @@ static void spread_prefilter(struct sched_cycle *cy)
                 json_array_foreach(cons, i, j)
                 {
                         struct spread *s = &cy->spreads[cy->n_spreads];
-                        if (labels_selector_from_json(json_object_get(j, "labelSelector"), &s->sel,
-                                                      NULL) < 0)
+                        /* matchLabelKeys: the pod's own values of those keys join the selector */
+                        json_t *sel = json_deep_copy(json_object_get(j, "labelSelector"));
+                        json_t *mk;
+                        size_t k;
+                        json_array_foreach(json_object_get(j, "matchLabelKeys"), k, mk)
+                        {
+                                const char *v = label(kjson_get(pod->obj, "metadata.labels"),
+                                                      json_string_value(mk) ?: "");
+                                if (!v || !json_is_object(sel))
+                                        continue;
+                                json_t *exprs = json_object_get(sel, "matchExpressions");
+                                if (!json_is_array(exprs)) {
+                                        exprs = json_array();
+                                        json_object_set_new(sel, "matchExpressions", exprs);
+                                }
+                                json_array_append_new(exprs,
+                                                      json_pack("{s:s, s:s, s:[s]}", "key",
+                                                                json_string_value(mk), "operator",
+                                                                "In", "values", v));
+                        }
+                        int r = labels_selector_from_json(sel, &s->sel, NULL);
+                        json_decref(sel);
+                        if (r < 0)
                                 continue;
                         s->key = kjson_str(j, "topologyKey") ?: "";
                         s->max_skew = kjson_int(j, "maxSkew", 1);

@@ -588,6 +588,50 @@ TEST(no_execute_taint_and_volume_node_affinity)
         sched_cluster_free(&c);
 }
 
+TEST(spread_match_label_keys)
+{
+        /* topology-spread-constraints docs: matchLabelKeys [pod-template-hash] counts only the
+         * pods of the same revision: old-revision pods on z1 do not keep the pod off z1 */
+        struct sched_cluster c;
+        sched_cluster_init(&c);
+        struct sched_node *n1 = add_node(&c, "n1", 4, "{'zone':'z1'}", NULL);
+        add_node(&c, "n2", 4, "{'zone':'z2'}", NULL);
+        struct sched_pod *o1 = mk_pod("o1", NULL, "{'app':'a','pod-template-hash':'old'}");
+        struct sched_pod *o2 = mk_pod("o2", NULL, "{'app':'a','pod-template-hash':'old'}");
+        struct sched_pod *o3 = mk_pod("o3", NULL, "{'app':'a','pod-template-hash':'new'}");
+        bind(n1, o1);
+        bind(n1, o2);
+#define SPREAD(extra)                                                                              \
+        "'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':"      \
+        "'DoNotSchedule','labelSelector':{'matchLabels':{'app':'a'}}" extra "}]"
+        const char *labels = "{'app':'a','pod-template-hash':'new'}";
+        struct sched_pod *plain = mk_pod("p", SPREAD(""), labels);
+        struct sched_pod *keyed =
+                mk_pod("p", SPREAD(",'matchLabelKeys':['pod-template-hash']"), labels);
+#undef SPREAD
+        struct sched_status st;
+        struct sched_cycle *cy = sched_cycle_new(&c, plain);
+        CHECK(!sched_filter(cy, n1, &st)); /* z1: 2 + 1 - 0 > 1 */
+        CHECK_EQ_STR(st.reasons[0], "node(s) didn't match pod topology spread constraints");
+        sched_cycle_free(cy);
+        cy = sched_cycle_new(&c, keyed);
+        CHECK(sched_filter(cy, n1, &st)); /* no pod of the new revision yet */
+        sched_cycle_free(cy);
+        bind(n1, o3);
+        cy = sched_cycle_new(&c, keyed);
+        CHECK(!sched_filter(cy, n1, &st)); /* 1 + 1 - 0 > 1 */
+        sched_cycle_free(cy);
+        sched_pod_free(plain);
+        sched_pod_free(keyed);
+        sched_node_remove_pod(n1, o1);
+        sched_node_remove_pod(n1, o2);
+        sched_node_remove_pod(n1, o3);
+        sched_pod_free(o1);
+        sched_pod_free(o2);
+        sched_pod_free(o3);
+        sched_cluster_free(&c);
+}
+
 int main(void)
 {
         RUN(requests_init_max_rule_and_overhead);
@@ -604,5 +648,6 @@ int main(void)
         RUN(default_spread_by_owner);
         RUN(score_values_from_kube_tests);
         RUN(no_execute_taint_and_volume_node_affinity);
+        RUN(spread_match_label_keys);
         return harness_done();
 }
