@@ -387,6 +387,7 @@ void sched_cluster_init(struct sched_cluster *c)
         *c = (struct sched_cluster){0};
         c->by_name = json_object();
         c->image_nodes = json_object();
+        c->ns_labels = json_object();
 }
 
 void sched_cluster_free(struct sched_cluster *c)
@@ -396,6 +397,7 @@ void sched_cluster_free(struct sched_cluster *c)
         free(c->nodes);
         json_decref(c->by_name);
         json_decref(c->image_nodes);
+        json_decref(c->ns_labels);
         *c = (struct sched_cluster){0};
 }
 
@@ -593,9 +595,11 @@ static const char *node_label(const struct sched_node *n, const char *key)
 
 struct term {
         struct labels_selector *sel;
-        json_t *namespaces; /* array of names; NULL = all namespaces */
-        const char *ns;     /* the owning pod's namespace (for the default) */
-        const char *key;    /* topologyKey */
+        json_t *namespaces;             /* array of names */
+        struct labels_selector *ns_sel; /* namespaceSelector, or NULL */
+        const json_t *ns_labels;        /* the cluster's namespace -> labels */
+        const char *ns;                 /* the owning pod's namespace (for the default) */
+        const char *key;                /* topologyKey */
         int64_t weight;
 };
 
@@ -630,17 +634,23 @@ struct sched_cycle {
         bool spreads_system;
 };
 
-static bool term_parse(json_t *j, const char *ns, int64_t weight, struct term *t)
+static bool term_parse(json_t *j, const char *ns, int64_t weight, const json_t *ns_labels,
+                       struct term *t)
 {
-        *t = (struct term){.ns = ns, .weight = weight};
+        *t = (struct term){.ns = ns, .weight = weight, .ns_labels = ns_labels};
         if (labels_selector_from_json(json_object_get(j, "labelSelector"), &t->sel, NULL) < 0)
                 return false;
         t->key = kjson_str(j, "topologyKey") ?: "";
         json_t *nss = json_object_get(j, "namespaces");
         json_t *nssel = json_object_get(j, "namespaceSelector");
-        if (nssel && !json_is_null(nssel))
-                t->namespaces = NULL; /* namespace labels are not cached: any namespace */
-        else if (json_array_size(nss))
+        if (nssel && !json_is_null(nssel)) {
+                /* the union of namespaces and the namespaces nssel selects ({} = all) */
+                if (labels_selector_from_json(nssel, &t->ns_sel, NULL) < 0) {
+                        labels_selector_free(t->sel);
+                        return false;
+                }
+                t->namespaces = json_is_array(nss) ? json_incref(nss) : json_array();
+        } else if (json_array_size(nss))
                 t->namespaces = json_incref(nss);
         else
                 t->namespaces = json_pack("[s]", ns);
@@ -650,18 +660,23 @@ static bool term_parse(json_t *j, const char *ns, int64_t weight, struct term *t
 static void term_clear(struct term *t)
 {
         labels_selector_free(t->sel);
+        labels_selector_free(t->ns_sel);
         json_decref(t->namespaces);
 }
 
 static bool term_matches(const struct term *t, const struct sched_pod *p)
 {
-        if (t->namespaces && !value_in(t->namespaces, p->ns))
+        bool ns_ok = value_in(t->namespaces, p->ns);
+        if (!ns_ok && t->ns_sel)
+                ns_ok = labels_selector_matches(t->ns_sel, json_object_get(t->ns_labels, p->ns));
+        if (!ns_ok)
                 return false;
         return labels_selector_matches(t->sel, kjson_get(p->obj, "metadata.labels"));
 }
 
 /* Parse the required (weight 0) or preferred terms at path of pod into *ret. */
-static size_t terms_parse(json_t *pod, const char *path, bool preferred, struct term **ret)
+static size_t terms_parse(json_t *pod, const char *path, bool preferred, const json_t *ns_labels,
+                          struct term **ret)
 {
         json_t *arr = kjson_get(pod, path);
         const char *ns = kjson_str(pod, "metadata.namespace") ?: "";
@@ -676,7 +691,7 @@ static size_t terms_parse(json_t *pod, const char *path, bool preferred, struct 
         {
                 json_t *tj = preferred ? json_object_get(j, "podAffinityTerm") : j;
                 int64_t w = preferred ? kjson_int(j, "weight", 0) : 1;
-                if (term_parse(tj, ns, w, &(*ret)[n]))
+                if (term_parse(tj, ns, w, ns_labels, &(*ret)[n]))
                         n++;
         }
         return n;
@@ -709,8 +724,8 @@ static void interpod_prefilter(struct sched_cycle *cy)
 {
         struct sched_cluster *c = cy->c;
         struct sched_pod *pod = cy->pod;
-        cy->n_aff = terms_parse(pod->obj, AFF_REQ, false, &cy->aff);
-        cy->n_anti = terms_parse(pod->obj, ANTI_REQ, false, &cy->anti);
+        cy->n_aff = terms_parse(pod->obj, AFF_REQ, false, c->ns_labels, &cy->aff);
+        cy->n_anti = terms_parse(pod->obj, ANTI_REQ, false, c->ns_labels, &cy->anti);
         cy->aff_counts = json_object();
         cy->anti_counts = json_object();
         cy->existing_anti = json_object();
@@ -729,7 +744,7 @@ static void interpod_prefilter(struct sched_cycle *cy)
                                 continue;
                         if (e->has_affinity) {
                                 struct term *t;
-                                size_t nt = terms_parse(e->obj, ANTI_REQ, false, &t);
+                                size_t nt = terms_parse(e->obj, ANTI_REQ, false, c->ns_labels, &t);
                                 for (size_t k = 0; k < nt; k++) {
                                         const char *v = label(n->labels, t[k].key);
                                         if (v && term_matches(&t[k], pod)) {
@@ -1205,8 +1220,8 @@ static json_t *interpod_prescore(struct sched_cycle *cy)
         struct sched_cluster *c = cy->c;
         struct sched_pod *pod = cy->pod;
         struct term *pa, *pn;
-        size_t npa = terms_parse(pod->obj, AFF_PREF, true, &pa);
-        size_t npn = terms_parse(pod->obj, ANTI_PREF, true, &pn);
+        size_t npa = terms_parse(pod->obj, AFF_PREF, true, c->ns_labels, &pa);
+        size_t npn = terms_parse(pod->obj, ANTI_PREF, true, c->ns_labels, &pn);
         json_t *m = json_object();
         for (size_t ni = 0; ni < c->n_nodes; ni++) {
                 struct sched_node *n = c->nodes[ni];
@@ -1230,7 +1245,7 @@ static json_t *interpod_prescore(struct sched_cycle *cy)
                         static const char *const paths[] = {AFF_REQ, AFF_PREF, ANTI_PREF};
                         for (size_t q = 0; q < 3; q++) {
                                 struct term *et;
-                                size_t ne = terms_parse(e->obj, paths[q], q > 0, &et);
+                                size_t ne = terms_parse(e->obj, paths[q], q > 0, c->ns_labels, &et);
                                 for (size_t k = 0; k < ne; k++) {
                                         const char *v = label(n->labels, et[k].key);
                                         if (v && term_matches(&et[k], pod)) {

@@ -89,6 +89,7 @@ struct sched_cluster {
         size_t n_nodes, cap_nodes;
         json_t *by_name;     /* node name -> index in nodes (integer) */
         json_t *image_nodes; /* image name -> number of nodes having it */
+        json_t *ns_labels;   /* namespace name -> its labels (for namespaceSelector) */
 };
 
 /* ---- info ---- */

@@ -54,7 +54,7 @@ struct event_job {
 
 struct scheduler {
         char *kubeconfig;
-        struct informer *pods_inf, *nodes;
+        struct informer *pods_inf, *nodes, *ns_inf;
         pthread_t worker;
         pthread_t *binders;
         int n_binders;
@@ -301,6 +301,30 @@ static void node_delete(json_t *obj, void *ud)
         struct scheduler *s = ud;
         pthread_mutex_lock(&s->lock);
         sched_cluster_remove_node(&s->cluster, kjson_str(obj, "metadata.name") ?: "");
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* Namespace labels, for the namespaceSelector of pod (anti-)affinity terms. */
+static void ns_set(json_t *obj, void *ud)
+{
+        struct scheduler *s = ud;
+        json_t *labels = kjson_get(obj, "metadata.labels");
+        pthread_mutex_lock(&s->lock);
+        json_object_set_new(s->cluster.ns_labels, kjson_str(obj, "metadata.name") ?: "",
+                            labels ? json_deep_copy(labels) : json_object());
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void ns_update(json_t *old_obj, json_t *new_obj, void *ud)
+{
+        ns_set(new_obj, ud);
+}
+
+static void ns_delete(json_t *obj, void *ud)
+{
+        struct scheduler *s = ud;
+        pthread_mutex_lock(&s->lock);
+        json_object_del(s->cluster.ns_labels, kjson_str(obj, "metadata.name") ?: "");
         pthread_mutex_unlock(&s->lock);
 }
 
@@ -869,6 +893,11 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
         r = informer_start(s->kubeconfig, "/api/v1/nodes", NULL, &nh, s, &s->nodes, err);
         if (r < 0)
                 goto fail;
+        struct informer_handlers nsh = {
+                .on_add = ns_set, .on_update = ns_update, .on_delete = ns_delete};
+        r = informer_start(s->kubeconfig, "/api/v1/namespaces", NULL, &nsh, s, &s->ns_inf, err);
+        if (r < 0)
+                goto fail;
         int i;
         for (i = 0; i < s->n_binders; i++) {
                 r = -pthread_create(&s->binders[i], NULL, binder_main, s);
@@ -900,6 +929,7 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **ret, 
 fail:
         informer_stop(s->pods_inf);
         informer_stop(s->nodes);
+        informer_stop(s->ns_inf);
         free_state(s);
         return r;
 }
@@ -920,6 +950,7 @@ void scheduler_stop(struct scheduler *s)
         pthread_join(s->event_thread, NULL);
         informer_stop(s->pods_inf);
         informer_stop(s->nodes);
+        informer_stop(s->ns_inf);
         free_state(s);
 }
 

@@ -632,6 +632,40 @@ TEST(spread_match_label_keys)
         sched_cluster_free(&c);
 }
 
+TEST(affinity_namespace_selector)
+{
+        /* a term with namespaceSelector team=db matches pods of namespaces labelled so */
+        struct sched_cluster c;
+        sched_cluster_init(&c);
+        json_object_set_new(c.ns_labels, "db", J("{'team':'db'}"));
+        json_object_set_new(c.ns_labels, "default", J("{}"));
+        struct sched_node *n1 = add_node(&c, "n1", 4, "{'kubernetes.io/hostname':'n1'}", NULL);
+        add_node(&c, "n2", 4, "{'kubernetes.io/hostname':'n2'}", NULL);
+        json_t *dj = J("{'metadata':{'name':'pg','namespace':'db','labels':{'app':'pg'}},"
+                       "'spec':{'containers':[{'name':'c'}]}}");
+        struct sched_pod *pg = sched_pod_new(dj);
+        json_decref(dj);
+        bind(n1, pg);
+        const char *aff = "'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuring"
+                          "Execution':[{'labelSelector':{'matchLabels':{'app':'pg'}},"
+                          "'namespaceSelector':{'matchLabels':{'team':'db'}},"
+                          "'topologyKey':'kubernetes.io/hostname'}]}}";
+        struct sched_pod *p = mk_pod("web", aff, NULL);
+        CHECK_EQ_STR(run(&c, p, NULL), "n1");
+        sched_pod_free(p);
+        /* without the selector the term looks in the pod's own namespace only: no match */
+        p = mk_pod("web",
+                   "'affinity':{'podAffinity':{'requiredDuringSchedulingIgnoredDuring"
+                   "Execution':[{'labelSelector':{'matchLabels':{'app':'pg'}},"
+                   "'topologyKey':'kubernetes.io/hostname'}]}}",
+                   NULL);
+        CHECK_EQ_STR(run(&c, p, NULL), "");
+        sched_pod_free(p);
+        sched_node_remove_pod(n1, pg);
+        sched_pod_free(pg);
+        sched_cluster_free(&c);
+}
+
 int main(void)
 {
         RUN(requests_init_max_rule_and_overhead);
@@ -649,5 +683,6 @@ int main(void)
         RUN(score_values_from_kube_tests);
         RUN(no_execute_taint_and_volume_node_affinity);
         RUN(spread_match_label_keys);
+        RUN(affinity_namespace_selector);
         return harness_done();
 }
