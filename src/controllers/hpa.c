@@ -445,11 +445,16 @@ static int hpa_sync(struct controller *c, struct kclient *kc, const char *key)
 
         /* stabilization (stabilizeRecommendationWithBehaviors) */
         json_t *recs = json_object_get(s->recs, key);
+        int64_t upw = window_s(hpa, true), downw = window_s(hpa, false);
         if (!recs) {
+                /* maybeInitScaleDownStabilizationWindow: a new HPA starts from the current
+                 * size, so it does not scale down before a full window */
                 recs = json_array();
+                if (downw > 0)
+                        json_array_append_new(recs, json_pack("[I,I]", (json_int_t)now,
+                                                              (json_int_t)current));
                 json_object_set_new(s->recs, key, recs);
         }
-        int64_t upw = window_s(hpa, true), downw = window_s(hpa, false);
         int64_t up_rec = desired, down_rec = desired;
         json_t *r;
         for (i = 0; i < json_array_size(recs);) {
