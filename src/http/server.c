@@ -1096,10 +1096,17 @@ static void server_shutdown(struct http_server *s)
         close_sock(&s->listener);
         http_ws_shutdown_all(s);
         http_raw_shutdown_all(s);
-        for (l = s->streams.next; l != &s->streams; l = l->next) {
+        /* Aborting a stream may dispose its request at once (an HTTP/1.1 connection closes),
+         * which frees the stream and unlinks it: rescan from the head after each abort. */
+        for (l = s->streams.next; l != &s->streams;) {
                 struct http_stream *st = H2O_STRUCT_FROM_MEMBER(struct http_stream, link, l);
+                if (st->abort) {
+                        l = l->next;
+                        continue;
+                }
                 st->abort = true;
                 stream_flush(st);
+                l = s->streams.next;
         }
         /* no h2o_context_request_shutdown(): its GOAWAY would not be flushed before the
          * shutdown() below, and it leaves a timer linked that h2o_context_dispose() trips on */
