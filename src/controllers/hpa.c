@@ -42,7 +42,11 @@ struct hpa_state {
 
 static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t *cur)
 {
-        if (res == CTL_HPAS && cur) {
+        /* new HPAs and spec changes at once; the rest every SYNC_MS (its own status writes
+         * must not trigger another round, as the Go controller's rate-limited queue ensures) */
+        if (res == CTL_HPAS && cur &&
+            (!old || kjson_int(old, "metadata.generation", 0) !=
+                             kjson_int(cur, "metadata.generation", 0))) {
                 _cleanup_free_ char *k = controllers_key(cur);
                 workqueue_add(c->wq, k);
         }
@@ -451,8 +455,8 @@ static int hpa_sync(struct controller *c, struct kclient *kc, const char *key)
                  * size, so it does not scale down before a full window */
                 recs = json_array();
                 if (downw > 0)
-                        json_array_append_new(recs, json_pack("[I,I]", (json_int_t)now,
-                                                              (json_int_t)current));
+                        json_array_append_new(
+                                recs, json_pack("[I,I]", (json_int_t)now, (json_int_t)current));
                 json_object_set_new(s->recs, key, recs);
         }
         int64_t up_rec = desired, down_rec = desired;
