@@ -29,6 +29,7 @@
 #include "common/kjson.h"
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
+#include "controllers/hpa.h"
 #include "controllers/util.h"
 
 #define COMP "horizontal-pod-autoscaler"
@@ -120,8 +121,8 @@ static int64_t parse_milli(const char *s)
 }
 
 /* One Resource metric: 0 and *ret_desired, the currentMetrics entry; < 0 with *why. */
-static int resource_metric(const json_t *spec_m, json_t *pods, const json_t *metrics,
-                           int64_t current, int64_t *ret_desired, json_t **ret_cur, char **why)
+int hpa_resource_metric(const json_t *spec_m, json_t *pods, const json_t *metrics, int64_t current,
+                        int64_t *ret_desired, json_t **ret_cur, char **why)
 {
         const char *res = kjson_str(spec_m, "resource.name") ?: "";
         const json_t *target = kjson_get(spec_m, "resource.target");
@@ -238,8 +239,8 @@ static int64_t window_s(const json_t *hpa, bool up)
 }
 
 /* convertDesiredReplicasWithBehaviorRate: the rate limit of the policies; *limited if cut. */
-static int64_t rate_limit(const json_t *hpa, json_t *events, int64_t current, int64_t desired,
-                          time_t now, bool *limited)
+int64_t hpa_rate_limit(const json_t *hpa, const json_t *events, int64_t current, int64_t desired,
+                       time_t now, bool *limited)
 {
         bool up = desired > current;
         const json_t *rules =
@@ -410,7 +411,7 @@ static int hpa_sync(struct controller *c, struct kclient *kc, const char *key)
                         continue;
                 }
                 char *w = NULL;
-                if (resource_metric(m, pods, metrics, current, &d, &cm, &w) < 0) {
+                if (hpa_resource_metric(m, pods, metrics, current, &d, &cm, &w) < 0) {
                         free(why);
                         why = w;
                         json_array_append_new(
@@ -493,7 +494,7 @@ static int hpa_sync(struct controller *c, struct kclient *kc, const char *key)
         bool rate_cut = false;
         int64_t limited = desired == current
                                   ? desired
-                                  : rate_limit(hpa, evs, current, desired, now, &rate_cut);
+                                  : hpa_rate_limit(hpa, evs, current, desired, now, &rate_cut);
         if (limited > maxr) {
                 limited = maxr;
                 set_cond(st, "ScalingLimited", "True", "TooManyReplicas",
