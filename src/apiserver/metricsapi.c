@@ -16,6 +16,7 @@
 #include "api/labels.h"
 #include "api/quantity.h"
 #include "apiserver/discovery.h"
+#include "apiserver/metricsapi.h"
 #include "apiserver/status.h"
 #include "common/kjson.h"
 #include "common/log.h"
@@ -100,8 +101,8 @@ static char *window(double s)
 
 /* One node's summary into nodes / pods (labels are added at serving time); next receives the
  * CPU points for the next round. */
-static void ingest(const char *node, const json_t *sum, json_t *nodes, json_t *pods, json_t *prev,
-                   json_t *next)
+void metricsapi_ingest(const char *node, const json_t *sum, json_t *nodes, json_t *pods,
+                       json_t *prev, json_t *next)
 {
         const json_t *n = json_object_get(sum, "node");
         double w = 0;
@@ -207,7 +208,7 @@ static void scrape_once(struct metricsapi *m)
                 }
                 _cleanup_(json_decrefp) json_t *sum = NULL;
                 if (kjson_parse(body, len, 0, &sum, &err) == 0)
-                        ingest(name, sum, nodes, pods, m->prev, next);
+                        metricsapi_ingest(name, sum, nodes, pods, m->prev, next);
         }
         store_list_clear(&l);
         json_decref(m->prev);
