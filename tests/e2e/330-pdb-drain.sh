@@ -73,6 +73,19 @@ evict() { # evict POD [kubectl] — prints the response, exit status of kubectl
         printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"%s","namespace":"default"}}' "$1" >"$W/ev.json"
         ${2:-$K} create --raw "/api/v1/namespaces/default/pods/$1/eviction" -f "$W/ev.json" 2>&1
 }
+# a dry-run eviction takes nothing and deletes nothing
+printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"s3","namespace":"default"},"deleteOptions":{"dryRun":["All"]}}' >"$W/evd.json"
+out=$($K create --raw /api/v1/namespaces/default/pods/s3/eviction -f "$W/evd.json" 2>&1)
+check "dry-run eviction of s3: Success" bash -c "echo '$out' | jq -e '.status==\"Success\"' >/dev/null"
+check "dry-run: s3 still there, not terminating" test "$($K get pod s3 -o jsonpath='{.metadata.name}:{.metadata.deletionTimestamp}')" = "s3:"
+check "dry-run: pdb solo unchanged (allowed 1, no disruptedPods)" test "$($K get pdb solo -o jsonpath='{.status.disruptionsAllowed}:{.status.disruptedPods}')" = "1:"
+# two budgets over one pod: kube-apiserver refuses with a 500
+printf 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: solo2}\nspec:\n  maxUnavailable: 1\n  selector: {matchLabels: {app: solo}}\n' >"$W/solo2.yaml"
+$K apply -f "$W/solo2.yaml" >/dev/null
+out=$(evict s3)
+check "eviction with two PDBs: refused (more than one PodDisruptionBudget)" bash -c "echo \"\$1\" | grep -q 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.'" _ "$out"
+$K delete pdb solo2 >/dev/null
+check "s3 still there" bash -c "$K get pod s3 >/dev/null"
 out=$(evict s1)
 check "evict s1: allowed (Status Success)" bash -c "echo '$out' | jq -e '.status==\"Success\"' >/dev/null"
 check "s1 deleted" wait_for 20 bash -c "! $K get pod s1 2>/dev/null"
