@@ -43,7 +43,8 @@ struct apiserver {
         struct authn *authenticator; /* authn.h (TLS mode only) */
         struct authz *authorizer;    /* authz.h: RBAC (TLS mode only) */
         struct metrics *metrics;     /* metrics.h: /metrics (loop thread) */
-        struct metricsapi *metricsapi; /* metricsapi.c: metrics.k8s.io */
+        /* metricsapi.c: metrics.k8s.io */
+        struct metricsapi *metricsapi;
 };
 
 /* One request being handled (loop thread). */
