@@ -6,8 +6,8 @@
 # disruption taken and the pod recorded in disruptedPods, then 429 TooManyRequests with the
 # DisruptionBudget cause, a Pending pod evicted freely, the DisruptionTarget condition), and
 # `kubectl drain` (cordon + evictions respecting the PDB, --ignore-daemonsets,
-# --delete-emptydir-data; a drain blocked by a PDB times out). Expectations from
-# pkg/registry/core/pod/storage/eviction.go and pkg/controller/disruption. Simulated nodes
+# --delete-emptydir-data, DaemonSet pods left in place; a drain blocked by a PDB times out).
+# Expectations from pkg/registry/core/pod/storage/eviction.go and pkg/controller/disruption. Simulated nodes
 # (--fake-nodes) run the pods, so no containers are needed.
 . "$(dirname "$0")/lib.sh"
 W=$(mktemp -d /tmp/timonel-e2e-pdb.XXXXXX)
@@ -144,6 +144,17 @@ spec:
       containers: [{name: c, image: busybox:1.36}]
       volumes: [{name: scratch, emptyDir: {}}]
 ---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{name: c, image: busybox:1.36}]
+---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: web}
@@ -159,6 +170,8 @@ spec:
   selector: {matchLabels: {tier: none}}
 YAML
 check "apply deployment web (4) + pdbs" bash -c "$K apply -f $W/web.yaml >/dev/null"
+ds_ready() { [ "$($K get ds agent -o jsonpath='{.status.numberReady}')" = 2 ]; }
+check "daemonset agent: 2 pods ready" wait_for 30 ds_ready
 check "pdb web maxUnavailable 25%: expected 4 desired 3 healthy 4 allowed 1" wait_for 30 pdb_is web 4/3/4/1
 check "pdb web-min matching nothing: 0/0/0/0" wait_for 30 pdb_is web-min 0/0/0/0
 $K patch pdb web-min --type json -p '[{"op":"replace","path":"/spec/selector","value":{"matchLabels":{"app":"web"}}}]' >/dev/null
@@ -181,6 +194,8 @@ for v in 1.31 1.33; do
         [ $rc = 0 ] || diag "$out"
         check "kubectl $v drain: node drained" bash -c "echo \"\$1\" | grep -q 'node/$N drained'" _ "$out"
         check "kubectl $v drain: evicted pods" bash -c "echo \"\$1\" | grep -q 'evicting pod default/web-'" _ "$out"
+        check "kubectl $v drain: DaemonSet pods ignored" bash -c "echo \"\$1\" | grep -q 'Warning: ignoring DaemonSet-managed Pods: default/agent-'" _ "$out"
+        check "the agent pod of $N stays" test "$($K get pods -l app=agent --field-selector spec.nodeName="$N" --no-headers | wc -l)" = 1
         on_node() { [ "$($K get pods -l app=web --field-selector spec.nodeName="$N" --no-headers 2>/dev/null | wc -l)" = 0 ]; }
         check "no web pod left on $N" wait_for 20 on_node
         check "web back to 3 ready on $OTHER" wait_for 30 pdb_is web 3/2/3/1
