@@ -3,11 +3,11 @@
 # controller's status (expectedPods, desiredHealthy from minAvailable/maxUnavailable as integer
 # or percent against the owning controllers' scale, currentHealthy, disruptionsAllowed,
 # observedGeneration, the DisruptionAllowed condition), the pods/eviction subresource (a
-# disruption taken and the pod recorded in disruptedPods, then 429 TooManyRequests with the
-# DisruptionBudget cause, a Pending pod evicted freely, the DisruptionTarget condition), and
-# `kubectl drain` (cordon + evictions respecting the PDB, --ignore-daemonsets,
-# --delete-emptydir-data, DaemonSet pods left in place; a drain blocked by a PDB times out).
-# Expectations from pkg/registry/core/pod/storage/eviction.go and pkg/controller/disruption. Simulated nodes
+# disruption taken, then 429 TooManyRequests with the DisruptionBudget cause, a Pending pod
+# evicted freely, dry-run takes nothing, two PDBs over a pod refused), and `kubectl drain`
+# (cordon + evictions respecting the PDB, --ignore-daemonsets, --delete-emptydir-data,
+# DaemonSet pods left in place; a drain blocked by a PDB times out). Expectations from
+# pkg/registry/core/pod/storage/eviction.go and pkg/controller/disruption. Simulated nodes
 # (--fake-nodes) run the pods, so no containers are needed.
 . "$(dirname "$0")/lib.sh"
 W=$(mktemp -d /tmp/timonel-e2e-pdb.XXXXXX)
