@@ -4,6 +4,8 @@
 # it), NodeMetrics/PodMetrics get and list (all namespaces, one namespace, labelSelector, 404
 # for an unknown pod), and `kubectl top nodes`, `top pods`, `top pods -A`, `top pods
 # --containers` print kubectl's columns with a busy-loop pod's CPU visible. kubectl 1.31/1.33.
+# Also pods/eviction of an unready pod (a failing readiness probe needs the real agent): refused
+# under the default IfHealthyBudget with an unmet budget, allowed with AlwaysAllow.
 # Root only (a real container).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -68,6 +70,39 @@ check "NodeMetrics get: usage cpu and memory" bash -c "$K get --raw /apis/metric
 check "PodMetrics list -A includes busy" bash -c "$K get --raw /apis/metrics.k8s.io/v1beta1/pods | jq -e '.kind==\"PodMetricsList\" and ([.items[].metadata.name]|index(\"busy\")!=null)' >/dev/null"
 check "PodMetrics labelSelector app=none: empty" bash -c "$K get --raw '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dnone' | jq -e '.items==[]' >/dev/null"
 check "PodMetrics unknown pod: 404" bash -c "! $K get --raw /apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope 2>&1 | grep -q . || $K get --raw /apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope 2>&1 | grep -q NotFound"
+
+# ---- eviction of an unready pod (pods/eviction, unhealthyPodEvictionPolicy) ----
+cat >"$W/unready.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: unready, labels: {app: unready}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: unready}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: unready}}
+YAML
+$K apply -f "$W/unready.yaml" >/dev/null
+pdb_unready() { [ "$($K get pdb unready -o jsonpath='{.status.expectedPods}/{.status.desiredHealthy}/{.status.currentHealthy}/{.status.disruptionsAllowed}')" = 1/1/0/0 ] && [ "$($K get pod unready -o jsonpath='{.status.phase}')" = Running ]; }
+check "unready pod Running, pdb 1/1/0/0" wait_for 60 pdb_unready
+printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"unready","namespace":"default"}}' >"$W/evu.json"
+out=$($K create --raw /api/v1/namespaces/default/pods/unready/eviction -f "$W/evu.json" 2>&1)
+check "IfHealthyBudget (default): an unready pod under an unmet budget is not evicted" bash -c "echo \"\$1\" | grep -q \"Cannot evict pod as it would violate the pod's disruption budget\"" _ "$out"
+$K patch pdb unready --type merge -p '{"spec":{"unhealthyPodEvictionPolicy":"AlwaysAllow"}}' >/dev/null
+observed() { [ "$($K get pdb unready -o jsonpath='{.status.observedGeneration}')" = "$($K get pdb unready -o jsonpath='{.metadata.generation}')" ]; }
+check "pdb unready: new generation observed" wait_for 20 observed
+out=$($K create --raw /api/v1/namespaces/default/pods/unready/eviction -f "$W/evu.json" 2>&1)
+check "AlwaysAllow: the unready pod is evicted" bash -c "echo \"\$1\" | jq -e '.status==\"Success\"' >/dev/null" _ "$out"
+check "unready pod gone" wait_for 30 bash -c "! $K get pod unready >/dev/null 2>&1"
 
 for v in 1.31 1.33; do
         KV="/usr/lib/google-cloud-sdk/bin/kubectl.$v --kubeconfig $KC --cache-dir $W/cache$v"
