@@ -5,7 +5,8 @@
 # for an unknown pod), and `kubectl top nodes`, `top pods`, `top pods -A`, `top pods
 # --containers` print kubectl's columns with a busy-loop pod's CPU visible. kubectl 1.31/1.33.
 # Also pods/eviction of an unready pod (a failing readiness probe needs the real agent): refused
-# under the default IfHealthyBudget with an unmet budget, allowed with AlwaysAllow.
+# under the default IfHealthyBudget with an unmet budget, allowed with AlwaysAllow; an evicted
+# pod carries the DisruptionTarget condition through its grace period.
 # Root only (a real container).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -103,6 +104,24 @@ check "pdb unready: new generation observed" wait_for 20 observed
 out=$($K create --raw /api/v1/namespaces/default/pods/unready/eviction -f "$W/evu.json" 2>&1)
 check "AlwaysAllow: the unready pod is evicted" bash -c "echo \"\$1\" | jq -e '.status==\"Success\"' >/dev/null" _ "$out"
 check "unready pod gone" wait_for 30 bash -c "! $K get pod unready >/dev/null 2>&1"
+
+# an evicted pod in its grace period carries DisruptionTarget (reason EvictionByEvictionAPI)
+cat >"$W/victim.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: victim}
+spec:
+  terminationGracePeriodSeconds: 30
+  containers: [{name: c, image: busybox:1.36, command: [sleep, "3600"]}]
+YAML
+$K apply -f "$W/victim.yaml" >/dev/null
+vrun() { [ "$($K get pod victim -o jsonpath='{.status.phase}')" = Running ]; }
+check "victim Running" wait_for 60 vrun
+printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"victim","namespace":"default"}}' >"$W/evv.json"
+$K create --raw /api/v1/namespaces/default/pods/victim/eviction -f "$W/evv.json" >/dev/null 2>&1
+check "evicted pod: DisruptionTarget True EvictionByEvictionAPI 'Eviction API: evicting'" test "$($K get pod victim -o jsonpath='{.status.conditions[?(@.type=="DisruptionTarget")].status}|{.status.conditions[?(@.type=="DisruptionTarget")].reason}|{.status.conditions[?(@.type=="DisruptionTarget")].message}')" = "True|EvictionByEvictionAPI|Eviction API: evicting"
+check "evicted pod: terminating with its grace period" test -n "$($K get pod victim -o jsonpath='{.metadata.deletionTimestamp}')"
+$K delete pod victim --grace-period=0 --force >/dev/null 2>&1
 
 for v in 1.31 1.33; do
         KV="/usr/lib/google-cloud-sdk/bin/kubectl.$v --kubeconfig $KC --cache-dir $W/cache$v"
