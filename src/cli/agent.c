@@ -371,7 +371,7 @@ static char *register_and_wait_cidr(const struct agent_opts *o, const char *kc_p
 {
         struct error err = {0};
         _cleanup_(kclient_freep) struct kclient *kc = NULL;
-        if (kclient_from_kubeconfig(kc_path, &kc, &err) < 0) {
+        if (kclient_from_kubeconfig_as(kc_path, KCLIENT_AGENT_KUBELET, &kc, &err) < 0) {
                 log_err(COMP, "kubeconfig: %s", error_msg(&err));
                 return NULL;
         }

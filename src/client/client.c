@@ -53,6 +53,12 @@ int kclient_new(const char *server_url, const char *ca_file, const char *cert_fi
 
 int kclient_from_kubeconfig(const char *path, struct kclient **ret, struct error *err)
 {
+        return kclient_from_kubeconfig_as(path, NULL, ret, err);
+}
+
+int kclient_from_kubeconfig_as(const char *path, const char *user_agent, struct kclient **ret,
+                               struct error *err)
+{
         struct kubeconfig_info k = {};
         struct http_client_options o;
         int r;
@@ -67,6 +73,7 @@ int kclient_from_kubeconfig(const char *path, struct kclient **ret, struct error
                 .bearer_token = k.token,
                 .insecure_skip_verify = k.insecure_skip_tls_verify,
                 .timeout_ms = KCLIENT_TIMEOUT_MS,
+                .user_agent = user_agent,
         };
         r = kclient_new_opts(k.server, &o, ret, err);
         kubeconfig_info_clear(&k);

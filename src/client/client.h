@@ -19,8 +19,19 @@
 
 struct kclient;
 
+/* User-Agents of the in-process components, shaped as Kubernetes' own: the API server records
+ * their writes in managedFields under the part before the first '/'. */
+#define KCLIENT_AGENT_SUFFIX "/v1.31.0 (linux/amd64) timonel"
+#define KCLIENT_AGENT_CONTROLLERS "kube-controller-manager" KCLIENT_AGENT_SUFFIX
+#define KCLIENT_AGENT_SCHEDULER "kube-scheduler" KCLIENT_AGENT_SUFFIX
+#define KCLIENT_AGENT_KUBELET "kubelet" KCLIENT_AGENT_SUFFIX
+#define KCLIENT_AGENT_FAKE_NODE "timonel-fake-node" KCLIENT_AGENT_SUFFIX
+
 /* Client for the current-context of the kubeconfig at path (client/kubeconfig.h). */
 int kclient_from_kubeconfig(const char *path, struct kclient **ret, struct error *err);
+/* The same, sending user_agent (NULL: "timonel/0.1"). */
+int kclient_from_kubeconfig_as(const char *path, const char *user_agent, struct kclient **ret,
+                               struct error *err);
 /* Client for server_url ("https://127.0.0.1:6443"); every other argument may be NULL. */
 int kclient_new(const char *server_url, const char *ca_file, const char *cert_file,
                 const char *key_file, const char *bearer_token, struct kclient **ret,

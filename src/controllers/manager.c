@@ -212,7 +212,8 @@ static void *pool_main(void *ud)
                 if (run->next >= run->n)
                         json_array_remove(m->runs, 0);
                 pthread_mutex_unlock(&m->pool_lock);
-                if (!kc && kclient_from_kubeconfig(m->kubeconfig, &kc, &err) < 0)
+                if (!kc && kclient_from_kubeconfig_as(m->kubeconfig, KCLIENT_AGENT_CONTROLLERS, &kc,
+                                                      &err) < 0)
                         kc = NULL;
                 if (kc)
                         run->fn(kc, i, run->ud);
@@ -319,7 +320,8 @@ static void *elector_main(void *ud)
         while (!atomic_load(&m->stopping)) {
                 int64_t now_s = workqueue_now_ms() / 1000;
                 _cleanup_free_ char *rec = NULL;
-                if (!kc && kclient_from_kubeconfig(m->kubeconfig, &kc, &err) < 0) {
+                if (!kc && kclient_from_kubeconfig_as(m->kubeconfig, KCLIENT_AGENT_CONTROLLERS, &kc,
+                                                      &err) < 0) {
                         kc = NULL;
                         goto next;
                 }
@@ -425,7 +427,8 @@ static void *worker_main(void *ud)
                         sleep_or_stop(m, 200);
                         continue;
                 }
-                if (!kc && kclient_from_kubeconfig(m->kubeconfig, &kc, &err) < 0) {
+                if (!kc && kclient_from_kubeconfig_as(m->kubeconfig, KCLIENT_AGENT_CONTROLLERS, &kc,
+                                                      &err) < 0) {
                         log_warn(COMP, "%s: kubeconfig: %s", c->name, error_msg(&err));
                         kc = NULL;
                         sleep_or_stop(m, 1000);

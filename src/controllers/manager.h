@@ -5,7 +5,10 @@
  * holder of the lease runs the controllers, so several servers can run the manager safely.
  *
  * Controllers (one file each): replicaset.c (also ReplicationControllers), deployment.c, gc.c,
- * job.c, cronjob.c, serviceaccount.c. */
+ * job.c, cronjob.c, serviceaccount.c, daemonset.c, statefulset.c, pvbinder.c (PV/PVC binding),
+ * localpath.c (the local-path provisioner and the default StorageClass), pvcprotection.c,
+ * nodelifecycle.c, endpoints.c, endpointslice.c, namespace.c, disruption.c (PDB status),
+ * hpa.c. */
 #pragma once
 #include <jansson.h>
 #include <time.h>

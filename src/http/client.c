@@ -11,6 +11,7 @@ struct http_client {
         CURL *curl;
         char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
         char *auth_header;    /* "Authorization: Bearer ..." or NULL */
+        char *user_agent;     /* NULL: "timonel/0.1" */
         char **extra_headers; /* NULL-terminated or NULL */
         bool own_accept;      /* an extra "Accept:" replaces ours */
         bool insecure;
@@ -58,6 +59,7 @@ int http_client_new(const struct http_client_options *opts, struct http_client *
                 free(c);
                 return error_set(err, -EIO, "curl_easy_init failed");
         }
+        c->user_agent = dup_or_null(opts->user_agent);
         c->ca_file = dup_or_null(opts->ca_file);
         if (opts->extra_headers) {
                 size_t n = 0;
@@ -96,6 +98,7 @@ void http_client_free(struct http_client *c)
         free(c->key_file);
         free(c->key_pem);
         free(c->auth_header);
+        free(c->user_agent);
         for (size_t i = 0; c->extra_headers && c->extra_headers[i]; i++)
                 free(c->extra_headers[i]);
         free(c->extra_headers);
@@ -138,7 +141,7 @@ static struct curl_slist *setup(struct http_client *c, const char *method, const
         curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
         curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
-        curl_easy_setopt(curl, CURLOPT_USERAGENT, "timonel/0.1");
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "timonel/0.1");
         /* Never consult proxy environment variables: the API server is local or direct. */
         curl_easy_setopt(curl, CURLOPT_PROXY, "");
 

@@ -39,6 +39,9 @@ struct http_client_options {
         /* Extra request header lines ("Name: value", NULL-terminated; copied), sent on every
          * request; an "Accept:" here replaces the default one. */
         const char *const *extra_headers;
+        /* User-Agent header; NULL: "timonel/0.1". The API server takes the default field
+         * manager of a write from the part before the first '/'. */
+        const char *user_agent;
 };
 
 /* Idempotent, thread-safe (pthread_once) curl_global_init. Returns 0 or -EIO. */

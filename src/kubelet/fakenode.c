@@ -161,7 +161,8 @@ static void *watch_main(void *ud)
         while (!atomic_load(&f->stop)) {
                 struct error err = {0};
                 int r = 0;
-                if (!c && kclient_from_kubeconfig(f->kubeconfig, &c, &err) == 0)
+                if (!c && kclient_from_kubeconfig_as(f->kubeconfig, KCLIENT_AGENT_FAKE_NODE, &c,
+                                                     &err) == 0)
                         kclient_set_cancel(c, watch_cancelled, f);
                 if (!c) {
                         r = -EIO;
@@ -357,7 +358,9 @@ static void *worker_main(void *ud)
                 j->next = NULL;
                 pthread_mutex_unlock(&f->lock);
                 struct error err = {0};
-                int r = c ? 0 : kclient_from_kubeconfig(f->kubeconfig, &c, &err);
+                int r = c ? 0
+                          : kclient_from_kubeconfig_as(f->kubeconfig, KCLIENT_AGENT_FAKE_NODE, &c,
+                                                       &err);
                 if (r == 0) {
                         switch (j->kind) {
                         case J_REGISTER:
@@ -417,7 +420,8 @@ static void *lease_main(void *ud)
                         break;
                 pthread_mutex_unlock(&f->lock);
                 struct error err = {0};
-                if (!c && kclient_from_kubeconfig(f->kubeconfig, &c, &err) < 0)
+                if (!c && kclient_from_kubeconfig_as(f->kubeconfig, KCLIENT_AGENT_FAKE_NODE, &c,
+                                                     &err) < 0)
                         c = NULL;
                 if (c && atomic_load(&f->registered) > 0) {
                         carry += (double)f->count * LEASE_TICK_MS / LEASE_RENEW_MS;

@@ -488,7 +488,8 @@ static void *node_main(void *ud)
                 pthread_mutex_unlock(&n->lock);
                 struct error err = {0};
                 int r = 0;
-                if (!c && kclient_from_kubeconfig(n->cfg.kubeconfig, &c, &err) < 0) {
+                if (!c && kclient_from_kubeconfig_as(n->cfg.kubeconfig, KCLIENT_AGENT_KUBELET, &c,
+                                                     &err) < 0) {
                         c = NULL;
                         r = -1;
                 } else {

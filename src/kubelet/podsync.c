@@ -1841,7 +1841,8 @@ static void *worker_main(void *ud)
                 }
                 if (!kc && best) {
                         pthread_mutex_unlock(&ps->lock);
-                        if (kclient_from_kubeconfig(ps->kubeconfig, &kc, &err) < 0) {
+                        if (kclient_from_kubeconfig_as(ps->kubeconfig, KCLIENT_AGENT_KUBELET, &kc,
+                                                       &err) < 0) {
                                 log_warn(COMP, "kubeconfig: %s", error_msg(&err));
                                 kc = NULL;
                                 sleep(1);

@@ -228,7 +228,8 @@ static void *staticpods_main(void *ud)
         while (!sp->stopping) {
                 pthread_mutex_unlock(&sp->lock);
                 struct error err = {0};
-                if (!c && kclient_from_kubeconfig(sp->kubeconfig, &c, &err) < 0)
+                if (!c &&
+                    kclient_from_kubeconfig_as(sp->kubeconfig, KCLIENT_AGENT_KUBELET, &c, &err) < 0)
                         c = NULL;
                 if (c)
                         reconcile(sp, c);

@@ -423,7 +423,9 @@ static void *binder_main(void *ud)
                         s->bind_tail = NULL;
                 pthread_mutex_unlock(&s->lock);
 
-                int r = c ? 0 : kclient_from_kubeconfig(s->kubeconfig, &c, &err);
+                int r = c ? 0
+                          : kclient_from_kubeconfig_as(s->kubeconfig, KCLIENT_AGENT_SCHEDULER, &c,
+                                                       &err);
                 _cleanup_free_ char *key = xasprintf("%s/%s", j->ns, j->name);
                 if (r == 0) {
                         json_t *binding =
@@ -496,7 +498,8 @@ static void *event_main(void *ud)
                         s->ev_tail = NULL;
                 s->n_events--;
                 pthread_mutex_unlock(&s->lock);
-                if (c || kclient_from_kubeconfig(s->kubeconfig, &c, &err) == 0)
+                if (c || kclient_from_kubeconfig_as(s->kubeconfig, KCLIENT_AGENT_SCHEDULER, &c,
+                                                    &err) == 0)
                         emit_event(c, e->pod, "Normal", "Scheduled", e->message);
                 json_decref(e->pod);
                 free(e->message);
@@ -770,7 +773,8 @@ static void *worker_main(void *ud)
                 }
                 if (!c) {
                         pthread_mutex_unlock(&s->lock);
-                        if (kclient_from_kubeconfig(s->kubeconfig, &c, &err) < 0) {
+                        if (kclient_from_kubeconfig_as(s->kubeconfig, KCLIENT_AGENT_SCHEDULER, &c,
+                                                       &err) < 0) {
                                 log_warn(COMP, "kubeconfig %s: %s", s->kubeconfig, error_msg(&err));
                                 c = NULL;
                         }

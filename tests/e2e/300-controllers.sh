@@ -111,6 +111,10 @@ for V in $KUBECTL_VERSIONS; do
         check "[$V] RS selector carries pod-template-hash" test "$($K get rs $rs1 -n $NS -o jsonpath='{.spec.selector.matchLabels.pod-template-hash}')" = "$hash"
         ref=$($K get pods -n $NS -l app=web -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}/{.items[0].metadata.ownerReferences[0].controller}/{.items[0].metadata.ownerReferences[0].blockOwnerDeletion}')
         check "[$V] pods owned by the RS ($ref)" test "$ref" = "ReplicaSet/$rs1/true/true"
+        # as on a real cluster: the pod's managers are the component that wrote each part
+        mgrs=$($K get pods -n $NS -l app=web -o jsonpath='{.items[0].metadata.managedFields[*].manager}')
+        check "[$V] pod managedFields: kube-controller-manager and kubelet ($mgrs)" \
+                test "$(echo $mgrs | tr ' ' '\n' | sort -u | tr '\n' ' ')" = "kube-controller-manager kubelet "
         check "[$V] revision 1" test "$($K get deploy web -n $NS -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}')" = 1
 
         # rolling update: sample readyReplicas while it rolls; maxUnavailable 25% of 5 = 1
