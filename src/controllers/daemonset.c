@@ -489,17 +489,28 @@ static int ds_sync(struct controller *c, struct kclient *kc, const char *key)
                         }
                         if (run && !json_array_size(live) && !terminating) {
                                 json_array_append_new(o.create_nodes, json_string(nn));
-                        } else if (run && json_array_size(live) > 1) {
-                                /* keep the oldest; when surging, also the newest updated one */
-                                json_t *keep_new = NULL;
-                                if (max_surge > 0)
-                                        for (size_t j = json_array_size(live); j-- > 1;)
-                                                if (!keep_new &&
-                                                    is_new(json_array_get(live, j), hash))
-                                                        keep_new = json_array_get(live, j);
+                        } else if (run && json_array_size(live) > 1 && max_surge <= 0) {
+                                /* keep the oldest */
                                 for (size_t j = 1; j < json_array_size(live); j++)
-                                        if (json_array_get(live, j) != keep_new)
-                                                add_victim(&o, json_array_get(live, j));
+                                        add_victim(&o, json_array_get(live, j));
+                        } else if (run && json_array_size(live) > 1) {
+                                /* surging (podsShouldBeOnNode): keep the oldest updated pod and
+                                 * the oldest old one, the old one only while it is ready and the
+                                 * updated one is not; by revision, not by creation order (both
+                                 * may carry the same second) */
+                                json_t *oldest_new = NULL, *oldest_old = NULL;
+                                for (size_t j = 0; j < json_array_size(live); j++) {
+                                        json_t *lp = json_array_get(live, j);
+                                        json_t **slot = is_new(lp, hash) ? &oldest_new : &oldest_old;
+                                        if (!*slot)
+                                                *slot = lp;
+                                        else
+                                                add_victim(&o, lp);
+                                }
+                                if (oldest_new && oldest_old &&
+                                    (!controllers_pod_is_ready(oldest_old) ||
+                                     controllers_pod_is_ready(oldest_new)))
+                                        add_victim(&o, oldest_old);
                         } else if (!run && !cont) {
                                 for (size_t j = 0; j < json_array_size(live); j++)
                                         add_victim(&o, json_array_get(live, j));

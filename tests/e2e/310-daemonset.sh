@@ -186,9 +186,13 @@ for V in $KUBECTL_VERSIONS; do
         newp() { h=$($K get pods -n $NS -l app=agent -o jsonpath='{.items[*].metadata.labels.controller-revision-hash}'); [ -n "$h" ] && [ "$h" != "$hash" ] && [ "$(echo $h | wc -w)" = 1 ]; }
         check "[$V] OnDelete: the replacement has the new revision" wait_for 30 newp
 
-        # RollingUpdate with maxSurge 1, maxUnavailable 0: the new pod starts next to the old one
+        # RollingUpdate with maxSurge 1, maxUnavailable 0: the new pod starts next to the old one.
+        # The old pod must be available first: with surge, a node whose pods are all unready keeps
+        # only the updated one (daemon controller's podsShouldBeOnNode), so a just-started old
+        # pod may go at once. The new one is Ready only after 10 s, so slow polls still see both.
+        check "[$V] maxSurge: the current pod is available first" wait_for 30 eq "dsf agent numberAvailable" 1
         $K patch ds agent -n $NS --type=merge -p '{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}' >/dev/null
-        check "[$V] maxSurge: a template change (new pods Ready after 3 s)" $K patch ds agent -n $NS --type=json -p '[{"op":"add","path":"/spec/template/spec/containers/0/readinessProbe/initialDelaySeconds","value":3}]'
+        check "[$V] maxSurge: a template change (new pods Ready after 10 s)" $K patch ds agent -n $NS --type=json -p '[{"op":"add","path":"/spec/template/spec/containers/0/readinessProbe/initialDelaySeconds","value":10}]'
         both() { [ "$($K get pods -n $NS -l app=agent --field-selector spec.nodeName=$NODE -o name | wc -l)" = 2 ] && [ "$(dsf agent numberAvailable)" = 1 ]; }
         check "[$V] maxSurge: old and new pod side by side, the old one still available" wait_for 20 both
         check "[$V] maxSurge: rollout status" timeout 90 $K rollout status ds/agent -n $NS --timeout=80s
