@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "api/cron.h"
 #include "common/kjson.h"
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
-#include "api/cron.h"
+#include "controllers/podcontrol.h"
 #include "controllers/util.h"
 
 #define COMP "cronjob-controller"
@@ -116,16 +117,7 @@ static int put_status(struct kclient *kc, const json_t *cj, json_t *status)
 {
         if (kjson_equal(status, kjson_get(cj, "status")))
                 return 0;
-        struct error err = {0};
-        _cleanup_free_ char *path = xasprintf("/apis/batch/v1/namespaces/%s/cronjobs/%s/status",
-                                              kjson_str(cj, "metadata.namespace") ?: "",
-                                              kjson_str(cj, "metadata.name") ?: "");
-        json_t *obj = json_deep_copy(cj);
-        json_object_set(obj, "status", status);
-        int r = kclient_update(kc, path, obj, NULL, &err);
-        json_decref(obj);
-        if (r < 0)
-                log_debug(COMP, "status %s: %s", path, error_msg(&err));
+        int r = podcontrol_put_status(kc, "/apis/batch/v1", "cronjobs", cj, status, NULL);
         return r == -ENOENT ? 0 : r;
 }
 

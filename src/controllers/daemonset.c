@@ -338,20 +338,8 @@ static bool is_new(const json_t *pod, const char *hash)
 
 static int update_status(struct kclient *kc, const json_t *ds, json_t *status)
 {
-        struct error err = {0};
-        _cleanup_free_ char *gp = xasprintf("/apis/apps/v1/namespaces/%s/daemonsets/%s",
-                                            kjson_str(ds, "metadata.namespace") ?: "",
-                                            kjson_str(ds, "metadata.name") ?: "");
-        _cleanup_free_ char *path = xasprintf("%s/status", gp);
-        json_t *obj = json_deep_copy(ds);
-        json_object_set(obj, "status", status);
-        int r = kclient_update(kc, path, obj, NULL, &err);
-        json_decref(obj);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                log_debug(COMP, "status of %s: %s", gp, error_msg(&err));
-        return r;
+        int r = podcontrol_put_status(kc, "/apis/apps/v1", "daemonsets", ds, status, NULL);
+        return r == -ENOENT ? 0 : r;
 }
 
 static int ds_sync(struct controller *c, struct kclient *kc, const char *key)

@@ -18,6 +18,7 @@
 #include "common/kjson.h"
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
+#include "controllers/podcontrol.h"
 #include "controllers/util.h"
 
 #define COMP "controllermanager"
@@ -152,20 +153,8 @@ static int write_status(struct kclient *kc, const json_t *pdb, json_t *st)
 {
         if (json_equal(st, json_object_get(pdb, "status")))
                 return 0;
-        json_t *o = json_deep_copy(pdb);
-        json_object_set(o, "status", st);
-        _cleanup_free_ char *path =
-                xasprintf("/apis/policy/v1/namespaces/%s/poddisruptionbudgets/%s/status",
-                          kjson_str(pdb, "metadata.namespace"), kjson_str(pdb, "metadata.name"));
-        struct error err = {0};
-        int r = kclient_update(kc, path, o, NULL, &err);
-        json_decref(o);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                log_debug(COMP, "update status of pdb %s: %s", kjson_str(pdb, "metadata.name"),
-                          error_msg(&err));
-        return r;
+        int r = podcontrol_put_status(kc, "/apis/policy/v1", "poddisruptionbudgets", pdb, st, NULL);
+        return r == -ENOENT ? 0 : r;
 }
 
 /* the DisruptionAllowed condition (pdbhelper.UpdateDisruptionAllowedCondition, failSafe) */

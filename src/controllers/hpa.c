@@ -30,6 +30,7 @@
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
 #include "controllers/hpa.h"
+#include "controllers/podcontrol.h"
 #include "controllers/util.h"
 
 #define COMP "horizontal-pod-autoscaler"
@@ -305,20 +306,9 @@ static int write_status(struct kclient *kc, const json_t *hpa, json_t *st)
 {
         if (json_equal(st, json_object_get(hpa, "status")))
                 return 0;
-        json_t *o = json_deep_copy(hpa);
-        json_object_set(o, "status", st);
-        _cleanup_free_ char *path =
-                xasprintf("/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/%s/status",
-                          kjson_str(hpa, "metadata.namespace"), kjson_str(hpa, "metadata.name"));
-        struct error err = {0};
-        int r = kclient_update(kc, path, o, NULL, &err);
-        json_decref(o);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                log_debug(COMP, "update status of hpa %s: %s", kjson_str(hpa, "metadata.name"),
-                          error_msg(&err));
-        return r;
+        int r = podcontrol_put_status(kc, "/apis/autoscaling/v2", "horizontalpodautoscalers", hpa,
+                                      st, NULL);
+        return r == -ENOENT ? 0 : r;
 }
 
 static int hpa_sync(struct controller *c, struct kclient *kc, const char *key)

@@ -409,17 +409,7 @@ static void job_written(struct job_priv *p, const char *key, const json_t *job)
 
 static int put_status(struct kclient *kc, const json_t *job, json_t *status, json_t **ret)
 {
-        struct error err = {0};
-        _cleanup_free_ char *path = xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s/status",
-                                              kjson_str(job, "metadata.namespace") ?: "",
-                                              kjson_str(job, "metadata.name") ?: "");
-        json_t *obj = json_deep_copy(job);
-        json_object_set(obj, "status", status);
-        int r = kclient_update(kc, path, obj, ret, &err);
-        json_decref(obj);
-        if (r < 0)
-                log_debug(COMP, "status %s: %s", path, error_msg(&err));
-        return r;
+        return podcontrol_put_status(kc, "/apis/batch/v1", "jobs", job, status, ret);
 }
 
 static int remove_pod_finalizer(struct kclient *kc, const json_t *pod)

@@ -100,3 +100,22 @@ int podcontrol_create(struct kclient *kc, json_t *pod, json_t **ret, struct erro
                                               kjson_str(pod, "metadata.namespace") ?: "default");
         return kclient_create(kc, path, pod, ret, err);
 }
+
+int podcontrol_put_status(struct kclient *kc, const char *api, const char *plural,
+                          const json_t *obj, json_t *status, json_t **ret)
+{
+        struct error err = {0};
+        const char *ns = kjson_str(obj, "metadata.namespace");
+        _cleanup_free_ char *path =
+                ns && *ns ? xasprintf("%s/namespaces/%s/%s/%s/status", api, ns, plural,
+                                      kjson_str(obj, "metadata.name") ?: "")
+                          : xasprintf("%s/%s/%s/status", api, plural,
+                                      kjson_str(obj, "metadata.name") ?: "");
+        json_t *o = json_deep_copy(obj);
+        json_object_set(o, "status", status);
+        int r = kclient_update(kc, path, o, ret, &err);
+        json_decref(o);
+        if (r < 0)
+                log_debug(COMP, "status %s: %s", path, error_msg(&err));
+        return r;
+}

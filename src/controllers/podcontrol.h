@@ -24,3 +24,10 @@ json_t *podcontrol_pod_from_template(const json_t *tmpl, const json_t *owner,
 
 /* POST the pod; *ret (may be NULL) gets the created object. Errors from kclient_create. */
 int podcontrol_create(struct kclient *kc, json_t *pod, json_t **ret, struct error *err);
+
+/* Write status as obj's status through its /status subresource: PUT of obj (resourceVersion
+ * guarded) with status replaced, at <api>/namespaces/<ns>/<plural>/<name>/status (api like
+ * "/apis/apps/v1"; obj's namespace NULL or "" for cluster-scoped kinds). ret (may be NULL) gets
+ * the stored object. Errors as kclient_update (-ENOENT gone, -ESTALE conflict), logged at debug. */
+int podcontrol_put_status(struct kclient *kc, const char *api, const char *plural,
+                          const json_t *obj, json_t *status, json_t **ret);
