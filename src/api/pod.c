@@ -109,6 +109,22 @@ const char *pod_qos_class(const json_t *pod)
 
 static int64_t default_not_ready_s = 300, default_unreachable_s = 300;
 
+bool pod_toleration_tolerates(const json_t *tol, const char *key, const char *value,
+                              const char *effect)
+{
+        const char *te = kjson_str(tol, "effect") ?: "";
+        const char *tk = kjson_str(tol, "key") ?: "";
+        const char *op = kjson_str(tol, "operator") ?: "";
+        if (*te && strcmp(te, effect ?: ""))
+                return false;
+        if (*tk && strcmp(tk, key ?: ""))
+                return false;
+        if (!strcmp(op, "Exists"))
+                return true;
+        return (!*op || !strcmp(op, "Equal")) &&
+               !strcmp(kjson_str(tol, "value") ?: "", value ?: "");
+}
+
 void pod_toleration_defaults_set(int64_t not_ready_s, int64_t unreachable_s)
 {
         default_not_ready_s = not_ready_s;

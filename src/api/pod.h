@@ -15,6 +15,12 @@
  * ports[].protocol TCP; status.phase Pending, status.qosClass. */
 void pod_defaults(json_t *pod);
 
+/* v1.Toleration.ToleratesTaint: whether tol (a Toleration object) tolerates the taint
+ * key=value:effect: tol's effect empty or equal, tol's key empty or equal, and operator Exists,
+ * or Equal (the default) with an equal value. */
+bool pod_toleration_tolerates(const json_t *tol, const char *key, const char *value,
+                              const char *effect);
+
 /* The DefaultTolerationSeconds admission in pod_defaults: a pod that tolerates no
  * node.kubernetes.io/not-ready (unreachable) NoExecute taint gets a toleration for it with
  * tolerationSeconds not_ready_s (unreachable_s); both 300 unless set here (the API server's

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "api/labels.h"
+#include "api/pod.h"
 #include "common/kjson.h"
 #include "controllers/controllers-internal.h"
 #include "controllers/expectations.h"
@@ -63,26 +64,6 @@ json_t *daemonset_tolerations(const json_t *pod_spec)
         return out;
 }
 
-static bool toleration_matches(const json_t *tol, const json_t *taint)
-{
-        const char *tk = json_string_value(json_object_get(tol, "key")) ?: "";
-        const char *op = json_string_value(json_object_get(tol, "operator")) ?: "Equal";
-        const char *tv = json_string_value(json_object_get(tol, "value")) ?: "";
-        const char *te = json_string_value(json_object_get(tol, "effect")) ?: "";
-        const char *k = json_string_value(json_object_get(taint, "key")) ?: "";
-        const char *v = json_string_value(json_object_get(taint, "value")) ?: "";
-        const char *e = json_string_value(json_object_get(taint, "effect")) ?: "";
-        if (*te && strcmp(te, e))
-                return false;
-        if (!*tk)
-                return !strcmp(op, "Exists");
-        if (strcmp(tk, k))
-                return false;
-        if (!strcmp(op, "Exists"))
-                return true;
-        return !strcmp(op, "Equal") && !strcmp(tv, v);
-}
-
 void daemonset_node_should_run(const json_t *ds, const json_t *node, bool *ret_should_run,
                                bool *ret_continue)
 {
@@ -114,7 +95,8 @@ void daemonset_node_should_run(const json_t *ds, const json_t *node, bool *ret_s
                 bool ok = false;
                 json_t *tol;
                 size_t j;
-                json_array_foreach(tols, j, tol) ok |= toleration_matches(tol, t);
+                json_array_foreach(tols, j, tol) ok |= pod_toleration_tolerates(
+                        tol, kjson_str(t, "key"), kjson_str(t, "value"), kjson_str(t, "effect"));
                 if (ok)
                         continue;
                 sched = false;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "api/pod.h"
 #include "common/kjson.h"
 #include "common/timefmt.h"
 #include "controllers/controllers-internal.h"
@@ -98,20 +99,9 @@ static const char *str_or_empty(const json_t *o, const char *k)
 
 bool nodelifecycle_tolerates(const json_t *tol, const json_t *taint)
 {
-        const char *te = str_or_empty(tol, "effect");
-        if (*te && strcmp(te, str_or_empty(taint, "effect")))
-                return false;
-        const char *tk = str_or_empty(tol, "key");
-        const char *op = str_or_empty(tol, "operator");
-        if (*tk && strcmp(tk, str_or_empty(taint, "key")))
-                return false;
-        if (!strcmp(op, "Exists"))
-                return true;
-        if (!*tk)
-                return false; /* an empty key needs operator Exists */
-        if (*op && strcmp(op, "Equal"))
-                return false;
-        return !strcmp(str_or_empty(tol, "value"), str_or_empty(taint, "value"));
+        return pod_toleration_tolerates(tol, str_or_empty(taint, "key"),
+                                        str_or_empty(taint, "value"),
+                                        str_or_empty(taint, "effect"));
 }
 
 int64_t nodelifecycle_toleration_seconds(const json_t *tolerations, const json_t *taints)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "api/labels.h"
+#include "api/pod.h"
 #include "api/quantity.h"
 #include "common/base.h"
 #include "common/kjson.h"
@@ -463,20 +464,8 @@ bool sched_tolerates(json_t *tolerations, const char *key, const char *value, co
 {
         json_t *t;
         size_t i;
-        json_array_foreach(tolerations, i, t)
-        {
-                const char *tk = kjson_str(t, "key") ?: "";
-                const char *op = kjson_str(t, "operator") ?: "Equal";
-                const char *te = kjson_str(t, "effect") ?: "";
-                if (*te && strcmp(te, effect))
-                        continue;
-                if (*tk && strcmp(tk, key))
-                        continue;
-                if (!strcmp(op, "Exists"))
-                        return true;
-                if (!strcmp(op, "Equal") && !strcmp(kjson_str(t, "value") ?: "", value ?: ""))
-                        return true;
-        }
+        json_array_foreach(tolerations, i,
+                           t) if (pod_toleration_tolerates(t, key, value, effect)) return true;
         return false;
 }
 

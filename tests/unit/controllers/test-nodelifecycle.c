@@ -53,7 +53,8 @@ TEST(tolerates)
                   "\"effect\":\"NoExecute\"}",
                   unreach));
         CHECK(tol("{\"operator\":\"Exists\"}", unreach)); /* tolerates everything */
-        CHECK(!tol("{\"operator\":\"Equal\"}", unreach)); /* empty key needs Exists */
+        /* v1 ToleratesTaint compares values here; validation rejects an empty key without Exists */
+        CHECK(tol("{\"operator\":\"Equal\"}", unreach));
         CHECK(tol("{\"key\":\"node.kubernetes.io/unreachable\"}", unreach)); /* Equal, "" == "" */
         CHECK(!tol("{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
                    "\"effect\":\"NoSchedule\"}",
