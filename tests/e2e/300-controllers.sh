@@ -15,40 +15,7 @@
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 KUBECTL_VERSIONS=${KUBECTL_VERSIONS:-"1.31 1.32"}
 
-W=$(mktemp -d /tmp/timonel-e2e-ctl.XXXXXX)
-D=$W/data
-PORT=$(free_port)
-KPORT=$(free_port)
-KC=$D/kc.yaml
-LOG=$W/server.log
-SERVER_PID=
-on_exit "rm -rf $W"
-on_exit "$TIMONEL killall --data-dir $D"
-on_exit 'stop_server'
-
-start_server() {
-        "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
-                --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
-        SERVER_PID=$!
-}
-stop_server() { # stop_server [SIGNAL]
-        [ -n "$SERVER_PID" ] || return 0
-        kill -"${1:-TERM}" "$SERVER_PID" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-        SERVER_PID=
-}
-
-bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
-check "test image tarballs built" test -s "$W/img/busybox-docker.tar"
-check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
-start_server
-diag "server pid $SERVER_PID, API port $PORT, kubelet port $KPORT"
-check "kubeconfig written" wait_for 10 test -s "$KC"
-K0="/usr/lib/google-cloud-sdk/bin/kubectl.1.31 --kubeconfig $KC --cache-dir $W/cache-0"
-node_ready() { $K0 get nodes --no-headers | grep -q ' Ready '; }
-check "node Ready" wait_for 20 node_ready
+node_cluster ctl
 lease_held() { $K0 get lease -n kube-system timonel-controller-manager -o jsonpath='{.spec.holderIdentity}' | grep -q .; }
 check "controller manager holds its Lease" wait_for 10 lease_held
 

@@ -44,3 +44,44 @@ free_port() {
         done
         return 1
 }
+
+# node_cluster NAME — a one-node cluster for a test: work dir W (/tmp/timonel-e2e-NAME.*), data
+# dir D, free ports PORT (API) and KPORT (kubelet), kubeconfig KC, server log LOG; busybox:1.36
+# built and imported, `timonel server` started (start_server/stop_server [SIGNAL] restart it),
+# checks "kubeconfig written" and "node Ready"; K0 is kubectl 1.31 on KC, NODE the node's name.
+# At exit: the server stopped, killall of D, W removed.
+start_server() {
+        "$TIMONEL" server --data-dir "$D" --https-listen-port "$PORT" --kubelet-port "$KPORT" \
+                --write-kubeconfig "$KC" >>"$LOG" 2>&1 &
+        SERVER_PID=$!
+}
+stop_server() { # stop_server [SIGNAL]
+        [ -n "${SERVER_PID:-}" ] || return 0
+        kill -"${1:-TERM}" "$SERVER_PID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=
+}
+node_ready() { $K0 get nodes --no-headers | grep -q ' Ready '; }
+node_cluster() {
+        W=$(mktemp -d "/tmp/timonel-e2e-$1.XXXXXX")
+        D=$W/data
+        PORT=$(free_port)
+        KPORT=$(free_port)
+        KC=$D/kc.yaml
+        LOG=$W/server.log
+        SERVER_PID=
+        on_exit "rm -rf $W"
+        on_exit "$TIMONEL killall --data-dir $D"
+        on_exit 'stop_server'
+        bash "$ROOT/tests/data/images/make-busybox-tars.sh" "$W/img" >"$W/img.log" 2>&1
+        check "test image tarballs built" test -s "$W/img/busybox-docker.tar"
+        check "image import" "$TIMONEL" image import --data-dir "$D" "$W/img/busybox-docker.tar"
+        start_server
+        diag "server pid $SERVER_PID, API port $PORT, kubelet port $KPORT"
+        check "kubeconfig written" wait_for 10 test -s "$KC"
+        K0="/usr/lib/google-cloud-sdk/bin/kubectl.1.31 --kubeconfig $KC --cache-dir $W/cache-0"
+        check "node Ready" wait_for 20 node_ready
+        NODE=$($K0 get nodes -o jsonpath='{.items[0].metadata.name}')
+}
