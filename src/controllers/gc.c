@@ -22,9 +22,14 @@ static const struct {
         {"batch/v1", "Job", CTL_JOBS},
         {"batch/v1", "CronJob", CTL_CRONJOBS},
         {"v1", "ReplicationController", CTL_RCS},
+        {"apps/v1", "DaemonSet", CTL_DAEMONSETS},
+        {"apps/v1", "StatefulSet", CTL_STATEFULSETS},
 };
-static const enum ctl_res dependent_res[] = {CTL_PODS, CTL_REPLICASETS, CTL_DEPLOYMENTS,
-                                             CTL_JOBS, CTL_CRONJOBS,    CTL_RCS};
+/* PVCs are not collected here yet: the StatefulSet controller deletes the claims its
+ * persistentVolumeClaimRetentionPolicy gives up. */
+static const enum ctl_res dependent_res[] = {
+        CTL_PODS,       CTL_REPLICASETS,  CTL_DEPLOYMENTS,        CTL_JOBS, CTL_CRONJOBS, CTL_RCS,
+        CTL_DAEMONSETS, CTL_STATEFULSETS, CTL_CONTROLLERREVISIONS};
 
 static const char *const res_base[CTL_RES_N][2] = {
         [CTL_PODS] = {"/api/v1", "pods"},
@@ -33,6 +38,9 @@ static const char *const res_base[CTL_RES_N][2] = {
         [CTL_JOBS] = {"/apis/batch/v1", "jobs"},
         [CTL_CRONJOBS] = {"/apis/batch/v1", "cronjobs"},
         [CTL_RCS] = {"/api/v1", "replicationcontrollers"},
+        [CTL_DAEMONSETS] = {"/apis/apps/v1", "daemonsets"},
+        [CTL_STATEFULSETS] = {"/apis/apps/v1", "statefulsets"},
+        [CTL_CONTROLLERREVISIONS] = {"/apis/apps/v1", "controllerrevisions"},
 };
 
 static char *object_path(enum ctl_res res, const json_t *obj)
@@ -75,9 +83,9 @@ static bool has_finalizer(const json_t *obj, const char *f)
 
 static void enqueue(struct controller *c, char type, enum ctl_res res, const json_t *obj)
 {
-        _cleanup_free_ char *k =
-                xasprintf("%c%d/%s/%s", type, (int)res, kjson_str(obj, "metadata.namespace") ?: "",
-                          kjson_str(obj, "metadata.name") ?: "");
+        _cleanup_free_ char *k = xasprintf("%c%c/%s/%s", type, (char)('A' + res),
+                                           kjson_str(obj, "metadata.namespace") ?: "",
+                                           kjson_str(obj, "metadata.name") ?: "");
         workqueue_add(c->wq, k);
 }
 
@@ -132,7 +140,7 @@ static void on_event(struct controller *c, enum ctl_res res, json_t *old, json_t
                                            cached_kinds[i].kind))
                                         continue;
                                 _cleanup_free_ char *key = xasprintf(
-                                        "o%d/%s/%s", (int)cached_kinds[i].res,
+                                        "o%c/%s/%s", (char)('A' + cached_kinds[i].res),
                                         kjson_str(obj, "metadata.namespace") ?: "",
                                         json_string_value(json_object_get(ref, "name")) ?: "");
                                 workqueue_add(c->wq, key);
@@ -356,7 +364,7 @@ static int sync_owner(struct controller *c, struct kclient *kc, enum ctl_res res
 static int gc_sync(struct controller *c, struct kclient *kc, const char *key)
 {
         char type = key[0];
-        int res = key[1] - '0';
+        int res = key[1] - 'A'; /* one letter per resource (keys enqueue() builds) */
         if (res < 0 || res >= CTL_RES_N || key[2] != '/')
                 return 0;
         _cleanup_free_ char *ns = NULL;
@@ -371,7 +379,8 @@ void gc_controller_init(struct controller *c)
 {
         c->name = "garbage-collector";
         c->needs = 1u << CTL_PODS | 1u << CTL_REPLICASETS | 1u << CTL_DEPLOYMENTS | 1u << CTL_JOBS |
-                   1u << CTL_CRONJOBS | 1u << CTL_RCS;
+                   1u << CTL_CRONJOBS | 1u << CTL_RCS | 1u << CTL_DAEMONSETS |
+                   1u << CTL_STATEFULSETS | 1u << CTL_CONTROLLERREVISIONS;
         c->on_event = on_event;
         c->sync = gc_sync;
 }
