@@ -33,7 +33,6 @@
 #include <time.h>
 
 #define COMP "agent"
-#define MAX_LABELS 32
 #define CIDR_WAIT_S 120
 
 struct agent_opts {
@@ -50,10 +49,10 @@ struct agent_opts {
         const char *runtime_path;
         const char *cni_bin_dir;
         const char *cluster_ca_dir;
-        const char *labels[MAX_LABELS];
-        size_t n_labels;
-        const char *taints[MAX_LABELS];
-        size_t n_taints;
+        const char *node_labels; /* --node-label, repeated flags comma-joined */
+        const char *node_taints; /* --node-taint, likewise */
+        json_t *labels;          /* both checked by the kubelet's parsers */
+        json_t *taints;
 };
 
 static void agent_usage(FILE *f)
@@ -91,16 +90,6 @@ static void agent_usage(FILE *f)
               "Not there yet: bootstrap tokens with CA pinning (--token is a static token), node\n"
               "client certificates issued by the server, and the NodeRestriction limits.\n",
               f);
-}
-
-static int parse_port(const char *s, int *ret)
-{
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (*s == 0 || *end || v < 1 || v > 65535)
-                return -EINVAL;
-        *ret = (int)v;
-        return 0;
 }
 
 static int parse_agent_opts(int argc, char **argv, struct agent_opts *o)
@@ -170,32 +159,24 @@ static int parse_agent_opts(int argc, char **argv, struct agent_opts *o)
                         o->node_ip = optarg;
                         break;
                 case O_KPORT:
-                        if (parse_port(optarg, &o->kubelet_port) < 0) {
+                        if (cli_parse_port(optarg, &o->kubelet_port) < 0) {
                                 fprintf(stderr, "timonel agent: invalid --kubelet-port \"%s\"\n",
                                         optarg);
                                 return -EINVAL;
                         }
                         break;
                 case O_LABEL:
-                        if (!strchr(optarg, '=') || o->n_labels == MAX_LABELS) {
-                                fprintf(stderr, "timonel agent: invalid --node-label \"%s\"\n",
-                                        optarg);
-                                return -EINVAL;
-                        }
-                        o->labels[o->n_labels++] = optarg;
-                        break;
                 case O_TAINT: {
-                        const char *eff = strrchr(optarg, ':');
-                        if (!eff || eff == optarg || o->n_taints == MAX_LABELS ||
-                            (strcmp(eff, ":NoSchedule") && strcmp(eff, ":PreferNoSchedule") &&
-                             strcmp(eff, ":NoExecute"))) {
-                                fprintf(stderr,
-                                        "timonel agent: invalid --node-taint \"%s\" (want "
-                                        "key[=value]:NoSchedule|PreferNoSchedule|NoExecute)\n",
-                                        optarg);
+                        struct error err = {0};
+                        int r = c == O_LABEL ? kubelet_node_labels_parse(optarg, &o->labels, &err)
+                                             : kubelet_node_taints_parse(optarg, &o->taints, &err);
+                        if (r < 0) {
+                                fprintf(stderr, "timonel agent: %s\n", error_msg(&err));
                                 return -EINVAL;
                         }
-                        o->taints[o->n_taints++] = optarg;
+                        const char **dst = c == O_LABEL ? &o->node_labels : &o->node_taints;
+                        /* repeated flags accumulate (process lifetime: never freed) */
+                        *dst = *dst ? xasprintf("%s,%s", *dst, optarg) : optarg;
                         break;
                 }
                 case O_CIDR:
@@ -238,37 +219,9 @@ static int parse_agent_opts(int argc, char **argv, struct agent_opts *o)
         return 0;
 }
 
-static int write_text(const char *path, const char *text, mode_t mode, struct error *err)
+static int write_str(const char *path, const char *text, mode_t mode, struct error *err)
 {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        if (fd < 0)
-                return error_set(err, -errno, "%s: %s", tmp, strerror(errno));
-        size_t len = strlen(text);
-        if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-                return error_set(err, -EIO, "%s: write failed", tmp);
-        if (rename(tmp, path) < 0)
-                return error_set(err, -errno, "%s: %s", path, strerror(errno));
-        return 0;
-}
-
-/* A PEM file (at most 1 MiB) into a NUL-terminated string. */
-static int read_small(const char *path, char **ret, struct error *err)
-{
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return error_set(err, -errno, "%s: %s", path, strerror(errno));
-        char *buf = xmalloc((1u << 20) + 1);
-        size_t n = fread(buf, 1, 1u << 20, f);
-        bool big = !feof(f);
-        fclose(f);
-        if (big) {
-                free(buf);
-                return error_set(err, -E2BIG, "%s: over 1 MiB", path);
-        }
-        buf[n] = 0;
-        *ret = buf;
-        return 0;
+        return fs_write_atomic(path, text, strlen(text), mode, err);
 }
 
 /* DATA/agent/cred/kubeconfig for the kubelet: the user's credentials with --server applied.
@@ -280,9 +233,9 @@ static int agent_kubeconfig(const struct agent_opts *o, const char *cred_dir, co
         int r;
         if (!o->kubeconfig) {
                 _cleanup_free_ char *ca = NULL;
-                if ((r = read_small(o->ca_file, &ca, err)) < 0)
+                if ((r = fs_read_file(o->ca_file, 1u << 20, &ca, NULL, err)) < 0)
                         return r;
-                if ((r = write_text(ca_out, ca, 0644, err)) < 0)
+                if ((r = write_str(ca_out, ca, 0644, err)) < 0)
                         return r;
                 /* A token kubeconfig (kubeconfig_write knows only client certificates). */
                 _cleanup_free_ char *text = xasprintf(
@@ -292,7 +245,7 @@ static int agent_kubeconfig(const struct agent_opts *o, const char *cred_dir, co
                         "  name: default\ncurrent-context: default\nusers:\n- name: default\n"
                         "  user:\n    token: \"%s\"\n",
                         ca_out, o->server, o->token);
-                return write_text(kc_out, text, 0600, err);
+                return write_str(kc_out, text, 0600, err);
         }
         struct kubeconfig_info ki = {0};
         r = kubeconfig_load(o->kubeconfig, &ki, err);
@@ -305,12 +258,12 @@ static int agent_kubeconfig(const struct agent_opts *o, const char *cred_dir, co
                               o->kubeconfig);
                 goto out;
         }
-        if ((r = write_text(ca_out, ki.ca_pem, 0644, err)) < 0)
+        if ((r = write_str(ca_out, ki.ca_pem, 0644, err)) < 0)
                 goto out;
         const char *server = o->server ? o->server : ki.server;
         if (ki.cert_pem) {
-                if ((r = write_text(crt, ki.cert_pem, 0644, err)) < 0 ||
-                    (r = write_text(key, ki.key_pem ? ki.key_pem : "", 0600, err)) < 0)
+                if ((r = write_str(crt, ki.cert_pem, 0644, err)) < 0 ||
+                    (r = write_str(key, ki.key_pem ? ki.key_pem : "", 0600, err)) < 0)
                         goto out;
                 r = kubeconfig_write(kc_out, server, ca_out, crt, key, "default", err);
         } else {
@@ -321,7 +274,7 @@ static int agent_kubeconfig(const struct agent_opts *o, const char *cred_dir, co
                         "  name: default\ncurrent-context: default\nusers:\n- name: default\n"
                         "  user:\n    token: \"%s\"\n",
                         ca_out, server, ki.token);
-                r = write_text(kc_out, text, 0600, err);
+                r = write_str(kc_out, text, 0600, err);
         }
 out:
         kubeconfig_info_clear(&ki);
@@ -350,24 +303,10 @@ static int agent_kubelet_cert(const struct agent_opts *o, const struct hostinfo 
         return pki_issue(own, prefix, h->hostname, NULL, true, false, sans, err);
 }
 
-/* "key=value:Effect" / "key:Effect" -> taint object. */
-static json_t *taint_parse(const char *s)
-{
-        const char *colon = strrchr(s, ':');
-        _cleanup_free_ char *kv = xstrndup(s, (size_t)(colon - s));
-        char *eq = strchr(kv, '=');
-        if (eq)
-                *eq++ = 0;
-        json_t *t = json_pack("{s:s, s:s}", "key", kv, "effect", colon + 1);
-        if (eq && *eq)
-                json_object_set_new(t, "value", json_string(eq));
-        return t;
-}
-
 /* Register the Node (labels, taints) if it does not exist, then wait until it has a pod CIDR.
  * Returns the CIDR (malloc'd) or NULL when stopped/timed out. */
-static char *register_and_wait_cidr(const struct agent_opts *o, const char *kc_path,
-                                    const struct kubelet_node_config *nc, volatile bool *stop)
+static char *register_and_wait_cidr(const char *kc_path, const struct kubelet_node_config *nc,
+                                    volatile bool *stop)
 {
         struct error err = {0};
         _cleanup_(kclient_freep) struct kclient *kc = NULL;
@@ -377,18 +316,6 @@ static char *register_and_wait_cidr(const struct agent_opts *o, const char *kc_p
         }
         json_t *node = kubelet_node_build(nc, (int64_t)time(NULL));
         json_object_del(node, "status");
-        json_t *labels = kjson_obj_ensure(json_object_get(node, "metadata"), "labels");
-        for (size_t i = 0; i < o->n_labels; i++) {
-                const char *eq = strchr(o->labels[i], '=');
-                _cleanup_free_ char *k = xstrndup(o->labels[i], (size_t)(eq - o->labels[i]));
-                json_object_set_new(labels, k, json_string(eq + 1));
-        }
-        if (o->n_taints) {
-                json_t *taints = json_array();
-                for (size_t i = 0; i < o->n_taints; i++)
-                        json_array_append_new(taints, taint_parse(o->taints[i]));
-                json_object_set_new(kjson_obj_ensure(node, "spec"), "taints", taints);
-        }
         _cleanup_free_ char *path = xasprintf("/api/v1/nodes/%s", nc->node_name);
         char *cidr = NULL;
         bool registered = false;
@@ -482,10 +409,11 @@ int cli_agent_main(int argc, char **argv)
                 .node_ip = host.node_ip,
                 .data_dir = agent_dir,
                 .port = o.kubelet_port,
+                .labels = o.labels,
+                .taints = o.taints,
         };
-        _cleanup_free_ char *cidr = o.pod_cidr
-                                            ? xstrdup(o.pod_cidr)
-                                            : register_and_wait_cidr(&o, kc_path, &nc, &stopping);
+        _cleanup_free_ char *cidr =
+                o.pod_cidr ? xstrdup(o.pod_cidr) : register_and_wait_cidr(kc_path, &nc, &stopping);
         if (!cidr) {
                 if (stopping)
                         return 0;
@@ -513,6 +441,8 @@ int cli_agent_main(int argc, char **argv)
                 .cni_bin_dir = o.cni_bin_dir,
                 .port = o.kubelet_port,
                 .client_ca_file = ca_path,
+                .node_labels = o.node_labels,
+                .node_taints = o.node_taints,
         };
         struct kubelet *k = NULL;
         if (kubelet_start(&kcfg, &k, &err) < 0) {

@@ -1,9 +1,10 @@
-/* cli.c — verb dispatch for `timonel VERB ...`. */
+/* cli.c — verb dispatch for `timonel VERB ...` and the flag parsers the verbs share. */
 #include "cli/cli.h"
 
 #include "common/base.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifndef TIMONEL_VERSION
 #define TIMONEL_VERSION "0.1.0"
@@ -25,6 +26,16 @@ static int usage(FILE *f)
               "Every verb takes --help.\n",
               f);
         return f == stdout ? 0 : 2;
+}
+
+int cli_parse_port(const char *s, int *ret)
+{
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*s == 0 || *end || v < 1 || v > 65535)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
 }
 
 int cli_main(int argc, char **argv)

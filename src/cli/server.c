@@ -104,16 +104,6 @@ static void server_usage(FILE *f)
               f);
 }
 
-static int parse_port(const char *s, int *ret)
-{
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (*s == 0 || *end || v < 1 || v > 65535)
-                return -EINVAL;
-        *ret = (int)v;
-        return 0;
-}
-
 /* "40", "40s", "2m", "1h" -> seconds (0..86400) */
 static int parse_seconds(const char *s, int *ret)
 {
@@ -225,7 +215,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 switch (c) {
                 case O_DATA: o->data_dir = optarg; break;
                 case O_PORT:
-                        if (parse_port(optarg, &o->port) < 0) {
+                        if (cli_parse_port(optarg, &o->port) < 0) {
                                 fprintf(stderr, "timonel server: invalid --https-listen-port \"%s\"\n", optarg);
                                 return -EINVAL;
                         }
@@ -240,7 +230,7 @@ static int parse_server_opts(int argc, char **argv, struct server_opts *o)
                 case O_NODE: o->node_name = optarg; break;
                 case O_NODEIP: o->node_ip = optarg; break;
                 case O_KPORT:
-                        if (parse_port(optarg, &o->kubelet_port) < 0) {
+                        if (cli_parse_port(optarg, &o->kubelet_port) < 0) {
                                 fprintf(stderr, "timonel server: invalid --kubelet-port \"%s\"\n", optarg);
                                 return -EINVAL;
                         }

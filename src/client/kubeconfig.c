@@ -106,46 +106,6 @@ fail:
 
 /* ---- files ---- */
 
-static int read_file_capped(const char *path, size_t max, char **ret, size_t *ret_len,
-                            struct error *err)
-{
-        _cleanup_close_ int fd = -1;
-        char *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return error_set(err, -errno, "open %s: %s", path, strerror(errno));
-        for (;;) {
-                ssize_t n;
-                if (cap - len < 4096) {
-                        cap = cap ? cap * 2 : 8192;
-                        buf = xrealloc(buf, cap + 1);
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return error_set(err, -errno, "read %s: %s", path, strerror(errno));
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len > max) {
-                        free(buf);
-                        return error_set(err, -E2BIG, "%s: larger than %zu bytes", path, max);
-                }
-        }
-        if (!buf)
-                buf = xmalloc(1);
-        buf[len] = 0;
-        *ret = buf;
-        if (ret_len)
-                *ret_len = len;
-        return 0;
-}
-
 /* ---- parsing ---- */
 
 /* The entry named name in a kubeconfig list ("clusters", "users", "contexts"): its inner object
@@ -222,7 +182,7 @@ static int load_pem(json_t *obj, const char *key, const char *where, const char 
                                          "kubeconfig: %s: %s: file references not allowed here",
                                          where, key);
                 path = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", base_dir, file);
-                r = read_file_capped(path, PEM_MAX_SIZE, &pem, NULL, err);
+                r = fs_read_file(path, PEM_MAX_SIZE, &pem, NULL, err);
                 if (r < 0)
                         return error_wrap(err, r, "kubeconfig: %s: %s", where, key);
                 *ret = pem;
@@ -329,7 +289,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct k
                         }
                         path = token_file[0] == '/' ? xstrdup(token_file)
                                                     : xasprintf("%s/%s", base_dir, token_file);
-                        r = read_file_capped(path, 64 * 1024, &t, &n, err);
+                        r = fs_read_file(path, 64 * 1024, &t, &n, err);
                         if (r < 0)
                                 goto fail;
                         while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
@@ -352,7 +312,7 @@ int kubeconfig_load(const char *path, struct kubeconfig_info *ret, struct error 
         size_t len;
         int r;
 
-        r = read_file_capped(path, KUBECONFIG_MAX_SIZE, &buf, &len, err);
+        r = fs_read_file(path, KUBECONFIG_MAX_SIZE, &buf, &len, err);
         if (r < 0)
                 return r;
         dir_copy = xstrdup(path);
@@ -392,7 +352,7 @@ static int read_pem_b64(const char *path, const char *what, char **ret, struct e
         size_t len;
         int r;
 
-        r = read_file_capped(path, PEM_MAX_SIZE, &pem, &len, err);
+        r = fs_read_file(path, PEM_MAX_SIZE, &pem, &len, err);
         if (r < 0)
                 return error_wrap(err, r, "kubeconfig: %s", what);
         if (!strstr(pem, "-----BEGIN "))
